@@ -1,0 +1,174 @@
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { mskGroupArn, mskTopicArn } from '../config.ts';
+
+/**
+ * Statement ids of the only statements allowed to use `Resource: '*'`, with the reason.
+ * Tests fail on any other wildcard resource.
+ */
+export const WILDCARD_STATEMENTS: Record<string, string> = {
+  VpcNetworkInterfaces:
+    'Lambda creates, describes and deletes the ENIs of a VPC function and of the Kafka event pollers on the role\'s behalf; ' +
+    'their ids are unknown before creation and the Describe* actions do not support resource-level permissions.',
+};
+
+/** Statement allowing the ENI management Lambda needs for VPC functions and Kafka event pollers. */
+export function vpcNetworkInterfacesStatement(): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: 'VpcNetworkInterfaces',
+    actions: [
+      'ec2:CreateNetworkInterface',
+      'ec2:DeleteNetworkInterface',
+      'ec2:DescribeNetworkInterfaces',
+      'ec2:AssignPrivateIpAddresses',
+      'ec2:UnassignPrivateIpAddresses',
+      'ec2:DescribeVpcs',
+      'ec2:DescribeSubnets',
+      'ec2:DescribeSecurityGroups',
+    ],
+    resources: ['*'],
+  });
+}
+
+/** How a principal reaches the Kafka cluster. */
+export interface KafkaClusterAccessProps {
+  /** Region of the stack (for the `kms:ViaService` condition). */
+  readonly region: string;
+  /**
+   * MSK cluster ARN; `kafka-cluster:*` (IAM access control) and `kafka:*` statements are scoped to it
+   * and to the topic/group ARNs derived from it.
+   * @default - self-managed cluster (no IAM data-plane statements)
+   */
+  readonly mskClusterArn?: string;
+  /** Client authentication. */
+  readonly auth: 'none' | 'tls' | 'scram' | 'iam';
+  /**
+   * Secrets the principal reads (SCRAM credentials, client certificate, root CA).
+   * @default - none
+   */
+  readonly secretArns?: string[];
+  /**
+   * Customer managed KMS key encrypting the secrets.
+   * @default - none
+   */
+  readonly secretKmsKeyArn?: string;
+}
+
+/**
+ * Builds least-privilege IAM statements for one Kafka cluster: every `kafka-cluster` action is scoped to
+ * the cluster, topic and group ARNs actually used (`arn:aws:kafka:<region>:<account>:topic/<cluster>/<uuid>/<topic>`).
+ */
+export class KafkaClusterAccess {
+  constructor(private readonly props: KafkaClusterAccessProps) {}
+
+  private get iamAuth(): boolean {
+    return this.props.auth === 'iam' && this.props.mskClusterArn !== undefined;
+  }
+
+  private topicArns(topics: string[]): string[] {
+    return [...new Set(topics)].map((t) => mskTopicArn(this.props.mskClusterArn!, t));
+  }
+
+  /** Broker discovery and cluster description (MSK), plus secrets for SCRAM/mTLS/root CA. */
+  public clusterDiscovery(extraActions: string[] = []): iam.PolicyStatement[] {
+    const out: iam.PolicyStatement[] = [];
+    if (this.props.mskClusterArn) {
+      out.push(
+        new iam.PolicyStatement({
+          sid: 'MskClusterDiscovery',
+          actions: ['kafka:GetBootstrapBrokers', ...extraActions],
+          resources: [this.props.mskClusterArn],
+        }),
+      );
+    }
+    out.push(...this.secrets());
+    if (this.iamAuth) {
+      out.push(
+        new iam.PolicyStatement({
+          sid: 'MskConnect',
+          actions: ['kafka-cluster:Connect'],
+          resources: [this.props.mskClusterArn!],
+        }),
+      );
+    }
+    return out;
+  }
+
+  /** Read access to the Kafka secrets (and their CMK). */
+  public secrets(): iam.PolicyStatement[] {
+    const secretArns = this.props.secretArns ?? [];
+    const out: iam.PolicyStatement[] = [];
+    if (secretArns.length > 0) {
+      out.push(
+        new iam.PolicyStatement({
+          sid: 'ReadKafkaSecrets',
+          actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+          resources: secretArns,
+        }),
+      );
+      if (this.props.secretKmsKeyArn) {
+        out.push(
+          new iam.PolicyStatement({
+            sid: 'DecryptKafkaSecrets',
+            actions: ['kms:Decrypt'],
+            resources: [this.props.secretKmsKeyArn],
+            conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${this.props.region}.amazonaws.com` } },
+          }),
+        );
+      }
+    }
+    return out;
+  }
+
+  /** Consume `topic` as consumer group `group` (IAM access control only). */
+  public consume(topic: string, group: string): iam.PolicyStatement[] {
+    if (!this.iamAuth) return [];
+    return [
+      new iam.PolicyStatement({
+        sid: 'MskReadInputTopic',
+        actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:ReadData'],
+        resources: this.topicArns([topic]),
+      }),
+      new iam.PolicyStatement({
+        sid: 'MskConsumerGroup',
+        actions: ['kafka-cluster:DescribeGroup', 'kafka-cluster:AlterGroup'],
+        resources: [mskGroupArn(this.props.mskClusterArn!, group)],
+      }),
+      new iam.PolicyStatement({
+        sid: 'MskDescribeClusterConfig',
+        actions: ['kafka-cluster:DescribeClusterDynamicConfiguration'],
+        resources: [this.props.mskClusterArn!],
+      }),
+    ];
+  }
+
+  /** Produce to `topics` (IAM access control only). */
+  public produce(topics: string[], sid = 'MskWriteTopics'): iam.PolicyStatement[] {
+    if (!this.iamAuth || topics.length === 0) return [];
+    return [
+      new iam.PolicyStatement({
+        sid,
+        actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData'],
+        resources: this.topicArns(topics),
+      }),
+    ];
+  }
+
+  /** Create / alter (and optionally delete) `topics` (IAM access control only). */
+  public manageTopics(topics: string[], allowDelete: boolean): iam.PolicyStatement[] {
+    if (!this.iamAuth || topics.length === 0) return [];
+    return [
+      new iam.PolicyStatement({
+        sid: 'MskManageTopics',
+        actions: [
+          'kafka-cluster:DescribeTopic',
+          'kafka-cluster:CreateTopic',
+          'kafka-cluster:AlterTopic',
+          'kafka-cluster:DescribeTopicDynamicConfiguration',
+          'kafka-cluster:AlterTopicDynamicConfiguration',
+          ...(allowDelete ? ['kafka-cluster:DeleteTopic'] : []),
+        ],
+        resources: this.topicArns(topics),
+      }),
+    ];
+  }
+}

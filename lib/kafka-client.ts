@@ -1,0 +1,133 @@
+/**
+ * kafkajs client configuration shared by the Lambda producer, the local event source
+ * mapping and replay: bootstrap servers (given, or resolved once from an MSK cluster
+ * ARN) and authentication (plaintext, TLS, SASL/SCRAM-SHA-512 from Secrets Manager,
+ * MSK IAM via SASL OAUTHBEARER).
+ */
+import { Kafka, logLevel, type KafkaConfig, type SASLOptions } from 'kafkajs';
+import { ConfigurationError, intFrom, stringFrom } from './config.js';
+
+export type KafkaAuthMode = 'none' | 'tls' | 'scram' | 'iam';
+
+export interface KafkaConnectionConfig {
+  /** Bootstrap servers. Env `KAFKA_BROKERS` (comma-separated). Required unless `mskClusterArn` is set. */
+  readonly brokers?: readonly string[];
+  /** MSK cluster whose bootstrap brokers are looked up once. Env `KAFKA_MSK_CLUSTER_ARN`. */
+  readonly mskClusterArn?: string;
+  /** Env `KAFKA_AUTH`. @default 'none' (or 'iam' when only an MSK cluster ARN is given) */
+  readonly auth: KafkaAuthMode;
+  /** Secrets Manager secret with `{"username","password"}` for SCRAM. Env `KAFKA_SASL_SECRET_ARN`. */
+  readonly saslSecretArn?: string;
+  /** Env `KAFKA_CLIENT_ID`. @default 'mw-page-content-change-enrich' */
+  readonly clientId: string;
+  /** Env `KAFKA_CONNECTION_TIMEOUT_MS`. @default 3000 */
+  readonly connectionTimeoutMs: number;
+  /** Env `KAFKA_REQUEST_TIMEOUT_MS`. @default 10000 */
+  readonly requestTimeoutMs: number;
+  /** AWS region for MSK IAM signing and lookups. Env `AWS_REGION`. */
+  readonly region?: string;
+}
+
+export function kafkaConnectionConfigFromEnv(env: NodeJS.ProcessEnv = process.env): KafkaConnectionConfig {
+  const brokers = env.KAFKA_BROKERS?.split(',').map((s) => s.trim()).filter(Boolean);
+  const mskClusterArn = env.KAFKA_MSK_CLUSTER_ARN?.trim() || undefined;
+  const auth = stringFrom(env, 'KAFKA_AUTH', mskClusterArn && !brokers?.length ? 'iam' : 'none') as KafkaAuthMode;
+  if (!['none', 'tls', 'scram', 'iam'].includes(auth)) {
+    throw new ConfigurationError(`KAFKA_AUTH must be one of none, tls, scram, iam; got ${JSON.stringify(auth)}`);
+  }
+  if (!brokers?.length && !mskClusterArn) throw new ConfigurationError('set KAFKA_BROKERS or KAFKA_MSK_CLUSTER_ARN');
+  if (auth === 'scram' && !env.KAFKA_SASL_SECRET_ARN) throw new ConfigurationError('KAFKA_AUTH=scram needs KAFKA_SASL_SECRET_ARN');
+  return {
+    brokers,
+    mskClusterArn,
+    auth,
+    saslSecretArn: env.KAFKA_SASL_SECRET_ARN?.trim() || undefined,
+    clientId: stringFrom(env, 'KAFKA_CLIENT_ID', 'mw-page-content-change-enrich'),
+    connectionTimeoutMs: intFrom(env, 'KAFKA_CONNECTION_TIMEOUT_MS', 3000, 1),
+    requestTimeoutMs: intFrom(env, 'KAFKA_REQUEST_TIMEOUT_MS', 10000, 1),
+    region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION,
+  };
+}
+
+/** The topic name with the optional datacenter prefix (`eqiad.`), as Wikimedia names topics. */
+export function prefixedTopic(name: string, env: NodeJS.ProcessEnv = process.env): string {
+  const prefix = env.KAFKA_TOPIC_PREFIX ?? '';
+  return name.startsWith(prefix) ? name : `${prefix}${name}`;
+}
+
+let cachedScramCredentials: Promise<{ username: string; password: string }> | undefined;
+
+/** Reads SCRAM credentials once per container; the secret's value never reaches logs. */
+async function scramCredentials(secretArn: string): Promise<{ username: string; password: string }> {
+  cachedScramCredentials ??= (async () => {
+    const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
+    const out = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: secretArn }));
+    const parsed = JSON.parse(out.SecretString ?? '{}') as { username?: unknown; password?: unknown };
+    if (typeof parsed.username !== 'string' || typeof parsed.password !== 'string') {
+      throw new ConfigurationError(`secret ${secretArn} must be JSON with string "username" and "password"`);
+    }
+    return { username: parsed.username, password: parsed.password };
+  })();
+  cachedScramCredentials.catch(() => (cachedScramCredentials = undefined));
+  return cachedScramCredentials;
+}
+
+/** Resolves MSK bootstrap brokers once per container for the configured auth mode. */
+async function mskBootstrapBrokers(clusterArn: string, auth: KafkaAuthMode): Promise<string[]> {
+  const { KafkaClient, GetBootstrapBrokersCommand } = await import('@aws-sdk/client-kafka');
+  const out = await new KafkaClient({}).send(new GetBootstrapBrokersCommand({ ClusterArn: clusterArn }));
+  const list =
+    auth === 'iam'
+      ? out.BootstrapBrokerStringSaslIam
+      : auth === 'scram'
+        ? out.BootstrapBrokerStringSaslScram
+        : auth === 'tls'
+          ? out.BootstrapBrokerStringTls
+          : out.BootstrapBrokerString;
+  if (!list) throw new ConfigurationError(`MSK cluster ${clusterArn} has no bootstrap brokers for auth ${auth}`);
+  return list.split(',');
+}
+
+export function kafkaClientConfig(config: KafkaConnectionConfig): KafkaConfig {
+  let resolvedBrokers: Promise<string[]> | undefined;
+  const brokers = config.brokers?.length
+    ? [...config.brokers]
+    : async () => {
+        resolvedBrokers ??= mskBootstrapBrokers(config.mskClusterArn!, config.auth);
+        resolvedBrokers.catch(() => (resolvedBrokers = undefined));
+        return resolvedBrokers;
+      };
+  let sasl: SASLOptions | undefined;
+  if (config.auth === 'scram') {
+    // kafkajs accepts a provider only for OAUTHBEARER, so SCRAM credentials are resolved by `createKafka`.
+    sasl = undefined;
+  } else if (config.auth === 'iam') {
+    sasl = {
+      mechanism: 'oauthbearer',
+      oauthBearerProvider: async () => {
+        const { generateAuthToken } = await import('aws-msk-iam-sasl-signer-js');
+        const { token } = await generateAuthToken({ region: config.region ?? 'us-east-1' });
+        return { value: token };
+      },
+    };
+  }
+  return {
+    clientId: config.clientId,
+    brokers,
+    ssl: config.auth !== 'none',
+    sasl,
+    connectionTimeout: config.connectionTimeoutMs,
+    requestTimeout: config.requestTimeoutMs,
+    logLevel: logLevel.ERROR,
+  };
+}
+
+/** A kafkajs client for the configuration, with SCRAM credentials fetched from Secrets Manager when needed. */
+export async function createKafka(config: KafkaConnectionConfig): Promise<Kafka> {
+  const clientConfig = kafkaClientConfig(config);
+  if (config.auth === 'scram') {
+    const { username, password } = await scramCredentials(config.saslSecretArn!);
+    clientConfig.sasl = { mechanism: 'scram-sha-512', username, password };
+  }
+  return new Kafka(clientConfig);
+}

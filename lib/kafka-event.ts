@@ -1,0 +1,131 @@
+/**
+ * Decoding of the event Lambda's Kafka event source mapping delivers (MSK `aws:kafka`
+ * and `SelfManagedKafka` share the shape): records grouped by `topic-partition`,
+ * key and value base64, header values as arrays of byte values.
+ */
+import type { MSKEvent, MSKRecord, SelfManagedKafkaEvent } from 'aws-lambda';
+
+export type KafkaEsmEvent = MSKEvent | SelfManagedKafkaEvent;
+
+/** Where a record came from; carried to the output as headers and used for batch item failures. */
+export interface SourceRef {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+}
+
+export interface DecodedRecord {
+  readonly source: SourceRef;
+  /** The `topic-partition` key the record was grouped under in the event. */
+  readonly partitionKey: string;
+  /** The record's position in the invocation, across partitions. */
+  readonly index: number;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly headers: ReadonlyArray<readonly [string, Buffer]>;
+  readonly timestamp?: number;
+}
+
+/** One entry of a Kafka partial batch response, as AWS documents it for Kafka event sources. */
+export interface KafkaBatchItemFailure {
+  readonly itemIdentifier: { readonly partition: string; readonly offset: number };
+}
+
+export interface KafkaBatchResponse {
+  readonly batchItemFailures: KafkaBatchItemFailure[];
+}
+
+export class MalformedKafkaEventError extends Error {
+  override readonly name = 'MalformedKafkaEventError';
+}
+
+function decodeBase64(value: unknown): Buffer | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'string') throw new MalformedKafkaEventError('record key/value must be a base64 string');
+  return Buffer.from(value, 'base64');
+}
+
+function decodeHeaders(headers: unknown): Array<readonly [string, Buffer]> {
+  if (!Array.isArray(headers)) return [];
+  const out: Array<readonly [string, Buffer]> = [];
+  for (const entry of headers) {
+    if (entry === null || typeof entry !== 'object') continue;
+    for (const [name, bytes] of Object.entries(entry as Record<string, unknown>)) {
+      // Lambda sends header bytes as signed or unsigned numbers depending on the runtime that produced the event.
+      if (Array.isArray(bytes)) out.push([name, Buffer.from(bytes.map((b) => Number(b) & 0xff))]);
+    }
+  }
+  return out;
+}
+
+/**
+ * Flattens the event into records, partition by partition, each partition in offset order.
+ * Throws only when the event itself is not a Kafka ESM event (nothing to report on).
+ */
+export function decodeKafkaEvent(event: unknown): DecodedRecord[] {
+  if (event === null || typeof event !== 'object' || typeof (event as { records?: unknown }).records !== 'object') {
+    throw new MalformedKafkaEventError('not a Kafka event source mapping event: missing "records"');
+  }
+  const records = (event as { records: Record<string, unknown> }).records ?? {};
+  const decoded: DecodedRecord[] = [];
+  for (const [partitionKey, list] of Object.entries(records)) {
+    if (!Array.isArray(list)) throw new MalformedKafkaEventError(`records["${partitionKey}"] is not an array`);
+    const ordered = [...(list as MSKRecord[])].sort((a, b) => Number(a.offset) - Number(b.offset));
+    for (const record of ordered) {
+      decoded.push({
+        source: {
+          topic: String(record.topic ?? partitionKey.replace(/-\d+$/, '')),
+          partition: Number(record.partition),
+          offset: Number(record.offset),
+        },
+        partitionKey,
+        index: decoded.length,
+        key: decodeBase64(record.key),
+        value: decodeBase64(record.value),
+        headers: decodeHeaders(record.headers),
+        timestamp: typeof record.timestamp === 'number' ? record.timestamp : undefined,
+      });
+    }
+  }
+  return decoded;
+}
+
+/** Builds an ESM-shaped event; used by local invoke and the local event source mapping. */
+export function kafkaEsmEventFor(
+  records: ReadonlyArray<{
+    topic: string;
+    partition: number;
+    offset: number;
+    key: Buffer | string | null;
+    value: Buffer | string | null;
+    headers?: ReadonlyArray<readonly [string, Buffer | string]>;
+    timestamp?: number;
+  }>,
+  opts: { eventSource?: 'aws:kafka' | 'SelfManagedKafka'; eventSourceArn?: string; bootstrapServers?: string } = {},
+): KafkaEsmEvent {
+  const grouped: Record<string, MSKRecord[]> = {};
+  for (const r of records) {
+    const key = `${r.topic}-${r.partition}`;
+    (grouped[key] ??= []).push({
+      topic: r.topic,
+      partition: r.partition,
+      offset: r.offset,
+      timestamp: r.timestamp ?? Date.now(),
+      timestampType: 'CREATE_TIME',
+      key: r.key === null ? undefined : Buffer.from(r.key).toString('base64'),
+      value: r.value === null ? '' : Buffer.from(r.value).toString('base64'),
+      headers: (r.headers ?? []).map(([name, v]) => ({ [name]: [...Buffer.from(v)] })),
+    } as unknown as MSKRecord);
+  }
+  const eventSource = opts.eventSource ?? 'aws:kafka';
+  const base = {
+    eventSource,
+    bootstrapServers: opts.bootstrapServers ?? '127.0.0.1:9092',
+    records: grouped,
+  };
+  return (
+    eventSource === 'aws:kafka'
+      ? { ...base, eventSourceArn: opts.eventSourceArn ?? 'arn:aws:kafka:us-east-1:111122223333:cluster/local/00000000-0000-0000-0000-000000000000-1' }
+      : base
+  ) as KafkaEsmEvent;
+}

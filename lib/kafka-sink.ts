@@ -1,0 +1,150 @@
+/**
+ * `kafkaSink`: produces enriched events to the output topic and error events to the
+ * error topic with one idempotent producer per container (acks=all, compression,
+ * per-key order). Messages are sent in as few requests as the topic's size limit
+ * allows; a failed request marks it and every later message of that stream failed,
+ * so the caller reports them for redelivery instead of losing or reordering them.
+ */
+import { CompressionTypes, type Kafka, type Message, type Producer } from 'kafkajs';
+import { intFrom, stringFrom } from './config.js';
+import { createKafka, kafkaConnectionConfigFromEnv, prefixedTopic, type KafkaConnectionConfig } from './kafka-client.js';
+import type { EventSink, OutboundMessage, SendReport, StreamKind } from './sink.js';
+
+export interface KafkaSinkConfig {
+  readonly connection: KafkaConnectionConfig;
+  /** Env `OUTPUT_TOPIC` (prefixed by `KAFKA_TOPIC_PREFIX`). @default 'mediawiki.page_content_change.v1' */
+  readonly outputTopic: string;
+  /** Env `ERROR_TOPIC` (prefixed by `KAFKA_TOPIC_PREFIX`). @default 'mw_page_content_change_enrich.error' */
+  readonly errorTopic: string;
+  /** Bytes per produce request and per message; match the topics' `max.message.bytes`. Env `KAFKA_MAX_MESSAGE_BYTES`. @default 1048576 */
+  readonly maxMessageBytes: number;
+  /** Env `KAFKA_COMPRESSION`: `gzip` or `none`. @default 'gzip' */
+  readonly compression: 'gzip' | 'none';
+}
+
+export const DEFAULT_MAX_MESSAGE_BYTES = 1_048_576;
+
+export function maxMessageBytesFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  return intFrom(env, 'KAFKA_MAX_MESSAGE_BYTES', DEFAULT_MAX_MESSAGE_BYTES, 1024);
+}
+
+export function kafkaSinkConfigFromEnv(env: NodeJS.ProcessEnv = process.env): KafkaSinkConfig {
+  const compression = stringFrom(env, 'KAFKA_COMPRESSION', 'gzip');
+  return {
+    connection: kafkaConnectionConfigFromEnv(env),
+    outputTopic: prefixedTopic(stringFrom(env, 'OUTPUT_TOPIC', 'mediawiki.page_content_change.v1'), env),
+    errorTopic: prefixedTopic(stringFrom(env, 'ERROR_TOPIC', 'mw_page_content_change_enrich.error'), env),
+    maxMessageBytes: maxMessageBytesFromEnv(env),
+    compression: compression === 'none' ? 'none' : 'gzip',
+  };
+}
+
+/** Source of the record, for tracing an output message back to its input. */
+export function sourceHeaders(m: OutboundMessage): Record<string, string> {
+  return {
+    source_topic: m.source.topic,
+    source_partition: String(m.source.partition),
+    source_offset: String(m.source.offset),
+  };
+}
+
+/** Splits messages, in order, into groups of at most `maxBytes` (a larger message travels alone). */
+export function chunkBySize<T>(items: readonly T[], sizeOf: (item: T) => number, maxBytes: number): T[][] {
+  const chunks: T[][] = [];
+  let current: T[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    const size = sizeOf(item) + 64; // record overhead in the batch
+    if (current.length > 0 && bytes + size > maxBytes) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(item);
+    bytes += size;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
+export interface KafkaSink extends EventSink {
+  disconnect(): Promise<void>;
+  readonly stats: { requests: number; bytes: number };
+}
+
+export function kafkaSink(config: KafkaSinkConfig, kafkaFactory: () => Promise<Kafka> = () => createKafka(config.connection)): KafkaSink {
+  let producer: Producer | undefined;
+  let connecting: Promise<Producer> | undefined;
+  const stats = { requests: 0, bytes: 0 };
+
+  async function connectedProducer(): Promise<Producer> {
+    if (producer) return producer;
+    connecting ??= (async () => {
+      const kafka = await kafkaFactory();
+      const p = kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+        retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 3000 },
+      });
+      p.on(p.events.DISCONNECT, () => {
+        if (producer === p) producer = undefined;
+      });
+      await p.connect();
+      producer = p;
+      return p;
+    })().finally(() => (connecting = undefined));
+    return connecting;
+  }
+
+  /** Forgets a producer whose connection failed, so the next send reconnects from scratch. */
+  async function discard(p: Producer | undefined): Promise<void> {
+    if (!p) return;
+    if (producer === p) producer = undefined;
+    await p.disconnect().catch(() => undefined);
+  }
+
+  async function sendStream(kind: StreamKind, entries: Array<{ index: number; message: OutboundMessage }>, failed: Set<number>): Promise<void> {
+    const topic = kind === 'output' ? config.outputTopic : config.errorTopic;
+    const chunks = chunkBySize(entries, (e) => Buffer.byteLength(e.message.value) + Buffer.byteLength(e.message.key ?? ''), config.maxMessageBytes);
+    for (let c = 0; c < chunks.length; c++) {
+      const chunk = chunks[c]!;
+      let p: Producer | undefined;
+      try {
+        p = await connectedProducer();
+        const messages: Message[] = chunk.map(({ message }) => ({ key: message.key, value: message.value, headers: sourceHeaders(message) }));
+        stats.requests++;
+        stats.bytes += chunk.reduce((n, e) => n + Buffer.byteLength(e.message.value), 0);
+        await p.send({
+          topic,
+          messages,
+          acks: -1,
+          compression: config.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
+        });
+      } catch {
+        // This chunk and every later one of the stream go back to Lambda, in order.
+        for (const rest of chunks.slice(c)) for (const e of rest) failed.add(e.index);
+        await discard(p);
+        return;
+      }
+    }
+  }
+
+  return {
+    stats,
+    async send(messages): Promise<SendReport> {
+      const failed = new Set<number>();
+      const byKind: Record<StreamKind, Array<{ index: number; message: OutboundMessage }>> = { output: [], error: [] };
+      messages.forEach((message, index) => byKind[message.kind].push({ index, message }));
+      await Promise.all([sendStream('output', byKind.output, failed), sendStream('error', byKind.error, failed)]);
+      return { failed };
+    },
+    async disconnect() {
+      await discard(producer);
+    },
+  };
+}
+
+export function kafkaSinkFromEnv(env: NodeJS.ProcessEnv = process.env): KafkaSink {
+  return kafkaSink(kafkaSinkConfigFromEnv(env));
+}

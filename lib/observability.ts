@@ -1,0 +1,37 @@
+/**
+ * Powertools logger and metrics shared by the handler and its modules. In Lambda they
+ * write structured JSON / EMF to stdout; locally (POWERTOOLS_DEV) they use the console.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { RecordOutcome } from './process-batch.js';
+
+export const SERVICE_NAME = process.env.POWERTOOLS_SERVICE_NAME ?? 'mw-page-content-change-enrich';
+
+export const logger = new Logger({ serviceName: SERVICE_NAME });
+
+export const metrics = new Metrics({
+  serviceName: SERVICE_NAME,
+  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'MwPageContentChangeEnrich',
+});
+
+/** Counts of one invocation's outcomes, as metrics and as one log line. */
+export function recordBatchMetrics(outcomes: readonly RecordOutcome[], extra: { mediawikiRequests: number; sinkFailures: number; batchItemFailures: number }): void {
+  let enriched = 0;
+  let errors = 0;
+  let redelivered = 0;
+  const errorTypes: Record<string, number> = {};
+  for (const o of outcomes) {
+    if (o.kind === 'enriched') enriched++;
+    else if (o.kind === 'error') {
+      errors++;
+      errorTypes[o.errorType] = (errorTypes[o.errorType] ?? 0) + 1;
+    } else redelivered++;
+  }
+  metrics.addMetric('EnrichedEvents', MetricUnit.Count, enriched);
+  metrics.addMetric('ErrorEvents', MetricUnit.Count, errors);
+  metrics.addMetric('RedeliveredRecords', MetricUnit.Count, redelivered);
+  metrics.addMetric('SinkFailures', MetricUnit.Count, extra.sinkFailures);
+  metrics.addMetric('MediaWikiRequests', MetricUnit.Count, extra.mediawikiRequests);
+  logger.info('batch processed', { records: outcomes.length, enriched, errors, redelivered, errorTypes, ...extra });
+}

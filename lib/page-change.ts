@@ -1,0 +1,112 @@
+/**
+ * Decode → parse → validate of one record value into a page_change event.
+ * Validation is a tolerant reader: the project's own schema names only what
+ * enrichment relies on, so newer minor versions with unknown fields pass.
+ */
+import { Ajv, type ErrorObject } from 'ajv';
+import schema from './schemas/page-change-input.schema.json' with { type: 'json' };
+import { InvalidEventError, InvalidJsonError } from './errors.js';
+
+export interface ContentSlot {
+  slot_role: string;
+  content_model?: string;
+  content_format?: string;
+  content_sha1?: string;
+  content_size?: number;
+  content_body?: string;
+  origin_rev_id?: number;
+  [field: string]: unknown;
+}
+
+/** The fields enrichment reads; every other field is carried through untouched. */
+export interface PageChangeEvent {
+  $schema: string;
+  dt: string;
+  wiki_id: string;
+  changelog_kind?: string;
+  page_change_kind: string;
+  meta: { stream: string; domain: string; id?: string; dt?: string; [field: string]: unknown };
+  page: { page_id: number; page_title: string; [field: string]: unknown };
+  revision: {
+    rev_id: number;
+    is_content_visible?: boolean;
+    content_slots?: Record<string, ContentSlot>;
+    [field: string]: unknown;
+  };
+  [field: string]: unknown;
+}
+
+const ajv = new Ajv({ allErrors: false, strict: false });
+const validatePageChange = ajv.compile<PageChangeEvent>(schema);
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function describe(errors: ErrorObject[] | null | undefined): string {
+  const first = errors?.[0];
+  if (!first) return 'does not match the page_change schema';
+  const where = first.instancePath === '' ? 'event' : first.instancePath;
+  return `${where} ${first.message ?? 'is invalid'}`;
+}
+
+/** The value as text; throws `InvalidJsonError` for a missing value or invalid UTF-8. */
+export function decodeUtf8(value: Buffer | null): string {
+  if (value === null || value.length === 0) throw new InvalidJsonError('record has no value');
+  try {
+    return utf8.decode(value);
+  } catch {
+    throw new InvalidJsonError('record value is not valid UTF-8');
+  }
+}
+
+/** Parses and validates a record's text. Throws `InvalidJsonError` or `InvalidEventError`. */
+export function parsePageChange(text: string): PageChangeEvent {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new InvalidJsonError(`record value is not JSON: ${(err as Error).message}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new InvalidEventError(`record value is JSON but not an object (${parsed === null ? 'null' : Array.isArray(parsed) ? 'array' : typeof parsed})`);
+  }
+  if (!validatePageChange(parsed)) {
+    throw new InvalidEventError(`invalid page_change event: ${describe(validatePageChange.errors)}`);
+  }
+  const slots = parsed.revision.content_slots;
+  if (slots) {
+    for (const [role, slot] of Object.entries(slots)) {
+      if (slot.slot_role !== role) {
+        throw new InvalidEventError(`invalid page_change event: /revision/content_slots/${role}/slot_role is "${slot.slot_role}", expected "${role}"`);
+      }
+    }
+  }
+  return parsed;
+}
+
+/** Best-effort extraction of fields for an error event from text that may not be a valid event. */
+export function erroredEventFields(text: string | undefined): {
+  schemaUri?: string;
+  stream?: string;
+  domain?: string;
+  wikiId?: string;
+  pageId?: number;
+} {
+  if (text === undefined) return {};
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return {};
+    const obj = parsed as Record<string, unknown>;
+    const meta = (obj.meta !== null && typeof obj.meta === 'object' ? obj.meta : {}) as Record<string, unknown>;
+    const page = (obj.page !== null && typeof obj.page === 'object' ? obj.page : {}) as Record<string, unknown>;
+    const str = (v: unknown) => (typeof v === 'string' && v.length <= 1024 ? v : undefined);
+    return {
+      schemaUri: str(obj.$schema),
+      stream: str(meta.stream),
+      domain: str(meta.domain),
+      wikiId: str(obj.wiki_id),
+      pageId: Number.isSafeInteger(page.page_id) ? (page.page_id as number) : undefined,
+    };
+  } catch {
+    return {};
+  }
+}

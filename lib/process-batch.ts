@@ -1,0 +1,168 @@
+/**
+ * One invocation: decode → validate → enrich → produce, for every record of every
+ * partition, then the partial batch response. Each record ends as exactly one
+ * message (enriched or error event) or is reported failed for redelivery; records
+ * of a partition after one that must be redelivered are not produced, so the
+ * partition's order holds on retry.
+ */
+import type { EventConfig } from './config.js';
+import { type ApiEndpointResolver } from './domain-allowlist.js';
+import { passthroughReason, withContent, withOutputMeta, messageKeyFor } from './enrich.js';
+import { DeadlineExceededError, MessageTooLargeError } from './errors.js';
+import { errorEventFor } from './error-event.js';
+import { decodeKafkaEvent, type DecodedRecord, type KafkaBatchItemFailure, type KafkaBatchResponse } from './kafka-event.js';
+import { decodeUtf8, parsePageChange, type PageChangeEvent } from './page-change.js';
+import type { Deadline } from './retry.js';
+import type { RevisionContentClient, RevisionResult } from './revision-content-client.js';
+import type { EventSink, OutboundMessage } from './sink.js';
+
+export interface BatchDependencies {
+  readonly client: RevisionContentClient;
+  readonly resolver: ApiEndpointResolver;
+  readonly sink: EventSink;
+  readonly events: EventConfig;
+  /** Largest message (key + value, bytes) the output topic accepts. */
+  readonly maxMessageBytes: number;
+  readonly now?: () => Date;
+}
+
+/** What became of one record. */
+export type RecordOutcome =
+  | { readonly kind: 'enriched'; readonly message: OutboundMessage; readonly passthrough?: string }
+  | { readonly kind: 'error'; readonly message: OutboundMessage; readonly errorType: string }
+  | { readonly kind: 'redeliver'; readonly reason: string };
+
+export interface BatchResult {
+  readonly response: KafkaBatchResponse;
+  readonly outcomes: RecordOutcome[];
+  readonly records: DecodedRecord[];
+  /** Messages the sink failed to write. */
+  readonly sinkFailures: number;
+}
+
+interface Parsed {
+  record: DecodedRecord;
+  text?: string;
+  event?: PageChangeEvent;
+  error?: Error;
+  fetch?: { domain: string; revId: number };
+}
+
+export async function processBatch(kafkaEvent: unknown, deadline: Deadline, deps: BatchDependencies): Promise<BatchResult> {
+  const now = deps.now ?? (() => new Date());
+  const records = decodeKafkaEvent(kafkaEvent);
+
+  const parsed: Parsed[] = records.map((record) => {
+    const p: Parsed = { record };
+    try {
+      p.text = decodeUtf8(record.value);
+      p.event = parsePageChange(p.text);
+      if (passthroughReason(p.event) === undefined) {
+        deps.resolver.endpointFor(p.event.meta.domain);
+        p.fetch = { domain: p.event.meta.domain, revId: p.event.revision.rev_id };
+      }
+    } catch (err) {
+      p.error = err as Error;
+    }
+    return p;
+  });
+
+  const revIdsByDomain = new Map<string, number[]>();
+  for (const p of parsed) {
+    if (p.fetch) (revIdsByDomain.get(p.fetch.domain) ?? revIdsByDomain.set(p.fetch.domain, []).get(p.fetch.domain)!).push(p.fetch.revId);
+  }
+  const fetched = new Map<string, Map<number, RevisionResult>>();
+  await Promise.all(
+    [...revIdsByDomain].map(async ([domain, revIds]) => {
+      fetched.set(domain, await deps.client.fetchRevisions(domain, revIds, deadline));
+    }),
+  );
+
+  const outcomes = parsed.map((p) => outcomeFor(p, fetched, deps, now()));
+
+  // Per partition, produce only up to the first record that must be redelivered.
+  const blockedPartitions = new Set<string>();
+  const toSend: Array<{ index: number; message: OutboundMessage }> = [];
+  for (let i = 0; i < outcomes.length; i++) {
+    const outcome = outcomes[i]!;
+    const partition = records[i]!.partitionKey;
+    if (blockedPartitions.has(partition)) continue;
+    if (outcome.kind === 'redeliver') blockedPartitions.add(partition);
+    else toSend.push({ index: i, message: outcome.message });
+  }
+
+  const failedRecords = new Set<number>();
+  for (let i = 0; i < outcomes.length; i++) if (outcomes[i]!.kind === 'redeliver') failedRecords.add(i);
+  let sinkFailures = 0;
+  if (toSend.length > 0) {
+    let failed: ReadonlySet<number>;
+    try {
+      failed = (await deps.sink.send(toSend.map((m) => m.message))).failed;
+    } catch {
+      failed = new Set(toSend.map((_, i) => i));
+    }
+    sinkFailures = failed.size;
+    for (const i of failed) failedRecords.add(toSend[i]!.index);
+  }
+
+  return { response: batchItemFailuresFor(records, failedRecords), outcomes, records, sinkFailures };
+}
+
+function outcomeFor(p: Parsed, fetched: Map<string, Map<number, RevisionResult>>, deps: BatchDependencies, now: Date): RecordOutcome {
+  if (p.error) return errorOutcome(p, p.error, deps, now);
+  const event = p.event!;
+  let reason: string | undefined;
+  try {
+    if (p.fetch) {
+      const result = fetched.get(p.fetch.domain)?.get(p.fetch.revId);
+      if (!result) throw new Error(`no fetch result for revision ${p.fetch.revId}`);
+      if (!result.ok) {
+        if (result.error instanceof DeadlineExceededError) return { kind: 'redeliver', reason: result.error.message };
+        throw result.error;
+      }
+      withContent(event, result.revision);
+    } else {
+      reason = passthroughReason(event);
+    }
+    withOutputMeta(event, deps.events, now);
+    const message: OutboundMessage = {
+      kind: 'output',
+      key: messageKeyFor(event.wiki_id, event.page.page_id),
+      value: JSON.stringify(event),
+      source: p.record.source,
+    };
+    const size = Buffer.byteLength(message.value, 'utf8') + Buffer.byteLength(message.key ?? '', 'utf8');
+    if (size > deps.maxMessageBytes) {
+      throw new MessageTooLargeError(`enriched event is ${size} bytes, larger than the output topic's limit of ${deps.maxMessageBytes} bytes`);
+    }
+    return { kind: 'enriched', message, passthrough: reason };
+  } catch (err) {
+    return errorOutcome(p, err as Error, deps, now);
+  }
+}
+
+function errorOutcome(p: Parsed, error: Error, deps: BatchDependencies, now: Date): RecordOutcome {
+  const errorEvent = errorEventFor(error, { text: p.text, bytes: p.record.value }, deps.events, now);
+  const event = p.event;
+  const key = event ? messageKeyFor(event.wiki_id, event.page.page_id) : (p.record.key?.toString('utf8') ?? null);
+  return {
+    kind: 'error',
+    errorType: errorEvent.error_type,
+    message: { kind: 'error', key, value: JSON.stringify(errorEvent), source: p.record.source },
+  };
+}
+
+/** For each partition, the earliest record that was not written, so the partition resumes there. */
+export function batchItemFailuresFor(records: readonly DecodedRecord[], failed: ReadonlySet<number>): KafkaBatchResponse {
+  const earliest = new Map<string, DecodedRecord>();
+  for (const i of failed) {
+    const record = records[i]!;
+    const current = earliest.get(record.partitionKey);
+    if (!current || record.source.offset < current.source.offset) earliest.set(record.partitionKey, record);
+  }
+  const batchItemFailures: KafkaBatchItemFailure[] = [...earliest.values()].map((r) => ({
+    itemIdentifier: { partition: r.partitionKey, offset: r.source.offset },
+  }));
+  return { batchItemFailures };
+}
+

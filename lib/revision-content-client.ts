@@ -1,0 +1,307 @@
+/**
+ * `revisionContentClient`: fetches revision content from the MediaWiki Action API,
+ * many revisions per request, with the seed's retry table:
+ *
+ * | failure                                  | retried | final error type            |
+ * |------------------------------------------|---------|-----------------------------|
+ * | connect/read timeout, reset              | yes     | MediaWikiNetworkError       |
+ * | HTTP 500, 502, 503, 504                  | yes     | MediaWikiHttpServerError    |
+ * | HTTP 204, 3xx, 4xx, other 5xx            | no      | MediaWikiHttp*              |
+ * | 200 with `badrevids` or revision absent  | yes     | RevisionMissing             |
+ * | 200 with `maxlag` error                  | yes, after Retry-After | MediaWikiMaxlag  |
+ * | `texthidden` slot                        | no      | ContentHidden               |
+ *
+ * Redirects are never followed. No attempt starts unless it can finish before the deadline;
+ * revisions left unfetched then resolve to `DeadlineExceededError` (the caller reports them
+ * as batch item failures so Lambda redelivers them).
+ */
+import { gunzip } from 'node:zlib';
+import { promisify } from 'node:util';
+import { Agent, request } from 'undici';
+import type { MediaWikiApiConfig } from './config.js';
+import { apiEndpointResolver, type ApiEndpointResolver } from './domain-allowlist.js';
+import {
+  ContentHiddenError,
+  DeadlineExceededError,
+  EnrichError,
+  MediaWikiApiError,
+  MediaWikiHttpError,
+  MediaWikiMaxlagError,
+  MediaWikiNetworkError,
+  RevisionMissingError,
+} from './errors.js';
+import { backoffMs, concurrencyLimit, type Deadline, retryAfterMs, sleep } from './retry.js';
+
+const gunzipAsync = promisify(gunzip);
+
+export interface SlotContent {
+  readonly role: string;
+  readonly content: string;
+  readonly contentModel?: string;
+  readonly contentFormat?: string;
+  /** Hex SHA-1 as the API reports it. */
+  readonly sha1Hex?: string;
+  readonly size?: number;
+}
+
+export interface FetchedRevision {
+  readonly revId: number;
+  readonly pageId: number;
+  readonly slots: ReadonlyMap<string, SlotContent>;
+}
+
+export type RevisionResult =
+  | { readonly ok: true; readonly revision: FetchedRevision }
+  | { readonly ok: false; readonly error: EnrichError | DeadlineExceededError };
+
+export interface RevisionContentClient {
+  /** Content of every revision id of one wiki; one result per distinct id. Never rejects for per-revision failures. */
+  fetchRevisions(domain: string, revIds: readonly number[], deadline: Deadline): Promise<Map<number, RevisionResult>>;
+  readonly stats: ClientStats;
+  close(): Promise<void>;
+}
+
+export interface ClientStats {
+  requests: number;
+  responseBytes: number;
+  retries: number;
+}
+
+/** A failure of one attempt that the table says to retry. */
+class RetryableFailure extends Error {
+  constructor(
+    readonly cause: EnrichError,
+    readonly retryAfterMs?: number,
+  ) {
+    super(cause.message);
+  }
+}
+
+interface ApiPage {
+  pageid?: number;
+  revisions?: ApiRevision[];
+}
+interface ApiRevision {
+  revid: number;
+  slots?: Record<string, { content?: string; contentmodel?: string; contentformat?: string; sha1?: string; size?: number; texthidden?: boolean; textmissing?: boolean }>;
+}
+interface ApiResponse {
+  error?: { code?: string; info?: string };
+  continue?: Record<string, string>;
+  query?: { pages?: ApiPage[]; badrevids?: Record<string, unknown> | unknown[] };
+}
+
+const RETRYABLE_STATUS = new Set([500, 502, 503, 504]);
+const NETWORK_CODES = new Set([
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
+
+export interface RevisionContentClientOptions {
+  readonly resolver?: ApiEndpointResolver;
+  readonly random?: () => number;
+}
+
+export function revisionContentClient(config: MediaWikiApiConfig, opts: RevisionContentClientOptions = {}): RevisionContentClient {
+  const resolver = opts.resolver ?? apiEndpointResolver(config.urlTemplate, config.allowedDomains);
+  const random = opts.random ?? Math.random;
+  const agent = new Agent({
+    connections: config.connections,
+    connect: { timeout: config.connectTimeoutMs },
+    headersTimeout: config.timeoutMs,
+    bodyTimeout: config.timeoutMs,
+    keepAliveTimeout: 30_000,
+  });
+  const limit = concurrencyLimit(config.concurrency);
+  const stats: ClientStats = { requests: 0, responseBytes: 0, retries: 0 };
+
+  async function callApi(endpoint: URL, domain: string, revIds: readonly number[], cont: Record<string, string>, deadline: Deadline): Promise<ApiResponse> {
+    const url = new URL(endpoint);
+    const params: Record<string, string> = {
+      action: 'query',
+      prop: 'revisions',
+      revids: revIds.join('|'),
+      rvprop: 'ids|content|contentmodel|sha1|size',
+      rvslots: '*',
+      formatversion: '2',
+      format: 'json',
+      maxlag: String(config.maxlag),
+      ...cont,
+    };
+    for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
+    const timeout = Math.max(1, Math.min(config.timeoutMs, deadline.remainingMs()));
+    stats.requests++;
+    let response;
+    try {
+      response = await request(url, {
+        method: 'GET',
+        dispatcher: agent,
+        headers: { 'user-agent': config.userAgent, 'accept-encoding': 'gzip', accept: 'application/json', 'x-wiki-domain': domain },
+        signal: AbortSignal.timeout(timeout),
+      });
+    } catch (err) {
+      throw networkFailure(err, url);
+    }
+    let body: Buffer;
+    try {
+      body = Buffer.from(await response.body.arrayBuffer());
+    } catch (err) {
+      throw networkFailure(err, url);
+    }
+    stats.responseBytes += body.length;
+    if (response.statusCode !== 200) {
+      const error = new MediaWikiHttpError(response.statusCode, `MediaWiki API ${url.host} answered HTTP ${response.statusCode}`);
+      if (RETRYABLE_STATUS.has(response.statusCode)) throw new RetryableFailure(error, retryAfterMs(response.headers['retry-after']));
+      throw error;
+    }
+    if (response.headers['content-encoding'] === 'gzip') {
+      try {
+        body = await gunzipAsync(body);
+      } catch (err) {
+        throw new RetryableFailure(new MediaWikiNetworkError(`truncated gzip body from ${url.host}: ${(err as Error).message}`));
+      }
+    }
+    let json: ApiResponse;
+    try {
+      json = JSON.parse(body.toString('utf8')) as ApiResponse;
+    } catch {
+      throw new MediaWikiApiError(`MediaWiki API ${url.host} answered 200 with a body that is not JSON`);
+    }
+    if (json.error) {
+      if (json.error.code === 'maxlag') {
+        throw new RetryableFailure(
+          new MediaWikiMaxlagError(`MediaWiki API ${url.host} refused with maxlag: ${json.error.info ?? ''}`.trim()),
+          retryAfterMs(response.headers['retry-after']) ?? 1000,
+        );
+      }
+      throw new MediaWikiApiError(`MediaWiki API ${url.host} error ${json.error.code ?? 'unknown'}: ${json.error.info ?? ''}`.trim());
+    }
+    return json;
+  }
+
+  function networkFailure(err: unknown, url: URL): RetryableFailure {
+    const e = err as { code?: string; name?: string; message?: string; cause?: { code?: string } };
+    const code = e.code ?? e.cause?.code ?? e.name ?? 'unknown';
+    const timedOut = e.name === 'TimeoutError' || e.name === 'AbortError' || /TIMEOUT/.test(code);
+    const known = NETWORK_CODES.has(code) || timedOut;
+    return new RetryableFailure(
+      new MediaWikiNetworkError(`${timedOut ? 'timeout' : 'network error'} calling ${url.host}: ${known ? code : `${code} ${e.message ?? ''}`.trim()}`),
+    );
+  }
+
+  /** One attempt for a set of revisions, following `continue` until the result is complete. */
+  async function attempt(endpoint: URL, domain: string, pending: Set<number>, results: Map<number, RevisionResult>, deadline: Deadline): Promise<EnrichError | undefined> {
+    const ids = [...pending];
+    let cont: Record<string, string> = {};
+    for (let page = 0; page < 1000; page++) {
+      const json = await limit(() => callApi(endpoint, domain, ids, cont, deadline));
+      for (const p of json.query?.pages ?? []) {
+        for (const rev of p.revisions ?? []) {
+          if (!pending.has(rev.revid)) continue;
+          const result = revisionResultFor(rev, p.pageid ?? 0, domain);
+          if (result === undefined) continue; // content held back for a continuation
+          results.set(rev.revid, result);
+          pending.delete(rev.revid);
+        }
+      }
+      if (!json.continue || pending.size === 0) break;
+      cont = json.continue;
+    }
+    if (pending.size === 0) return undefined;
+    return new RevisionMissingError(`revision not returned by ${domain} (badrevids: deleted, suppressed, or not yet replicated)`);
+  }
+
+  async function fetchChunk(endpoint: URL, domain: string, chunk: readonly number[], results: Map<number, RevisionResult>, deadline: Deadline): Promise<void> {
+    const pending = new Set(chunk);
+    let lastError: EnrichError | undefined;
+    let waitHint: number | undefined;
+    for (let n = 0; n <= config.maxRetries && pending.size > 0; n++) {
+      if (n > 0) {
+        const wait = Math.max(backoffMs(n - 1, config.retryBaseMs, config.retryMaxMs, random), waitHint ?? 0);
+        if (deadline.remainingMs() < wait + Math.min(config.timeoutMs, 1000)) break;
+        await sleep(wait);
+        stats.retries++;
+      } else if (deadline.remainingMs() <= 0) {
+        break;
+      }
+      try {
+        lastError = await attempt(endpoint, domain, pending, results, deadline);
+        waitHint = undefined;
+      } catch (err) {
+        if (err instanceof RetryableFailure) {
+          lastError = err.cause;
+          waitHint = err.retryAfterMs;
+        } else if (err instanceof EnrichError) {
+          for (const id of pending) results.set(id, { ok: false, error: err });
+          return;
+        } else {
+          throw err;
+        }
+      }
+    }
+    if (pending.size === 0) return;
+    const exhausted = lastError !== undefined && !deadlineInterrupted(lastError, deadline);
+    for (const id of pending) {
+      results.set(id, {
+        ok: false,
+        error: exhausted
+          ? retriesExhausted(lastError!, config.maxRetries)
+          : new DeadlineExceededError(`invocation deadline reached before revision ${id} of ${domain} could be fetched`),
+      });
+    }
+  }
+
+  /** An attempt cut short by the deadline is not the wiki's fault: report it for redelivery. */
+  function deadlineInterrupted(error: EnrichError, deadline: Deadline): boolean {
+    return deadline.remainingMs() <= 0 && error instanceof MediaWikiNetworkError;
+  }
+
+  function retriesExhausted(error: EnrichError, maxRetries: number): EnrichError {
+    error.message = `${error.message} (after ${maxRetries} retries)`;
+    return error;
+  }
+
+  return {
+    stats,
+    async fetchRevisions(domain, revIds, deadline) {
+      const results = new Map<number, RevisionResult>();
+      const endpoint = resolver.endpointFor(domain);
+      const unique = [...new Set(revIds)];
+      const chunks: number[][] = [];
+      for (let i = 0; i < unique.length; i += config.batchSize) chunks.push(unique.slice(i, i + config.batchSize));
+      await Promise.all(chunks.map((chunk) => fetchChunk(endpoint, domain, chunk, results, deadline)));
+      return results;
+    },
+    async close() {
+      await agent.close();
+    },
+  };
+}
+
+function revisionResultFor(rev: ApiRevision, pageId: number, domain: string): RevisionResult | undefined {
+  const slots = new Map<string, SlotContent>();
+  for (const [role, slot] of Object.entries(rev.slots ?? {})) {
+    if (slot.texthidden) {
+      return { ok: false, error: new ContentHiddenError(`content of revision ${rev.revid} on ${domain} is hidden (slot ${role})`) };
+    }
+    if (slot.textmissing) {
+      return { ok: false, error: new MediaWikiApiError(`content of revision ${rev.revid} on ${domain} is missing from storage (slot ${role})`) };
+    }
+    // A revision without content in a continued response: the body comes with a later page.
+    if (typeof slot.content !== 'string') return undefined;
+    slots.set(role, { role, content: slot.content, contentModel: slot.contentmodel, contentFormat: slot.contentformat, sha1Hex: slot.sha1, size: slot.size });
+  }
+  if (slots.size === 0) return undefined;
+  return { ok: true, revision: { revId: rev.revid, pageId, slots } };
+}

@@ -1,0 +1,49 @@
+/**
+ * Where results go. The pipeline hands every record's result to a sink as one
+ * message; the sink reports which messages it could not durably write.
+ */
+import { appendFile } from 'node:fs/promises';
+import type { SourceRef } from './kafka-event.js';
+
+export type StreamKind = 'output' | 'error';
+
+export interface OutboundMessage {
+  readonly kind: StreamKind;
+  readonly key: string | null;
+  readonly value: string;
+  readonly source: SourceRef;
+}
+
+export interface SendReport {
+  /** Indices (into the sent array) of messages that were not written. */
+  readonly failed: ReadonlySet<number>;
+}
+
+export interface EventSink {
+  send(messages: readonly OutboundMessage[]): Promise<SendReport>;
+}
+
+/** Writes JSON lines to files: enriched events to one, error events to the other. Used by local invoke. */
+export function fileSink(paths: { output: string; error: string }): EventSink {
+  return {
+    async send(messages) {
+      const lines: Record<StreamKind, string[]> = { output: [], error: [] };
+      for (const m of messages) lines[m.kind].push(m.value);
+      if (lines.output.length > 0) await appendFile(paths.output, `${lines.output.join('\n')}\n`);
+      if (lines.error.length > 0) await appendFile(paths.error, `${lines.error.join('\n')}\n`);
+      return { failed: new Set() };
+    },
+  };
+}
+
+/** Keeps messages in memory; tests inspect `messages`. */
+export function memorySink(): EventSink & { messages: OutboundMessage[] } {
+  const messages: OutboundMessage[] = [];
+  return {
+    messages,
+    async send(batch) {
+      messages.push(...batch);
+      return { failed: new Set() };
+    },
+  };
+}

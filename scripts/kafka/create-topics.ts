@@ -1,0 +1,91 @@
+/**
+ * Create the project's Kafka topics on a (local) broker, idempotently.
+ *
+ *   npx tsx scripts/kafka/create-topics.ts                      # the default topics
+ *   npx tsx scripts/kafka/create-topics.ts my.topic:6 other:1    # these topics instead
+ *   KAFKA_TOPIC_PREFIX=eqiad. npx tsx scripts/kafka/create-topics.ts
+ *
+ * Environment:
+ *   KAFKA_BROKERS       comma-separated bootstrap servers (default 127.0.0.1:${KAFKA_PORT:-9092})
+ *   KAFKA_TOPIC_PREFIX  prepended to every topic name (e.g. "eqiad.")
+ *   KAFKA_REPLICATION_FACTOR  replication factor for new topics (default -1: the broker's default)
+ *
+ * Existing topics are left alone (a differing partition count is reported, not changed).
+ */
+import { pathToFileURL } from 'node:url';
+import { Kafka, logLevel } from 'kafkajs';
+
+export interface TopicSpec {
+  topic: string;
+  numPartitions: number;
+}
+
+export const DEFAULT_TOPICS: readonly TopicSpec[] = [
+  { topic: 'mediawiki.page_change.v1', numPartitions: 3 },
+  { topic: 'mediawiki.page_content_change.v1', numPartitions: 3 },
+  { topic: 'mw_page_content_change_enrich.error', numPartitions: 1 },
+  { topic: 'mw_page_content_change_enrich.on_failure', numPartitions: 1 },
+];
+
+/** Parses `name:partitions` arguments (partitions defaults to 1 when omitted). */
+export function parseTopicArgs(args: readonly string[]): TopicSpec[] {
+  return args.map((arg) => {
+    const i = arg.lastIndexOf(':');
+    const topic = i < 0 ? arg : arg.slice(0, i);
+    const partitions = i < 0 ? '1' : arg.slice(i + 1);
+    const numPartitions = Number(partitions);
+    if (!topic || !/^[a-zA-Z0-9._-]+$/.test(topic)) throw new Error(`invalid topic name in "${arg}"`);
+    if (!Number.isInteger(numPartitions) || numPartitions < 1) throw new Error(`invalid partition count in "${arg}"`);
+    return { topic, numPartitions };
+  });
+}
+
+async function main(): Promise<void> {
+  const brokers = (process.env.KAFKA_BROKERS ?? `127.0.0.1:${process.env.KAFKA_PORT ?? '9092'}`)
+    .split(',')
+    .map((b) => b.trim())
+    .filter(Boolean);
+  const prefix = process.env.KAFKA_TOPIC_PREFIX ?? '';
+  const replicationFactor = Number(process.env.KAFKA_REPLICATION_FACTOR ?? '-1');
+  const args = process.argv.slice(2);
+  const specs = (args.length > 0 ? parseTopicArgs(args) : DEFAULT_TOPICS).map((s) => ({
+    ...s,
+    topic: `${prefix}${s.topic}`,
+  }));
+
+  const kafka = new Kafka({ clientId: 'create-topics', brokers, logLevel: logLevel.ERROR });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = specs.filter((s) => !existing.has(s.topic));
+    const present = specs.filter((s) => existing.has(s.topic));
+
+    if (present.length > 0) {
+      const meta = await admin.fetchTopicMetadata({ topics: present.map((s) => s.topic) });
+      for (const s of present) {
+        const have = meta.topics.find((t) => t.name === s.topic)?.partitions.length ?? 0;
+        const note = have === s.numPartitions ? '' : ` (WARNING: wanted ${s.numPartitions}; not changed)`;
+        console.log(`exists   ${s.topic} partitions=${have}${note}`);
+      }
+    }
+    if (missing.length > 0) {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((s) => ({ topic: s.topic, numPartitions: s.numPartitions, replicationFactor })),
+      });
+      for (const s of missing) console.log(`created  ${s.topic} partitions=${s.numPartitions}`);
+    }
+    console.log(`${specs.length} topic(s) ready on ${brokers.join(',')}`);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+// Run only when executed directly, so tests can import DEFAULT_TOPICS / parseTopicArgs.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((err: unknown) => {
+    console.error(`create-topics failed: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  });
+}

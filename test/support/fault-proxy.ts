@@ -1,0 +1,122 @@
+/**
+ * A fault-injecting HTTP proxy on 127.0.0.1 in front of the real MediaWiki. Each request
+ * takes the next scripted fault (or the default); without a fault it is forwarded as is.
+ * It records every request so tests can count attempts per revision.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { request } from 'undici';
+
+export type Fault =
+  /** Answer with this status (and body), never reaching the wiki. */
+  | { kind: 'status'; status: number; body?: string; headers?: Record<string, string> }
+  /** Accept the request and never answer: the client's read timeout fires. */
+  | { kind: 'timeout' }
+  /** Destroy the connection without a response. */
+  | { kind: 'reset' }
+  /** Forward with `maxlag=-1`, which makes the real wiki answer its maxlag error; optionally override Retry-After. */
+  | { kind: 'maxlag'; retryAfterSeconds?: number }
+  /** Forward, then move every returned revision into `badrevids`, as a lagging replica would. */
+  | { kind: 'omit-revisions' }
+  /** Forward after a delay. */
+  | { kind: 'delay'; ms: number };
+
+export interface ProxiedRequest {
+  readonly url: string;
+  readonly revids: number[];
+  readonly fault?: Fault['kind'];
+  readonly at: number;
+}
+
+export interface FaultProxy {
+  readonly url: string;
+  readonly port: number;
+  readonly requests: ProxiedRequest[];
+  /** Faults for the next requests, in order. */
+  script(...faults: Fault[]): void;
+  /** Fault applied when the script is empty; `undefined` forwards. */
+  setDefault(fault: Fault | ((req: ProxiedRequest) => Fault | undefined) | undefined): void;
+  reset(): void;
+  close(): Promise<void>;
+}
+
+export async function startFaultProxy(upstream: string, opts: { latencyMs?: number } = {}): Promise<FaultProxy> {
+  const upstreamUrl = new URL(upstream);
+  let queue: Fault[] = [];
+  let defaultFault: Fault | ((req: ProxiedRequest) => Fault | undefined) | undefined;
+  const requests: ProxiedRequest[] = [];
+  const sockets = new Set<Socket>();
+
+  async function forward(req: IncomingMessage, res: ServerResponse, rewrite?: (u: URL) => void, transform?: (json: any) => any, retryAfter?: number) {
+    const target = new URL(req.url ?? '/', upstreamUrl);
+    target.pathname = upstreamUrl.pathname;
+    rewrite?.(target);
+    const upstreamRes = await request(target, { method: 'GET', headers: { 'user-agent': String(req.headers['user-agent'] ?? 'fault-proxy') } });
+    let body = Buffer.from(await upstreamRes.body.arrayBuffer());
+    if (transform) body = Buffer.from(JSON.stringify(transform(JSON.parse(body.toString('utf8')))));
+    const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
+    const ra = retryAfter !== undefined ? String(retryAfter) : upstreamRes.headers['retry-after'];
+    if (ra !== undefined) headers['retry-after'] = String(ra);
+    res.writeHead(upstreamRes.statusCode, headers);
+    res.end(body);
+  }
+
+  const server: Server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://proxy');
+    const revids = (url.searchParams.get('revids') ?? '').split('|').filter(Boolean).map(Number);
+    const entry: ProxiedRequest = { url: req.url ?? '/', revids, at: Date.now() };
+    const fault = queue.shift() ?? (typeof defaultFault === 'function' ? defaultFault(entry) : defaultFault);
+    requests.push({ ...entry, fault: fault?.kind });
+    const run = async () => {
+      if (opts.latencyMs) await new Promise((r) => setTimeout(r, opts.latencyMs));
+      switch (fault?.kind) {
+        case undefined:
+          return forward(req, res);
+        case 'status':
+          res.writeHead(fault.status, { 'content-type': 'text/plain', ...(fault.headers ?? {}) });
+          return res.end(fault.status === 204 || fault.status === 304 ? undefined : (fault.body ?? `injected ${fault.status}`));
+        case 'timeout':
+          return; // never answer
+        case 'reset':
+          return req.socket.destroy();
+        case 'maxlag':
+          return forward(req, res, (u) => u.searchParams.set('maxlag', '-1'), undefined, fault.retryAfterSeconds);
+        case 'omit-revisions':
+          return forward(req, res, undefined, (json) => {
+            const bad: Record<string, unknown> = { ...(json.query?.badrevids ?? {}) };
+            for (const id of revids) bad[String(id)] = { revid: id, missing: true };
+            return { batchcomplete: true, query: { badrevids: bad } };
+          });
+        case 'delay':
+          await new Promise((r) => setTimeout(r, fault.ms));
+          return forward(req, res);
+      }
+    };
+    run().catch((err) => {
+      if (!res.headersSent) res.writeHead(599);
+      res.end(String(err));
+    });
+  });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}/api.php`,
+    port,
+    requests,
+    script: (...faults) => queue.push(...faults),
+    setDefault: (f) => (defaultFault = f),
+    reset: () => {
+      queue = [];
+      defaultFault = undefined;
+      requests.length = 0;
+    },
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,160 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { Ajv } from 'ajv';
+import { apiEndpointResolver } from '../../lib/domain-allowlist.js';
+import { ContentHiddenError, DeadlineExceededError, RevisionMissingError } from '../../lib/errors.js';
+import { processBatch, type BatchDependencies } from '../../lib/process-batch.js';
+import { NO_DEADLINE } from '../../lib/retry.js';
+import type { RevisionContentClient, RevisionResult } from '../../lib/revision-content-client.js';
+import { memorySink, type EventSink } from '../../lib/sink.js';
+import { esmEventOf, pageChangeEvent } from '../support/events.js';
+
+const events = { outputStream: 'mediawiki.page_content_change.v1', errorStream: 'mw_page_content_change_enrich.error', errorSchemaUri: '/error/2.1.0', emitterId: 'test-emitter' };
+
+/** A client over a table of revision results; records what it was asked. */
+function tableClient(table: Record<number, string | Error>) {
+  const calls: Array<{ domain: string; revIds: readonly number[] }> = [];
+  const client: RevisionContentClient = {
+    stats: { requests: 0, responseBytes: 0, retries: 0 },
+    async fetchRevisions(domain, revIds) {
+      calls.push({ domain, revIds });
+      const out = new Map<number, RevisionResult>();
+      for (const id of revIds) {
+        const v = table[id];
+        if (v === undefined) out.set(id, { ok: false, error: new RevisionMissingError(`missing ${id}`) });
+        else if (v instanceof Error) out.set(id, { ok: false, error: v as any });
+        else out.set(id, { ok: true, revision: { revId: id, pageId: 1, slots: new Map([['main', { role: 'main', content: v }]]) } });
+      }
+      return out;
+    },
+    async close() {},
+  };
+  return { client, calls };
+}
+
+function deps(table: Record<number, string | Error>, sink: EventSink = memorySink(), extra: Partial<BatchDependencies> = {}) {
+  const { client, calls } = tableClient(table);
+  return {
+    calls,
+    deps: { client, sink, events, maxMessageBytes: 1_000_000, resolver: apiEndpointResolver('http://127.0.0.1:1/api.php', ['dev.wiki.local', '*.wikipedia.org']), ...extra } as BatchDependencies,
+  };
+}
+
+test('every record becomes exactly one message, in record order, and the batch succeeds', async () => {
+  const sink = memorySink();
+  const { deps: d, calls } = deps({ 1: 'one', 2: 'two' }, sink);
+  const values = [
+    pageChangeEvent({ revId: 1, content: 'one' }),
+    'not json',
+    pageChangeEvent({ revId: 2, content: 'two', domain: 'en.wikipedia.org' }),
+    pageChangeEvent({ revId: 3, kind: 'delete' }),
+    pageChangeEvent({ revId: 4, domain: 'canary' }),
+    pageChangeEvent({ revId: 5, contentVisible: false }),
+  ];
+  const result = await processBatch(esmEventOf(values), NO_DEADLINE, d);
+  assert.deepEqual(result.response, { batchItemFailures: [] });
+  assert.deepEqual(sink.messages.map((m) => [m.kind, m.source.offset]), [
+    ['output', 0], ['error', 1], ['output', 2], ['output', 3], ['output', 4], ['output', 5],
+  ]);
+  const out = sink.messages.map((m) => JSON.parse(m.value));
+  assert.equal(out[0].revision.content_slots.main.content_body, 'one');
+  assert.equal(out[2].revision.content_slots.main.content_body, 'two');
+  for (const i of [3, 4, 5]) assert.equal(out[i].revision.content_slots, undefined, `passthrough ${i} has no content`);
+  assert.equal(out[1].error_type, 'InvalidJson');
+  assert.equal(out[1].raw_event, 'not json');
+  // Only fetchable events reached the client, grouped per wiki.
+  assert.deepEqual(calls.map((c) => [c.domain, c.revIds]).sort(), [['dev.wiki.local', [1]], ['en.wikipedia.org', [2]]]);
+  assert.equal(sink.messages[0]!.key, '{"wiki_id":"devwiki","page_id":10}');
+});
+
+test('bad input kinds each become a clear error event with the original record', async () => {
+  const sink = memorySink();
+  const { deps: d, calls } = deps({}, sink);
+  const values: Array<string | Buffer | Record<string, unknown>> = [
+    Buffer.from([0xc3, 0x28, 0xff]),
+    '[]',
+    '42',
+    JSON.stringify({ ...pageChangeEvent(), page: { page_id: 'x', page_title: 'T' } }),
+    pageChangeEvent({ domain: '169.254.169.254' }),
+    pageChangeEvent({ domain: 'evil.example.com' }),
+    pageChangeEvent({ domain: 'a@en.wikipedia.org' }),
+  ];
+  const result = await processBatch(esmEventOf(values), NO_DEADLINE, d);
+  assert.deepEqual(result.response.batchItemFailures, []);
+  const out = sink.messages.map((m) => JSON.parse(m.value));
+  assert.deepEqual(out.map((e) => e.error_type), ['InvalidJson', 'InvalidEvent', 'InvalidEvent', 'InvalidEvent', 'DomainNotAllowed', 'DomainNotAllowed', 'DomainNotAllowed']);
+  assert.equal(out[0].raw_event, `base64:${Buffer.from([0xc3, 0x28, 0xff]).toString('base64')}`);
+  assert.equal(out[4].errored_stream_name, 'mediawiki.page_change.v1');
+  assert.equal(out[4].errored_schema_uri, '/mediawiki/page/change/1.2.0');
+  assert.equal(calls.length, 0, 'no request for a domain outside the allowlist');
+});
+
+test('MediaWiki failures become error events carrying their type', async () => {
+  const sink = memorySink();
+  const { deps: d } = deps({ 7: new ContentHiddenError('hidden'), 8: 'other text' }, sink);
+  await processBatch(esmEventOf([pageChangeEvent({ revId: 6 }), pageChangeEvent({ revId: 7 }), pageChangeEvent({ revId: 8, content: 'expected text' })]), NO_DEADLINE, d);
+  assert.deepEqual(sink.messages.map((m) => JSON.parse(m.value).error_type), ['RevisionMissing', 'ContentHidden', 'ContentIntegrityMismatch']);
+});
+
+test('a record out of time is redelivered: its partition stops there, other partitions go on', async () => {
+  const sink = memorySink();
+  const { deps: d } = deps({ 1: 'a', 2: new DeadlineExceededError('late') as any, 3: 'c', 4: 'd' }, sink);
+  const result = await processBatch(
+    esmEventOf([
+      { partition: 0, value: pageChangeEvent({ revId: 1 }) },
+      { partition: 0, value: pageChangeEvent({ revId: 2 }) },
+      { partition: 0, value: pageChangeEvent({ revId: 3 }) },
+      { partition: 1, value: pageChangeEvent({ revId: 4 }) },
+    ]),
+    NO_DEADLINE,
+    d,
+  );
+  assert.deepEqual(result.response.batchItemFailures, [{ itemIdentifier: { partition: 'mediawiki.page_change.v1-0', offset: 1 } }]);
+  assert.deepEqual(sink.messages.map((m) => `${m.source.partition}:${m.source.offset}`), ['0:0', '1:0']);
+});
+
+test('messages the sink could not write are reported; a throwing sink fails the whole batch item-wise', async () => {
+  const failingErrors: EventSink = { async send(ms) { return { failed: new Set(ms.flatMap((m, i) => (m.kind === 'error' ? [i] : []))) }; } };
+  const { deps: d } = deps({ 1: 'a' }, failingErrors);
+  const r = await processBatch(esmEventOf([pageChangeEvent({ revId: 1 }), 'bad', pageChangeEvent({ revId: 1 }), 'bad']), NO_DEADLINE, d);
+  assert.deepEqual(r.response.batchItemFailures, [{ itemIdentifier: { partition: 'mediawiki.page_change.v1-0', offset: 1 } }]);
+
+  const throwing: EventSink = { async send() { throw new Error('broker gone'); } };
+  const { deps: d2 } = deps({ 1: 'a' }, throwing);
+  const r2 = await processBatch(esmEventOf([{ partition: 2, value: pageChangeEvent({ revId: 1 }) }, { partition: 3, value: 'bad' }]), NO_DEADLINE, d2);
+  assert.deepEqual(r2.response.batchItemFailures.map((f) => f.itemIdentifier.partition).sort(), ['mediawiki.page_change.v1-2', 'mediawiki.page_change.v1-3']);
+});
+
+test('an enriched event over the size limit becomes a MessageTooLarge error event', async () => {
+  const sink = memorySink();
+  const { deps: d } = deps({ 1: 'x'.repeat(5000) }, sink, { maxMessageBytes: 4000 });
+  const r = await processBatch(esmEventOf([pageChangeEvent({ revId: 1 })]), NO_DEADLINE, d);
+  assert.deepEqual(r.response.batchItemFailures, []);
+  const e = JSON.parse(sink.messages[0]!.value);
+  assert.equal(e.error_type, 'MessageTooLarge');
+  assert.match(e.message, /larger than the output topic's limit of 4000 bytes/);
+});
+
+test('revisions are fetched once per wiki even when many events share them', async () => {
+  const { deps: d, calls } = deps({ 1: 'a', 2: 'b' });
+  await processBatch(esmEventOf([1, 2, 1, 1, 2].map((revId) => pageChangeEvent({ revId })).concat([pageChangeEvent({ revId: 1, domain: 'fr.wikipedia.org' })])), NO_DEADLINE, d);
+  assert.equal(calls.length, 2);
+});
+
+const ERROR_SCHEMA = new URL('../../../shared/reference/schemas/error-2.1.0.json', import.meta.url);
+test('error events conform to error/2.1.0', { skip: !existsSync(ERROR_SCHEMA) && 'no reference schema' }, async () => {
+  const ajv = new Ajv({ strict: false, validateFormats: false });
+  const { $schema: _drop, ...schema } = JSON.parse(readFileSync(ERROR_SCHEMA, 'utf8'));
+  const validate = ajv.compile(schema);
+  const sink = memorySink();
+  const { deps: d } = deps({}, sink);
+  await processBatch(esmEventOf(['x', Buffer.from([0xff]), pageChangeEvent({ revId: 9 }), pageChangeEvent({ domain: 'nope.example' })]), NO_DEADLINE, d);
+  for (const m of sink.messages) {
+    const e = JSON.parse(m.value);
+    assert.ok(validate(e), JSON.stringify(validate.errors));
+    assert.equal(e.meta.stream, 'mw_page_content_change_enrich.error');
+    assert.equal(e.emitter_id, 'test-emitter');
+    assert.equal(typeof e.stack, 'string');
+  }
+});

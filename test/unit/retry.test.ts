@@ -1,0 +1,33 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { backoffMs, concurrencyLimit, retryAfterMs, sleep } from '../../lib/retry.js';
+
+test('backoff grows exponentially up to the cap, with full jitter', () => {
+  assert.equal(backoffMs(0, 100, 5000, () => 0.999999), 99);
+  assert.equal(backoffMs(3, 100, 5000, () => 0.999999), 799);
+  assert.equal(backoffMs(10, 100, 5000, () => 0.999999), 4999);
+  assert.equal(backoffMs(3, 100, 5000, () => 0), 0);
+});
+
+test('Retry-After in seconds or as an HTTP date', () => {
+  assert.equal(retryAfterMs('5'), 5000);
+  assert.equal(retryAfterMs(undefined), undefined);
+  assert.equal(retryAfterMs('Wed, 25 Nov 2026 12:00:10 GMT', Date.parse('Wed, 25 Nov 2026 12:00:00 GMT')), 10_000);
+  assert.equal(retryAfterMs('soon'), undefined);
+});
+
+test('concurrency limit never runs more than N tasks at once', async () => {
+  const limit = concurrencyLimit(3);
+  let active = 0;
+  let peak = 0;
+  await Promise.all(
+    Array.from({ length: 20 }, () =>
+      limit(async () => {
+        peak = Math.max(peak, ++active);
+        await sleep(2);
+        active--;
+      }),
+    ),
+  );
+  assert.equal(peak, 3);
+});
