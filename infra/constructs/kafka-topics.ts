@@ -1,0 +1,234 @@
+import { join } from 'node:path';
+import { CustomResource, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { NagSuppressions } from 'cdk-nag';
+import { Construct } from 'constructs';
+import type { TopicRemovalPolicy } from '../config.ts';
+import { createNodeFunction, PROJECT_ROOT, type NodeFunctionCodeProps } from './enrich-function.ts';
+import { KafkaClusterAccess, vpcNetworkInterfacesStatement } from './kafka-permissions.ts';
+
+/** Default entry of the provisioner's onEvent handler. */
+export const TOPIC_PROVISIONER_ENTRY = join(PROJECT_ROOT, 'infra', 'topic-provisioner', 'handler.ts');
+
+/** One topic to provision. */
+export interface KafkaTopicDefinition {
+  /** Full (prefixed) topic name. */
+  readonly topicName: string;
+  /**
+   * Partitions (only ever increased on update).
+   * @default - `KafkaTopicsProps.partitions`
+   */
+  readonly partitions?: number;
+  /**
+   * Extra topic configs, merged over the defaults.
+   * @default - none
+   */
+  readonly configs?: Record<string, string>;
+}
+
+/** How the provisioner connects to the cluster. */
+export interface KafkaTopicsConnection {
+  /**
+   * MSK cluster ARN (brokers discovered with kafka:GetBootstrapBrokers).
+   * @default - `bootstrapServers`
+   */
+  readonly mskClusterArn?: string;
+  /**
+   * Bootstrap servers of a self-managed cluster.
+   * @default - none
+   */
+  readonly bootstrapServers?: string[];
+  /** Client authentication. */
+  readonly auth: 'none' | 'tls' | 'scram' | 'iam';
+  /**
+   * SCRAM mechanism.
+   * @default 'SCRAM-SHA-512'
+   */
+  readonly scramMechanism?: 'SCRAM-SHA-512' | 'SCRAM-SHA-256';
+  /**
+   * SCRAM credentials / client certificate secret ARN.
+   * @default - none
+   */
+  readonly secretArn?: string;
+  /**
+   * Root CA secret ARN.
+   * @default - none
+   */
+  readonly rootCaSecretArn?: string;
+  /**
+   * CMK encrypting the secrets.
+   * @default - none
+   */
+  readonly secretKmsKeyArn?: string;
+}
+
+/** Properties of {@link KafkaTopics}. */
+export interface KafkaTopicsProps extends NodeFunctionCodeProps {
+  /** Topics to create if missing. */
+  readonly topics: KafkaTopicDefinition[];
+  /** Cluster connection. */
+  readonly connection: KafkaTopicsConnection;
+  /** Region of the stack. */
+  readonly region: string;
+  /**
+   * Default partitions.
+   * @default 3
+   */
+  readonly partitions?: number;
+  /**
+   * Replication factor (applied at creation only).
+   * @default 3
+   */
+  readonly replicationFactor?: number;
+  /**
+   * `retention.ms`.
+   * @default 604800000 (7 days)
+   */
+  readonly retentionMs?: number;
+  /**
+   * `max.message.bytes`.
+   * @default - broker default
+   */
+  readonly maxMessageBytes?: number;
+  /**
+   * What happens to a topic removed from the stack. `retain` also sets the CloudFormation
+   * DeletionPolicy/UpdateReplacePolicy to Retain, so the handler is never even asked to delete.
+   * @default 'retain'
+   */
+  readonly removalPolicy?: TopicRemovalPolicy;
+  /**
+   * VPC of the brokers.
+   */
+  readonly vpc: ec2.IVpc;
+  /**
+   * Subnets of the provisioner.
+   * @default - the VPC's private subnets
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /** Security groups of the provisioner (egress to the brokers and to AWS APIs on 443). */
+  readonly securityGroups: ec2.ISecurityGroup[];
+  /**
+   * Log retention of the provisioner functions.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/**
+ * Kafka topics provisioned by a custom resource (CDK `Provider` framework + kafkajs admin onEvent
+ * handler in `infra/topic-provisioner/handler.ts`): created if missing, partitions grown and configs
+ * reconciled on update, deleted only as the removal policy allows.
+ */
+export class KafkaTopics extends Construct {
+  /** The onEvent function. */
+  public readonly onEventFunction: lambda.Function;
+  /** Custom resource per topic name. */
+  public readonly topics: Record<string, CustomResource> = {};
+
+  constructor(scope: Construct, id: string, props: KafkaTopicsProps) {
+    super(scope, id);
+    const removalPolicy = props.removalPolicy ?? 'retain';
+    const topicNames = props.topics.map((t) => t.topicName);
+    const conn = props.connection;
+
+    const role = new iam.Role(this, 'OnEventRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Kafka topic provisioner (create/alter the pipeline topics only)',
+    });
+    const logGroup = new logs.LogGroup(this, 'OnEventLogGroup', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const access = new KafkaClusterAccess({
+      region: props.region,
+      mskClusterArn: conn.mskClusterArn,
+      auth: conn.auth,
+      secretArns: [conn.secretArn, conn.rootCaSecretArn].filter((a): a is string => a !== undefined),
+      secretKmsKeyArn: conn.secretKmsKeyArn,
+    });
+    for (const statement of [
+      new iam.PolicyStatement({ sid: 'WriteOwnLogs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }),
+      vpcNetworkInterfacesStatement(),
+      ...access.clusterDiscovery(),
+      ...access.manageTopics(topicNames, removalPolicy !== 'retain'),
+    ]) {
+      role.addToPrincipalPolicy(statement);
+    }
+
+    const environment: Record<string, string> = { KAFKA_AUTH: conn.auth };
+    if (conn.mskClusterArn) environment.KAFKA_MSK_CLUSTER_ARN = conn.mskClusterArn;
+    if (conn.bootstrapServers) environment.KAFKA_BROKERS = conn.bootstrapServers.join(',');
+    if (conn.secretArn) environment.KAFKA_SASL_SECRET_ARN = conn.secretArn;
+    if (conn.rootCaSecretArn) environment.KAFKA_ROOT_CA_SECRET_ARN = conn.rootCaSecretArn;
+    if (conn.auth === 'scram') environment.KAFKA_SCRAM_MECHANISM = conn.scramMechanism ?? 'SCRAM-SHA-512';
+
+    this.onEventFunction = createNodeFunction(this, 'OnEvent', {
+      entry: props.entry ?? TOPIC_PROVISIONER_ENTRY,
+      code: props.code,
+      description: 'Creates the pipeline Kafka topics if missing (custom resource onEvent)',
+      memorySize: 256,
+      timeout: Duration.minutes(5),
+      environment,
+      role: role.withoutPolicyUpdates(),
+      logGroup,
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets,
+      securityGroups: props.securityGroups,
+      allowPublicSubnet: false,
+    });
+    this.onEventFunction.node.addDependency(role);
+
+    const provider = new cr.Provider(this, 'Provider', {
+      onEventHandler: this.onEventFunction,
+      logGroup: new logs.LogGroup(this, 'ProviderLogGroup', {
+        retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+        removalPolicy: RemovalPolicy.DESTROY,
+      }),
+    });
+    NagSuppressions.addResourceSuppressions(
+      provider,
+      [
+        {
+          id: 'AwsSolutions-IAM4',
+          reason: 'CDK Provider framework role: AWSLambdaBasicExecutionRole only lets the framework function write its own logs.',
+          appliesTo: ['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole'],
+        },
+        {
+          id: 'AwsSolutions-IAM5',
+          reason: 'CDK Provider framework grants lambda:InvokeFunction on the onEvent function and its versions (<arn>:*), nothing else.',
+          appliesTo: [{ regex: '/^Resource::<.*OnEvent.*\\.Arn>:\\*$/g' }],
+        },
+        {
+          id: 'AwsSolutions-L1',
+          reason: 'The CDK Provider framework function runtime is chosen by aws-cdk-lib, not by this project.',
+        },
+      ],
+      true,
+    );
+
+    const baseConfigs: Record<string, string> = {};
+    if (props.retentionMs !== undefined) baseConfigs['retention.ms'] = String(props.retentionMs);
+    if (props.maxMessageBytes !== undefined) baseConfigs['max.message.bytes'] = String(props.maxMessageBytes);
+
+    for (const topic of props.topics) {
+      if (this.topics[topic.topicName]) continue;
+      const resource = new CustomResource(this, `Topic-${topic.topicName}`, {
+        serviceToken: provider.serviceToken,
+        resourceType: 'Custom::KafkaTopic',
+        properties: {
+          TopicName: topic.topicName,
+          NumPartitions: topic.partitions ?? props.partitions ?? 3,
+          ReplicationFactor: props.replicationFactor ?? 3,
+          Configs: { ...baseConfigs, ...topic.configs },
+          RemovalPolicy: removalPolicy,
+        },
+        removalPolicy: removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      });
+      this.topics[topic.topicName] = resource;
+    }
+  }
+}
