@@ -768,8 +768,11 @@ export function mskGroupArn(clusterArn: string, group: string): string {
 
 const TOPIC_NAME = /^[A-Za-z0-9._-]{1,249}$/;
 const GROUP_ID = /^[a-zA-Z0-9\-/*:_+=.@]{1,200}$/;
-const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/;
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+-[A-Za-z0-9]{6}$/;
 const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/.+$/;
+
+/** Retention periods CloudWatch Logs accepts. */
+const LOG_RETENTION_DAYS: number[] = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
 
 /** Broker port MSK uses for a given authentication mode (inside the VPC). */
 export const MSK_PORTS: Record<KafkaAuth, number> = { none: 9092, tls: 9094, scram: 9096, iam: 9098 };
@@ -848,11 +851,14 @@ export function resolveConfig(envName: string, input: Partial<PipelineConfig>): 
     throw new ConfigError(`kafkaScramMechanism must be SCRAM-SHA-512 or SCRAM-SHA-256, got '${c.kafkaScramMechanism}'`);
   }
   if (kafkaAuth === 'scram' || kafkaAuth === 'tls') required('kafkaSecretArn');
+  if (clusterType === 'msk' && kafkaAuth === 'scram' && !/:secret:AmazonMSK_/.test(c.kafkaSecretArn!)) {
+    throw new ConfigError('MSK SCRAM secrets must be named AmazonMSK_* (kafkaSecretArn)');
+  }
   if (kafkaAuth === 'iam' || kafkaAuth === 'none') {
     if (c.kafkaSecretArn) throw new ConfigError(`kafkaSecretArn is not used with kafkaAuth '${kafkaAuth}'`);
   }
   for (const key of ['kafkaSecretArn', 'kafkaRootCaSecretArn'] as const) {
-    if (c[key] && !SECRET_ARN.test(c[key]!)) throw new ConfigError(`${key} must be a Secrets Manager secret ARN`);
+    if (c[key] && !SECRET_ARN.test(c[key]!)) throw new ConfigError(`${key} must be a complete Secrets Manager secret ARN (with the 6-character suffix)`);
   }
   if (c.kafkaSecretKmsKeyArn && !KMS_KEY_ARN.test(c.kafkaSecretKmsKeyArn)) throw new ConfigError('kafkaSecretKmsKeyArn must be a KMS key ARN');
   for (const port of kafkaBrokerPorts) intIn('kafkaBrokerPorts', port, 1, 65535);
@@ -894,6 +900,9 @@ export function resolveConfig(envName: string, input: Partial<PipelineConfig>): 
   intIn('memorySize', c.memorySize, 128, 10_240);
   intIn('timeoutSeconds', c.timeoutSeconds, 1, 900);
   if (c.reservedConcurrency !== undefined) intIn('reservedConcurrency', c.reservedConcurrency, 0, 100_000);
+  if (!LOG_RETENTION_DAYS.includes(c.logRetentionDays)) {
+    throw new ConfigError(`logRetentionDays must be one of ${LOG_RETENTION_DAYS.join(', ')}, got ${c.logRetentionDays}`);
+  }
   if (!['DEBUG', 'INFO', 'WARN', 'ERROR'].includes(c.logLevel)) throw new ConfigError(`logLevel must be DEBUG|INFO|WARN|ERROR, got '${c.logLevel}'`);
   if (!c.mwApiUrlTemplate.startsWith('https://') || !c.mwApiUrlTemplate.includes('{domain}')) {
     throw new ConfigError("mwApiUrlTemplate must be an https:// URL containing '{domain}'");

@@ -132,7 +132,7 @@ export function revisionContentClient(config: MediaWikiApiConfig, opts: Revision
       action: 'query',
       prop: 'revisions',
       revids: revIds.join('|'),
-      rvprop: 'ids|content|contentmodel|sha1|size',
+      rvprop: 'ids|content|contentmodel|slotsha1|slotsize',
       rvslots: '*',
       formatversion: '2',
       format: 'json',

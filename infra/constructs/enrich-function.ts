@@ -137,7 +137,7 @@ export interface EnrichFunctionProps extends NodeFunctionCodeProps {
  * Its execution role starts empty and is immutable for other constructs: every permission is declared
  * through {@link EnrichFunction.addToRolePolicy} by the stack (least privilege). L2 conveniences that
  * would otherwise attach broad policies are ignored on purpose - notably `ManagedKafkaEventSource`
- * attaches the AWS managed `AWSLambdaMSKExecutionRole` (kafka:Describe*/GetBootstrapBrokers and
+ * attaches the AWS managed `AWSLambdaMSKExecutionRole` (kafka:DescribeCluster, kafka:GetBootstrapBrokers and
  * ec2 ENI actions on `*`) and grants secrets implicitly.
  */
 export class EnrichFunction extends Construct {

@@ -1,14 +1,14 @@
 import { join } from 'node:path';
-import { CustomResource, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { CustomResource, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
-import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import type { TopicRemovalPolicy } from '../config.ts';
 import { createNodeFunction, PROJECT_ROOT, type NodeFunctionCodeProps } from './enrich-function.ts';
+import { acknowledge } from '../nag.ts';
 import { KafkaClusterAccess, vpcNetworkInterfacesStatement } from './kafka-permissions.ts';
 
 /** Default entry of the provisioner's onEvent handler. */
@@ -126,6 +126,8 @@ export interface KafkaTopicsProps extends NodeFunctionCodeProps {
 export class KafkaTopics extends Construct {
   /** The onEvent function. */
   public readonly onEventFunction: lambda.Function;
+  /** Execution role of the onEvent function. */
+  public readonly onEventRole: iam.Role;
   /** Custom resource per topic name. */
   public readonly topics: Record<string, CustomResource> = {};
 
@@ -135,10 +137,10 @@ export class KafkaTopics extends Construct {
     const topicNames = props.topics.map((t) => t.topicName);
     const conn = props.connection;
 
-    const role = new iam.Role(this, 'OnEventRole', {
+    const role = (this.onEventRole = new iam.Role(this, 'OnEventRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: 'Kafka topic provisioner (create/alter the pipeline topics only)',
-    });
+    }));
     const logGroup = new logs.LogGroup(this, 'OnEventLogGroup', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
@@ -189,25 +191,21 @@ export class KafkaTopics extends Construct {
         removalPolicy: RemovalPolicy.DESTROY,
       }),
     });
-    NagSuppressions.addResourceSuppressions(
+    const onEventLogicalId = Stack.of(this).getLogicalId(this.onEventFunction.node.defaultChild as lambda.CfnFunction);
+    acknowledge(
       provider,
-      [
-        {
-          id: 'AwsSolutions-IAM4',
-          reason: 'CDK Provider framework role: AWSLambdaBasicExecutionRole only lets the framework function write its own logs.',
-          appliesTo: ['Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole'],
-        },
-        {
-          id: 'AwsSolutions-IAM5',
-          reason: 'CDK Provider framework grants lambda:InvokeFunction on the onEvent function and its versions (<arn>:*), nothing else.',
-          appliesTo: [{ regex: '/^Resource::<.*OnEvent.*\\.Arn>:\\*$/g' }],
-        },
-        {
-          id: 'AwsSolutions-L1',
-          reason: 'The CDK Provider framework function runtime is chosen by aws-cdk-lib, not by this project.',
-        },
-      ],
-      true,
+      {
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        reason: 'CDK Provider framework role: AWSLambdaBasicExecutionRole only lets the framework function write its own logs.',
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::<${onEventLogicalId}.Arn>:*]`,
+        reason: 'CDK Provider framework grants lambda:InvokeFunction on the onEvent function and its versions (<arn>:*), nothing else.',
+      },
+      {
+        id: 'AwsSolutions-L1',
+        reason: 'The CDK Provider framework function runtime is chosen by aws-cdk-lib, not by this project.',
+      },
     );
 
     const baseConfigs: Record<string, string> = {};

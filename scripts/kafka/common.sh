@@ -9,6 +9,8 @@
 #   KAFKA_HEAP_OPTS        JVM heap flags            (default "-Xms128m -Xmx512m")
 #   KAFKA_START_TIMEOUT    seconds to wait for readiness (default 60)
 #   KAFKA_STOP_TIMEOUT     seconds to wait for a graceful stop (default 30)
+#   KAFKA_CLUSTER_ID       cluster id used when formatting fresh storage (default: random)
+#   KAFKA_EXTRA_PROPERTIES extra server.properties lines appended on start (newline-separated)
 
 KAFKA_SCRIPTS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "${KAFKA_SCRIPTS_DIR}/../.." && pwd)"

@@ -1,0 +1,338 @@
+import { Duration, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import { KafkaDlq, S3OnFailureDestination, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { prefixed, type ResolvedPipelineConfig } from './config.ts';
+import { EnrichFunction } from './constructs/enrich-function.ts';
+import { KafkaEventSource } from './constructs/kafka-event-source.ts';
+import { KafkaClusterAccess, vpcNetworkInterfacesStatement, WILDCARD_STATEMENTS } from './constructs/kafka-permissions.ts';
+import { KafkaTopics } from './constructs/kafka-topics.ts';
+import { HANDLER_METRICS_NAMESPACE, Operations } from './constructs/operations.ts';
+import { acknowledge } from './nag.ts';
+
+/** Properties of {@link PipelineStack}. */
+export interface PipelineStackProps extends StackProps {
+  /** Resolved environment configuration (`configFromContext` / `resolveConfig`). */
+  readonly config: ResolvedPipelineConfig;
+  /**
+   * Entry of the enrichment handler bundled with esbuild.
+   * @default 'functions/page-content-change-enrich/handler.ts'
+   */
+  readonly enrichFunctionEntry?: string;
+  /**
+   * Pre-built code of the enrichment function instead of bundling (unit tests: `Code.fromInline`).
+   * @default - `enrichFunctionEntry` is bundled
+   */
+  readonly enrichFunctionCode?: lambda.Code;
+  /**
+   * Pre-built code of the topic provisioner instead of bundling `infra/topic-provisioner/handler.ts`.
+   * @default - bundled
+   */
+  readonly topicProvisionerCode?: lambda.Code;
+}
+
+/** Environment variables of the enrichment handler, from the configuration. */
+export function functionEnvironment(config: ResolvedPipelineConfig): Record<string, string> {
+  const env: Record<string, string> = {
+    MW_API_URL_TEMPLATE: config.mwApiUrlTemplate,
+    MW_API_ALLOWED_DOMAINS: config.mwApiAllowedDomains.join(','),
+    MW_API_USER_AGENT: config.mwApiUserAgent,
+    MW_API_TIMEOUT_MS: String(config.mwApiTimeoutMs),
+    MW_API_MAX_RETRIES: String(config.mwApiMaxRetries),
+    MW_API_RETRY_BASE_MS: String(config.mwApiRetryBaseMs),
+    MW_API_BATCH_SIZE: String(config.mwApiBatchSize),
+    MW_API_CONCURRENCY: String(config.mwApiConcurrency),
+    MW_API_MAXLAG: String(config.mwApiMaxlag),
+    OUTPUT_STREAM: config.outputStream,
+    ERROR_STREAM: config.errorStream,
+    EMITTER_ID: config.emitterId,
+    KAFKA_AUTH: config.kafkaAuth,
+    // Topic names are unprefixed; the producer writes to KAFKA_TOPIC_PREFIX + OUTPUT_TOPIC / ERROR_TOPIC.
+    KAFKA_TOPIC_PREFIX: config.kafkaTopicPrefix,
+    OUTPUT_TOPIC: config.outputTopic,
+    ERROR_TOPIC: config.errorTopic,
+    KAFKA_MAX_MESSAGE_BYTES: String(config.kafkaMaxMessageBytes),
+    KAFKA_COMPRESSION: config.kafkaCompression,
+    POWERTOOLS_SERVICE_NAME: config.serviceName,
+    POWERTOOLS_METRICS_NAMESPACE: HANDLER_METRICS_NAMESPACE,
+    LOG_LEVEL: config.logLevel,
+  };
+  if (config.kafkaClusterType === 'msk') env.KAFKA_MSK_CLUSTER_ARN = config.mskClusterArn!;
+  else env.KAFKA_BROKERS = config.kafkaBootstrapServers!.join(',');
+  if (config.kafkaSecretArn) env.KAFKA_SASL_SECRET_ARN = config.kafkaSecretArn;
+  if (config.kafkaAuth === 'scram') env.KAFKA_SCRAM_MECHANISM = config.kafkaScramMechanism;
+  if (config.kafkaRootCaSecretArn) env.KAFKA_ROOT_CA_SECRET_ARN = config.kafkaRootCaSecretArn;
+  return env;
+}
+
+/**
+ * mediawiki.page_change -> (Kafka event source mapping) -> enrichment Lambda -> MediaWiki Action API
+ *                                                              |-> output topic (enriched events)
+ *                                                              |-> error topic (failed events)
+ * Batches the mapping gives up on go to the on-failure destination (a Kafka topic by default).
+ */
+export class PipelineStack extends Stack {
+  public readonly enrichFunction: EnrichFunction;
+  public readonly eventSource: KafkaEventSource;
+  public readonly securityGroup?: ec2.SecurityGroup;
+  public readonly topics?: KafkaTopics;
+  public readonly operations: Operations;
+
+  constructor(scope: Construct, id: string, props: PipelineStackProps) {
+    const config = props.config;
+    super(scope, id, {
+      ...props,
+      env: { account: config.account, region: config.region },
+      description: `Enriches mediawiki.page_change events with revision content (${config.envName})`,
+    });
+    Tags.of(this).add('service', config.serviceName);
+    Tags.of(this).add('environment', config.envName);
+    for (const [key, value] of Object.entries(config.tags)) Tags.of(this).add(key, value);
+
+    const topic = (name: string): string => prefixed(config, name);
+    const inputTopic = topic(config.inputTopic);
+    const outputTopic = topic(config.outputTopic);
+    const errorTopic = topic(config.errorTopic);
+    const onFailureTopic = config.onFailureDestination === 'kafka' ? topic(config.onFailureTopic) : undefined;
+
+    // ------------------------------------------------------------------ network: the cluster's VPC
+    const vpc = config.vpcId
+      ? ec2.Vpc.fromVpcAttributes(this, 'ClusterVpc', {
+          vpcId: config.vpcId,
+          availabilityZones: config.availabilityZones!,
+          privateSubnetIds: config.subnetIds!,
+        })
+      : undefined;
+    const vpcSubnets: ec2.SubnetSelection | undefined = vpc ? { subnets: vpc.privateSubnets } : undefined;
+    if (vpc) {
+      this.securityGroup = new ec2.SecurityGroup(this, 'FunctionSecurityGroup', {
+        vpc,
+        description: 'Enrichment function and Kafka event pollers: brokers and HTTPS egress only',
+        allowAllOutbound: false,
+      });
+      const brokers = config.brokerSecurityGroupId
+        ? ec2.SecurityGroup.fromSecurityGroupId(this, 'BrokerSecurityGroup', config.brokerSecurityGroupId, { allowAllOutbound: false })
+        : undefined;
+      for (const port of config.kafkaBrokerPorts) {
+        this.securityGroup.addEgressRule(brokers ?? ec2.Peer.anyIpv4(), ec2.Port.tcp(port), `Kafka brokers (${config.kafkaAuth})`);
+        brokers?.addIngressRule(this.securityGroup, ec2.Port.tcp(port), `mw-page-content-change-enrich Kafka clients (${config.kafkaAuth})`);
+      }
+      // MediaWiki Action API on the internet (through the subnets' NAT), and AWS APIs (Secrets Manager,
+      // MSK, STS for the event pollers).
+      this.securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS: MediaWiki Action API and AWS APIs');
+    }
+
+    // ------------------------------------------------------------------ the enrichment function
+    this.enrichFunction = new EnrichFunction(this, 'EnrichFunction', {
+      entry: props.enrichFunctionEntry,
+      code: props.enrichFunctionCode,
+      environment: functionEnvironment(config),
+      functionName: config.functionName,
+      memorySize: config.memorySize,
+      timeout: Duration.seconds(config.timeoutSeconds),
+      reservedConcurrentExecutions: config.reservedConcurrency,
+      applicationLogLevel: lambda.ApplicationLogLevel[config.logLevel],
+      logRetention: config.logRetentionDays as logs.RetentionDays,
+      vpc,
+      vpcSubnets,
+      securityGroups: this.securityGroup ? [this.securityGroup] : undefined,
+    });
+    const fn = this.enrichFunction.function;
+
+    // ------------------------------------------------------------------ least-privilege permissions
+    const secretArns = [config.kafkaSecretArn, config.kafkaRootCaSecretArn].filter((a): a is string => a !== undefined);
+    const kafka = new KafkaClusterAccess({
+      region: config.region,
+      mskClusterArn: config.mskClusterArn,
+      auth: config.kafkaAuth,
+      secretArns,
+      secretKmsKeyArn: config.kafkaSecretKmsKeyArn,
+    });
+    const statements: iam.PolicyStatement[] = [
+      // The event source mapping (MSK) describes the cluster; SCRAM on MSK also lists its secrets.
+      ...kafka.clusterDiscovery(
+        config.kafkaClusterType === 'msk'
+          ? ['kafka:DescribeCluster', 'kafka:DescribeClusterV2', ...(config.kafkaAuth === 'scram' ? ['kafka:ListScramSecrets'] : [])]
+          : [],
+      ),
+      // The event source mapping reads the input topic as the consumer group (MSK IAM: with this role).
+      ...kafka.consume(inputTopic, config.consumerGroupId),
+      // The handler's producer writes enriched and error events.
+      ...kafka.produce([outputTopic, errorTopic]),
+      // The event source mapping writes discarded batches to the on-failure topic.
+      ...(onFailureTopic ? kafka.produce([onFailureTopic], 'MskWriteOnFailureTopic') : []),
+    ];
+    // ENIs of the VPC function, and of the event pollers (MSK always runs them in the cluster's VPC).
+    if (vpc || config.kafkaClusterType === 'msk') statements.push(vpcNetworkInterfacesStatement());
+    for (const statement of statements) this.enrichFunction.addToRolePolicy(statement);
+
+    // ------------------------------------------------------------------ on-failure destination
+    const onFailure = this.onFailureDestination(config, onFailureTopic);
+
+    // ------------------------------------------------------------------ Kafka event source mapping
+    const secret = config.kafkaSecretArn ? secretsmanager.Secret.fromSecretCompleteArn(this, 'KafkaSecret', config.kafkaSecretArn) : undefined;
+    this.eventSource = new KafkaEventSource(this, 'PageChangeSource', {
+      target: fn,
+      cluster:
+        config.kafkaClusterType === 'msk'
+          ? { kind: 'msk', clusterArn: config.mskClusterArn!, auth: config.kafkaAuth as 'iam' | 'scram', secret }
+          : {
+              kind: 'self-managed',
+              bootstrapServers: config.kafkaBootstrapServers!,
+              auth: config.kafkaAuth as 'scram' | 'tls' | 'none',
+              scramMechanism: config.kafkaScramMechanism,
+              secret,
+              rootCaSecret: config.kafkaRootCaSecretArn
+                ? secretsmanager.Secret.fromSecretCompleteArn(this, 'KafkaRootCaSecret', config.kafkaRootCaSecretArn)
+                : undefined,
+              vpc,
+              vpcSubnets,
+              securityGroup: this.securityGroup,
+            },
+      topic: inputTopic,
+      consumerGroupId: config.consumerGroupId,
+      startingPosition: lambda.StartingPosition[config.startingPosition],
+      startingPositionTimestamp: config.startingPositionTimestamp,
+      batchSize: config.batchSize,
+      maxBatchingWindow: Duration.seconds(config.maxBatchingWindowSeconds),
+      provisionedPollers: config.provisionedPollers ? { minimumPollers: config.minPollers, maximumPollers: config.maxPollers } : undefined,
+      retryAttempts: config.retryAttempts,
+      maxRecordAge: config.maxRecordAgeSeconds === -1 ? undefined : Duration.seconds(config.maxRecordAgeSeconds),
+      bisectBatchOnError: config.bisectBatchOnError,
+      reportBatchItemFailures: config.reportBatchItemFailures,
+      onFailure,
+    });
+
+    // ------------------------------------------------------------------ topics (optional)
+    if (config.provisionTopics) {
+      this.topics = new KafkaTopics(this, 'Topics', {
+        region: config.region,
+        code: props.topicProvisionerCode,
+        topics: [outputTopic, errorTopic, ...(onFailureTopic ? [onFailureTopic] : [])].map((topicName) => ({ topicName })),
+        connection: {
+          mskClusterArn: config.mskClusterArn,
+          bootstrapServers: config.kafkaBootstrapServers,
+          auth: config.kafkaAuth,
+          scramMechanism: config.kafkaScramMechanism,
+          secretArn: config.kafkaSecretArn,
+          rootCaSecretArn: config.kafkaRootCaSecretArn,
+          secretKmsKeyArn: config.kafkaSecretKmsKeyArn,
+        },
+        partitions: config.topicPartitions,
+        replicationFactor: config.topicReplicationFactor,
+        retentionMs: config.topicRetentionMs,
+        maxMessageBytes: config.topicMaxMessageBytes,
+        removalPolicy: config.topicRemovalPolicy,
+        vpc: vpc!,
+        vpcSubnets,
+        securityGroups: [this.securityGroup!],
+        logRetention: config.logRetentionDays as logs.RetentionDays,
+      });
+      // Topics exist before the mapping starts failing batches over to them.
+      this.eventSource.eventSourceMapping.node.addDependency(this.topics);
+    }
+
+    // ------------------------------------------------------------------ operations
+    this.operations = new Operations(this, 'Operations', {
+      function: fn,
+      eventSourceMappingId: this.eventSource.eventSourceMappingId,
+      serviceName: config.serviceName,
+      alarmTopic: config.alarmTopicArn ? sns.Topic.fromTopicArn(this, 'AlarmTopic', config.alarmTopicArn) : undefined,
+      createAlarmTopic: config.createAlarmTopic,
+      alarmEmail: config.alarmEmail,
+      period: Duration.seconds(config.alarmPeriodSeconds),
+      evaluationPeriods: config.alarmEvaluationPeriods,
+      functionErrorsThreshold: config.functionErrorsThreshold,
+      throttlesThreshold: config.throttlesThreshold,
+      offsetLagThreshold: config.offsetLagThreshold,
+      errorEventRatePercentThreshold: config.errorEventRatePercentThreshold,
+      dashboard: config.dashboard,
+      dashboardName: `${config.serviceName}-${config.envName}`,
+    });
+
+    this.addNagSuppressions();
+  }
+
+  /** Builds the on-failure destination and grants the execution role access to it. */
+  private onFailureDestination(config: ResolvedPipelineConfig, onFailureTopic: string | undefined): lambda.IEventSourceDlq | undefined {
+    const role = this.enrichFunction;
+    switch (config.onFailureDestination) {
+      case 'none':
+        return undefined;
+      case 'kafka':
+        // kafka://<topic>; written by the event source mapping with the mapping's own authentication.
+        return new KafkaDlq(onFailureTopic!);
+      case 'sqs': {
+        let queue: sqs.IQueue;
+        if (config.onFailureQueueArn) {
+          queue = sqs.Queue.fromQueueArn(this, 'OnFailureQueue', config.onFailureQueueArn);
+        } else {
+          const created = new sqs.Queue(this, 'OnFailureQueue', {
+            encryption: sqs.QueueEncryption.SQS_MANAGED,
+            enforceSSL: true,
+            retentionPeriod: Duration.days(14),
+          });
+          acknowledge(created, {
+            id: 'AwsSolutions-SQS3',
+            reason: 'This queue is itself the on-failure (dead-letter) destination of the Kafka event source mapping.',
+          });
+          queue = created;
+        }
+        // SqsDlq would grant this to the role, but the role is immutable for L2 grants: grant explicitly.
+        role.addToRolePolicy(new iam.PolicyStatement({ sid: 'SendToOnFailureQueue', actions: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'], resources: [queue.queueArn] }));
+        return new SqsDlq(queue);
+      }
+      case 's3': {
+        let bucket: s3.IBucket;
+        if (config.onFailureBucketArn) {
+          bucket = s3.Bucket.fromBucketArn(this, 'OnFailureBucket', config.onFailureBucketArn);
+        } else {
+          const created = new s3.Bucket(this, 'OnFailureBucket', {
+            encryption: s3.BucketEncryption.S3_MANAGED,
+            blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+            enforceSSL: true,
+            versioned: true,
+            lifecycleRules: [{ expiration: Duration.days(90), noncurrentVersionExpiration: Duration.days(7) }],
+          });
+          acknowledge(created, {
+            id: 'AwsSolutions-S1',
+            reason:
+              'Write-only sink of discarded Kafka batch metadata, written by the event source mapping with the function role only; object-level auditing is left to CloudTrail data events.',
+          });
+          bucket = created;
+        }
+        role.addToRolePolicy(new iam.PolicyStatement({ sid: 'WriteOnFailureBucket', actions: ['s3:PutObject'], resources: [bucket.arnForObjects('*')] }));
+        role.addToRolePolicy(new iam.PolicyStatement({ sid: 'ListOnFailureBucket', actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }));
+        return new S3OnFailureDestination(bucket);
+      }
+    }
+  }
+
+  private addNagSuppressions(): void {
+    const functions = [this.enrichFunction.function, ...(this.topics ? [this.topics.onEventFunction] : [])];
+    for (const fn of functions) {
+      acknowledge(fn, {
+        id: 'AwsSolutions-L1',
+        reason: 'Runtime pinned to nodejs22.x on purpose (the handler is built and tested for Node.js 22); upgrades are deliberate.',
+      });
+    }
+    const roles = [this.enrichFunction.role, ...(this.topics ? [this.topics.onEventRole] : [])];
+    for (const role of roles) {
+      acknowledge(role, { id: 'AwsSolutions-IAM5[Resource::*]', reason: `Statement VpcNetworkInterfaces only: ${WILDCARD_STATEMENTS.VpcNetworkInterfaces}` });
+    }
+    const bucket = this.node.tryFindChild('OnFailureBucket');
+    if (bucket instanceof s3.Bucket) {
+      acknowledge(this.enrichFunction.role, {
+        id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(bucket.node.defaultChild as s3.CfnBucket)}.Arn>/*]`,
+        reason: 'Objects of the on-failure bucket only: the object keys are chosen by Lambda.',
+      });
+    }
+  }
+}

@@ -1,0 +1,52 @@
+/** Wiring of the real revision content client and pipeline for integration tests. */
+import type { MediaWikiApiConfig } from '../../lib/config.js';
+import { apiEndpointResolver } from '../../lib/domain-allowlist.js';
+import { processBatch } from '../../lib/process-batch.js';
+import { NO_DEADLINE, type Deadline } from '../../lib/retry.js';
+import { revisionContentClient } from '../../lib/revision-content-client.js';
+import { memorySink } from '../../lib/sink.js';
+import { esmEventOf } from './events.js';
+
+export const TEST_DOMAIN = 'dev.wiki.local';
+
+export function testApiConfig(apiUrl: string, overrides: Partial<MediaWikiApiConfig> = {}): MediaWikiApiConfig {
+  return {
+    urlTemplate: apiUrl,
+    allowedDomains: [TEST_DOMAIN],
+    userAgent: 'mw-page-content-change-enrich-tests/0.1 (test@example.org)',
+    timeoutMs: 5000,
+    connectTimeoutMs: 1000,
+    maxRetries: 3,
+    retryBaseMs: 20,
+    retryMaxMs: 200,
+    maxlag: 5,
+    batchSize: 50,
+    concurrency: 4,
+    connections: 4,
+    deadlineMarginMs: 0,
+    ...overrides,
+  };
+}
+
+export const testEventConfig = {
+  outputStream: 'mediawiki.page_content_change.v1',
+  errorStream: 'mw_page_content_change_enrich.error',
+  errorSchemaUri: '/error/2.1.0',
+  emitterId: 'integration-test',
+};
+
+/** Runs one batch of page_change events through the real client against `apiUrl`. */
+export async function enrichBatch(apiUrl: string, values: Array<Record<string, unknown> | string>, opts: { api?: Partial<MediaWikiApiConfig>; deadline?: Deadline } = {}) {
+  const config = testApiConfig(apiUrl, opts.api);
+  const resolver = apiEndpointResolver(config.urlTemplate, config.allowedDomains);
+  const client = revisionContentClient(config, { resolver });
+  const sink = memorySink();
+  try {
+    const started = Date.now();
+    const result = await processBatch(esmEventOf(values), opts.deadline ?? NO_DEADLINE, { client, resolver, sink, events: testEventConfig, maxMessageBytes: 16 * 1024 * 1024 });
+    const parsed = sink.messages.map((m) => ({ kind: m.kind, offset: m.source.offset, event: JSON.parse(m.value) }));
+    return { result, messages: parsed, stats: { ...client.stats }, elapsedMs: Date.now() - started };
+  } finally {
+    await client.close();
+  }
+}
