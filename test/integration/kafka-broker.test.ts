@@ -120,13 +120,13 @@ describe('local Kafka broker (scripts/kafka) with kafkajs', { timeout: 300_000 }
   let startedHere = false;
   const topic = uniqueTopicName('it.kafka-broker');
   const managed = kafkaIsManaged();
+  let ensureNote = '';
 
   before(async () => {
     const t0 = performance.now();
     ({ brokers, started: startedHere } = await ensureKafka());
-    process.stderr.write(
-      `# ensureKafka: ${brokers.join(',')} ${startedHere ? 'started' : 'already running'} in ${Math.round(performance.now() - t0)} ms\n`,
-    );
+    const how = !managed ? 'external (KAFKA_BROKERS)' : startedHere ? 'started' : 'already running';
+    ensureNote = `ensureKafka: ${brokers.join(',')} ${how} in ${Math.round(performance.now() - t0)} ms`;
     await createTopics(brokers, [{ topic, numPartitions: 3 }]);
   });
 
@@ -140,6 +140,7 @@ describe('local Kafka broker (scripts/kafka) with kafkajs', { timeout: 300_000 }
     await produce(brokers, topic, 0, COUNT);
     const t1 = performance.now();
     const records = await consumeAll(brokers, topic, { expected: COUNT });
+    t.diagnostic(ensureNote);
     t.diagnostic(`produce ${Math.round(t1 - t0)} ms, consume ${Math.round(performance.now() - t1)} ms`);
     assertAllInOrder(records, COUNT);
     assert.ok(new Set(records.map((r) => r.partition)).size > 1, 'keys spread over several partitions');

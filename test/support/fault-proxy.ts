@@ -14,7 +14,10 @@ export type Fault =
   | { kind: 'timeout' }
   /** Destroy the connection without a response. */
   | { kind: 'reset' }
-  /** Forward with `maxlag=-1`, which makes the real wiki answer its maxlag error; optionally override Retry-After. */
+  /**
+   * MediaWiki's maxlag refusal as a replicated wiki sends it (HTTP 200, error code `maxlag`,
+   * Retry-After, X-Database-Lag). A single-database wiki never lags, so the proxy answers it.
+   */
   | { kind: 'maxlag'; retryAfterSeconds?: number }
   /** Forward, then move every returned revision into `badrevids`, as a lagging replica would. */
   | { kind: 'omit-revisions' }
@@ -25,6 +28,7 @@ export interface ProxiedRequest {
   readonly url: string;
   readonly revids: number[];
   readonly fault?: Fault['kind'];
+  readonly userAgent?: string;
   readonly at: number;
 }
 
@@ -47,16 +51,15 @@ export async function startFaultProxy(upstream: string, opts: { latencyMs?: numb
   const requests: ProxiedRequest[] = [];
   const sockets = new Set<Socket>();
 
-  async function forward(req: IncomingMessage, res: ServerResponse, rewrite?: (u: URL) => void, transform?: (json: any) => any, retryAfter?: number) {
+  async function forward(req: IncomingMessage, res: ServerResponse, transform?: (json: any) => any) {
     const target = new URL(req.url ?? '/', upstreamUrl);
     target.pathname = upstreamUrl.pathname;
-    rewrite?.(target);
     const upstreamRes = await request(target, { method: 'GET', headers: { 'user-agent': String(req.headers['user-agent'] ?? 'fault-proxy') } });
     let body = Buffer.from(await upstreamRes.body.arrayBuffer());
     if (transform) body = Buffer.from(JSON.stringify(transform(JSON.parse(body.toString('utf8')))));
     const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
-    const ra = retryAfter !== undefined ? String(retryAfter) : upstreamRes.headers['retry-after'];
-    if (ra !== undefined) headers['retry-after'] = String(ra);
+    const retryAfter = upstreamRes.headers['retry-after'];
+    if (retryAfter !== undefined) headers['retry-after'] = String(retryAfter);
     res.writeHead(upstreamRes.statusCode, headers);
     res.end(body);
   }
@@ -64,7 +67,7 @@ export async function startFaultProxy(upstream: string, opts: { latencyMs?: numb
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://proxy');
     const revids = (url.searchParams.get('revids') ?? '').split('|').filter(Boolean).map(Number);
-    const entry: ProxiedRequest = { url: req.url ?? '/', revids, at: Date.now() };
+    const entry: ProxiedRequest = { url: req.url ?? '/', revids, at: Date.now(), userAgent: req.headers['user-agent'] };
     const fault = queue.shift() ?? (typeof defaultFault === 'function' ? defaultFault(entry) : defaultFault);
     requests.push({ ...entry, fault: fault?.kind });
     const run = async () => {
@@ -79,10 +82,18 @@ export async function startFaultProxy(upstream: string, opts: { latencyMs?: numb
           return; // never answer
         case 'reset':
           return req.socket.destroy();
-        case 'maxlag':
-          return forward(req, res, (u) => u.searchParams.set('maxlag', '-1'), undefined, fault.retryAfterSeconds);
+        case 'maxlag': {
+          const lag = 7;
+          res.writeHead(200, {
+            'content-type': 'application/json; charset=utf-8',
+            'retry-after': String(fault.retryAfterSeconds ?? 5),
+            'x-database-lag': String(lag),
+            'mediawiki-api-error': 'maxlag',
+          });
+          return res.end(JSON.stringify({ error: { code: 'maxlag', info: `Waiting for 10.0.0.7: ${lag} seconds lagged.`, host: '10.0.0.7', lag, type: 'db' }, servedby: 'fault-proxy' }));
+        }
         case 'omit-revisions':
-          return forward(req, res, undefined, (json) => {
+          return forward(req, res, (json) => {
             const bad: Record<string, unknown> = { ...(json.query?.badrevids ?? {}) };
             for (const id of revids) bad[String(id)] = { revid: id, missing: true };
             return { batchcomplete: true, query: { badrevids: bad } };
