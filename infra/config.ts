@@ -19,8 +19,9 @@ export type KafkaClusterType = 'msk' | 'self-managed';
  * Kafka client authentication.
  * - `iam`: MSK IAM access control (SASL/OAUTHBEARER, brokers on port 9098). MSK only.
  * - `scram`: SASL/SCRAM over TLS (port 9096 on MSK), credentials in a Secrets Manager secret.
- * - `tls`: mutual TLS, client certificate in a Secrets Manager secret (port 9094 on MSK). Self-managed only.
- * - `none`: no client authentication (plaintext, port 9092 on MSK). Self-managed only, inside a VPC.
+ * - `tls`: TLS encryption; with `kafkaSecretArn` the event source mapping also authenticates with the client
+ *   certificate in it (mTLS, `CLIENT_CERTIFICATE_TLS_AUTH`). Self-managed only.
+ * - `none`: no client authentication, plaintext. Self-managed only, inside a VPC.
  */
 export type KafkaAuth = 'none' | 'tls' | 'scram' | 'iam';
 
@@ -41,8 +42,8 @@ export type OnFailureDestinationType = 'kafka' | 'sqs' | 's3' | 'none';
  */
 export type TopicRemovalPolicy = 'retain' | 'destroy-if-empty' | 'destroy';
 
-/** Compression codec for the kafkajs producer. */
-export type KafkaCompression = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
+/** Compression codec of the kafkajs producer (the handler supports gzip and none). */
+export type KafkaCompression = 'none' | 'gzip';
 
 /** Handler log level (`LOG_LEVEL`, Powertools logger). */
 export type LogLevelName = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
@@ -103,8 +104,9 @@ export interface PipelineConfig {
    */
   readonly kafkaScramMechanism?: ScramMechanism;
   /**
-   * Secrets Manager secret ARN with the SCRAM credentials (`{"username","password"}`) or, for `tls`,
-   * the client certificate (`{"certificate","privateKey"}`). Required for `scram` and `tls`.
+   * Complete Secrets Manager secret ARN with the SCRAM credentials (`{"username","password"}`; on MSK the
+   * secret name starts with `AmazonMSK_`) or, for `tls`, the mTLS client certificate
+   * (`{"certificate","privateKey"}`). Required for `scram`, optional for `tls`.
    * @default - none
    */
   readonly kafkaSecretArn?: string;
@@ -169,8 +171,9 @@ export interface PipelineConfig {
    */
   readonly emitterId?: string;
   /**
-   * Producer limit for one message in bytes (`KAFKA_MAX_MESSAGE_BYTES`).
-   * @default 10485760 (10 MiB)
+   * Producer limit for one message and one produce request in bytes (`KAFKA_MAX_MESSAGE_BYTES`);
+   * keep it at or below the topics' `max.message.bytes`.
+   * @default 1048576 (1 MiB, the Kafka/MSK broker default)
    */
   readonly kafkaMaxMessageBytes?: number;
   /**
@@ -291,6 +294,12 @@ export interface PipelineConfig {
    */
   readonly logLevel?: LogLevelName;
   /**
+   * Extra environment variables of the function, merged last (e.g. `MW_API_CONNECT_TIMEOUT_MS`,
+   * `MW_API_DEADLINE_MARGIN_MS`, `OUTPUT_SCHEMA_URI`, `KAFKA_CLIENT_ID`).
+   * @default - none
+   */
+  readonly extraEnvironment?: Record<string, string>;
+  /**
    * Retention of the function's log group in days.
    * @default 30
    */
@@ -315,7 +324,7 @@ export interface PipelineConfig {
   readonly mwApiUserAgent: string;
   /**
    * `MW_API_TIMEOUT_MS`, per request.
-   * @default 10000
+   * @default 5000
    */
   readonly mwApiTimeoutMs?: number;
   /**
@@ -325,7 +334,7 @@ export interface PipelineConfig {
   readonly mwApiMaxRetries?: number;
   /**
    * `MW_API_RETRY_BASE_MS`, base of the exponential backoff.
-   * @default 500
+   * @default 200
    */
   readonly mwApiRetryBaseMs?: number;
   /**
@@ -335,7 +344,7 @@ export interface PipelineConfig {
   readonly mwApiBatchSize?: number;
   /**
    * `MW_API_CONCURRENCY`, concurrent API requests per invocation.
-   * @default 4
+   * @default 8
    */
   readonly mwApiConcurrency?: number;
   /**
@@ -471,6 +480,7 @@ export interface ResolvedPipelineConfig
       | 'alarmTopicArn'
       | 'alarmEmail'
       | 'tags'
+      | 'extraEnvironment'
     >
   > {
   /** Environment name (`-c env=<name>`). */
@@ -492,6 +502,7 @@ export interface ResolvedPipelineConfig
   readonly alarmTopicArn?: string;
   readonly alarmEmail?: string;
   readonly tags: Record<string, string>;
+  readonly extraEnvironment: Record<string, string>;
 }
 
 /** Default service name. */
@@ -507,7 +518,7 @@ export const DEFAULTS = {
   errorTopic: 'mw_page_content_change_enrich.error',
   outputStream: 'mediawiki.page_content_change.v1',
   errorStream: 'mw_page_content_change_enrich.error',
-  kafkaMaxMessageBytes: 10_485_760,
+  kafkaMaxMessageBytes: 1_048_576,
   kafkaCompression: 'gzip',
   consumerGroupId: DEFAULT_SERVICE_NAME,
   startingPosition: 'LATEST',
@@ -541,11 +552,11 @@ export const DEFAULTS = {
     'test.wikidata.org',
     'www.mediawiki.org',
   ],
-  mwApiTimeoutMs: 10_000,
+  mwApiTimeoutMs: 5_000,
   mwApiMaxRetries: 3,
-  mwApiRetryBaseMs: 500,
+  mwApiRetryBaseMs: 200,
   mwApiBatchSize: 50,
-  mwApiConcurrency: 4,
+  mwApiConcurrency: 8,
   mwApiMaxlag: 5,
   provisionTopics: false,
   topicPartitions: 3,
@@ -614,6 +625,7 @@ export const CONFIG_KEY_KINDS: Record<keyof PipelineConfig, ValueKind> = {
   timeoutSeconds: 'number',
   reservedConcurrency: 'number',
   logLevel: 'string',
+  extraEnvironment: 'record',
   logRetentionDays: 'number',
   mwApiUrlTemplate: 'string',
   mwApiAllowedDomains: 'string[]',
@@ -788,7 +800,10 @@ function intIn(key: string, value: number, min: number, max: number, extra: numb
  * Applies defaults and validates. Throws `ConfigError` with a message naming the key on the first problem.
  */
 export function resolveConfig(envName: string, input: Partial<PipelineConfig>): ResolvedPipelineConfig {
-  const c = { ...DEFAULTS, ...stripUndefined(input) } as Partial<PipelineConfig> & typeof DEFAULTS;
+  type Defaulted = Omit<Partial<PipelineConfig>, keyof typeof DEFAULTS> & {
+    [K in keyof typeof DEFAULTS & keyof PipelineConfig]-?: NonNullable<PipelineConfig[K]>;
+  };
+  const c = { ...DEFAULTS, ...stripUndefined(input) } as Defaulted;
 
   const required = (key: keyof PipelineConfig): void => {
     const v = c[key];
@@ -850,7 +865,10 @@ export function resolveConfig(envName: string, input: Partial<PipelineConfig>): 
   if (c.kafkaScramMechanism !== 'SCRAM-SHA-512' && c.kafkaScramMechanism !== 'SCRAM-SHA-256') {
     throw new ConfigError(`kafkaScramMechanism must be SCRAM-SHA-512 or SCRAM-SHA-256, got '${c.kafkaScramMechanism}'`);
   }
-  if (kafkaAuth === 'scram' || kafkaAuth === 'tls') required('kafkaSecretArn');
+  if (kafkaAuth === 'scram') required('kafkaSecretArn');
+  if (kafkaAuth === 'tls' && !c.kafkaSecretArn && !c.vpcId) {
+    throw new ConfigError("kafkaAuth 'tls' without a client certificate (kafkaSecretArn) requires vpcId");
+  }
   if (clusterType === 'msk' && kafkaAuth === 'scram' && !/:secret:AmazonMSK_/.test(c.kafkaSecretArn!)) {
     throw new ConfigError('MSK SCRAM secrets must be named AmazonMSK_* (kafkaSecretArn)');
   }
@@ -916,8 +934,8 @@ export function resolveConfig(envName: string, input: Partial<PipelineConfig>): 
   intIn('mwApiConcurrency', c.mwApiConcurrency, 1, 64);
   intIn('mwApiMaxlag', c.mwApiMaxlag, 0, 3600);
   intIn('kafkaMaxMessageBytes', c.kafkaMaxMessageBytes, 1024, 100 * 1024 * 1024);
-  if (!['none', 'gzip', 'snappy', 'lz4', 'zstd'].includes(c.kafkaCompression)) {
-    throw new ConfigError(`kafkaCompression must be none|gzip|snappy|lz4|zstd, got '${c.kafkaCompression}'`);
+  if (!['none', 'gzip'].includes(c.kafkaCompression)) {
+    throw new ConfigError(`kafkaCompression must be gzip or none, got '${c.kafkaCompression}'`);
   }
   intIn('topicPartitions', c.topicPartitions, 1, 10_000);
   intIn('topicReplicationFactor', c.topicReplicationFactor, 1, 10);
@@ -944,6 +962,7 @@ export function resolveConfig(envName: string, input: Partial<PipelineConfig>): 
     topicMaxMessageBytes: c.topicMaxMessageBytes ?? c.kafkaMaxMessageBytes,
     mwApiAllowedDomains: [...c.mwApiAllowedDomains],
     tags: { ...(c.tags ?? {}) },
+    extraEnvironment: Object.fromEntries(Object.entries(c.extraEnvironment ?? {}).map(([k, v]) => [k, String(v)])),
   } as ResolvedPipelineConfig;
 }
 

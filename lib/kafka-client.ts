@@ -26,6 +26,8 @@ export interface KafkaConnectionConfig {
   readonly requestTimeoutMs: number;
   /** AWS region for MSK IAM signing and lookups. Env `AWS_REGION`. */
   readonly region?: string;
+  /** kafkajs log level. Env `KAFKA_LOG_LEVEL` (`NOTHING`, `ERROR`, `WARN`, `INFO`). @default 'ERROR' */
+  readonly logLevel?: keyof typeof logLevel;
 }
 
 export function kafkaConnectionConfigFromEnv(env: NodeJS.ProcessEnv = process.env): KafkaConnectionConfig {
@@ -46,6 +48,7 @@ export function kafkaConnectionConfigFromEnv(env: NodeJS.ProcessEnv = process.en
     connectionTimeoutMs: intFrom(env, 'KAFKA_CONNECTION_TIMEOUT_MS', 3000, 1),
     requestTimeoutMs: intFrom(env, 'KAFKA_REQUEST_TIMEOUT_MS', 10000, 1),
     region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION,
+    logLevel: (['NOTHING', 'ERROR', 'WARN', 'INFO', 'DEBUG'].includes(env.KAFKA_LOG_LEVEL ?? '') ? env.KAFKA_LOG_LEVEL : 'ERROR') as keyof typeof logLevel,
   };
 }
 
@@ -118,7 +121,7 @@ export function kafkaClientConfig(config: KafkaConnectionConfig): KafkaConfig {
     sasl,
     connectionTimeout: config.connectionTimeoutMs,
     requestTimeout: config.requestTimeoutMs,
-    logLevel: logLevel.ERROR,
+    logLevel: logLevel[config.logLevel ?? 'ERROR'],
   };
 }
 

@@ -67,7 +67,8 @@ export function createNodeFunction(
       banner: ESM_REQUIRE_BANNER,
       minify: true,
       sourceMap: true,
-      sourceMapMode: SourceMapMode.EXTERNAL,
+      // DEFAULT (linked): index.mjs.map plus the sourceMappingURL comment that --enable-source-maps needs.
+      sourceMapMode: SourceMapMode.DEFAULT,
       sourcesContent: false,
       target: 'node22',
       // The Node.js 22 runtime ships AWS SDK v3, but bundling pins the version we test with.
@@ -188,10 +189,6 @@ export class EnrichFunction extends Construct {
       allowPublicSubnet: false,
     });
 
-    // The role is passed as an immutable view, so CDK does not know the function (and its event source
-    // mapping) needs the role's policies; without this the VPC function or the ESM could be created
-    // before the ENI/Kafka permissions exist.
-    this.function.node.addDependency(this.role);
   }
 
   /** Adds a statement to the execution role. */

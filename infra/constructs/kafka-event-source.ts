@@ -31,7 +31,7 @@ export interface SelfManagedClusterSource {
   readonly kind: 'self-managed';
   /** Bootstrap servers `host:port`. */
   readonly bootstrapServers: string[];
-  /** `scram` (SASL/SCRAM), `tls` (mutual TLS) or `none`. */
+  /** `scram` (SASL/SCRAM), `tls` (TLS; mutual TLS when `secret` holds a client certificate) or `none`. */
   readonly auth: 'scram' | 'tls' | 'none';
   /**
    * SCRAM mechanism with `auth: 'scram'`.
@@ -39,7 +39,7 @@ export interface SelfManagedClusterSource {
    */
   readonly scramMechanism?: 'SCRAM-SHA-512' | 'SCRAM-SHA-256';
   /**
-   * SCRAM credentials or client certificate; required with `scram` and `tls`.
+   * SCRAM credentials (required with `scram`) or mTLS client certificate (optional with `tls`).
    * @default - none
    */
   readonly secret?: secretsmanager.ISecret;
@@ -176,9 +176,8 @@ export class KafkaEventSource extends Construct {
       // a secret adds SASL_SCRAM_512_AUTH.
       source = new ManagedKafkaEventSource({ ...common, clusterArn: cluster.clusterArn, secret: cluster.secret });
     } else {
-      if ((cluster.auth === 'none') !== (cluster.secret === undefined)) {
-        throw new Error("self-managed Kafka: a secret is required with 'scram' and 'tls', and not allowed with 'none'");
-      }
+      if (cluster.auth === 'scram' && !cluster.secret) throw new Error("self-managed Kafka: auth 'scram' needs a secret");
+      if (cluster.auth === 'none' && cluster.secret) throw new Error("self-managed Kafka: auth 'none' takes no secret");
       source = new SelfManagedKafkaEventSource({
         ...common,
         bootstrapServers: cluster.bootstrapServers,

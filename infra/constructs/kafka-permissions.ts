@@ -141,16 +141,29 @@ export class KafkaClusterAccess {
     ];
   }
 
-  /** Produce to `topics` (IAM access control only). */
-  public produce(topics: string[], sid = 'MskWriteTopics'): iam.PolicyStatement[] {
+  /**
+   * Produce to `topics` (IAM access control only). An idempotent producer (kafkajs `idempotent: true`,
+   * as the handler's) also needs `kafka-cluster:WriteDataIdempotently` on the cluster.
+   */
+  public produce(topics: string[], options: { sid?: string; idempotent?: boolean } = {}): iam.PolicyStatement[] {
     if (!this.iamAuth || topics.length === 0) return [];
-    return [
+    const out = [
       new iam.PolicyStatement({
-        sid,
+        sid: options.sid ?? 'MskWriteTopics',
         actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData'],
         resources: this.topicArns(topics),
       }),
     ];
+    if (options.idempotent) {
+      out.push(
+        new iam.PolicyStatement({
+          sid: 'MskIdempotentProducer',
+          actions: ['kafka-cluster:WriteDataIdempotently'],
+          resources: [this.props.mskClusterArn!],
+        }),
+      );
+    }
+    return out;
   }
 
   /** Create / alter (and optionally delete) `topics` (IAM access control only). */

@@ -182,7 +182,6 @@ export class KafkaTopics extends Construct {
       securityGroups: props.securityGroups,
       allowPublicSubnet: false,
     });
-    this.onEventFunction.node.addDependency(role);
 
     const provider = new cr.Provider(this, 'Provider', {
       onEventHandler: this.onEventFunction,
@@ -201,10 +200,6 @@ export class KafkaTopics extends Construct {
       {
         id: `AwsSolutions-IAM5[Resource::<${onEventLogicalId}.Arn>:*]`,
         reason: 'CDK Provider framework grants lambda:InvokeFunction on the onEvent function and its versions (<arn>:*), nothing else.',
-      },
-      {
-        id: 'AwsSolutions-L1',
-        reason: 'The CDK Provider framework function runtime is chosen by aws-cdk-lib, not by this project.',
       },
     );
 

@@ -21,7 +21,10 @@
 import { GetBootstrapBrokersCommand, KafkaClient } from '@aws-sdk/client-kafka';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { generateAuthToken } from 'aws-msk-iam-sasl-signer-js';
-import { ConfigResourceTypes, Kafka, logLevel, type Admin, type KafkaConfig, type SASLOptions } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type ConfigResourceTypes, type KafkaConfig, type SASLOptions } from 'kafkajs';
+
+/** `ConfigResourceTypes.TOPIC` (kafkajs is CommonJS; its enum is not an importable ESM named export under Node). */
+const TOPIC_RESOURCE = 2 as ConfigResourceTypes;
 
 /** Subset of the CloudFormation custom resource event the Provider framework passes to onEvent. */
 export interface TopicResourceEvent {
@@ -112,7 +115,7 @@ export async function ensureTopic(admin: TopicAdmin, spec: TopicSpec, reconcile:
     // AlterConfigs replaces all dynamic topic configs: keep the ones set outside this resource.
     const described = await admin.describeConfigs({
       includeSynonyms: false,
-      resources: [{ type: ConfigResourceTypes.TOPIC, name: spec.topic }],
+      resources: [{ type: TOPIC_RESOURCE, name: spec.topic }],
     });
     const existing = described.resources[0]?.configEntries ?? [];
     const merged = new Map<string, string>();
@@ -129,7 +132,7 @@ export async function ensureTopic(admin: TopicAdmin, spec: TopicSpec, reconcile:
         validateOnly: false,
         resources: [
           {
-            type: ConfigResourceTypes.TOPIC,
+            type: TOPIC_RESOURCE,
             name: spec.topic,
             configEntries: [...merged].map(([name, value]) => ({ name, value })),
           },

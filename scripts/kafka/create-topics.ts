@@ -13,7 +13,7 @@
  * Existing topics are left alone (a differing partition count is reported, not changed).
  */
 import { pathToFileURL } from 'node:url';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel, type Admin } from 'kafkajs';
 
 export interface TopicSpec {
   topic: string;
@@ -38,6 +38,24 @@ export function parseTopicArgs(args: readonly string[]): TopicSpec[] {
     if (!Number.isInteger(numPartitions) || numPartitions < 1) throw new Error(`invalid partition count in "${arg}"`);
     return { topic, numPartitions };
   });
+}
+
+async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no attempt';
+  for (;;) {
+    try {
+      const { topics: meta } = await admin.fetchTopicMetadata({ topics });
+      if (topics.every((t) => meta.some((m) => m.name === t && m.partitions.length > 0 && m.partitions.every((p) => p.leader >= 0)))) {
+        return;
+      }
+      last = 'partitions without leader';
+    } catch (err) {
+      last = err instanceof Error ? err.message : String(err);
+    }
+    if (Date.now() >= deadline) throw new Error(`topics not ready after ${timeoutMs} ms: ${last}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 async function main(): Promise<void> {
@@ -70,10 +88,13 @@ async function main(): Promise<void> {
       }
     }
     if (missing.length > 0) {
+      // waitForLeaders: false, then our own wait: kafkajs' wait bails when the broker's
+      // metadata cache still says UNKNOWN_TOPIC_OR_PARTITION right after creation (KRaft).
       await admin.createTopics({
-        waitForLeaders: true,
+        waitForLeaders: false,
         topics: missing.map((s) => ({ topic: s.topic, numPartitions: s.numPartitions, replicationFactor })),
       });
+      await waitForLeaders(admin, missing.map((s) => s.topic));
       for (const s of missing) console.log(`created  ${s.topic} partitions=${s.numPartitions}`);
     }
     console.log(`${specs.length} topic(s) ready on ${brokers.join(',')}`);

@@ -20,7 +20,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Kafka, logLevel, type IHeaders, type KafkaConfig } from 'kafkajs';
+import { Kafka, logLevel, type Admin, type IHeaders, type KafkaConfig } from 'kafkajs';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SCRIPTS_DIR = path.join(REPO_ROOT, 'scripts', 'kafka');
@@ -157,22 +157,59 @@ export async function startKafka(): Promise<void> {
   await runScript('start.sh');
 }
 
-/** Creates the topics that do not exist yet and waits for their partition leaders. */
+/**
+ * Polls metadata until every topic is known to the broker with `numPartitions`
+ * partitions that all have a leader. Needed because kafkajs' own
+ * `createTopics({ waitForLeaders: true })` gives up (bails) when the broker's
+ * metadata cache still answers UNKNOWN_TOPIC_OR_PARTITION ("This server does not
+ * host this topic-partition"), which happens under KRaft right after creation.
+ */
+async function waitForTopics(
+  admin: Admin,
+  topics: Array<{ topic: string; numPartitions: number }>,
+  timeoutMs = 30_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no attempt';
+  for (;;) {
+    try {
+      const { topics: meta } = await admin.fetchTopicMetadata({ topics: topics.map((t) => t.topic) });
+      const notReady = topics.filter((t) => {
+        const m = meta.find((x) => x.name === t.topic);
+        return !m || m.partitions.length < t.numPartitions || m.partitions.some((p) => p.leader < 0);
+      });
+      if (notReady.length === 0) return;
+      last = `not ready: ${notReady.map((t) => t.topic).join(', ')}`;
+    } catch (err) {
+      last = err instanceof Error ? err.message : String(err);
+    }
+    if (Date.now() >= deadline) throw new Error(`topics not ready after ${timeoutMs} ms: ${last}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Creates the topics that do not exist yet and waits until they all have partition leaders. */
 export async function createTopics(brokers: string[], topics: TopicToCreate[]): Promise<void> {
   const admin = kafkaClient(brokers, { clientId: 'test-support-admin' }).admin();
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());
     const missing = topics.filter((t) => !existing.has(t.topic));
-    if (missing.length === 0) return;
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: missing.map((t) => ({
-        topic: t.topic,
-        numPartitions: t.numPartitions,
-        configEntries: Object.entries(t.configs ?? {}).map(([name, value]) => ({ name, value })),
-      })),
-    });
+    if (missing.length > 0) {
+      await admin.createTopics({
+        waitForLeaders: false,
+        topics: missing.map((t) => ({
+          topic: t.topic,
+          numPartitions: t.numPartitions,
+          configEntries: Object.entries(t.configs ?? {}).map(([name, value]) => ({ name, value })),
+        })),
+      });
+    }
+    // Topics that already existed only need leaders (their partition count is not changed).
+    await waitForTopics(admin, [
+      ...missing,
+      ...topics.filter((t) => existing.has(t.topic)).map((t) => ({ topic: t.topic, numPartitions: 1 })),
+    ]);
   } finally {
     await admin.disconnect();
   }
@@ -254,7 +291,12 @@ export async function consumeAll(
 
     const deadline = Date.now() + timeoutMs;
     const caughtUp = async (): Promise<boolean> => {
-      const ends = await admin.fetchTopicOffsets(topic);
+      let ends: Awaited<ReturnType<typeof admin.fetchTopicOffsets>>;
+      try {
+        ends = await admin.fetchTopicOffsets(topic);
+      } catch {
+        return false; // e.g. broker briefly unavailable: try again on the next tick
+      }
       return ends.every((p) => {
         const high = BigInt(p.high);
         // Empty (or fully deleted) partitions count as read; otherwise we must

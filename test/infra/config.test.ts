@@ -1,0 +1,183 @@
+/** Environment configuration: loading, `-c key=value` overrides, defaults and validation. */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import {
+  applyContextOverrides,
+  CONFIG_KEY_KINDS,
+  ConfigError,
+  configFromContext,
+  DEFAULTS,
+  listEnvironments,
+  loadEnvironmentFile,
+  mskGroupArn,
+  mskTopicArn,
+  parseMskClusterArn,
+  resolveConfig,
+  type PipelineConfig,
+} from '../../infra/config.ts';
+import { MSK_CLUSTER_ARN } from './helpers.ts';
+
+const context = (values: Record<string, unknown>) => (key: string) => values[key];
+const base = (): Partial<PipelineConfig> => loadEnvironmentFile('example-msk-iam');
+
+describe('environment files', () => {
+  test('both example environments exist and resolve', () => {
+    assert.deepEqual(listEnvironments().filter((e) => e.startsWith('example-')), ['example-msk-iam', 'example-self-managed-scram']);
+    for (const env of listEnvironments()) {
+      const config = configFromContext(context({ env }));
+      assert.equal(config.envName, env);
+      assert.equal(config.stackName, `MwPageContentChangeEnrich-${env}`);
+    }
+  });
+
+  test('-c env is required and must name an existing file', () => {
+    assert.throws(() => configFromContext(context({})), /select an environment with -c env=<name>; available: .*example-msk-iam/);
+    assert.throws(() => configFromContext(context({ env: 'nope' })), /unknown environment 'nope'/);
+    assert.throws(() => configFromContext(context({ env: '../etc/passwd' })), /invalid environment name/);
+  });
+
+  test('every configuration key has an override kind (compile-time exhaustive) and defaults are known keys', () => {
+    for (const key of Object.keys(DEFAULTS)) assert.ok(key in CONFIG_KEY_KINDS, key);
+  });
+});
+
+describe('context overrides', () => {
+  test('CLI strings are coerced to the key type', () => {
+    const out = applyContextOverrides(
+      {},
+      context({
+        batchSize: '500',
+        bisectBatchOnError: 'false',
+        subnetIds: 'subnet-1, subnet-2',
+        kafkaBrokerPorts: '[9096,9094]',
+        tags: '{"team":"x"}',
+        kafkaTopicPrefix: 'codfw.',
+        someFeatureFlag: 'ignored',
+      }),
+    );
+    assert.deepEqual(out, {
+      batchSize: 500,
+      bisectBatchOnError: false,
+      subnetIds: ['subnet-1', 'subnet-2'],
+      kafkaBrokerPorts: [9096, 9094],
+      tags: { team: 'x' },
+      kafkaTopicPrefix: 'codfw.',
+    });
+  });
+
+  test('invalid CLI values are rejected with the key name', () => {
+    assert.throws(() => applyContextOverrides({}, context({ batchSize: 'many' })), /-c batchSize=many: not a number/);
+    assert.throws(() => applyContextOverrides({}, context({ dashboard: 'yes' })), /expected true or false/);
+  });
+
+  test('an override wins over the environment file', () => {
+    const config = configFromContext(context({ env: 'example-msk-iam', batchSize: '500', memorySize: 2048 }));
+    assert.equal(config.batchSize, 500);
+    assert.equal(config.memorySize, 2048);
+  });
+});
+
+describe('defaults', () => {
+  test('documented defaults are applied', () => {
+    const config = resolveConfig('t', {
+      account: '111122223333',
+      region: 'us-east-1',
+      kafkaClusterType: 'msk',
+      mskClusterArn: MSK_CLUSTER_ARN,
+      vpcId: 'vpc-1',
+      subnetIds: ['subnet-1'],
+      availabilityZones: ['us-east-1a'],
+      mwApiUserAgent: 'tool/1.0 (ops@example.org)',
+    });
+    assert.equal(config.kafkaAuth, 'iam');
+    assert.deepEqual(config.kafkaBrokerPorts, [9098]);
+    assert.equal(config.inputTopic, 'mediawiki.page_change.v1');
+    assert.equal(config.outputTopic, 'mediawiki.page_content_change.v1');
+    assert.equal(config.errorTopic, 'mw_page_content_change_enrich.error');
+    assert.equal(config.kafkaTopicPrefix, '');
+    assert.equal(config.consumerGroupId, 'mw-page-content-change-enrich');
+    assert.equal(config.startingPosition, 'LATEST');
+    assert.equal(config.batchSize, 100);
+    assert.equal(config.retryAttempts, 3);
+    assert.equal(config.bisectBatchOnError, true);
+    assert.equal(config.reportBatchItemFailures, true);
+    assert.equal(config.onFailureDestination, 'kafka');
+    assert.equal(config.provisionedPollers, true);
+    assert.equal(config.mwApiUrlTemplate, 'https://{domain}/w/api.php');
+    assert.equal(config.emitterId, 'mw-page-content-change-enrich.t');
+    assert.equal(config.topicMaxMessageBytes, config.kafkaMaxMessageBytes);
+    assert.equal(config.topicRemovalPolicy, 'retain');
+    assert.equal(config.provisionTopics, false);
+  });
+
+  test('self-managed defaults to SCRAM and broker ports from the bootstrap servers', () => {
+    const config = configFromContext(context({ env: 'example-self-managed-scram' }));
+    assert.equal(config.kafkaAuth, 'scram');
+    assert.deepEqual(config.kafkaBrokerPorts, [9096]);
+  });
+});
+
+describe('validation', () => {
+  const invalid = (overrides: Partial<PipelineConfig> & Record<string, unknown>, message: RegExp) =>
+    assert.throws(() => resolveConfig('t', { ...base(), ...overrides } as Partial<PipelineConfig>), (e: unknown) => e instanceof ConfigError && message.test(e.message));
+
+  test('the MediaWiki User-Agent is required and must carry contact information', () => {
+    invalid({ mwApiUserAgent: undefined as never }, /mwApiUserAgent is required/);
+    invalid({ mwApiUserAgent: 'my-tool/1.0' }, /contact information/);
+    assert.doesNotThrow(() => resolveConfig('t', { ...base(), mwApiUserAgent: 'my-tool/1.0 (https://example.org/bot)' }));
+  });
+
+  test('cluster coordinates match the cluster type and auth', () => {
+    invalid({ mskClusterArn: undefined }, /mskClusterArn is required/);
+    invalid({ mskClusterArn: 'arn:aws:kafka:us-east-1:111122223333:cluster/x' }, /not an MSK cluster ARN/);
+    invalid({ mskClusterArn: MSK_CLUSTER_ARN.replace('us-east-1', 'eu-west-1') }, /stack's account and region/);
+    invalid({ kafkaAuth: 'tls' }, /not supported with MSK/);
+    invalid({ kafkaAuth: 'scram' }, /kafkaSecretArn is required/);
+    invalid({ kafkaAuth: 'scram', kafkaSecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:other-AbCdEf' }, /AmazonMSK_/);
+    invalid({ kafkaClusterType: 'self-managed', mskClusterArn: undefined }, /kafkaBootstrapServers is required/);
+    invalid({ kafkaClusterType: 'self-managed', mskClusterArn: undefined, kafkaAuth: undefined, kafkaBootstrapServers: ['broker'] }, /host:port/);
+    invalid({ kafkaClusterType: 'self-managed', mskClusterArn: undefined, kafkaBootstrapServers: ['b:9092'], kafkaAuth: 'iam' }, /requires kafkaClusterType 'msk'/);
+    invalid({ vpcId: undefined, subnetIds: undefined, brokerSecurityGroupId: undefined, provisionTopics: false }, /vpcId is required/);
+  });
+
+  test('secrets must be complete ARNs', () => {
+    invalid({ kafkaAuth: 'scram', kafkaSecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:AmazonMSK_x' }, /complete Secrets Manager secret ARN/);
+  });
+
+  test('event source mapping ranges', () => {
+    invalid({ batchSize: 0 }, /batchSize/);
+    invalid({ batchSize: 10_001 }, /batchSize/);
+    invalid({ maxBatchingWindowSeconds: 301 }, /maxBatchingWindowSeconds/);
+    invalid({ retryAttempts: -2 }, /retryAttempts/);
+    invalid({ maxRecordAgeSeconds: 30 }, /maxRecordAgeSeconds/);
+    invalid({ minPollers: 5, maxPollers: 2 }, /minPollers must not exceed maxPollers/);
+    invalid({ startingPosition: 'AT_TIMESTAMP' }, /startingPositionTimestamp/);
+    invalid({ consumerGroupId: 'bad group' }, /consumerGroupId/);
+    invalid({ kafkaTopicPrefix: 'bad prefix ' }, /not a valid Kafka topic name/);
+    invalid({ onFailureDestination: 'sns' as never }, /onFailureDestination/);
+    invalid({ onFailureQueueArn: 'arn:aws:sqs:us-east-1:111122223333:q' }, /onFailureQueueArn requires/);
+  });
+
+  test('function and API settings', () => {
+    invalid({ mwApiUrlTemplate: 'http://{domain}/w/api.php' }, /https/);
+    invalid({ mwApiTimeoutMs: 200_000, timeoutSeconds: 120 }, /shorter than the function timeout/);
+    invalid({ logRetentionDays: 31 }, /logRetentionDays/);
+    invalid({ kafkaCompression: 'zstd' as never }, /gzip or none/);
+    invalid({ subnetIds: ['subnet-1'], availabilityZones: ['us-east-1a', 'us-east-1b'] }, /same length/);
+    invalid({ alarmEmail: 'x@example.org', createAlarmTopic: false }, /alarmEmail requires createAlarmTopic/);
+  });
+});
+
+describe('MSK ARNs', () => {
+  test('topic and group ARNs are derived from the cluster ARN', () => {
+    assert.deepEqual(parseMskClusterArn(MSK_CLUSTER_ARN), {
+      partition: 'aws',
+      region: 'us-east-1',
+      account: '111122223333',
+      clusterName: 'wiki-events',
+      clusterUuid: 'abcd1234-abcd-cafe-abab-9876543210ab-4',
+    });
+    assert.equal(mskTopicArn(MSK_CLUSTER_ARN, 'eqiad.t'), 'arn:aws:kafka:us-east-1:111122223333:topic/wiki-events/abcd1234-abcd-cafe-abab-9876543210ab-4/eqiad.t');
+    assert.equal(mskGroupArn(MSK_CLUSTER_ARN, 'g'), 'arn:aws:kafka:us-east-1:111122223333:group/wiki-events/abcd1234-abcd-cafe-abab-9876543210ab-4/g');
+  });
+});

@@ -1,0 +1,115 @@
+/**
+ * Shared helpers of the infrastructure tests: offline synth of the pipeline stack for an example
+ * environment (feature flags from cdk.json, explicit account/region, no lookups, no bundling unless asked).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { configFromContext, type ResolvedPipelineConfig } from '../../infra/config.ts';
+import { PipelineStack, type PipelineStackProps } from '../../infra/pipeline-stack.ts';
+
+export const ROOT = join(import.meta.dirname, '..', '..');
+const cdkJson = JSON.parse(readFileSync(join(ROOT, 'cdk.json'), 'utf8')) as { app: string; context: Record<string, unknown> };
+
+export const MSK_CLUSTER_ARN = 'arn:aws:kafka:us-east-1:111122223333:cluster/wiki-events/abcd1234-abcd-cafe-abab-9876543210ab-4';
+export const MSK_RESOURCE = 'wiki-events/abcd1234-abcd-cafe-abab-9876543210ab-4';
+export const SCRAM_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:wiki-events/kafka-scram-AbCdEf';
+export const ROOT_CA_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:wiki-events/kafka-root-ca-GhIjKl';
+
+export interface Synth {
+  readonly app: App;
+  readonly stack: PipelineStack;
+  readonly config: ResolvedPipelineConfig;
+  readonly template: Template;
+}
+
+/**
+ * Synthesizes the stack of `env` with `-c key=value` style overrides (strings are coerced as on the CLI).
+ * Lambda code is inline unless `stackProps` says otherwise, so no bundling happens.
+ */
+export function synth(env: string, overrides: Record<string, unknown> = {}, stackProps: Partial<PipelineStackProps> = {}): Synth {
+  const app = new App({ context: { ...cdkJson.context, env, ...overrides } });
+  const config = configFromContext((key) => app.node.tryGetContext(key));
+  const stack = new PipelineStack(app, config.stackName, {
+    config,
+    enrichFunctionCode: lambda.Code.fromInline('export const handler = async () => ({ batchItemFailures: [] });'),
+    topicProvisionerCode: lambda.Code.fromInline('export const handler = async () => ({});'),
+    ...stackProps,
+  });
+  return { app, stack, config, template: Template.fromStack(stack) };
+}
+
+/** Unacknowledged cdk-nag AwsSolutions findings (cdk-nag v3 reports through `validateScope`). */
+export function nagFindings(s: Synth): string[] {
+  const report = new AwsSolutionsChecks(undefined, { verbose: true }).validateScope(s.stack);
+  return report.violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} (${v.severity}) at ${r.constructPath}: ${v.description}`));
+}
+
+/** AwsSolutions errors and warnings left as annotations (cdk-nag v2 style), expected to be none. */
+export function nagAnnotations(s: Synth): unknown[] {
+  const annotations = Annotations.fromStack(s.stack);
+  return [
+    ...annotations.findError('*', Match.stringLikeRegexp('AwsSolutions-.*')),
+    ...annotations.findWarning('*', Match.stringLikeRegexp('AwsSolutions-.*')),
+  ];
+}
+
+export interface Statement {
+  Sid?: string;
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: unknown;
+}
+
+export const asArray = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+/** Every identity-policy statement of the template, with the logical id of its policy/role. */
+export function identityStatements(template: Template): Array<{ owner: string; statement: Statement }> {
+  const out: Array<{ owner: string; statement: Statement }> = [];
+  const resources = template.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, any> }>;
+  for (const [id, r] of Object.entries(resources)) {
+    if (r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy') {
+      for (const statement of r.Properties.PolicyDocument.Statement) out.push({ owner: id, statement });
+    }
+    if (r.Type === 'AWS::IAM::Role') {
+      for (const p of r.Properties.Policies ?? []) for (const statement of p.PolicyDocument.Statement) out.push({ owner: id, statement });
+    }
+  }
+  return out;
+}
+
+/** Statements of the policy attached to the role whose logical id starts with `rolePrefix`. */
+export function roleStatements(template: Template, rolePrefix: string): Statement[] {
+  const resources = template.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, any> }>;
+  const out: Statement[] = [];
+  for (const r of Object.values(resources)) {
+    if (r.Type !== 'AWS::IAM::Policy') continue;
+    const roles = asArray(r.Properties.Roles) as Array<{ Ref?: string }>;
+    if (roles.some((ref) => ref.Ref?.startsWith(rolePrefix))) out.push(...r.Properties.PolicyDocument.Statement);
+  }
+  return out;
+}
+
+export function bySid(statements: Statement[], sid: string): Statement {
+  const found = statements.filter((s) => s.Sid === sid);
+  if (found.length !== 1) throw new Error(`expected one statement ${sid}, found ${found.length}: ${JSON.stringify(statements.map((s) => s.Sid))}`);
+  return found[0]!;
+}
+
+/** The only event source mapping of the template. */
+export function eventSourceMapping(template: Template): Record<string, any> {
+  const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping'));
+  if (mappings.length !== 1) throw new Error(`expected one event source mapping, found ${mappings.length}`);
+  return mappings[0]!.Properties;
+}
+
+/** The enrichment function resource. */
+export function enrichFunction(template: Template): { id: string; resource: Record<string, any> } {
+  const fns = Object.entries(template.findResources('AWS::Lambda::Function')).filter(([id]) => id.startsWith('EnrichFunction'));
+  if (fns.length !== 1) throw new Error(`expected one enrichment function, found ${fns.length}`);
+  return { id: fns[0]![0], resource: fns[0]![1] };
+}

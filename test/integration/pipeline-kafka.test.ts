@@ -1,0 +1,146 @@
+/**
+ * End to end on a real Apache Kafka broker and a real MediaWiki:
+ * replay → local event source mapping → handler → output and error topics,
+ * checked record by record; a broker restart mid-run; partial batch responses.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { kafkaEsmEventFor } from '../../lib/kafka-event.js';
+import { pageChangeEvent } from '../support/events.js';
+import { TEST_DOMAIN } from '../support/enrich-harness.js';
+import { ensureKafka, startKafka, stopKafka, REPO_ROOT } from '../support/kafka-broker.js';
+import { createRevision, ensureMediaWiki, uniqueTitle } from '../support/mediawiki.js';
+import { accountFor, createPipelineTopics, lambdaContext, pipelineHandler, runLocalEsm } from '../support/pipeline-harness.js';
+
+let brokers: string[];
+let apiUrl: string;
+interface Rev { title: string; pageId: number; revId: number; text: string }
+const revisions: Rev[] = [];
+
+before(async () => {
+  [{ brokers }, { apiUrl }] = await Promise.all([ensureKafka(), ensureMediaWiki()]);
+  // 12 pages, 3 revisions each, interleaved as edits arrive on a wiki.
+  const titles = Array.from({ length: 12 }, () => uniqueTitle('Pipeline'));
+  for (let round = 0; round < 3; round++) {
+    for (const [i, title] of titles.entries()) {
+      const text = `Revision ${round} of page ${i}: ${'Grüße 🌍 '.repeat(20 + i)}`;
+      const r = await createRevision(title, text);
+      revisions.push({ title, pageId: r.pageId, revId: r.revId, text: r.text });
+    }
+  }
+});
+
+function replay(topic: string, lines: string[]): void {
+  const file = join(mkdtempSync(join(tmpdir(), 'replay-')), 'events.jsonl');
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  execFileSync('npx', ['tsx', 'scripts/replay.ts', file, '--topic', topic], { cwd: REPO_ROOT, env: { ...process.env, KAFKA_BROKERS: brokers.join(','), KAFKA_TOPIC_PREFIX: '' }, stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+const eventLine = (r: Rev) => JSON.stringify(pageChangeEvent({ domain: TEST_DOMAIN, pageId: r.pageId, revId: r.revId, content: r.text, title: r.title.replaceAll(' ', '_') }));
+
+test('replay → local ESM → handler → topics: every record accounted for once, content exact, per-page order kept', async () => {
+  const topics = await createPipelineTopics(brokers, 'e2e');
+  const lines = [...revisions.map(eventLine), 'not json at all', JSON.stringify(pageChangeEvent({ domain: 'evil.example.com' })), JSON.stringify(pageChangeEvent({ domain: TEST_DOMAIN, revId: 987654321, pageId: 1 }))];
+  replay(topics.input, lines);
+  const h = pipelineHandler(brokers, apiUrl, topics, { api: { maxRetries: 1 } });
+  const esm = await runLocalEsm(brokers, h, topics);
+  try {
+    const acc = await accountFor(brokers, topics, lines.length);
+    assert.equal(acc.duplicates, 0, 'no duplicates without failures');
+    assert.equal(acc.onFailure.length, 0);
+    assert.equal(acc.output.length, revisions.length);
+    assert.deepEqual(acc.errors.map((r) => JSON.parse(r.value!).error_type).sort(), ['DomainNotAllowed', 'InvalidJson', 'RevisionMissing']);
+    const byRev = new Map(revisions.map((r) => [r.revId, r]));
+    const orderPerPage = new Map<number, number[]>();
+    for (const r of acc.output) {
+      const e = JSON.parse(r.value!);
+      assert.equal(e.revision.content_slots.main.content_body, byRev.get(e.revision.rev_id)!.text);
+      assert.equal(r.key, JSON.stringify({ wiki_id: 'devwiki', page_id: e.page.page_id }));
+      assert.equal(e.meta.stream, 'mediawiki.page_content_change.v1');
+      assert.equal(r.headers.source_topic, topics.input);
+      (orderPerPage.get(e.page.page_id) ?? orderPerPage.set(e.page.page_id, []).get(e.page.page_id)!).push(e.revision.rev_id);
+    }
+    for (const [page, revs] of orderPerPage) assert.deepEqual(revs, [...revs].sort((a, b) => a - b), `order of page ${page}`);
+  } finally {
+    await esm.stop();
+    await h.close();
+  }
+});
+
+test('the broker stopped and restarted mid-run: no record lost, duplicates bounded', { timeout: 240_000 }, async () => {
+  const topics = await createPipelineTopics(brokers, 'restart');
+  const lines = Array.from({ length: 10 }, () => revisions.map(eventLine)).flat(); // 360 records
+  replay(topics.input, lines);
+  const h = pipelineHandler(brokers, apiUrl, topics);
+  const esm = await runLocalEsm(brokers, h, topics, { batchSize: 20, maxRetryAttempts: 50 });
+  try {
+    while (esm.stats.records < 60) await new Promise((r) => setTimeout(r, 50));
+    await stopKafka();
+    await new Promise((r) => setTimeout(r, 2000));
+    await startKafka();
+    const acc = await accountFor(brokers, topics, lines.length, 180_000);
+    assert.equal(acc.seen.size, lines.length, 'every input record appears');
+    assert.equal(acc.onFailure.length, 0);
+    assert.ok(acc.duplicates <= lines.length, `duplicates ${acc.duplicates} bounded by the input`);
+    console.error(`[restart] records=${lines.length} duplicates=${acc.duplicates} invocations=${esm.stats.invocations} redeliveries=${esm.stats.redeliveries}`);
+  } finally {
+    await esm.stop();
+    await h.close();
+  }
+});
+
+test('partial batch responses on a real broker: oversized event, unwritable error topic, mixed partitions', async () => {
+  // The error topic refuses anything but tiny messages, so error events cannot be written.
+  const topics = await createPipelineTopics(brokers, 'partial', { errorTopicConfigs: { 'max.message.bytes': '200' } });
+  const h = pipelineHandler(brokers, apiUrl, topics, { maxMessageBytes: 3000 });
+  try {
+    const small = revisions.find((r) => r.text.length < 600)!;
+    const bigTitle = uniqueTitle('Big');
+    const bigRev = await createRevision(bigTitle, `big page ${'x'.repeat(5000)}`);
+    const big: Rev = { title: bigTitle, pageId: bigRev.pageId, revId: bigRev.revId, text: bigRev.text };
+    const rec = (partition: number, offset: number, value: string) => ({ topic: topics.input, partition, offset, key: null, value });
+    const event = kafkaEsmEventFor([
+      rec(0, 100, eventLine(small)),
+      rec(0, 101, eventLine(small)),
+      rec(1, 200, eventLine(small)),
+      rec(1, 201, 'broken json'), // error event → unwritable
+      rec(1, 202, eventLine(small)),
+      rec(2, 300, eventLine(big)), // MessageTooLarge → error event → unwritable
+      rec(2, 301, eventLine(small)),
+    ]);
+    const response = await h.handler(event, lambdaContext());
+    assert.deepEqual(
+      response.batchItemFailures.map((f) => f.itemIdentifier).sort((a, b) => a.partition.localeCompare(b.partition)),
+      [
+        { partition: `${topics.input}-1`, offset: 201 },
+        { partition: `${topics.input}-2`, offset: 300 },
+      ],
+    );
+    // Records after a failed one were still produced (they will be duplicates on redelivery, never losses).
+    const acc = await accountFor(brokers, topics, 5, 20_000);
+    assert.deepEqual([...acc.seen.keys()].sort(), ['0:100', '0:101', '1:200', '1:202', '2:301']);
+    assert.equal(acc.errors.length, 0, 'nothing reached the unwritable error topic');
+
+    // With a writable error topic the same oversized event is a MessageTooLarge error event.
+    const ok = await createPipelineTopics(brokers, 'oversize');
+    const h2 = pipelineHandler(brokers, apiUrl, ok, { maxMessageBytes: 3000 });
+    try {
+      const r2 = await h2.handler(kafkaEsmEventFor([{ ...rec(0, 5, eventLine(big)), topic: ok.input }]), lambdaContext());
+      assert.deepEqual(r2.batchItemFailures, []);
+      const acc2 = await accountFor(brokers, ok, 1, 20_000);
+      assert.equal(JSON.parse(acc2.errors[0]!.value!).error_type, 'MessageTooLarge');
+    } finally {
+      await h2.close();
+    }
+  } finally {
+    await h.close();
+  }
+});
+
+after(async () => {
+  // Leave the broker running for other test files; the CI script stops it.
+});

@@ -1,0 +1,123 @@
+/**
+ * The whole local pipeline for integration tests: real broker, real wiki, unique topics,
+ * the real handler wired to a Kafka sink, the local event source mapping, and a checker
+ * that accounts for every input record.
+ */
+import assert from 'node:assert/strict';
+import type { Context } from 'aws-lambda';
+import { createHandler, type HandlerDependencies } from '../../functions/page-content-change-enrich/handler.js';
+import type { EnrichConfig, MediaWikiApiConfig } from '../../lib/config.js';
+import { apiEndpointResolver } from '../../lib/domain-allowlist.js';
+import { kafkaSink, type KafkaSink } from '../../lib/kafka-sink.js';
+import { startLocalEsm, type LocalEsm, type LocalEsmOptions } from '../../lib/local-esm.js';
+import { revisionContentClient } from '../../lib/revision-content-client.js';
+import { testApiConfig, testEventConfig } from './enrich-harness.js';
+import { consumeAll, createTopics, kafkaClient, uniqueTopicName, type ConsumedRecord } from './kafka-broker.js';
+
+export interface PipelineTopics {
+  input: string;
+  output: string;
+  error: string;
+  onFailure: string;
+}
+
+export async function createPipelineTopics(brokers: string[], prefix: string, opts: { inputPartitions?: number; errorTopicConfigs?: Record<string, string> } = {}): Promise<PipelineTopics> {
+  const topics = {
+    input: uniqueTopicName(`${prefix}.page_change`),
+    output: uniqueTopicName(`${prefix}.page_content_change`),
+    error: uniqueTopicName(`${prefix}.error`),
+    onFailure: uniqueTopicName(`${prefix}.on_failure`),
+  };
+  await createTopics(brokers, [
+    { topic: topics.input, numPartitions: opts.inputPartitions ?? 3 },
+    { topic: topics.output, numPartitions: 3 },
+    { topic: topics.error, numPartitions: 1, configs: opts.errorTopicConfigs },
+    { topic: topics.onFailure, numPartitions: 1 },
+  ]);
+  return topics;
+}
+
+export interface PipelineHandler {
+  handler: ReturnType<typeof createHandler>;
+  sink: KafkaSink;
+  deps: HandlerDependencies;
+  close(): Promise<void>;
+}
+
+/** The real handler, producing to the given topics on the local broker. */
+export function pipelineHandler(brokers: string[], apiUrl: string, topics: PipelineTopics, opts: { api?: Partial<MediaWikiApiConfig>; maxMessageBytes?: number } = {}): PipelineHandler {
+  const config: EnrichConfig = { mediawiki: testApiConfig(apiUrl, opts.api), events: testEventConfig };
+  const resolver = apiEndpointResolver(config.mediawiki.urlTemplate, config.mediawiki.allowedDomains);
+  const maxMessageBytes = opts.maxMessageBytes ?? 4 * 1024 * 1024;
+  const sink = kafkaSink({
+    connection: { brokers, auth: 'none', clientId: 'pipeline-test', connectionTimeoutMs: 1000, requestTimeoutMs: 5000, logLevel: 'NOTHING' },
+    outputTopic: topics.output,
+    errorTopic: topics.error,
+    maxMessageBytes,
+    compression: 'gzip',
+  });
+  const deps: HandlerDependencies = { config, resolver, client: revisionContentClient(config.mediawiki, { resolver }), sink, maxMessageBytes };
+  return {
+    handler: createHandler(() => deps),
+    sink,
+    deps,
+    async close() {
+      await sink.disconnect();
+      await deps.client.close();
+    },
+  };
+}
+
+export function lambdaContext(timeoutMs = 60_000): Context {
+  const started = Date.now();
+  return { functionName: 'test', awsRequestId: `test-${started}`, getRemainingTimeInMillis: () => timeoutMs - (Date.now() - started) } as unknown as Context;
+}
+
+export async function runLocalEsm(brokers: string[], h: PipelineHandler, topics: PipelineTopics, opts: Partial<LocalEsmOptions> = {}): Promise<LocalEsm> {
+  return startLocalEsm(h.handler as never, {
+    kafka: kafkaClient(brokers),
+    topic: topics.input,
+    groupId: `${topics.input}.group`,
+    batchSize: 50,
+    batchingWindowMs: 100,
+    maxRetryAttempts: 3,
+    onFailureTopic: topics.onFailure,
+    ...opts,
+  });
+}
+
+export interface Accounting {
+  output: ConsumedRecord[];
+  errors: ConsumedRecord[];
+  onFailure: ConsumedRecord[];
+  /** Distinct input offsets seen per `partition:offset`, with how many times. */
+  seen: Map<string, number>;
+  duplicates: number;
+}
+
+/** Waits until every input record is accounted for on the output, error or on-failure topic. */
+export async function accountFor(brokers: string[], topics: PipelineTopics, inputCount: number, timeoutMs = 60_000): Promise<Accounting> {
+  const deadline = Date.now() + timeoutMs;
+  let last: Accounting | undefined;
+  while (Date.now() < deadline) {
+    const [output, errors, onFailure] = await Promise.all([
+      consumeAll(brokers, topics.output, { timeoutMs: 5000 }),
+      consumeAll(brokers, topics.error, { timeoutMs: 5000 }),
+      consumeAll(brokers, topics.onFailure, { timeoutMs: 5000 }),
+    ]);
+    const seen = new Map<string, number>();
+    for (const r of [...output, ...errors]) {
+      const id = `${r.headers.source_partition}:${r.headers.source_offset}`;
+      seen.set(id, (seen.get(id) ?? 0) + 1);
+    }
+    for (const r of onFailure) {
+      const id = `${r.headers.source_partition}:${r.headers.source_offset}`;
+      seen.set(id, (seen.get(id) ?? 0) + 1);
+    }
+    const duplicates = [...seen.values()].reduce((n, c) => n + c - 1, 0);
+    last = { output, errors, onFailure, seen, duplicates };
+    if (seen.size >= inputCount) return last;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  assert.fail(`only ${last?.seen.size ?? 0} of ${inputCount} input records accounted for after ${timeoutMs} ms`);
+}
