@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# All tests: type check, unit, infrastructure, and integration tests against a real
+# MediaWiki and a real Apache Kafka broker that this script installs and starts on
+# 127.0.0.1 (unless MW_API_URL / KAFKA_BROKERS point at running ones), then cfn-lint.
+#
+#   npm test                      everything
+#   TEST_FILES="test/unit/*.test.ts" npm test    a subset
+set -euo pipefail
+cd "$(dirname "$0")/.."
+step() { printf '\n==> %s\n' "$*" >&2; }
+
+[[ -d node_modules ]] || { step "npm ci"; npm ci --no-audit --no-fund; }
+
+step "type check (tsc --noEmit)"
+npx tsc --noEmit -p .
+
+if [[ -z "${MW_API_URL:-}" ]]; then
+  step "MediaWiki: install and start on 127.0.0.1:${MW_PORT:-8765}"
+  bash scripts/mediawiki/setup.sh
+  bash scripts/mediawiki/start.sh >/dev/null
+fi
+if [[ -z "${KAFKA_BROKERS:-}" ]]; then
+  step "Apache Kafka: fetch and start (KRaft, 127.0.0.1:${KAFKA_PORT:-9092})"
+  bash scripts/kafka/fetch.sh
+  bash scripts/kafka/start.sh >/dev/null
+fi
+
+cleanup() {
+  [[ -n "${MW_API_URL:-}" ]] || bash scripts/mediawiki/stop.sh >/dev/null 2>&1 || true
+  [[ -n "${KAFKA_BROKERS:-}" ]] || bash scripts/kafka/stop.sh >/dev/null 2>&1 || true
+}
+[[ "${KEEP_SERVICES:-}" == "1" ]] || trap cleanup EXIT
+
+step "tests (node --test)"
+# Test files share one broker and one wiki, and some restart the broker: run files one at a time.
+# shellcheck disable=SC2086
+node --import tsx --test --test-concurrency=1 --test-reporter=spec ${TEST_FILES:-test/unit/*.test.ts test/infra/*.test.ts test/integration/*.test.ts}
+
+step "cfn-lint on the synthesized templates"
+bash scripts/cfn-lint.sh
