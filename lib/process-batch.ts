@@ -24,6 +24,8 @@ export interface BatchDependencies {
   /** Largest message (key + value, bytes) the output topic accepts. */
   readonly maxMessageBytes: number;
   readonly now?: () => Date;
+  /** The invocation's id, sent to MediaWiki as X-Request-Id. */
+  readonly requestId?: string;
 }
 
 /** What became of one record. */
@@ -74,7 +76,7 @@ export async function processBatch(kafkaEvent: unknown, deadline: Deadline, deps
   const fetched = new Map<string, Map<number, RevisionResult>>();
   await Promise.all(
     [...revIdsByDomain].map(async ([domain, revIds]) => {
-      fetched.set(domain, await deps.client.fetchRevisions(domain, revIds, deadline));
+      fetched.set(domain, await deps.client.fetchRevisions(domain, revIds, deadline, deps.requestId));
     }),
   );
 

@@ -56,7 +56,7 @@ export type RevisionResult =
 
 export interface RevisionContentClient {
   /** Content of every revision id of one wiki; one result per distinct id. Never rejects for per-revision failures. */
-  fetchRevisions(domain: string, revIds: readonly number[], deadline: Deadline): Promise<Map<number, RevisionResult>>;
+  fetchRevisions(domain: string, revIds: readonly number[], deadline: Deadline, requestId?: string): Promise<Map<number, RevisionResult>>;
   readonly stats: ClientStats;
   close(): Promise<void>;
 }
@@ -126,7 +126,7 @@ export function revisionContentClient(config: MediaWikiApiConfig, opts: Revision
   const limit = concurrencyLimit(config.concurrency);
   const stats: ClientStats = { requests: 0, responseBytes: 0, retries: 0 };
 
-  async function callApi(endpoint: URL, domain: string, revIds: readonly number[], cont: Record<string, string>, deadline: Deadline): Promise<ApiResponse> {
+  async function callApi(endpoint: URL, revIds: readonly number[], cont: Record<string, string>, deadline: Deadline, requestId: string | undefined): Promise<ApiResponse> {
     const url = new URL(endpoint);
     const params: Record<string, string> = {
       action: 'query',
@@ -147,7 +147,8 @@ export function revisionContentClient(config: MediaWikiApiConfig, opts: Revision
       response = await request(url, {
         method: 'GET',
         dispatcher: agent,
-        headers: { 'user-agent': config.userAgent, 'accept-encoding': 'gzip', accept: 'application/json', 'x-wiki-domain': domain },
+        // X-Request-Id ties the wiki's logs (and test proxies) to the Lambda invocation.
+        headers: { 'user-agent': config.userAgent, 'accept-encoding': 'gzip', accept: 'application/json', ...(requestId ? { 'x-request-id': requestId } : {}) },
         signal: AbortSignal.timeout(timeout),
       });
     } catch (err) {
@@ -201,11 +202,11 @@ export function revisionContentClient(config: MediaWikiApiConfig, opts: Revision
   }
 
   /** One attempt for a set of revisions, following `continue` until the result is complete. */
-  async function attempt(endpoint: URL, domain: string, pending: Set<number>, results: Map<number, RevisionResult>, deadline: Deadline): Promise<EnrichError | undefined> {
+  async function attempt(endpoint: URL, domain: string, pending: Set<number>, results: Map<number, RevisionResult>, deadline: Deadline, requestId: string | undefined): Promise<EnrichError | undefined> {
     const ids = [...pending];
     let cont: Record<string, string> = {};
     for (let page = 0; page < 1000; page++) {
-      const json = await limit(() => callApi(endpoint, domain, ids, cont, deadline));
+      const json = await limit(() => callApi(endpoint, ids, cont, deadline, requestId));
       for (const p of json.query?.pages ?? []) {
         for (const rev of p.revisions ?? []) {
           if (!pending.has(rev.revid)) continue;
@@ -222,7 +223,7 @@ export function revisionContentClient(config: MediaWikiApiConfig, opts: Revision
     return new RevisionMissingError(`revision not returned by ${domain} (badrevids: deleted, suppressed, or not yet replicated)`);
   }
 
-  async function fetchChunk(endpoint: URL, domain: string, chunk: readonly number[], results: Map<number, RevisionResult>, deadline: Deadline): Promise<void> {
+  async function fetchChunk(endpoint: URL, domain: string, chunk: readonly number[], results: Map<number, RevisionResult>, deadline: Deadline, requestId: string | undefined): Promise<void> {
     const pending = new Set(chunk);
     let lastError: EnrichError | undefined;
     let waitHint: number | undefined;
@@ -236,7 +237,7 @@ export function revisionContentClient(config: MediaWikiApiConfig, opts: Revision
         break;
       }
       try {
-        lastError = await attempt(endpoint, domain, pending, results, deadline);
+        lastError = await attempt(endpoint, domain, pending, results, deadline, requestId);
         waitHint = undefined;
       } catch (err) {
         if (err instanceof RetryableFailure) {
@@ -274,13 +275,13 @@ export function revisionContentClient(config: MediaWikiApiConfig, opts: Revision
 
   return {
     stats,
-    async fetchRevisions(domain, revIds, deadline) {
+    async fetchRevisions(domain, revIds, deadline, requestId) {
       const results = new Map<number, RevisionResult>();
       const endpoint = resolver.endpointFor(domain);
       const unique = [...new Set(revIds)];
       const chunks: number[][] = [];
       for (let i = 0; i < unique.length; i += config.batchSize) chunks.push(unique.slice(i, i + config.batchSize));
-      await Promise.all(chunks.map((chunk) => fetchChunk(endpoint, domain, chunk, results, deadline)));
+      await Promise.all(chunks.map((chunk) => fetchChunk(endpoint, domain, chunk, results, deadline, requestId)));
       return results;
     },
     async close() {

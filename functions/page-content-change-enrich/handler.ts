@@ -50,6 +50,7 @@ export function createHandler(getDependencies: () => HandlerDependencies) {
       sink: deps.sink,
       events: deps.config.events,
       maxMessageBytes: deps.maxMessageBytes,
+      requestId: context?.awsRequestId,
     });
     recordBatchMetrics(result.outcomes, {
       mediawikiRequests: deps.client.stats.requests - requestsBefore,

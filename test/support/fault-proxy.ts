@@ -29,6 +29,7 @@ export interface ProxiedRequest {
   readonly revids: number[];
   readonly fault?: Fault['kind'];
   readonly userAgent?: string;
+  readonly requestId?: string;
   readonly at: number;
 }
 
@@ -67,9 +68,11 @@ export async function startFaultProxy(upstream: string, opts: { latencyMs?: numb
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://proxy');
     const revids = (url.searchParams.get('revids') ?? '').split('|').filter(Boolean).map(Number);
-    const entry: ProxiedRequest = { url: req.url ?? '/', revids, at: Date.now(), userAgent: req.headers['user-agent'] };
+    const entry: { -readonly [K in keyof ProxiedRequest]: ProxiedRequest[K] } = { url: req.url ?? '/', revids, at: Date.now(), userAgent: req.headers['user-agent'], requestId: req.headers['x-request-id'] as string | undefined };
     const fault = queue.shift() ?? (typeof defaultFault === 'function' ? defaultFault(entry) : defaultFault);
-    requests.push({ ...entry, fault: fault?.kind });
+    // The logged entry is the object the default-fault callback saw, so callers can key on it.
+    entry.fault = fault?.kind;
+    requests.push(entry);
     const run = async () => {
       if (opts.latencyMs) await new Promise((r) => setTimeout(r, opts.latencyMs));
       switch (fault?.kind) {

@@ -1,0 +1,203 @@
+/**
+ * Fault soak: SOAK_RECORDS (default 20,000) page_change records through
+ * replay → local event source mapping → handler → output/error topics, against the
+ * real MediaWiki behind a proxy that injects every failure of the seed's table at
+ * random and in bursts, while the broker is stopped and restarted once. An invariant
+ * checker then reads every topic and the proxy's log.
+ *
+ * SOAK_SEED fixes the random fault schedule (printed on every run).
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { pageChangeEvent } from '../support/events.js';
+import { TEST_DOMAIN } from '../support/enrich-harness.js';
+import { startFaultProxy, type Fault, type FaultProxy, type ProxiedRequest } from '../support/fault-proxy.js';
+import { ensureKafka, REPO_ROOT, startKafka, stopKafka } from '../support/kafka-broker.js';
+import { createRevision, ensureMediaWiki, uniqueTitle } from '../support/mediawiki.js';
+import { accountFor, createPipelineTopics, pipelineHandler, runLocalEsm } from '../support/pipeline-harness.js';
+
+const RECORDS = Number(process.env.SOAK_RECORDS ?? 20_000);
+const PAGES = Number(process.env.SOAK_PAGES ?? 150);
+const SEED = Number(process.env.SOAK_SEED ?? Date.now() % 1_000_000);
+const MAX_RETRIES = 3;
+
+/** Mulberry32: a small seeded PRNG so a failing schedule can be replayed. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const RETRIED: ReadonlySet<string> = new Set(['timeout', 'reset', 's500', 's502', 's503', 's504', 'maxlag', 'omit-revisions']);
+const FAULTS: Array<[string, Fault]> = [
+  ['timeout', { kind: 'timeout' }],
+  ['reset', { kind: 'reset' }],
+  ['s500', { kind: 'status', status: 500 }],
+  ['s502', { kind: 'status', status: 502 }],
+  ['s503', { kind: 'status', status: 503 }],
+  ['s504', { kind: 'status', status: 504 }],
+  ['maxlag', { kind: 'maxlag', retryAfterSeconds: 0 }],
+  ['omit-revisions', { kind: 'omit-revisions' }],
+  ['s204', { kind: 'status', status: 204 }],
+  ['s301', { kind: 'status', status: 301, headers: { location: 'http://127.0.0.1:9/elsewhere' } }],
+  ['s404', { kind: 'status', status: 404 }],
+  ['s429', { kind: 'status', status: 429 }],
+  ['s501', { kind: 'status', status: 501 }],
+];
+const KNOWN_ERROR_TYPES = new Set([
+  'InvalidJson', 'InvalidEvent', 'DomainNotAllowed', 'RevisionMissing', 'ContentHidden', 'ContentIntegrityMismatch',
+  'MediaWikiNetworkError', 'MediaWikiHttpNoContent', 'MediaWikiHttpRedirect', 'MediaWikiHttpClientError',
+  'MediaWikiHttpServerError', 'MediaWikiMaxlag', 'MediaWikiApiError', 'MessageTooLarge',
+]);
+
+let brokers: string[];
+let apiUrl: string;
+let proxy: FaultProxy;
+const faultOf = new Map<ProxiedRequest, string>();
+const texts = new Map<number, string>();
+const revsOfPage = new Map<number, number[]>();
+
+before(async () => {
+  [{ brokers }, { apiUrl }] = await Promise.all([ensureKafka(), ensureMediaWiki()]);
+  for (let p = 0; p < PAGES; p++) {
+    const title = uniqueTitle('Soak');
+    for (let r = 0; r < 2; r++) {
+      const rev = await createRevision(title, `Soak page ${p} revision ${r} — ${'äöü ✓ '.repeat(10 + (p % 50))}`);
+      texts.set(rev.revId, rev.text);
+      (revsOfPage.get(rev.pageId) ?? revsOfPage.set(rev.pageId, []).get(rev.pageId)!).push(rev.revId);
+    }
+  }
+  proxy = await startFaultProxy(apiUrl);
+});
+after(() => proxy?.close());
+
+test(`fault soak: ${RECORDS} records, random faults in bursts, a broker restart; every invariant holds`, { timeout: 30 * 60_000 }, async () => {
+  console.error(`[soak] records=${RECORDS} pages=${PAGES} seed=${SEED} (SOAK_SEED=${SEED} replays this schedule)`);
+  const random = prng(SEED);
+  const pageIds = [...revsOfPage.keys()];
+  const lines: string[] = [];
+  for (let i = 0; i < RECORDS; i++) {
+    const roll = random();
+    if (roll < 0.005) lines.push(`{"broken": ${i}`);
+    else if (roll < 0.01) lines.push(JSON.stringify(pageChangeEvent({ domain: '169.254.169.254', revId: i + 1 })));
+    else {
+      const pageId = pageIds[Math.floor(random() * pageIds.length)]!;
+      const revs = revsOfPage.get(pageId)!;
+      const revId = revs[Math.floor(random() * revs.length)]!;
+      lines.push(JSON.stringify(pageChangeEvent({ domain: TEST_DOMAIN, pageId, revId, content: texts.get(revId) })));
+    }
+  }
+
+  // Faults arrive in bursts: mostly healthy, then a run of one failure kind.
+  let burst: { name: string; fault: Fault; left: number } | undefined;
+  proxy.setDefault((req) => {
+    if (!burst && random() < 0.3) {
+      const [name, fault] = FAULTS[Math.floor(random() * FAULTS.length)]!;
+      burst = { name, fault, left: 1 + Math.floor(random() * 6) };
+    }
+    if (!burst) return undefined;
+    const { name, fault } = burst;
+    if (--burst.left <= 0) burst = undefined;
+    faultOf.set(req, name);
+    return fault;
+  });
+
+  const topics = await createPipelineTopics(brokers, 'soak');
+  const file = join(mkdtempSync(join(tmpdir(), 'soak-')), 'events.jsonl');
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  execFileSync('npx', ['tsx', 'scripts/replay.ts', file, '--topic', topics.input], { cwd: REPO_ROOT, env: { ...process.env, KAFKA_BROKERS: brokers.join(','), KAFKA_TOPIC_PREFIX: '' }, stdio: ['ignore', 'ignore', 'ignore'] });
+
+  const h = pipelineHandler(brokers, proxy.url, topics, { api: { maxRetries: MAX_RETRIES, timeoutMs: 300, retryBaseMs: 5, retryMaxMs: 50, concurrency: 8 } });
+  const esm = await runLocalEsm(brokers, h, topics, { batchSize: 100, maxRetryAttempts: 1000 });
+  const progress = setInterval(() => console.error(`[soak] handled=${esm.stats.records} invocations=${esm.stats.invocations} redeliveries=${esm.stats.redeliveries} wiki requests=${proxy.requests.length}`), 10_000);
+  try {
+    while (esm.stats.records < RECORDS * 0.3) await new Promise((r) => setTimeout(r, 100));
+    console.error('[soak] stopping the broker');
+    await stopKafka();
+    await new Promise((r) => setTimeout(r, 2000));
+    await startKafka();
+    console.error('[soak] broker restarted');
+    const acc = await accountFor(brokers, topics, RECORDS, 20 * 60_000);
+
+    // 1. Every input record exactly once after de-duplication by source offset; nothing else.
+    const offsetsByPartition = new Map<string, Set<number>>();
+    for (const id of acc.seen.keys()) {
+      const [p, o] = id.split(':');
+      (offsetsByPartition.get(p!) ?? offsetsByPartition.set(p!, new Set()).get(p!)!).add(Number(o));
+    }
+    let total = 0;
+    for (const [p, offsets] of offsetsByPartition) {
+      total += offsets.size;
+      const max = Math.max(...offsets);
+      assert.equal(offsets.size, max + 1, `partition ${p}: offsets 0..${max} each present`);
+    }
+    assert.equal(total, RECORDS, 'de-duplicated records equal the input');
+    assert.equal(acc.onFailure.length, 0, 'nothing needed the on-failure topic');
+
+    // 2. Enriched content equals the wiki's.
+    for (const r of acc.output) {
+      const e = JSON.parse(r.value!);
+      assert.equal(e.revision.content_slots.main.content_body, texts.get(e.revision.rev_id), `content of revision ${e.revision.rev_id}`);
+    }
+
+    // 3. Per page, enriched events follow input order (first occurrences; redeliveries repeat a suffix).
+    const firstSeen = new Map<number, { last: number; seen: Set<string> }>();
+    for (const r of acc.output) {
+      const e = JSON.parse(r.value!);
+      const id = `${r.headers.source_partition}:${r.headers.source_offset}`;
+      const state = firstSeen.get(e.page.page_id) ?? firstSeen.set(e.page.page_id, { last: -1, seen: new Set() }).get(e.page.page_id)!;
+      if (state.seen.has(id)) continue;
+      state.seen.add(id);
+      const offset = Number(r.headers.source_offset);
+      assert.ok(offset > state.last, `page ${e.page.page_id}: offset ${offset} after ${state.last}`);
+      state.last = offset;
+    }
+
+    // 4. Every error event names a documented cause.
+    const errorTypes: Record<string, number> = {};
+    for (const r of acc.errors) {
+      const e = JSON.parse(r.value!);
+      assert.ok(KNOWN_ERROR_TYPES.has(e.error_type), `unknown error_type ${e.error_type}`);
+      assert.ok(e.message.length > 0 && e.raw_event.length > 0);
+      errorTypes[e.error_type] = (errorTypes[e.error_type] ?? 0) + 1;
+    }
+
+    // 5. Retries at the wiki follow the table, per invocation and revision.
+    const attempts = new Map<string, string[]>();
+    for (const req of proxy.requests) {
+      assert.ok(req.requestId, 'every request carries the invocation id');
+      for (const revId of req.revids) {
+        const key = `${req.requestId}|${revId}`;
+        (attempts.get(key) ?? attempts.set(key, []).get(key)!).push(faultOf.get(req) ?? 'ok');
+      }
+    }
+    let retried = 0;
+    let exhausted = 0;
+    for (const [key, faults] of attempts) {
+      assert.ok(faults.length <= MAX_RETRIES + 1, `${key}: ${faults.length} attempts`);
+      faults.slice(0, -1).forEach((f) => assert.ok(RETRIED.has(f), `${key}: retried after ${f}, which the table never retries (${faults})`));
+      const last = faults.at(-1)!;
+      if (RETRIED.has(last)) {
+        assert.equal(faults.length, MAX_RETRIES + 1, `${key}: gave up after ${faults.length} attempts on ${last}`);
+        exhausted++;
+      }
+      retried += faults.length - 1;
+    }
+    console.error(`[soak] ok: records=${RECORDS} output=${acc.output.length} errors=${acc.errors.length} duplicates=${acc.duplicates} invocations=${esm.stats.invocations} redeliveries=${esm.stats.redeliveries} wiki requests=${proxy.requests.length} faults=${faultOf.size} retries=${retried} exhausted=${exhausted}`);
+    console.error(`[soak] error types: ${JSON.stringify(errorTypes)}`);
+    assert.ok(faultOf.size > 0 && retried > 0, 'faults were injected and retried');
+  } finally {
+    clearInterval(progress);
+    await esm.stop();
+    await h.close();
+  }
+});
