@@ -141,6 +141,37 @@ test('partial batch responses on a real broker: oversized event, unwritable erro
   }
 });
 
-after(async () => {
-  // Leave the broker running for other test files; the CI script stops it.
+test('API slowed past the Lambda timeout: the handler returns before its deadline, nothing half-written', async () => {
+  const { startFaultProxy } = await import('../support/fault-proxy.js');
+  const proxy = await startFaultProxy(apiUrl);
+  proxy.setDefault({ kind: 'delay', ms: 20_000 });
+  const topics = await createPipelineTopics(brokers, 'deadline');
+  const h = pipelineHandler(brokers, proxy.url, topics, { api: { timeoutMs: 10_000, maxRetries: 5, deadlineMarginMs: 1000 } });
+  try {
+    const rec = (partition: number, offset: number, value: string) => ({ topic: topics.input, partition, offset, key: null, value });
+    const event = kafkaEsmEventFor([
+      rec(0, 7, 'not json'), // needs no API: error event, before the stuck record
+      rec(0, 8, eventLine(revisions[0]!)),
+      rec(0, 9, eventLine(revisions[1]!)),
+      rec(1, 3, eventLine(revisions[2]!)),
+    ]);
+    const timeoutMs = 4000;
+    const started = Date.now();
+    const response = await h.handler(event, lambdaContext(timeoutMs));
+    const elapsed = Date.now() - started;
+    assert.ok(elapsed < timeoutMs, `returned after ${elapsed} ms, before the ${timeoutMs} ms timeout`);
+    assert.deepEqual(
+      response.batchItemFailures.map((f) => f.itemIdentifier).sort((a, b) => a.partition.localeCompare(b.partition)),
+      [
+        { partition: `${topics.input}-0`, offset: 8 },
+        { partition: `${topics.input}-1`, offset: 3 },
+      ],
+    );
+    const acc = await accountFor(brokers, topics, 1, 10_000);
+    assert.deepEqual([...acc.seen.keys()], ['0:7'], 'only the record before the stuck ones was produced');
+    assert.equal(acc.output.length, 0);
+  } finally {
+    await h.close();
+    await proxy.close();
+  }
 });
