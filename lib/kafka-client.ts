@@ -18,6 +18,14 @@ export interface KafkaConnectionConfig {
   readonly auth: KafkaAuthMode;
   /** Secrets Manager secret with `{"username","password"}` for SCRAM. Env `KAFKA_SASL_SECRET_ARN`. */
   readonly saslSecretArn?: string;
+  /** Env `KAFKA_SCRAM_MECHANISM`: `SCRAM-SHA-512` or `SCRAM-SHA-256`. @default 'SCRAM-SHA-512' */
+  readonly scramMechanism?: 'scram-sha-512' | 'scram-sha-256';
+  /**
+   * Secret holding the brokers' private root CA (PEM, or JSON `{"certificate": PEM}` as the
+   * event source mapping's SERVER_ROOT_CA_CERTIFICATE uses). Env `KAFKA_ROOT_CA_SECRET_ARN`.
+   * @default undefined (the runtime's public CAs)
+   */
+  readonly rootCaSecretArn?: string;
   /** Env `KAFKA_CLIENT_ID`. @default 'mw-page-content-change-enrich' */
   readonly clientId: string;
   /** Env `KAFKA_CONNECTION_TIMEOUT_MS`. @default 3000 */
@@ -44,6 +52,8 @@ export function kafkaConnectionConfigFromEnv(env: NodeJS.ProcessEnv = process.en
     mskClusterArn,
     auth,
     saslSecretArn: env.KAFKA_SASL_SECRET_ARN?.trim() || undefined,
+    scramMechanism: (env.KAFKA_SCRAM_MECHANISM ?? '').toUpperCase() === 'SCRAM-SHA-256' ? 'scram-sha-256' : 'scram-sha-512',
+    rootCaSecretArn: env.KAFKA_ROOT_CA_SECRET_ARN?.trim() || undefined,
     clientId: stringFrom(env, 'KAFKA_CLIENT_ID', 'mw-page-content-change-enrich'),
     connectionTimeoutMs: intFrom(env, 'KAFKA_CONNECTION_TIMEOUT_MS', 3000, 1),
     requestTimeoutMs: intFrom(env, 'KAFKA_REQUEST_TIMEOUT_MS', 10000, 1),
@@ -58,21 +68,45 @@ export function prefixedTopic(name: string, env: NodeJS.ProcessEnv = process.env
   return name.startsWith(prefix) ? name : `${prefix}${name}`;
 }
 
-let cachedScramCredentials: Promise<{ username: string; password: string }> | undefined;
+const secretCache = new Map<string, Promise<string>>();
 
-/** Reads SCRAM credentials once per container; the secret's value never reaches logs. */
+/** Reads a secret once per container; a failed read is retried on next use. Values never reach logs. */
+function secretString(secretArn: string): Promise<string> {
+  let cached = secretCache.get(secretArn);
+  if (!cached) {
+    cached = (async () => {
+      const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
+      const out = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: secretArn }));
+      return out.SecretString ?? '';
+    })();
+    cached.catch(() => secretCache.delete(secretArn));
+    secretCache.set(secretArn, cached);
+  }
+  return cached;
+}
+
 async function scramCredentials(secretArn: string): Promise<{ username: string; password: string }> {
-  cachedScramCredentials ??= (async () => {
-    const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
-    const out = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: secretArn }));
-    const parsed = JSON.parse(out.SecretString ?? '{}') as { username?: unknown; password?: unknown };
-    if (typeof parsed.username !== 'string' || typeof parsed.password !== 'string') {
-      throw new ConfigurationError(`secret ${secretArn} must be JSON with string "username" and "password"`);
-    }
-    return { username: parsed.username, password: parsed.password };
-  })();
-  cachedScramCredentials.catch(() => (cachedScramCredentials = undefined));
-  return cachedScramCredentials;
+  let parsed: { username?: unknown; password?: unknown } = {};
+  try {
+    parsed = JSON.parse(await secretString(secretArn)) as typeof parsed;
+  } catch (err) {
+    if (err instanceof SyntaxError) parsed = {};
+    else throw err;
+  }
+  if (typeof parsed.username !== 'string' || typeof parsed.password !== 'string') {
+    throw new ConfigurationError(`secret ${secretArn} must be JSON with string "username" and "password"`);
+  }
+  return { username: parsed.username, password: parsed.password };
+}
+
+async function rootCertificate(secretArn: string): Promise<string> {
+  const value = (await secretString(secretArn)).trim();
+  if (value.startsWith('{')) {
+    const cert = (JSON.parse(value) as { certificate?: unknown }).certificate;
+    if (typeof cert === 'string') return cert;
+    throw new ConfigurationError(`secret ${secretArn} must be a PEM certificate or JSON with "certificate"`);
+  }
+  return value;
 }
 
 /** Resolves MSK bootstrap brokers once per container for the configured auth mode. */
@@ -130,7 +164,8 @@ export async function createKafka(config: KafkaConnectionConfig): Promise<Kafka>
   const clientConfig = kafkaClientConfig(config);
   if (config.auth === 'scram') {
     const { username, password } = await scramCredentials(config.saslSecretArn!);
-    clientConfig.sasl = { mechanism: 'scram-sha-512', username, password };
+    clientConfig.sasl = config.scramMechanism === 'scram-sha-256' ? { mechanism: 'scram-sha-256', username, password } : { mechanism: 'scram-sha-512', username, password };
   }
+  if (config.rootCaSecretArn && config.auth !== 'none') clientConfig.ssl = { ca: [await rootCertificate(config.rootCaSecretArn)] };
   return new Kafka(clientConfig);
 }
