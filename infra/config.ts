@@ -11,6 +11,7 @@
  */
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { WIKIMEDIA_DOMAINS } from '../lib/config.js';
 
 /** How the pipeline reaches its Kafka cluster. */
 export type KafkaClusterType = 'msk' | 'self-managed';
@@ -538,20 +539,8 @@ export const DEFAULTS = {
   logLevel: 'INFO',
   logRetentionDays: 30,
   mwApiUrlTemplate: 'https://{domain}/w/api.php',
-  mwApiAllowedDomains: [
-    '*.wikipedia.org',
-    '*.wiktionary.org',
-    '*.wikibooks.org',
-    '*.wikinews.org',
-    '*.wikiquote.org',
-    '*.wikisource.org',
-    '*.wikiversity.org',
-    '*.wikivoyage.org',
-    '*.wikimedia.org',
-    'www.wikidata.org',
-    'test.wikidata.org',
-    'www.mediawiki.org',
-  ],
+  // The function's own default, so the stack and the handler never disagree.
+  mwApiAllowedDomains: [...WIKIMEDIA_DOMAINS],
   mwApiTimeoutMs: 5_000,
   mwApiMaxRetries: 3,
   mwApiRetryBaseMs: 200,

@@ -179,6 +179,10 @@ export function revisionContentClient(config: MediaWikiApiConfig, opts: Revision
     } catch {
       throw new MediaWikiApiError(`MediaWiki API ${url.host} answered 200 with a body that is not JSON`);
     }
+    if (!isApiResponse(json)) {
+      // Without this, `null` or a formatversion=1 `pages` object throws a TypeError that rejects the whole batch.
+      throw new MediaWikiApiError(`MediaWiki API ${url.host} answered 200 with JSON that is not an Action API query response`);
+    }
     if (json.error) {
       if (json.error.code === 'maxlag') {
         throw new RetryableFailure(
@@ -288,6 +292,26 @@ export function revisionContentClient(config: MediaWikiApiConfig, opts: Revision
       await agent.close();
     },
   };
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** The shape `attempt` and `revisionResultFor` walk: anything else would throw a TypeError there. */
+function isApiResponse(json: unknown): json is ApiResponse {
+  if (!isObject(json)) return false;
+  if (json.error !== undefined && !isObject(json.error)) return false;
+  if (json.continue !== undefined && !isObject(json.continue)) return false;
+  if (json.query === undefined) return true;
+  if (!isObject(json.query)) return false;
+  const pages = json.query.pages;
+  if (pages === undefined) return true;
+  if (!Array.isArray(pages)) return false;
+  return pages.every(
+    (p) =>
+      isObject(p) &&
+      (p.revisions === undefined ||
+        (Array.isArray(p.revisions) && p.revisions.every((r) => isObject(r) && (r.slots === undefined || (isObject(r.slots) && Object.values(r.slots).every(isObject)))))),
+  );
 }
 
 function revisionResultFor(rev: ApiRevision, pageId: number, domain: string): RevisionResult | undefined {

@@ -1,0 +1,219 @@
+/**
+ * Seeds the bench wiki with pages of realistic sizes and caches what was seeded in
+ * .local/bench-seed.json, keyed by a hash of the seed spec. A later run reuses the cached
+ * revisions when the wiki still has them (checked by rev id and sha1), and only creates what is missing.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { MediaWikiClient } from '../scripts/mediawiki/lib.js';
+import { javascript, logNormalSize, prng, wikitext } from './content.js';
+import { REPO_ROOT } from './env.js';
+
+export interface SeedSpec {
+  readonly generator: number;
+  readonly seed: number;
+  /** Regular wikitext pages, one revision each. */
+  readonly regular: number;
+  readonly medianBytes: number;
+  readonly sigma: number;
+  readonly minBytes: number;
+  readonly maxBytes: number;
+  /** Share of regular pages with non-ASCII text. */
+  readonly nonAsciiShare: number;
+  /** Sizes (bytes) of big user-script pages (User:Admin/….js), one revision each; the last is the "hot" big page. */
+  readonly big: readonly number[];
+  /** Revisions of one hot wikitext page (the skew workload). */
+  readonly hotRevisions: number;
+  readonly hotBytes: number;
+}
+
+export type SeedKind = 'regular' | 'big' | 'hot';
+
+export interface SeededRevision {
+  readonly kind: SeedKind;
+  readonly title: string;
+  readonly pageId: number;
+  readonly revId: number;
+  readonly sha1Hex: string;
+  readonly size: number;
+  readonly contentModel: 'wikitext' | 'javascript';
+  readonly nonAscii: boolean;
+  /** Index within its kind (stable across runs). */
+  readonly index: number;
+}
+
+export const FULL_SEED: SeedSpec = {
+  generator: 1,
+  seed: 20261125,
+  regular: 1000,
+  medianBytes: 16_000,
+  sigma: 0.65,
+  minBytes: 2_000,
+  maxBytes: 50_000,
+  nonAsciiShare: 0.15,
+  big: [1_000_000, 1_300_000, 1_600_000, 1_900_000, 2_000_000],
+  hotRevisions: 20,
+  hotBytes: 30_000,
+};
+
+export const QUICK_SEED: SeedSpec = { ...FULL_SEED, regular: 54, big: [2_000_000], hotRevisions: 5 };
+
+export function specHash(spec: SeedSpec): string {
+  return createHash('sha256').update(JSON.stringify(spec)).digest('hex').slice(0, 16);
+}
+
+const CACHE_FILE = path.join(REPO_ROOT, '.local', 'bench-seed.json');
+
+interface CacheEntry {
+  spec: SeedSpec;
+  apiUrl: string;
+  updatedAt: string;
+  revisions: SeededRevision[];
+}
+type Cache = Record<string, CacheEntry>;
+
+async function readCache(): Promise<Cache> {
+  try {
+    return JSON.parse(await readFile(CACHE_FILE, 'utf8')) as Cache;
+  } catch {
+    return {};
+  }
+}
+
+async function writeCacheEntry(hash: string, entry: CacheEntry): Promise<void> {
+  const cache = await readCache();
+  cache[hash] = entry;
+  await mkdir(path.dirname(CACHE_FILE), { recursive: true });
+  const tmp = `${CACHE_FILE}.${process.pid}.tmp`;
+  await writeFile(tmp, JSON.stringify(cache));
+  await rename(tmp, CACHE_FILE);
+}
+
+/** What to create, deterministically from the spec: [kind, index, title-stem, text factory]. */
+interface Item {
+  kind: SeedKind;
+  index: number;
+  nonAscii: boolean;
+  model: 'wikitext' | 'javascript';
+  text: () => string;
+}
+
+function itemsFor(spec: SeedSpec): Item[] {
+  const items: Item[] = [];
+  const rand = prng(spec.seed);
+  for (let i = 0; i < spec.regular; i++) {
+    const size = logNormalSize(rand, spec.medianBytes, spec.sigma, spec.minBytes, spec.maxBytes);
+    const nonAscii = rand() < spec.nonAsciiShare;
+    const seed = Math.floor(rand() * 2 ** 31);
+    items.push({ kind: 'regular', index: i, nonAscii, model: 'wikitext', text: () => wikitext(prng(seed), size, nonAscii, `Bench page ${i}`) });
+  }
+  spec.big.forEach((size, i) => {
+    const seed = Math.floor(rand() * 2 ** 31);
+    // Non-ASCII in every other big page: V8 then holds it as a two-byte string (2 bytes per char).
+    const nonAscii = i % 2 === 0;
+    items.push({ kind: 'big', index: i, nonAscii, model: 'javascript', text: () => javascript(prng(seed), size, nonAscii, `Bench big ${i}`) });
+  });
+  const hotSeed = Math.floor(rand() * 2 ** 31);
+  for (let i = 0; i < spec.hotRevisions; i++) {
+    // Each revision appends to the previous text, like successive edits.
+    items.push({ kind: 'hot', index: i, nonAscii: true, model: 'wikitext', text: () => wikitext(prng(hotSeed), spec.hotBytes, true, 'Bench hot page') + `\n\nEdit ${i}: ${'x'.repeat(i % 7)}` });
+  }
+  return items;
+}
+
+function titleFor(item: Item, hash: string, nonce: string): string {
+  const stem = `${hash.slice(0, 8)}-${nonce}`;
+  if (item.kind === 'big') return `User:Admin/Bench-${stem}-${item.index}.js`;
+  if (item.kind === 'hot') return `Bench ${stem} Hot`;
+  return `Bench ${stem} P${item.index}`;
+}
+
+/** Cached revisions the wiki still has with the same sha1. */
+async function verify(apiUrl: string, revisions: SeededRevision[]): Promise<SeededRevision[]> {
+  const anon = new MediaWikiClient(apiUrl);
+  const live = new Map<number, string>();
+  for (let i = 0; i < revisions.length; i += 50) {
+    const chunk = revisions.slice(i, i + 50);
+    const res = await anon.get({ action: 'query', prop: 'revisions', revids: chunk.map((r) => r.revId).join('|'), rvprop: 'ids|sha1' });
+    for (const p of res.query?.pages ?? []) for (const r of p.revisions ?? []) live.set(r.revid, r.sha1);
+  }
+  return revisions.filter((r) => live.get(r.revId) === r.sha1Hex);
+}
+
+export interface SeedResult {
+  readonly hash: string;
+  readonly revisions: SeededRevision[];
+  readonly created: number;
+  readonly reused: number;
+  readonly seconds: number;
+}
+
+export async function ensureSeeded(apiUrl: string, spec: SeedSpec, log: (m: string) => void, concurrency = 3): Promise<SeedResult> {
+  const started = Date.now();
+  const hash = specHash(spec);
+  const cached = (await readCache())[hash];
+  let kept: SeededRevision[] = [];
+  if (cached) {
+    kept = await verify(apiUrl, cached.revisions);
+    log(`seed ${hash}: ${kept.length}/${cached.revisions.length} cached revisions still on the wiki`);
+  }
+  const have = new Set(kept.map((r) => `${r.kind}:${r.index}`));
+  const todo = itemsFor(spec).filter((it) => !have.has(`${it.kind}:${it.index}`));
+  if (todo.length === 0) return { hash, revisions: sortRevisions(kept), created: 0, reused: kept.length, seconds: (Date.now() - started) / 1000 };
+
+  log(`seed ${hash}: creating ${todo.length} revisions (cached for later runs in ${path.relative(REPO_ROOT, CACHE_FILE)})`);
+  const admin = MediaWikiClient.admin(apiUrl);
+  const nonce = randomBytes(3).toString('hex');
+  const results: SeededRevision[] = [...kept];
+  let done = 0;
+  let lastSave = Date.now();
+  const save = () => writeCacheEntry(hash, { spec, apiUrl, updatedAt: new Date().toISOString(), revisions: results });
+
+  async function create(item: Item): Promise<void> {
+    const text = item.text();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const title = titleFor(item, hash, attempt === 0 ? nonce : `${nonce}r${attempt}`);
+        const stored = await admin.createRevision(title, text, 'bench seed');
+        results.push({ kind: item.kind, index: item.index, title, pageId: stored.pageId, revId: stored.revId, sha1Hex: stored.sha1Hex, size: stored.size, contentModel: item.model, nonAscii: item.nonAscii });
+        return;
+      } catch (err) {
+        if (attempt >= 3) throw err;
+        log(`seed: retrying ${item.kind} ${item.index}: ${(err as Error).message.slice(0, 160)}`);
+        await new Promise((r) => setTimeout(r, 500 * (attempt + 1)));
+      }
+    }
+  }
+
+  // The hot page's revisions must be saved in order, on one title: one worker does them all.
+  const hot = todo.filter((t) => t.kind === 'hot');
+  const rest = todo.filter((t) => t.kind !== 'hot');
+  let next = 0;
+  const worker = async () => {
+    while (next < rest.length) {
+      const item = rest[next++]!;
+      await create(item);
+      done++;
+      if (done % 50 === 0) log(`seed: ${done}/${todo.length}`);
+      if (Date.now() - lastSave > 5000) {
+        lastSave = Date.now();
+        await save();
+      }
+    }
+  };
+  const hotWorker = async () => {
+    for (const item of hot) {
+      await create(item);
+      done++;
+    }
+  };
+  await Promise.all([hotWorker(), ...Array.from({ length: concurrency }, worker)]);
+  await save();
+  return { hash, revisions: sortRevisions(results), created: todo.length, reused: kept.length, seconds: (Date.now() - started) / 1000 };
+}
+
+function sortRevisions(revs: SeededRevision[]): SeededRevision[] {
+  const order: Record<SeedKind, number> = { regular: 0, big: 1, hot: 2 };
+  return [...revs].sort((a, b) => order[a.kind] - order[b.kind] || a.index - b.index);
+}
