@@ -41,7 +41,9 @@ export class MalformedKafkaEventError extends Error {
 
 function decodeBase64(value: unknown): Buffer | null {
   if (value === undefined || value === null) return null;
-  if (typeof value !== 'string') throw new MalformedKafkaEventError('record key/value must be a base64 string');
+  // Lambda always sends base64 strings; anything else is kept as its JSON text so the record
+  // becomes an error event of its own instead of failing the whole batch.
+  if (typeof value !== 'string') return Buffer.from(JSON.stringify(value) ?? String(value));
   return Buffer.from(value, 'base64');
 }
 

@@ -90,17 +90,26 @@ export function kafkaSink(config: KafkaSinkConfig, kafkaFactory: () => Promise<K
       p.on(p.events.DISCONNECT, () => {
         if (producer === p) producer = undefined;
       });
-      await p.connect();
+      try {
+        await p.connect();
+      } catch (err) {
+        // A producer that never connected still holds sockets: close it, or each invocation leaks one.
+        await p.disconnect().catch(() => undefined);
+        throw err;
+      }
       producer = p;
       return p;
     })().finally(() => (connecting = undefined));
     return connecting;
   }
 
-  /** Forgets a producer whose connection failed, so the next send reconnects from scratch. */
-  async function discard(p: Producer | undefined): Promise<void> {
-    if (!p) return;
-    if (producer === p) producer = undefined;
+  /**
+   * After a lost connection the producer is replaced on next use. Other failures (a topic
+   * refusing a message, say) leave it alone: the other stream may be using it right now.
+   */
+  async function discardIfConnectionLost(p: Producer | undefined, err: unknown): Promise<void> {
+    if (!p || producer !== p || !isConnectionError(err)) return;
+    producer = undefined;
     await p.disconnect().catch(() => undefined);
   }
 
@@ -121,10 +130,10 @@ export function kafkaSink(config: KafkaSinkConfig, kafkaFactory: () => Promise<K
           acks: -1,
           compression: config.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
         });
-      } catch {
+      } catch (err) {
         // This chunk and every later one of the stream go back to Lambda, in order.
         for (const rest of chunks.slice(c)) for (const e of rest) failed.add(e.index);
-        await discard(p);
+        await discardIfConnectionLost(p, err);
         return;
       }
     }
@@ -140,9 +149,20 @@ export function kafkaSink(config: KafkaSinkConfig, kafkaFactory: () => Promise<K
       return { failed };
     },
     async disconnect() {
-      await discard(producer);
+      await connecting?.catch(() => undefined);
+      const p = producer;
+      producer = undefined;
+      await p?.disconnect().catch(() => undefined);
     },
   };
+}
+
+function isConnectionError(err: unknown): boolean {
+  for (let e = err as { name?: string; cause?: unknown; originalError?: unknown } | undefined, depth = 0; e && depth < 5; depth++) {
+    if (typeof e.name === 'string' && /Connection|BrokerNotFound|NotImplemented/.test(e.name)) return true;
+    e = (e.originalError ?? e.cause) as typeof e;
+  }
+  return false;
 }
 
 export function kafkaSinkFromEnv(env: NodeJS.ProcessEnv = process.env): KafkaSink {

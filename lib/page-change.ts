@@ -36,7 +36,8 @@ export interface PageChangeEvent {
   [field: string]: unknown;
 }
 
-const ajv = new Ajv({ allErrors: false, strict: false });
+// strictNumbers keeps Infinity/NaN (from 1e309) from passing as integers.
+const ajv = new Ajv({ allErrors: false, strict: false, strictNumbers: true });
 const validatePageChange = ajv.compile<PageChangeEvent>(schema);
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -58,6 +59,27 @@ export function decodeUtf8(value: Buffer | null): string {
   }
 }
 
+/** Real events nest about six levels; far deeper input could not be serialised again without overflowing the stack. */
+export const MAX_NESTING_DEPTH = 64;
+
+/** Deepest bracket nesting outside JSON strings, stopping once past `limit`. */
+export function nestingDepth(text: string, limit = MAX_NESTING_DEPTH): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > max && (max = depth) > limit) return max;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return max;
+}
+
 /** Parses and validates a record's text. Throws `InvalidJsonError` or `InvalidEventError`. */
 export function parsePageChange(text: string): PageChangeEvent {
   let parsed: unknown;
@@ -65,6 +87,9 @@ export function parsePageChange(text: string): PageChangeEvent {
     parsed = JSON.parse(text);
   } catch (err) {
     throw new InvalidJsonError(`record value is not JSON: ${(err as Error).message}`);
+  }
+  if (nestingDepth(text) > MAX_NESTING_DEPTH) {
+    throw new InvalidEventError(`record value nests deeper than ${MAX_NESTING_DEPTH} levels`);
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new InvalidEventError(`record value is JSON but not an object (${parsed === null ? 'null' : Array.isArray(parsed) ? 'array' : typeof parsed})`);

@@ -255,8 +255,8 @@ test('MediaWiki URL credentials: error event messages and stacks name the host o
 });
 
 test(
-  'KNOWN GAP: a producer whose SASL authentication failed leaves no connection open',
-  { skip: !canMakeCertificate() && 'no openssl for the fake broker certificate', todo: 'lib/kafka-sink.ts connectedProducer: when p.connect() rejects (e.g. SASL refused after a secret rotation), the producer is never disconnected, so each invocation leaks one TLS socket to the broker for the life of the container. Fix: try { await p.connect() } catch (err) { await p.disconnect().catch(() => undefined); throw err }. (Related: SCRAM credentials are cached per container even after the broker refuses them, so a rotated secret is not re-read until the container is recycled.)' },
+  'a producer whose SASL authentication failed leaves no connection open',
+  { skip: !canMakeCertificate() && 'no openssl for the fake broker certificate' },
   async () => {
     const capture = captureOutput({ forward: true });
     const env = envFor('iam', `127.0.0.1:${broker!.port}`, 'NOTHING');
