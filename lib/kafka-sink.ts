@@ -5,7 +5,9 @@
  * allows; a failed request marks it and every later message of that stream failed,
  * so the caller reports them for redelivery instead of losing or reordering them.
  */
-import { CompressionTypes, type Kafka, type Message, type Producer } from 'kafkajs';
+import { gzip, unzip } from 'node:zlib';
+import { promisify } from 'node:util';
+import kafkajs, { CompressionTypes, type Kafka, type Message, type Producer } from 'kafkajs';
 import { intFrom, stringFrom } from './config.js';
 import { createKafka, kafkaConnectionConfigFromEnv, prefixedTopic, type KafkaConnectionConfig } from './kafka-client.js';
 import type { EventSink, OutboundMessage, SendReport, StreamKind } from './sink.js';
@@ -20,6 +22,23 @@ export interface KafkaSinkConfig {
   readonly maxMessageBytes: number;
   /** Env `KAFKA_COMPRESSION`: `gzip` or `none`. @default 'gzip' */
   readonly compression: 'gzip' | 'none';
+  /**
+   * zlib level of gzip batches. Level 1 compresses about 6× faster than zlib's default 6 for
+   * about 20% more bytes (see the benchmark): producing, not fetching, bounds throughput.
+   * Env `KAFKA_GZIP_LEVEL`. @default 1
+   */
+  readonly gzipLevel?: number;
+}
+
+const gzipAsync = promisify(gzip);
+const unzipAsync = promisify(unzip);
+
+/** kafkajs keeps one process-wide gzip codec; this replaces it with one at the given level. */
+export function useGzipLevel(level: number): void {
+  kafkajs.CompressionCodecs[CompressionTypes.GZIP] = () => ({
+    compress: (encoder: { buffer: Buffer }) => gzipAsync(encoder.buffer, { level }),
+    decompress: (buffer: Buffer) => unzipAsync(buffer),
+  });
 }
 
 export const DEFAULT_MAX_MESSAGE_BYTES = 1_048_576;
@@ -36,6 +55,7 @@ export function kafkaSinkConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Ka
     errorTopic: prefixedTopic(stringFrom(env, 'ERROR_TOPIC', 'mw_page_content_change_enrich.error'), env),
     maxMessageBytes: maxMessageBytesFromEnv(env),
     compression: compression === 'none' ? 'none' : 'gzip',
+    gzipLevel: Math.min(intFrom(env, 'KAFKA_GZIP_LEVEL', 1, 1), 9),
   };
 }
 
@@ -73,6 +93,7 @@ export interface KafkaSink extends EventSink {
 }
 
 export function kafkaSink(config: KafkaSinkConfig, kafkaFactory: () => Promise<Kafka> = () => createKafka(config.connection)): KafkaSink {
+  if (config.compression === 'gzip') useGzipLevel(config.gzipLevel ?? 1);
   let producer: Producer | undefined;
   let connecting: Promise<Producer> | undefined;
   const stats = { requests: 0, bytes: 0 };
@@ -115,7 +136,7 @@ export function kafkaSink(config: KafkaSinkConfig, kafkaFactory: () => Promise<K
 
   async function sendStream(kind: StreamKind, entries: Array<{ index: number; message: OutboundMessage }>, failed: Set<number>): Promise<void> {
     const topic = kind === 'output' ? config.outputTopic : config.errorTopic;
-    const chunks = chunkBySize(entries, (e) => Buffer.byteLength(e.message.value) + Buffer.byteLength(e.message.key ?? ''), config.maxMessageBytes);
+    const chunks = chunkBySize(entries, (e) => e.message.bytes, config.maxMessageBytes);
     for (let c = 0; c < chunks.length; c++) {
       const chunk = chunks[c]!;
       let p: Producer | undefined;
@@ -123,7 +144,7 @@ export function kafkaSink(config: KafkaSinkConfig, kafkaFactory: () => Promise<K
         p = await connectedProducer();
         const messages: Message[] = chunk.map(({ message }) => ({ key: message.key, value: message.value, headers: sourceHeaders(message) }));
         stats.requests++;
-        stats.bytes += chunk.reduce((n, e) => n + Buffer.byteLength(e.message.value), 0);
+        stats.bytes += chunk.reduce((n, e) => n + e.message.bytes, 0);
         await p.send({
           topic,
           messages,

@@ -80,7 +80,8 @@ export async function processBatch(kafkaEvent: unknown, deadline: Deadline, deps
     }),
   );
 
-  const outcomes = parsed.map((p) => outcomeFor(p, fetched, deps, now()));
+  const bodyBytes = new Map<string, number>();
+  const outcomes = parsed.map((p) => outcomeFor(p, fetched, deps, now(), bodyBytes));
 
   // Per partition, produce only up to the first record that must be redelivered.
   const blockedPartitions = new Set<string>();
@@ -110,7 +111,7 @@ export async function processBatch(kafkaEvent: unknown, deadline: Deadline, deps
   return { response: batchItemFailuresFor(records, failedRecords), outcomes, records, sinkFailures };
 }
 
-function outcomeFor(p: Parsed, fetched: Map<string, Map<number, RevisionResult>>, deps: BatchDependencies, now: Date): RecordOutcome {
+function outcomeFor(p: Parsed, fetched: Map<string, Map<number, RevisionResult>>, deps: BatchDependencies, now: Date, bodyBytes: Map<string, number>): RecordOutcome {
   if (p.error) return errorOutcome(p, p.error, deps, now);
   const event = p.event!;
   let reason: string | undefined;
@@ -127,30 +128,63 @@ function outcomeFor(p: Parsed, fetched: Map<string, Map<number, RevisionResult>>
       reason = passthroughReason(event);
     }
     withOutputMeta(event, deps.events, now);
-    const message: OutboundMessage = {
-      kind: 'output',
-      key: messageKeyFor(event.wiki_id, event.page.page_id),
-      value: JSON.stringify(event),
-      source: p.record.source,
-    };
-    const size = Buffer.byteLength(message.value, 'utf8') + Buffer.byteLength(message.key ?? '', 'utf8');
+    const key = messageKeyFor(event.wiki_id, event.page.page_id);
+    const size = serializedBytes(event, bodyBytes) + Buffer.byteLength(key, 'utf8');
     if (size > deps.maxMessageBytes) {
       throw new MessageTooLargeError(`enriched event is ${size} bytes, larger than the output topic's limit of ${deps.maxMessageBytes} bytes`);
     }
-    return { kind: 'enriched', message, passthrough: reason };
+    return { kind: 'enriched', message: lazyMessage(event, key, size, p.record.source), passthrough: reason };
   } catch (err) {
     return errorOutcome(p, err as Error, deps, now);
   }
+}
+
+/** A message whose value is serialized when read and not kept: events share their content strings until then. */
+function lazyMessage(event: PageChangeEvent, key: string, bytes: number, source: DecodedRecord['source']): OutboundMessage {
+  return {
+    kind: 'output',
+    key,
+    bytes,
+    source,
+    get value() {
+      return JSON.stringify(event);
+    },
+  };
+}
+
+/**
+ * UTF-8 size of `JSON.stringify(event)` without building it with every body: bodies are
+ * measured once per distinct string (cached per invocation), the rest with bodies emptied.
+ */
+function serializedBytes(event: PageChangeEvent, bodyBytes: Map<string, number>): number {
+  const slots = event.revision.content_slots;
+  if (!slots) return Buffer.byteLength(JSON.stringify(event), 'utf8');
+  let bodies = 0;
+  const stripped: Record<string, unknown> = {};
+  for (const [role, slot] of Object.entries(slots)) {
+    const body = slot.content_body;
+    if (typeof body === 'string') {
+      let n = bodyBytes.get(body);
+      if (n === undefined) bodyBytes.set(body, (n = Buffer.byteLength(JSON.stringify(body), 'utf8') - 2));
+      bodies += n;
+      stripped[role] = { ...slot, content_body: '' };
+    } else {
+      stripped[role] = slot;
+    }
+  }
+  const shell = JSON.stringify({ ...event, revision: { ...event.revision, content_slots: stripped } });
+  return Buffer.byteLength(shell, 'utf8') + bodies;
 }
 
 function errorOutcome(p: Parsed, error: Error, deps: BatchDependencies, now: Date): RecordOutcome {
   const errorEvent = errorEventFor(error, { text: p.text, bytes: p.record.value }, deps.events, now);
   const event = p.event;
   const key = event ? messageKeyFor(event.wiki_id, event.page.page_id) : (p.record.key?.toString('utf8') ?? null);
+  const value = JSON.stringify(errorEvent);
   return {
     kind: 'error',
     errorType: errorEvent.error_type,
-    message: { kind: 'error', key, value: JSON.stringify(errorEvent), source: p.record.source },
+    message: { kind: 'error', key, value, bytes: Buffer.byteLength(value, 'utf8') + Buffer.byteLength(key ?? '', 'utf8'), source: p.record.source },
   };
 }
 

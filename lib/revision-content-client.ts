@@ -17,7 +17,7 @@
  */
 import { gunzip } from 'node:zlib';
 import { promisify } from 'node:util';
-import { Agent, request } from 'undici';
+import { Agent, request } from './undici-slim.js';
 import type { MediaWikiApiConfig } from './config.js';
 import { apiEndpointResolver, type ApiEndpointResolver } from './domain-allowlist.js';
 import {
@@ -144,9 +144,8 @@ export function revisionContentClient(config: MediaWikiApiConfig, opts: Revision
     stats.requests++;
     let response;
     try {
-      response = await request(url, {
+      response = await request(agent, url, {
         method: 'GET',
-        dispatcher: agent,
         // X-Request-Id ties the wiki's logs (and test proxies) to the Lambda invocation.
         headers: { 'user-agent': config.userAgent, 'accept-encoding': 'gzip', accept: 'application/json', ...(requestId ? { 'x-request-id': requestId } : {}) },
         signal: AbortSignal.timeout(timeout),

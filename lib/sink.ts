@@ -10,7 +10,13 @@ export type StreamKind = 'output' | 'error';
 export interface OutboundMessage {
   readonly kind: StreamKind;
   readonly key: string | null;
+  /**
+   * The serialized event. Enriched messages serialize on access and keep nothing, so a batch
+   * holds each revision's content once, not once per event; read it once, when sending.
+   */
   readonly value: string;
+  /** UTF-8 bytes of key and value, known without serializing. */
+  readonly bytes: number;
   readonly source: SourceRef;
 }
 

@@ -26,7 +26,7 @@ test('sink configuration: defaults, datacenter prefix, auth validation', () => {
 });
 
 test('source headers trace a message to its input record', () => {
-  assert.deepEqual(sourceHeaders({ kind: 'output', key: null, value: '', source: { topic: 't', partition: 2, offset: 41 } }), {
+  assert.deepEqual(sourceHeaders({ kind: 'output', key: null, value: '', bytes: 0, source: { topic: 't', partition: 2, offset: 41 } }), {
     source_topic: 't',
     source_partition: '2',
     source_offset: '41',

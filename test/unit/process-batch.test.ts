@@ -158,3 +158,22 @@ test('error events conform to error/2.1.0', { skip: !existsSync(ERROR_SCHEMA) &&
     assert.equal(typeof e.stack, 'string');
   }
 });
+
+test('message sizes are known without serializing, exactly as the bytes sent', async () => {
+  const sink = memorySink();
+  const body = 'Grüße 🌍 "quoted" \\ back\nslash\u0001 '.repeat(50);
+  const { deps: d } = deps({ 1: body }, sink);
+  await processBatch(esmEventOf([pageChangeEvent({ revId: 1 }), pageChangeEvent({ revId: 1, kind: 'delete' }), 'bad']), NO_DEADLINE, d);
+  assert.equal(sink.messages.length, 3);
+  for (const m of sink.messages) assert.equal(m.bytes, Buffer.byteLength(m.value) + Buffer.byteLength(m.key ?? ''));
+});
+
+test('events of one revision share its content until each is serialized', async () => {
+  const sink = memorySink();
+  const { deps: d } = deps({ 1: 'x'.repeat(100_000) }, sink);
+  await processBatch(esmEventOf(Array.from({ length: 50 }, () => pageChangeEvent({ revId: 1 }))), NO_DEADLINE, d);
+  const values = sink.messages.map((m) => m.value);
+  assert.equal(new Set(values.map((v) => JSON.parse(v).revision.content_slots.main.content_body.length)).size, 1);
+  // The value is rebuilt on each read rather than held by the message.
+  assert.notEqual(Object.getOwnPropertyDescriptor(sink.messages[0]!, 'value')?.get, undefined);
+});

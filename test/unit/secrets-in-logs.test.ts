@@ -264,7 +264,7 @@ test(
     const before = broker!.openSockets;
     try {
       for (let i = 0; i < 3; i++) {
-        const { failed } = await sink.send([{ kind: 'output', key: null, value: '{}', source: { topic: 't', partition: 0, offset: i } }]);
+        const { failed } = await sink.send([{ kind: 'output', key: null, value: '{}', bytes: 2, source: { topic: 't', partition: 0, offset: i } }]);
         assert.equal(failed.size, 1);
       }
       await sink.disconnect();
