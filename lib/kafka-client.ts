@@ -85,6 +85,11 @@ function secretString(secretArn: string): Promise<string> {
   return cached;
 }
 
+/** Drops cached secrets, so a rotated SCRAM password is read again after the broker refuses the old one. */
+export function forgetCachedSecrets(): void {
+  secretCache.clear();
+}
+
 async function scramCredentials(secretArn: string): Promise<{ username: string; password: string }> {
   let parsed: { username?: unknown; password?: unknown } = {};
   try {

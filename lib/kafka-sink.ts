@@ -9,7 +9,7 @@ import { gzip, unzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import kafkajs, { CompressionTypes, type Kafka, type Message, type Producer } from 'kafkajs';
 import { intFrom, stringFrom } from './config.js';
-import { createKafka, kafkaConnectionConfigFromEnv, prefixedTopic, type KafkaConnectionConfig } from './kafka-client.js';
+import { createKafka, forgetCachedSecrets, kafkaConnectionConfigFromEnv, prefixedTopic, type KafkaConnectionConfig } from './kafka-client.js';
 import type { EventSink, OutboundMessage, SendReport, StreamKind } from './sink.js';
 
 export interface KafkaSinkConfig {
@@ -116,6 +116,7 @@ export function kafkaSink(config: KafkaSinkConfig, kafkaFactory: () => Promise<K
       } catch (err) {
         // A producer that never connected still holds sockets: close it, or each invocation leaks one.
         await p.disconnect().catch(() => undefined);
+        if ((err as { name?: string }).name === 'KafkaJSSASLAuthenticationError') forgetCachedSecrets();
         throw err;
       }
       producer = p;

@@ -5,6 +5,7 @@
 #
 #   npm test                      everything
 #   TEST_FILES="test/unit/*.test.ts" npm test    a subset
+#   SKIP_BENCH=1 npm test                         without the quick benchmark
 set -euo pipefail
 cd "$(dirname "$0")/.."
 step() { printf '\n==> %s\n' "$*" >&2; }
@@ -32,9 +33,16 @@ cleanup() {
 [[ "${KEEP_SERVICES:-}" == "1" ]] || trap cleanup EXIT
 
 step "tests (node --test)"
+# The handler's structured logs and EMF metrics would bury the test report; tests that check logging set their own level.
+export POWERTOOLS_LOG_LEVEL="${POWERTOOLS_LOG_LEVEL:-WARN}" POWERTOOLS_METRICS_DISABLED="${POWERTOOLS_METRICS_DISABLED:-true}"
 # Test files share one broker and one wiki, and some restart the broker: run files one at a time.
 # shellcheck disable=SC2086
 node --import tsx --test --test-concurrency=1 --test-reporter=spec ${TEST_FILES:-test/unit/*.test.ts test/infra/*.test.ts test/integration/*.test.ts}
 
 step "cfn-lint on the synthesized templates"
 bash scripts/cfn-lint.sh
+
+if [[ "${SKIP_BENCH:-}" != "1" ]]; then
+  step "benchmark, quick mode (so it cannot rot; its own wiki and broker on other ports)"
+  npx tsx bench/run.ts --quick --out .local/bench-quick --stop-services
+fi

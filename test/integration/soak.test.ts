@@ -13,6 +13,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { prng } from '../../bench/content.js';
 import { pageChangeEvent } from '../support/events.js';
 import { TEST_DOMAIN } from '../support/enrich-harness.js';
 import { startFaultProxy, type Fault, type FaultProxy, type ProxiedRequest } from '../support/fault-proxy.js';
@@ -24,18 +25,6 @@ const RECORDS = Number(process.env.SOAK_RECORDS ?? 20_000);
 const PAGES = Number(process.env.SOAK_PAGES ?? 150);
 const SEED = Number(process.env.SOAK_SEED ?? Date.now() % 1_000_000);
 const MAX_RETRIES = 3;
-
-/** Mulberry32: a small seeded PRNG so a failing schedule can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const RETRIED: ReadonlySet<string> = new Set(['timeout', 'reset', 's500', 's502', 's503', 's504', 'maxlag', 'omit-revisions']);
 const FAULTS: Array<[string, Fault]> = [
