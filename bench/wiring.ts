@@ -198,7 +198,8 @@ export function benchHandler(opts: {
       for (const m of messages) {
         if (m.kind === 'output') {
           counters.outputMessages++;
-          counters.outputValueBytes += Buffer.byteLength(m.value);
+          // m.bytes is known without serializing; reading m.value here would serialize every event twice.
+          counters.outputValueBytes += m.bytes - Buffer.byteLength(m.key ?? '');
         } else {
           counters.errorMessages++;
           const type = /"error_type":"([^"]+)"/.exec(m.value)?.[1] ?? 'unknown';
