@@ -5,7 +5,9 @@ import { InvalidEventError, InvalidJsonError } from '../../lib/errors.js';
 import { decodeUtf8, parsePageChange } from '../../lib/page-change.js';
 import { pageChangeEvent } from '../support/events.js';
 
-const REFERENCE = new URL('../../../shared/reference/', import.meta.url);
+import { referenceDir } from '../support/reference.js';
+
+const REFERENCE = referenceDir();
 
 test('accepts page_change events of every 1.x minor version, with unknown fields', () => {
   for (const schema of ['/mediawiki/page/change/1.0.0', '/mediawiki/page/change/1.2.0', '/mediawiki/page/change/1.3.0', '/mediawiki/page/change/1.17.4']) {

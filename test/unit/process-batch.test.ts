@@ -9,6 +9,7 @@ import { NO_DEADLINE } from '../../lib/retry.js';
 import type { RevisionContentClient, RevisionResult } from '../../lib/revision-content-client.js';
 import { memorySink, type EventSink } from '../../lib/sink.js';
 import { esmEventOf, pageChangeEvent } from '../support/events.js';
+import { referenceDir } from '../support/reference.js';
 
 const events = { outputStream: 'mediawiki.page_content_change.v1', errorStream: 'mw_page_content_change_enrich.error', errorSchemaUri: '/error/2.1.0', emitterId: 'test-emitter' };
 
@@ -142,7 +143,7 @@ test('revisions are fetched once per wiki even when many events share them', asy
   assert.equal(calls.length, 2);
 });
 
-const ERROR_SCHEMA = new URL('../../../shared/reference/schemas/error-2.1.0.json', import.meta.url);
+const ERROR_SCHEMA = new URL('schemas/error-2.1.0.json', referenceDir());
 test('error events conform to error/2.1.0', { skip: !existsSync(ERROR_SCHEMA) && 'no reference schema' }, async () => {
   const ajv = new Ajv({ strict: false, validateFormats: false });
   const { $schema: _drop, ...schema } = JSON.parse(readFileSync(ERROR_SCHEMA, 'utf8'));
