@@ -24,7 +24,7 @@ after(() => proxy.close());
 beforeEach(() => proxy.reset());
 
 const event = () => pageChangeEvent({ domain: TEST_DOMAIN, pageId: page.pageId, revId: page.revId, content: page.text });
-const run = (api: Record<string, number> = {}) => enrichBatch(proxy.url, [event()], { api: { maxRetries: MAX_RETRIES, timeoutMs: 400, retryBaseMs: 10, ...api } });
+const run = (api: Record<string, number> = {}) => enrichBatch(proxy.url, [event()], { api: { maxRetries: MAX_RETRIES, timeoutMs: 1000, retryBaseMs: 10, ...api } });
 
 async function expectError(faults: Fault[] | Fault, errorType: string, attempts: number) {
   if (Array.isArray(faults)) proxy.script(...faults);

@@ -30,6 +30,8 @@ export interface ProxiedRequest {
   readonly fault?: Fault['kind'];
   readonly userAgent?: string;
   readonly requestId?: string;
+  /** The client gave up (closed the connection) before the response was complete: a timeout from its side. */
+  readonly clientAborted?: boolean;
   readonly at: number;
 }
 
@@ -73,6 +75,9 @@ export async function startFaultProxy(upstream: string, opts: { latencyMs?: numb
     // The logged entry is the object the default-fault callback saw, so callers can key on it.
     entry.fault = fault?.kind;
     requests.push(entry);
+    res.on('close', () => {
+      if (!res.writableFinished) entry.clientAborted = true;
+    });
     const run = async () => {
       if (opts.latencyMs) await new Promise((r) => setTimeout(r, opts.latencyMs));
       switch (fault?.kind) {
