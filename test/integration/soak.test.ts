@@ -112,7 +112,8 @@ test(`fault soak: ${RECORDS} records, random faults in bursts, a broker restart;
     while (esm.stats.records < RECORDS * 0.3) await new Promise((r) => setTimeout(r, 100));
     console.error('[soak] stopping the broker');
     await stopKafka();
-    await new Promise((r) => setTimeout(r, 2000));
+    // Longer than the producer's own retries (~6 s), so sends fail and records are redelivered.
+    await new Promise((r) => setTimeout(r, 8000));
     await startKafka();
     console.error('[soak] broker restarted');
     const acc = await accountFor(brokers, topics, RECORDS, 20 * 60_000);
