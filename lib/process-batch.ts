@@ -14,7 +14,7 @@ import { decodeKafkaEvent, type DecodedRecord, type KafkaBatchItemFailure, type 
 import { decodeUtf8, parsePageChange, type PageChangeEvent } from './page-change.js';
 import type { Deadline } from './retry.js';
 import type { RevisionContentClient, RevisionResult } from './revision-content-client.js';
-import type { EventSink, OutboundMessage } from './sink.js';
+import type { EventSink, OutboundMessage, StreamKind } from './sink.js';
 
 export interface BatchDependencies {
   readonly client: RevisionContentClient;
@@ -69,55 +69,112 @@ export async function processBatch(kafkaEvent: unknown, deadline: Deadline, deps
     return p;
   });
 
-  const revIdsByDomain = new Map<string, number[]>();
-  for (const p of parsed) {
-    if (p.fetch) (revIdsByDomain.get(p.fetch.domain) ?? revIdsByDomain.set(p.fetch.domain, []).get(p.fetch.domain)!).push(p.fetch.revId);
-  }
-  const fetched = new Map<string, Map<number, RevisionResult>>();
-  await Promise.all(
-    [...revIdsByDomain].map(async ([domain, revIds]) => {
-      fetched.set(domain, await deps.client.fetchRevisions(domain, revIds, deadline, deps.requestId));
-    }),
-  );
+  const results = revisionResults(parsed, deadline, deps);
 
+  // Records are produced in order while later revisions are still being fetched. A send is
+  // awaited before the next one, so a stream that failed sends nothing after the failure.
   const bodyBytes = new Map<string, number>();
-  const outcomes = parsed.map((p) => outcomeFor(p, fetched, deps, now(), bodyBytes));
-
-  // Per partition, produce only up to the first record that must be redelivered.
-  const blockedPartitions = new Set<string>();
-  const toSend: Array<{ index: number; message: OutboundMessage }> = [];
-  for (let i = 0; i < outcomes.length; i++) {
-    const outcome = outcomes[i]!;
-    const partition = records[i]!.partitionKey;
-    if (blockedPartitions.has(partition)) continue;
-    if (outcome.kind === 'redeliver') blockedPartitions.add(partition);
-    else toSend.push({ index: i, message: outcome.message });
-  }
-
+  const outcomes: RecordOutcome[] = [];
   const failedRecords = new Set<number>();
-  for (let i = 0; i < outcomes.length; i++) if (outcomes[i]!.kind === 'redeliver') failedRecords.add(i);
+  const blockedPartitions = new Set<string>();
+  const failedStreams = new Set<StreamKind>();
+  let buffer: Array<{ index: number; message: OutboundMessage }> = [];
+  let bufferBytes = 0;
   let sinkFailures = 0;
-  if (toSend.length > 0) {
+
+  const flush = async () => {
+    const batch = buffer;
+    buffer = [];
+    bufferBytes = 0;
+    const sendable = batch.filter((m) => !failedStreams.has(m.message.kind));
+    for (const m of batch) {
+      if (failedStreams.has(m.message.kind)) {
+        failedRecords.add(m.index);
+        sinkFailures++;
+      }
+    }
+    if (sendable.length === 0) return;
     let failed: ReadonlySet<number>;
     try {
-      failed = (await deps.sink.send(toSend.map((m) => m.message))).failed;
+      failed = (await deps.sink.send(sendable.map((m) => m.message))).failed;
     } catch {
-      failed = new Set(toSend.map((_, i) => i));
+      failed = new Set(sendable.map((_, i) => i));
     }
-    sinkFailures = failed.size;
-    for (const i of failed) failedRecords.add(toSend[i]!.index);
+    sinkFailures += failed.size;
+    for (const i of failed) {
+      failedRecords.add(sendable[i]!.index);
+      failedStreams.add(sendable[i]!.message.kind);
+    }
+  };
+
+  for (let i = 0; i < parsed.length; i++) {
+    const p = parsed[i]!;
+    const result = p.fetch ? await results.of(p.fetch.domain, p.fetch.revId) : undefined;
+    const outcome = outcomeFor(p, result, deps, now(), bodyBytes);
+    outcomes.push(outcome);
+    const partition = records[i]!.partitionKey;
+    // Per partition, produce only up to the first record that must be redelivered.
+    if (outcome.kind === 'redeliver') {
+      failedRecords.add(i);
+      blockedPartitions.add(partition);
+      continue;
+    }
+    if (blockedPartitions.has(partition)) continue;
+    buffer.push({ index: i, message: outcome.message });
+    bufferBytes += outcome.message.bytes;
+    if (bufferBytes >= deps.maxMessageBytes) await flush();
   }
+  await flush();
+  await results.done;
 
   return { response: batchItemFailuresFor(records, failedRecords), outcomes, records, sinkFailures };
 }
 
-function outcomeFor(p: Parsed, fetched: Map<string, Map<number, RevisionResult>>, deps: BatchDependencies, now: Date, bodyBytes: Map<string, number>): RecordOutcome {
+/**
+ * Each fetched revision's result as a promise that settles when its request does. Never
+ * rejects: if the client itself fails, the revisions it did not settle are redelivered.
+ */
+function revisionResults(parsed: readonly Parsed[], deadline: Deadline, deps: BatchDependencies) {
+  const deferred = new Map<string, { promise: Promise<RevisionResult>; resolve: (r: RevisionResult) => void }>();
+  const slot = (domain: string, revId: number) => {
+    const key = `${domain} ${revId}`;
+    let d = deferred.get(key);
+    if (!d) {
+      let resolve!: (r: RevisionResult) => void;
+      const promise = new Promise<RevisionResult>((r) => (resolve = r));
+      deferred.set(key, (d = { promise, resolve }));
+    }
+    return d;
+  };
+  const revIdsByDomain = new Map<string, number[]>();
+  for (const p of parsed) {
+    if (!p.fetch) continue;
+    slot(p.fetch.domain, p.fetch.revId);
+    (revIdsByDomain.get(p.fetch.domain) ?? revIdsByDomain.set(p.fetch.domain, []).get(p.fetch.domain)!).push(p.fetch.revId);
+  }
+  const done = Promise.all(
+    [...revIdsByDomain].map(async ([domain, revIds]) => {
+      const settle = (settled: ReadonlyMap<number, RevisionResult>) => {
+        for (const [id, r] of settled) slot(domain, id).resolve(r);
+      };
+      try {
+        // Clients that do not report per request settle everything at the end.
+        settle(await deps.client.fetchRevisions(domain, revIds, deadline, deps.requestId, settle));
+      } catch (err) {
+        const error = new DeadlineExceededError(`fetching from ${domain} failed unexpectedly: ${(err as Error).message}`);
+        for (const id of revIds) slot(domain, id).resolve({ ok: false, error });
+      }
+    }),
+  ).then(() => undefined);
+  return { of: (domain: string, revId: number) => slot(domain, revId).promise, done };
+}
+
+function outcomeFor(p: Parsed, result: RevisionResult | undefined, deps: BatchDependencies, now: Date, bodyBytes: Map<string, number>): RecordOutcome {
   if (p.error) return errorOutcome(p, p.error, deps, now);
   const event = p.event!;
   let reason: string | undefined;
   try {
     if (p.fetch) {
-      const result = fetched.get(p.fetch.domain)?.get(p.fetch.revId);
       if (!result) throw new Error(`no fetch result for revision ${p.fetch.revId}`);
       if (!result.ok) {
         if (result.error instanceof DeadlineExceededError) return { kind: 'redeliver', reason: result.error.message };

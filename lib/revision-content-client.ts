@@ -55,8 +55,18 @@ export type RevisionResult =
   | { readonly ok: false; readonly error: EnrichError | DeadlineExceededError };
 
 export interface RevisionContentClient {
-  /** Content of every revision id of one wiki; one result per distinct id. Never rejects for per-revision failures. */
-  fetchRevisions(domain: string, revIds: readonly number[], deadline: Deadline, requestId?: string): Promise<Map<number, RevisionResult>>;
+  /**
+   * Content of every revision id of one wiki; one result per distinct id. Never rejects for
+   * per-revision failures. `onResults` hears each request's revisions as soon as they are
+   * settled, so callers can start producing before the last request returns.
+   */
+  fetchRevisions(
+    domain: string,
+    revIds: readonly number[],
+    deadline: Deadline,
+    requestId?: string,
+    onResults?: (results: ReadonlyMap<number, RevisionResult>) => void,
+  ): Promise<Map<number, RevisionResult>>;
   readonly stats: ClientStats;
   close(): Promise<void>;
 }
@@ -278,13 +288,18 @@ export function revisionContentClient(config: MediaWikiApiConfig, opts: Revision
 
   return {
     stats,
-    async fetchRevisions(domain, revIds, deadline, requestId) {
+    async fetchRevisions(domain, revIds, deadline, requestId, onResults) {
       const results = new Map<number, RevisionResult>();
       const endpoint = resolver.endpointFor(domain);
       const unique = [...new Set(revIds)];
       const chunks: number[][] = [];
       for (let i = 0; i < unique.length; i += config.batchSize) chunks.push(unique.slice(i, i + config.batchSize));
-      await Promise.all(chunks.map((chunk) => fetchChunk(endpoint, domain, chunk, results, deadline, requestId)));
+      await Promise.all(
+        chunks.map(async (chunk) => {
+          await fetchChunk(endpoint, domain, chunk, results, deadline, requestId);
+          onResults?.(new Map(chunk.map((id) => [id, results.get(id)!])));
+        }),
+      );
       return results;
     },
     async close() {

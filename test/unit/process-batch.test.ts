@@ -178,3 +178,60 @@ test('events of one revision share its content until each is serialized', async 
   // The value is rebuilt on each read rather than held by the message.
   assert.notEqual(Object.getOwnPropertyDescriptor(sink.messages[0]!, 'value')?.get, undefined);
 });
+
+test('production starts before the last request returns, in record order', { timeout: 5000 }, async () => {
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  const sent: number[] = [];
+  const client: RevisionContentClient = {
+    stats: { requests: 0, responseBytes: 0, retries: 0 },
+    async fetchRevisions(_domain, revIds, _deadline, _requestId, onResults) {
+      const ok = (id: number): RevisionResult => ({ ok: true, revision: { revId: id, pageId: 1, slots: new Map([['main', { role: 'main', content: `c${id}` }]]) } });
+      onResults?.(new Map([[1, ok(1)]]));
+      await held; // the second request is slow
+      return new Map(revIds.map((id) => [id, ok(id)]));
+    },
+    async close() {},
+  };
+  const sink: EventSink = {
+    async send(ms) {
+      sent.push(...ms.map((m) => m.source.offset));
+      if (sent.length === 1) release(); // only the first record could have been sent before the release
+      return { failed: new Set() };
+    },
+  };
+  const { deps: d } = deps({}, sink, { client, maxMessageBytes: 1 }); // flush after every message
+  const r = await processBatch(esmEventOf([pageChangeEvent({ revId: 1 }), pageChangeEvent({ revId: 2 })]), NO_DEADLINE, d);
+  assert.deepEqual(sent, [0, 1]);
+  assert.deepEqual(r.response.batchItemFailures, []);
+});
+
+test('a client that fails outright leaves its records for redelivery, never a crash', async () => {
+  const client: RevisionContentClient = {
+    stats: { requests: 0, responseBytes: 0, retries: 0 },
+    async fetchRevisions() {
+      throw new TypeError('bug in the client');
+    },
+    async close() {},
+  };
+  const sink = memorySink();
+  const { deps: d } = deps({}, sink, { client });
+  const r = await processBatch(esmEventOf(['not json', pageChangeEvent({ revId: 1 }), pageChangeEvent({ revId: 2 })]), NO_DEADLINE, d);
+  assert.deepEqual(sink.messages.map((m) => m.source.offset), [0]);
+  assert.deepEqual(r.response.batchItemFailures, [{ itemIdentifier: { partition: 'mediawiki.page_change.v1-0', offset: 1 } }]);
+});
+
+test('after a failed send, later messages of that stream are not written (order holds on retry)', async () => {
+  let calls = 0;
+  const sink: EventSink = {
+    async send(ms) {
+      calls++;
+      return { failed: new Set(calls === 1 ? ms.map((_, i) => i) : []) };
+    },
+  };
+  const { deps: d } = deps({ 1: 'a', 2: 'b' }, sink, { maxMessageBytes: 1 });
+  const r = await processBatch(esmEventOf([pageChangeEvent({ revId: 1 }), pageChangeEvent({ revId: 2 })]), NO_DEADLINE, d);
+  assert.equal(calls, 1, 'the second output message was held back');
+  assert.deepEqual(r.response.batchItemFailures, [{ itemIdentifier: { partition: 'mediawiki.page_change.v1-0', offset: 0 } }]);
+  assert.equal(r.sinkFailures, 2);
+});
