@@ -176,11 +176,11 @@ export function benchHandler(opts: {
     get stats() {
       return client.stats;
     },
-    async fetchRevisions(domain, revIds, deadline, requestId) {
+    async fetchRevisions(domain, revIds, deadline, requestId, onResults) {
       // Wall time of the fetch phase: per-domain fetches run concurrently, count their union.
       if (fetchesInFlight++ === 0) fetchPhaseStart = performance.now();
       try {
-        const res = await client.fetchRevisions(domain, revIds, deadline, requestId);
+        const res = await client.fetchRevisions(domain, revIds, deadline, requestId, onResults);
         if (opts.record) {
           const m = recorded.get(domain) ?? recorded.set(domain, new Map()).get(domain)!;
           for (const [id, r] of res) m.set(id, r);

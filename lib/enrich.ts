@@ -31,6 +31,16 @@ export function messageKeyFor(wikiId: string, pageId: number): string {
   return JSON.stringify({ wiki_id: wikiId, page_id: pageId });
 }
 
+/** The message key of a record's text, or `null` when it is not an event with `wiki_id` and `page.page_id`. */
+export function messageKeyForText(text: string): string | null {
+  try {
+    const e = JSON.parse(text) as { wiki_id?: unknown; page?: { page_id?: unknown } };
+    return typeof e.wiki_id === 'string' && typeof e.page?.page_id === 'number' ? messageKeyFor(e.wiki_id, e.page.page_id) : null;
+  } catch {
+    return null;
+  }
+}
+
 function normalizeSha1(base36: string): string {
   return base36.toLowerCase().padStart(31, '0');
 }

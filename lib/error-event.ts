@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { EventConfig } from './config.js';
-import { erroredEventFields } from './page-change.js';
+import { erroredEventFields, type ErroredFields } from './page-change.js';
 
 /** Keeps an error event well under any topic limit; the full record stays at its source offset. */
 export const RAW_EVENT_MAX_CHARS = 256 * 1024;
@@ -27,6 +27,8 @@ export interface ErroredRecord {
   readonly text?: string;
   /** The raw bytes, used when `text` is undefined. */
   readonly bytes?: Buffer | null;
+  /** Fields taken when the record was parsed; spares parsing `text` again. */
+  readonly fields?: ErroredFields;
 }
 
 export function errorTypeOf(error: Error): string {
@@ -47,7 +49,7 @@ function rawEventOf(record: ErroredRecord): string {
 }
 
 export function errorEventFor(error: Error, record: ErroredRecord, config: EventConfig, now: Date = new Date()): ErrorEvent {
-  const fields = erroredEventFields(record.text);
+  const fields = record.fields ?? erroredEventFields(record.text);
   const dt = now.toISOString();
   const event: ErrorEvent = {
     $schema: config.errorSchemaUri,

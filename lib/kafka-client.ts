@@ -139,11 +139,9 @@ export function kafkaClientConfig(config: KafkaConnectionConfig): KafkaConfig {
         resolvedBrokers.catch(() => (resolvedBrokers = undefined));
         return resolvedBrokers;
       };
+  // kafkajs takes a credentials provider only for OAUTHBEARER; SCRAM credentials are added by `createKafka`.
   let sasl: SASLOptions | undefined;
-  if (config.auth === 'scram') {
-    // kafkajs accepts a provider only for OAUTHBEARER, so SCRAM credentials are resolved by `createKafka`.
-    sasl = undefined;
-  } else if (config.auth === 'iam') {
+  if (config.auth === 'iam') {
     sasl = {
       mechanism: 'oauthbearer',
       oauthBearerProvider: async () => {

@@ -108,29 +108,27 @@ export function parsePageChange(text: string): PageChangeEvent {
   return parsed;
 }
 
-/** Best-effort extraction of fields for an error event from text that may not be a valid event. */
-export function erroredEventFields(text: string | undefined): {
+/** What an error event names of the record it is about. */
+export interface ErroredFields {
   schemaUri?: string;
   stream?: string;
   domain?: string;
-  wikiId?: string;
-  pageId?: number;
-} {
+}
+
+/** The error-event fields of an already parsed value (an event, or anything else). */
+export function erroredFieldsOf(parsed: unknown): ErroredFields {
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return {};
+  const obj = parsed as Record<string, unknown>;
+  const meta = (obj.meta !== null && typeof obj.meta === 'object' ? obj.meta : {}) as Record<string, unknown>;
+  const str = (v: unknown) => (typeof v === 'string' && v.length <= 1024 ? v : undefined);
+  return { schemaUri: str(obj.$schema), stream: str(meta.stream), domain: str(meta.domain) };
+}
+
+/** Best-effort extraction of fields for an error event from text that may not be a valid event. */
+export function erroredEventFields(text: string | undefined): ErroredFields {
   if (text === undefined) return {};
   try {
-    const parsed = JSON.parse(text) as unknown;
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return {};
-    const obj = parsed as Record<string, unknown>;
-    const meta = (obj.meta !== null && typeof obj.meta === 'object' ? obj.meta : {}) as Record<string, unknown>;
-    const page = (obj.page !== null && typeof obj.page === 'object' ? obj.page : {}) as Record<string, unknown>;
-    const str = (v: unknown) => (typeof v === 'string' && v.length <= 1024 ? v : undefined);
-    return {
-      schemaUri: str(obj.$schema),
-      stream: str(meta.stream),
-      domain: str(meta.domain),
-      wikiId: str(obj.wiki_id),
-      pageId: Number.isSafeInteger(page.page_id) ? (page.page_id as number) : undefined,
-    };
+    return erroredFieldsOf(JSON.parse(text));
   } catch {
     return {};
   }

@@ -7,11 +7,11 @@
  */
 import type { EventConfig } from './config.js';
 import { type ApiEndpointResolver } from './domain-allowlist.js';
-import { passthroughReason, withContent, withOutputMeta, messageKeyFor } from './enrich.js';
+import { passthroughReason, withContent, withOutputMeta, messageKeyFor, type PassthroughReason } from './enrich.js';
 import { DeadlineExceededError, MessageTooLargeError } from './errors.js';
 import { errorEventFor } from './error-event.js';
 import { decodeKafkaEvent, type DecodedRecord, type KafkaBatchItemFailure, type KafkaBatchResponse } from './kafka-event.js';
-import { decodeUtf8, parsePageChange, type PageChangeEvent } from './page-change.js';
+import { decodeUtf8, erroredFieldsOf, parsePageChange, type ErroredFields, type PageChangeEvent } from './page-change.js';
 import type { Deadline } from './retry.js';
 import type { RevisionContentClient, RevisionResult } from './revision-content-client.js';
 import type { EventSink, OutboundMessage, StreamKind } from './sink.js';
@@ -46,6 +46,9 @@ interface Parsed {
   record: DecodedRecord;
   text?: string;
   event?: PageChangeEvent;
+  /** The input's own fields, taken before enrichment rewrites `meta`. */
+  fields?: ErroredFields;
+  passthrough?: PassthroughReason;
   error?: Error;
   fetch?: { domain: string; revId: number };
 }
@@ -59,7 +62,9 @@ export async function processBatch(kafkaEvent: unknown, deadline: Deadline, deps
     try {
       p.text = decodeUtf8(record.value);
       p.event = parsePageChange(p.text);
-      if (passthroughReason(p.event) === undefined) {
+      p.fields = erroredFieldsOf(p.event);
+      p.passthrough = passthroughReason(p.event);
+      if (p.passthrough === undefined) {
         deps.resolver.endpointFor(p.event.meta.domain);
         p.fetch = { domain: p.event.meta.domain, revId: p.event.revision.rev_id };
       }
@@ -172,7 +177,6 @@ function revisionResults(parsed: readonly Parsed[], deadline: Deadline, deps: Ba
 function outcomeFor(p: Parsed, result: RevisionResult | undefined, deps: BatchDependencies, now: Date, bodyBytes: Map<string, number>): RecordOutcome {
   if (p.error) return errorOutcome(p, p.error, deps, now);
   const event = p.event!;
-  let reason: string | undefined;
   try {
     if (p.fetch) {
       if (!result) throw new Error(`no fetch result for revision ${p.fetch.revId}`);
@@ -181,8 +185,6 @@ function outcomeFor(p: Parsed, result: RevisionResult | undefined, deps: BatchDe
         throw result.error;
       }
       withContent(event, result.revision);
-    } else {
-      reason = passthroughReason(event);
     }
     withOutputMeta(event, deps.events, now);
     const key = messageKeyFor(event.wiki_id, event.page.page_id);
@@ -190,7 +192,7 @@ function outcomeFor(p: Parsed, result: RevisionResult | undefined, deps: BatchDe
     if (size > deps.maxMessageBytes) {
       throw new MessageTooLargeError(`enriched event is ${size} bytes, larger than the output topic's limit of ${deps.maxMessageBytes} bytes`);
     }
-    return { kind: 'enriched', message: lazyMessage(event, key, size, p.record.source), passthrough: reason };
+    return { kind: 'enriched', message: lazyMessage(event, key, size, p.record.source), passthrough: p.passthrough };
   } catch (err) {
     return errorOutcome(p, err as Error, deps, now);
   }
@@ -234,7 +236,7 @@ function serializedBytes(event: PageChangeEvent, bodyBytes: Map<string, number>)
 }
 
 function errorOutcome(p: Parsed, error: Error, deps: BatchDependencies, now: Date): RecordOutcome {
-  const errorEvent = errorEventFor(error, { text: p.text, bytes: p.record.value }, deps.events, now);
+  const errorEvent = errorEventFor(error, { text: p.text, bytes: p.record.value, fields: p.fields }, deps.events, now);
   const event = p.event;
   const key = event ? messageKeyFor(event.wiki_id, event.page.page_id) : (p.record.key?.toString('utf8') ?? null);
   const value = JSON.stringify(errorEvent);

@@ -36,6 +36,7 @@ if (!values.event) {
 
 const { kafkaEsmEventFor } = await import('../lib/kafka-event.js');
 const { fileSink } = await import('../lib/sink.js');
+const { messageKeyForText } = await import('../lib/enrich.js');
 const { createHandler, dependenciesFromEnv } = await import('../functions/page-content-change-enrich/handler.js');
 
 /** A JSON-lines file becomes one MSK event; each line is one record value, untouched. */
@@ -51,18 +52,10 @@ function eventFromFile(text: string): unknown {
   }
   const lines = text.split('\n').filter((l) => l.trim().length > 0);
   return kafkaEsmEventFor(
-    lines.map((line, offset) => ({ topic: values.topic!, partition: 0, offset, key: keyFor(line), value: line })),
+    lines.map((line, offset) => ({ topic: values.topic!, partition: 0, offset, key: messageKeyForText(line), value: line })),
   );
 }
 
-function keyFor(line: string): string | null {
-  try {
-    const e = JSON.parse(line) as { wiki_id?: unknown; page?: { page_id?: unknown } };
-    return JSON.stringify({ wiki_id: e.wiki_id, page_id: e.page?.page_id });
-  } catch {
-    return null;
-  }
-}
 
 const event = eventFromFile(await readFile(values.event, 'utf8'));
 for (const path of [values.out!, values.errors!]) {

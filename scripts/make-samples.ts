@@ -9,6 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { messageKeyForText } from '../lib/enrich.js';
 import { kafkaEsmEventFor } from '../lib/kafka-event.js';
 import { sha1HexToBase36 } from '../lib/sha1.js';
 
@@ -61,18 +62,10 @@ const lines = [
 lines.push('{"$schema": "/mediawiki/page/change/1.2.0", "meta": {"stream": "mediawiki.page_change.v1"}, "truncated');
 
 writeFileSync('samples/page-change-events.jsonl', `${lines.join('\n')}\n`);
-const records = lines.map((value, offset) => ({ topic: 'mediawiki.page_change.v1', partition: 0, offset, key: keyOf(value), value }));
+const records = lines.map((value, offset) => ({ topic: 'mediawiki.page_change.v1', partition: 0, offset, key: messageKeyForText(value), value }));
 writeFileSync('samples/msk-event.json', `${JSON.stringify(kafkaEsmEventFor(records.slice(0, 3)), null, 2)}\n`);
 writeFileSync(
   'samples/self-managed-kafka-event.json',
   `${JSON.stringify(kafkaEsmEventFor(records.slice(3).map((r, i) => ({ ...r, topic: 'eqiad.mediawiki.page_change.v1', partition: i % 2 })), { eventSource: 'SelfManagedKafka', bootstrapServers: '127.0.0.1:9092' }), null, 2)}\n`,
 );
 
-function keyOf(value: string): string | null {
-  try {
-    const e = JSON.parse(value);
-    return JSON.stringify({ wiki_id: e.wiki_id, page_id: e.page.page_id });
-  } catch {
-    return null;
-  }
-}

@@ -11,6 +11,7 @@ import { CompressionTypes } from 'kafkajs';
 
 process.env.KAFKA_BROKERS ??= '127.0.0.1:9092';
 const { createKafka, kafkaConnectionConfigFromEnv, prefixedTopic } = await import('../lib/kafka-client.js');
+const { messageKeyForText } = await import('../lib/enrich.js');
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { topic: { type: 'string' } } });
 const file = positionals[0];
@@ -21,21 +22,13 @@ if (!file) {
 const topic = prefixedTopic(values.topic ?? process.env.INPUT_TOPIC ?? 'mediawiki.page_change.v1');
 const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l.trim().length > 0);
 
-function keyOf(line: string): string | null {
-  try {
-    const e = JSON.parse(line) as { wiki_id?: unknown; page?: { page_id?: unknown } };
-    return e.wiki_id !== undefined && e.page?.page_id !== undefined ? JSON.stringify({ wiki_id: e.wiki_id, page_id: e.page.page_id }) : null;
-  } catch {
-    return null;
-  }
-}
 
 const producer = (await createKafka(kafkaConnectionConfigFromEnv())).producer({ idempotent: true, maxInFlightRequests: 1 });
 await producer.connect();
 const CHUNK = 500;
 for (let i = 0; i < lines.length; i += CHUNK) {
   const chunk = lines.slice(i, i + CHUNK);
-  await producer.send({ topic, acks: -1, compression: CompressionTypes.GZIP, messages: chunk.map((value) => ({ key: keyOf(value), value })) });
+  await producer.send({ topic, acks: -1, compression: CompressionTypes.GZIP, messages: chunk.map((value) => ({ key: messageKeyForText(value), value })) });
   console.error(`[replay] ${Math.min(i + CHUNK, lines.length)}/${lines.length} → ${topic}`);
 }
 await producer.disconnect();

@@ -145,34 +145,45 @@ export class Operations extends Construct {
       period,
     });
 
-    this.errorsAlarm = errors.createAlarm(this, 'FunctionErrors', {
-      alarmDescription: 'The enrichment function failed invocations (batches are retried/bisected, then sent to the on-failure destination).',
-      threshold: props.functionErrorsThreshold ?? 1,
-      evaluationPeriods,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    this.throttlesAlarm = throttles.createAlarm(this, 'Throttles', {
-      alarmDescription: 'The enrichment function is throttled (reserved or account concurrency exhausted).',
-      threshold: props.throttlesThreshold ?? 1,
-      evaluationPeriods,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    this.offsetLagAlarm = offsetLag.createAlarm(this, 'OffsetLag', {
-      alarmDescription: 'The consumer group of the Kafka event source mapping is falling behind the input topic.',
-      threshold: props.offsetLagThreshold ?? 10_000,
-      evaluationPeriods,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    this.errorEventRateAlarm = errorRate.createAlarm(this, 'ErrorEventRate', {
-      alarmDescription: 'Too many page_change events end up on the error topic instead of the output topic.',
-      threshold: props.errorEventRatePercentThreshold ?? 5,
-      evaluationPeriods,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+    // Every alarm shares the evaluation window and treats missing data (no traffic) as healthy.
+    const alarm = (metric: cloudwatch.Metric | cloudwatch.MathExpression, id: string, alarmDescription: string, threshold: number, atThreshold: boolean) =>
+      metric.createAlarm(this, id, {
+        alarmDescription,
+        threshold,
+        evaluationPeriods,
+        comparisonOperator: atThreshold
+          ? cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
+          : cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    this.errorsAlarm = alarm(
+      errors,
+      'FunctionErrors',
+      'The enrichment function failed invocations (batches are retried/bisected, then sent to the on-failure destination).',
+      props.functionErrorsThreshold ?? 1,
+      true,
+    );
+    this.throttlesAlarm = alarm(
+      throttles,
+      'Throttles',
+      'The enrichment function is throttled (reserved or account concurrency exhausted).',
+      props.throttlesThreshold ?? 1,
+      true,
+    );
+    this.offsetLagAlarm = alarm(
+      offsetLag,
+      'OffsetLag',
+      'The consumer group of the Kafka event source mapping is falling behind the input topic.',
+      props.offsetLagThreshold ?? 10_000,
+      false,
+    );
+    this.errorEventRateAlarm = alarm(
+      errorRate,
+      'ErrorEventRate',
+      'Too many page_change events end up on the error topic instead of the output topic.',
+      props.errorEventRatePercentThreshold ?? 5,
+      false,
+    );
 
     const alarms = [this.errorsAlarm, this.throttlesAlarm, this.offsetLagAlarm, this.errorEventRateAlarm];
     if (this.alarmTopic) {
