@@ -67,12 +67,12 @@ async function main(): Promise<void> {
         const v = up.headers[h];
         if (typeof v === 'string') out[h] = v;
       }
+      // Read the whole body before writing it on: pausing undici's parser for a slow client while
+      // php -S closes the connection trips an uncatchable assertion in undici 7 (nodejs/undici#5360).
+      const body = Buffer.from(await up.body.arrayBuffer());
+      stats.responseBytes += body.length;
       res.writeHead(up.statusCode, out);
-      for await (const chunk of up.body) {
-        stats.responseBytes += (chunk as Buffer).length;
-        if (!res.write(chunk)) await new Promise((r) => res.once('drain', r));
-      }
-      res.end();
+      res.end(body);
       const ms = performance.now() - t0;
       stats.upstreamMsTotal += ms;
       stats.upstreamMs.push(Math.round(ms * 10) / 10);
