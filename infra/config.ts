@@ -128,11 +128,20 @@ export interface PipelineConfig {
    */
   readonly kafkaBrokerPorts?: number[];
   /**
-   * Security group of the brokers. When set, ingress rules from the function's security group on the
-   * broker ports are added to it.
+   * Security group of the brokers. Ingress from the function's security group on the broker ports is added
+   * to it, and on MSK also ingress from itself (see `brokerSecurityGroupSelfIngress`). Required for MSK
+   * unless `brokerSecurityGroupSelfIngress` is false.
    * @default - none (the broker security group is managed elsewhere)
    */
   readonly brokerSecurityGroupId?: string;
+  /**
+   * MSK: add a self-referencing ingress rule on the broker ports to `brokerSecurityGroupId`. The event
+   * pollers' network interfaces use the cluster's subnets and security groups, not the function's (AWS,
+   * "Creating a Lambda event source mapping for an Amazon MSK event source"), so the brokers' group must
+   * admit itself. Set false when the rule is managed elsewhere.
+   * @default true
+   */
+  readonly brokerSecurityGroupSelfIngress?: boolean;
 
   // ---------------------------------------------------------------- topics and streams
 
@@ -186,13 +195,15 @@ export interface PipelineConfig {
   // ---------------------------------------------------------------- event source mapping
 
   /**
-   * Kafka consumer group id of the event source mapping. Cannot be changed after creation.
+   * Base of the consumer group id; the mapping joins `<consumerGroupId>.<generation>`, where the generation
+   * changes with every property that replaces the mapping (README, Deploy).
    * @default 'mw-page-content-change-enrich'
    */
   readonly consumerGroupId?: string;
   /**
-   * Starting position when the consumer group has no committed offset.
-   * @default 'LATEST'
+   * Starting position of a new consumer group. `LATEST` can miss records written while the mapping is created
+   * or updated (AWS, "Apache Kafka polling and stream starting positions in Lambda"); synth warns about it.
+   * @default 'TRIM_HORIZON'
    */
   readonly startingPosition?: StartingPositionName;
   /**
@@ -211,8 +222,9 @@ export interface PipelineConfig {
    */
   readonly maxBatchingWindowSeconds?: number;
   /**
-   * Use provisioned mode (dedicated event pollers). AWS documents the Kafka failure-handling controls
-   * below (retries, bisect, record age, partial batch responses, Kafka on-failure topic) as provisioned-mode features.
+   * Use provisioned mode (dedicated event pollers). Retries, maximum record age, bisect, partial batch responses
+   * and on-failure destinations exist only in provisioned mode (AWS, "Apache Kafka event poller scaling modes in
+   * Lambda"); with `false` they must stay unset.
    * @default true
    */
   readonly provisionedPollers?: boolean;
@@ -227,28 +239,24 @@ export interface PipelineConfig {
    */
   readonly maxPollers?: number;
   /**
-   * Retries of a failed batch; -1 retries until the record expires.
-   * @default 3
+   * Retries of a failed batch; -1 retries until the record expires. Provisioned mode only.
+   * @default 3 (provisioned mode)
    */
   readonly retryAttempts?: number;
   /**
-   * Maximum age of a record in seconds (60-604800); -1 means unlimited.
+   * Maximum age of a record in seconds (60-604800); -1 means unlimited. Provisioned mode only.
    * @default -1
    */
   readonly maxRecordAgeSeconds?: number;
   /**
-   * Split a failing batch in two and retry each half.
-   * @default true
+   * Split a failing batch in two and retry each half. Provisioned mode only.
+   * @default true (provisioned mode)
    */
   readonly bisectBatchOnError?: boolean;
   /**
-   * Let the handler return `batchItemFailures` (sets `FunctionResponseTypes: [ReportBatchItemFailures]`).
-   * @default true
-   */
-  readonly reportBatchItemFailures?: boolean;
-  /**
-   * Destination of records the event source mapping gives up on.
-   * @default 'kafka'
+   * Destination of records the event source mapping gives up on. Provisioned mode only (AWS, "Capturing
+   * discarded batches for Amazon MSK and self-managed Apache Kafka event sources").
+   * @default 'kafka' in provisioned mode, 'none' in on-demand mode
    */
   readonly onFailureDestination?: OnFailureDestinationType;
   /**
@@ -266,6 +274,13 @@ export interface PipelineConfig {
    * @default - an encrypted, private bucket is created
    */
   readonly onFailureBucketArn?: string;
+  /**
+   * SQS and S3 destinations are reached from the cluster's VPC through a VPC endpoint (AWS, "Capturing
+   * discarded batches ..."): `create` makes an interface endpoint in `subnetIds`; `existing` asserts that the
+   * VPC already has one for the service (two endpoints with private DNS for one service conflict).
+   * @default 'create'
+   */
+  readonly onFailureVpcEndpoint?: 'create' | 'existing';
 
   // ---------------------------------------------------------------- function
 
@@ -280,7 +295,8 @@ export interface PipelineConfig {
    */
   readonly memorySize?: number;
   /**
-   * Timeout in seconds.
+   * Timeout in seconds, at most 840: functions behind Kafka event source mappings may time out after at most
+   * 14 minutes (AWS, "Configuring Amazon MSK event sources for Lambda").
    * @default 120
    */
   readonly timeoutSeconds?: number;
@@ -471,6 +487,9 @@ export interface ResolvedPipelineConfig
       | 'kafkaSecretKmsKeyArn'
       | 'brokerSecurityGroupId'
       | 'startingPositionTimestamp'
+      | 'retryAttempts'
+      | 'maxRecordAgeSeconds'
+      | 'bisectBatchOnError'
       | 'onFailureQueueArn'
       | 'onFailureBucketArn'
       | 'functionName'
@@ -493,6 +512,12 @@ export interface ResolvedPipelineConfig
   readonly kafkaSecretKmsKeyArn?: string;
   readonly brokerSecurityGroupId?: string;
   readonly startingPositionTimestamp?: number;
+  /** Unset in on-demand mode. */
+  readonly retryAttempts?: number;
+  /** Unset in on-demand mode. */
+  readonly maxRecordAgeSeconds?: number;
+  /** Unset in on-demand mode. */
+  readonly bisectBatchOnError?: boolean;
   readonly onFailureQueueArn?: string;
   readonly onFailureBucketArn?: string;
   readonly functionName?: string;
@@ -522,18 +547,16 @@ export const DEFAULTS = {
   kafkaMaxMessageBytes: 1_048_576,
   kafkaCompression: 'gzip',
   consumerGroupId: DEFAULT_SERVICE_NAME,
-  startingPosition: 'LATEST',
+  startingPosition: 'TRIM_HORIZON',
   batchSize: 100,
   maxBatchingWindowSeconds: 1,
   provisionedPollers: true,
   minPollers: 1,
   maxPollers: 3,
-  retryAttempts: 3,
-  maxRecordAgeSeconds: -1,
-  bisectBatchOnError: true,
-  reportBatchItemFailures: true,
   onFailureDestination: 'kafka',
   onFailureTopic: 'mw_page_content_change_enrich.dlq',
+  onFailureVpcEndpoint: 'create',
+  brokerSecurityGroupSelfIngress: true,
   memorySize: 512,
   timeoutSeconds: 120,
   logLevel: 'INFO',
@@ -584,6 +607,7 @@ export const CONFIG_KEY_KINDS: Record<keyof PipelineConfig, ValueKind> = {
   kafkaSecretKmsKeyArn: 'string',
   kafkaBrokerPorts: 'number[]',
   brokerSecurityGroupId: 'string',
+  brokerSecurityGroupSelfIngress: 'boolean',
   kafkaTopicPrefix: 'string',
   inputTopic: 'string',
   outputTopic: 'string',
@@ -604,11 +628,11 @@ export const CONFIG_KEY_KINDS: Record<keyof PipelineConfig, ValueKind> = {
   retryAttempts: 'number',
   maxRecordAgeSeconds: 'number',
   bisectBatchOnError: 'boolean',
-  reportBatchItemFailures: 'boolean',
   onFailureDestination: 'string',
   onFailureTopic: 'string',
   onFailureQueueArn: 'string',
   onFailureBucketArn: 'string',
+  onFailureVpcEndpoint: 'string',
   functionName: 'string',
   memorySize: 'number',
   timeoutSeconds: 'number',
@@ -768,7 +792,6 @@ export function mskGroupArn(clusterArn: string, group: string): string {
 }
 
 const TOPIC_NAME = /^[A-Za-z0-9._-]{1,249}$/;
-const GROUP_ID = /^[a-zA-Z0-9\-/*:_+=.@]{1,200}$/;
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+-[A-Za-z0-9]{6}$/;
 const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/.+$/;
 
@@ -884,28 +907,53 @@ export function resolveConfig(envName: string, input: Partial<PipelineConfig>): 
   for (const key of ['inputTopic', 'outputTopic', 'errorTopic', 'onFailureTopic'] as const) {
     if (!TOPIC_NAME.test(prefix + c[key])) throw new ConfigError(`${key} '${prefix}${c[key]}' is not a valid Kafka topic name`);
   }
-  if (!GROUP_ID.test(c.consumerGroupId)) throw new ConfigError(`consumerGroupId '${c.consumerGroupId}' is not valid`);
   if (!['LATEST', 'TRIM_HORIZON', 'AT_TIMESTAMP'].includes(c.startingPosition)) {
     throw new ConfigError(`startingPosition must be LATEST, TRIM_HORIZON or AT_TIMESTAMP, got '${c.startingPosition}'`);
   }
-  if ((c.startingPosition === 'AT_TIMESTAMP') !== (c.startingPositionTimestamp !== undefined)) {
-    throw new ConfigError('startingPositionTimestamp is required with, and only with, startingPosition AT_TIMESTAMP');
-  }
+  // Ranges of batching, pollers, retries, record age, the consumer group id and the starting position
+  // timestamp are checked by aws-cdk-lib's EventSourceMapping when the stack is built.
   intIn('batchSize', c.batchSize, 1, 10_000);
-  intIn('maxBatchingWindowSeconds', c.maxBatchingWindowSeconds, 0, 300);
-  intIn('minPollers', c.minPollers, 1, 200);
-  intIn('maxPollers', c.maxPollers, 1, 2000);
-  if (c.minPollers > c.maxPollers) throw new ConfigError('minPollers must not exceed maxPollers');
-  intIn('retryAttempts', c.retryAttempts, 0, 10_000, [-1]);
-  intIn('maxRecordAgeSeconds', c.maxRecordAgeSeconds, 60, 604_800, [-1]);
-  if (!['kafka', 'sqs', 's3', 'none'].includes(c.onFailureDestination)) {
-    throw new ConfigError(`onFailureDestination must be kafka|sqs|s3|none, got '${c.onFailureDestination}'`);
+  const provisionedOnly = ['retryAttempts', 'maxRecordAgeSeconds', 'bisectBatchOnError', 'minPollers', 'maxPollers'] as const;
+  let failureHandling: Pick<ResolvedPipelineConfig, 'retryAttempts' | 'maxRecordAgeSeconds' | 'bisectBatchOnError'> = {};
+  let onFailureDestination = c.onFailureDestination;
+  if (c.provisionedPollers) {
+    failureHandling = {
+      retryAttempts: c.retryAttempts ?? 3,
+      maxRecordAgeSeconds: c.maxRecordAgeSeconds ?? -1,
+      bisectBatchOnError: c.bisectBatchOnError ?? true,
+    };
+  } else {
+    // AWS, "Apache Kafka event poller scaling modes in Lambda": these controls are provisioned-mode features;
+    // CreateEventSourceMapping rejects them in on-demand mode.
+    const set = provisionedOnly.filter((key) => input[key] !== undefined);
+    if (input.onFailureDestination !== undefined && input.onFailureDestination !== 'none') set.push('onFailureDestination' as never);
+    if (set.length > 0) {
+      throw new ConfigError(
+        `${set.join(', ')} need provisionedPollers: AWS offers retries, maximum record age, bisect, partial batch ` +
+          'responses and on-failure destinations for Kafka event sources only in provisioned mode',
+      );
+    }
+    onFailureDestination = 'none';
   }
-  if (c.onFailureQueueArn && c.onFailureDestination !== 'sqs') throw new ConfigError("onFailureQueueArn requires onFailureDestination 'sqs'");
-  if (c.onFailureBucketArn && c.onFailureDestination !== 's3') throw new ConfigError("onFailureBucketArn requires onFailureDestination 's3'");
+  if (!['kafka', 'sqs', 's3', 'none'].includes(onFailureDestination)) {
+    throw new ConfigError(`onFailureDestination must be kafka|sqs|s3|none, got '${onFailureDestination}'`);
+  }
+  if (c.onFailureQueueArn && onFailureDestination !== 'sqs') throw new ConfigError("onFailureQueueArn requires onFailureDestination 'sqs'");
+  if (c.onFailureBucketArn && onFailureDestination !== 's3') throw new ConfigError("onFailureBucketArn requires onFailureDestination 's3'");
+  if (!['create', 'existing'].includes(c.onFailureVpcEndpoint)) {
+    throw new ConfigError(`onFailureVpcEndpoint must be create or existing, got '${c.onFailureVpcEndpoint}'`);
+  }
+  if (clusterType === 'msk' && c.brokerSecurityGroupSelfIngress && !c.brokerSecurityGroupId) {
+    throw new ConfigError(
+      'brokerSecurityGroupId is required for MSK: the event pollers use the cluster\'s security groups, which must ' +
+        'admit themselves on the broker ports (or set brokerSecurityGroupSelfIngress false if that rule exists elsewhere)',
+    );
+  }
 
   intIn('memorySize', c.memorySize, 128, 10_240);
-  intIn('timeoutSeconds', c.timeoutSeconds, 1, 900);
+  // AWS, "Configuring Amazon MSK event sources for Lambda" / "... self-managed Apache Kafka ...": event source
+  // mappings of Kafka support functions with a timeout of at most 14 minutes.
+  intIn('timeoutSeconds', c.timeoutSeconds, 1, 840);
   if (c.reservedConcurrency !== undefined) intIn('reservedConcurrency', c.reservedConcurrency, 0, 100_000);
   if (!LOG_RETENTION_DAYS.includes(c.logRetentionDays)) {
     throw new ConfigError(`logRetentionDays must be one of ${LOG_RETENTION_DAYS.join(', ')}, got ${c.logRetentionDays}`);
@@ -946,6 +994,8 @@ export function resolveConfig(envName: string, input: Partial<PipelineConfig>): 
     mwApiUserAgent: ua,
     kafkaAuth,
     kafkaBrokerPorts,
+    ...failureHandling,
+    onFailureDestination,
     stackName: c.stackName ?? `MwPageContentChangeEnrich-${envName}`,
     emitterId: c.emitterId ?? `${c.serviceName}.${envName}`,
     topicMaxMessageBytes: c.topicMaxMessageBytes ?? c.kafkaMaxMessageBytes,

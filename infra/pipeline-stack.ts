@@ -1,4 +1,4 @@
-import { Duration, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import { Annotations, Duration, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -9,10 +9,16 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { prefixed, type ResolvedPipelineConfig } from './config.ts';
+import { ConfigError, prefixed, type ResolvedPipelineConfig } from './config.ts';
 import { EnrichFunction } from './constructs/enrich-function.ts';
+import { kafkaClientEnvironment, type KafkaConnection } from './constructs/kafka-connection.ts';
 import { KafkaEventSource } from './constructs/kafka-event-source.ts';
-import { KafkaClusterAccess, vpcNetworkInterfacesStatement, WILDCARD_STATEMENTS } from './constructs/kafka-permissions.ts';
+import {
+  KafkaClusterAccess,
+  MSK_CLUSTER_ACTIONS,
+  vpcNetworkInterfacesStatement,
+  WILDCARD_STATEMENTS,
+} from './constructs/kafka-permissions.ts';
 import { KafkaTopics } from './constructs/kafka-topics.ts';
 import { HANDLER_METRICS_NAMESPACE, Operations } from './constructs/operations.ts';
 import { acknowledge } from './nag.ts';
@@ -38,6 +44,19 @@ export interface PipelineStackProps extends StackProps {
   readonly topicProvisionerCode?: lambda.Code;
 }
 
+/** How every Kafka client of the stack (function, topic provisioner) reaches the cluster. */
+export function kafkaConnection(config: ResolvedPipelineConfig): KafkaConnection {
+  return {
+    mskClusterArn: config.mskClusterArn,
+    bootstrapServers: config.kafkaBootstrapServers,
+    auth: config.kafkaAuth,
+    scramMechanism: config.kafkaScramMechanism,
+    secretArn: config.kafkaSecretArn,
+    rootCaSecretArn: config.kafkaRootCaSecretArn,
+    secretKmsKeyArn: config.kafkaSecretKmsKeyArn,
+  };
+}
+
 /** Environment variables of the enrichment handler, from the configuration. */
 export function functionEnvironment(config: ResolvedPipelineConfig): Record<string, string> {
   const env: Record<string, string> = {
@@ -53,7 +72,7 @@ export function functionEnvironment(config: ResolvedPipelineConfig): Record<stri
     OUTPUT_STREAM: config.outputStream,
     ERROR_STREAM: config.errorStream,
     EMITTER_ID: config.emitterId,
-    KAFKA_AUTH: config.kafkaAuth,
+    ...kafkaClientEnvironment(kafkaConnection(config)),
     // Topic names are unprefixed; the producer writes to KAFKA_TOPIC_PREFIX + OUTPUT_TOPIC / ERROR_TOPIC.
     KAFKA_TOPIC_PREFIX: config.kafkaTopicPrefix,
     OUTPUT_TOPIC: config.outputTopic,
@@ -64,11 +83,6 @@ export function functionEnvironment(config: ResolvedPipelineConfig): Record<stri
     POWERTOOLS_METRICS_NAMESPACE: HANDLER_METRICS_NAMESPACE,
     LOG_LEVEL: config.logLevel,
   };
-  if (config.kafkaClusterType === 'msk') env.KAFKA_MSK_CLUSTER_ARN = config.mskClusterArn!;
-  else env.KAFKA_BROKERS = config.kafkaBootstrapServers!.join(',');
-  if (config.kafkaSecretArn) env.KAFKA_SASL_SECRET_ARN = config.kafkaSecretArn;
-  if (config.kafkaAuth === 'scram') env.KAFKA_SCRAM_MECHANISM = config.kafkaScramMechanism;
-  if (config.kafkaRootCaSecretArn) env.KAFKA_ROOT_CA_SECRET_ARN = config.kafkaRootCaSecretArn;
   return { ...env, ...config.extraEnvironment };
 }
 
@@ -120,18 +134,32 @@ export class PipelineStack extends Stack {
       });
     }
     const vpcSubnets: ec2.SubnetSelection | undefined = vpc ? { subnets: vpc.privateSubnets } : undefined;
+    let brokers: ec2.ISecurityGroup | undefined;
     if (vpc) {
       this.securityGroup = new ec2.SecurityGroup(this, 'FunctionSecurityGroup', {
         vpc,
         description: 'Enrichment function and Kafka event pollers: brokers and HTTPS egress only',
         allowAllOutbound: false,
       });
-      const brokers = config.brokerSecurityGroupId
+      brokers = config.brokerSecurityGroupId
         ? ec2.SecurityGroup.fromSecurityGroupId(this, 'BrokerSecurityGroup', config.brokerSecurityGroupId, { allowAllOutbound: false })
         : undefined;
       for (const port of config.kafkaBrokerPorts) {
         this.securityGroup.addEgressRule(brokers ?? ec2.Peer.anyIpv4(), ec2.Port.tcp(port), `Kafka brokers (${config.kafkaAuth})`);
         brokers?.addIngressRule(this.securityGroup, ec2.Port.tcp(port), `mw-page-content-change-enrich Kafka clients (${config.kafkaAuth})`);
+        // AWS, "Creating a Lambda event source mapping for an Amazon MSK event source": the pollers' network
+        // interfaces use the cluster's subnets and security groups, not the function's; the brokers' group
+        // must therefore admit itself on the broker ports.
+        if (brokers && config.kafkaClusterType === 'msk' && config.brokerSecurityGroupSelfIngress) {
+          new ec2.CfnSecurityGroupIngress(this, `BrokerSelfIngress${port}`, {
+            groupId: brokers.securityGroupId,
+            sourceSecurityGroupId: brokers.securityGroupId,
+            ipProtocol: 'tcp',
+            fromPort: port,
+            toPort: port,
+            description: `Kafka event pollers of mw-page-content-change-enrich (${config.kafkaAuth}), in the cluster's security group`,
+          });
+        }
       }
       // MediaWiki Action API on the internet (through the subnets' NAT), and AWS APIs (Secrets Manager,
       // MSK, STS for the event pollers).
@@ -155,38 +183,15 @@ export class PipelineStack extends Stack {
     });
     const fn = this.enrichFunction.function;
 
-    // ------------------------------------------------------------------ least-privilege permissions
-    const secretArns = [config.kafkaSecretArn, config.kafkaRootCaSecretArn].filter((a): a is string => a !== undefined);
-    const kafka = new KafkaClusterAccess({
-      region: config.region,
-      mskClusterArn: config.mskClusterArn,
-      auth: config.kafkaAuth,
-      secretArns,
-      secretKmsKeyArn: config.kafkaSecretKmsKeyArn,
-    });
-    const statements: iam.PolicyStatement[] = [
-      // The event source mapping (MSK) describes the cluster; SCRAM on MSK also lists its secrets.
-      ...kafka.clusterDiscovery(
-        config.kafkaClusterType === 'msk'
-          ? ['kafka:DescribeCluster', 'kafka:DescribeClusterV2', ...(config.kafkaAuth === 'scram' ? ['kafka:ListScramSecrets'] : [])]
-          : [],
-      ),
-      // The event source mapping reads the input topic as the consumer group (MSK IAM: with this role).
-      ...kafka.consume(inputTopic, config.consumerGroupId),
-      // The handler's (idempotent) producer writes enriched and error events.
-      ...kafka.produce([outputTopic, errorTopic], { idempotent: true }),
-      // The event source mapping writes discarded batches to the on-failure topic.
-      ...(onFailureTopic ? kafka.produce([onFailureTopic], { sid: 'MskWriteOnFailureTopic' }) : []),
-    ];
-    // ENIs of the VPC function, and of the event pollers (MSK always runs them in the cluster's VPC).
-    if (vpc || config.kafkaClusterType === 'msk') statements.push(vpcNetworkInterfacesStatement());
-    for (const statement of statements) this.enrichFunction.addToRolePolicy(statement);
-
     // ------------------------------------------------------------------ on-failure destination
     const onFailure = this.onFailureDestination(config, onFailureTopic);
+    if ((config.onFailureDestination === 'sqs' || config.onFailureDestination === 's3') && vpc) {
+      this.onFailureVpcEndpoint(config, vpc, vpcSubnets!, config.kafkaClusterType === 'msk' ? brokers : this.securityGroup);
+    }
 
     // ------------------------------------------------------------------ Kafka event source mapping
     const secret = config.kafkaSecretArn ? secretsmanager.Secret.fromSecretCompleteArn(this, 'KafkaSecret', config.kafkaSecretArn) : undefined;
+    const provisioned = config.provisionedPollers;
     this.eventSource = new KafkaEventSource(this, 'PageChangeSource', {
       target: fn,
       cluster:
@@ -211,13 +216,48 @@ export class PipelineStack extends Stack {
       startingPositionTimestamp: config.startingPositionTimestamp,
       batchSize: config.batchSize,
       maxBatchingWindow: Duration.seconds(config.maxBatchingWindowSeconds),
-      provisionedPollers: config.provisionedPollers ? { minimumPollers: config.minPollers, maximumPollers: config.maxPollers } : undefined,
+      provisionedPollers: provisioned ? { minimumPollers: config.minPollers, maximumPollers: config.maxPollers } : undefined,
       retryAttempts: config.retryAttempts,
-      maxRecordAge: config.maxRecordAgeSeconds === -1 ? undefined : Duration.seconds(config.maxRecordAgeSeconds),
+      maxRecordAge:
+        config.maxRecordAgeSeconds === undefined || config.maxRecordAgeSeconds === -1 ? undefined : Duration.seconds(config.maxRecordAgeSeconds),
       bisectBatchOnError: config.bisectBatchOnError,
-      reportBatchItemFailures: config.reportBatchItemFailures,
+      // The handler answers with a partial batch response (AWS, "Configuring error handling controls for Kafka event
+      // sources"); without ReportBatchItemFailures Lambda would commit the records it lists.
+      reportBatchItemFailures: provisioned ? true : undefined,
       onFailure,
     });
+    if (!provisioned) {
+      Annotations.of(this.eventSource).addWarningV2(
+        'mw-enrich:onDemandIgnoresPartialBatchResponse',
+        'provisionedPollers false: on-demand mode has no partial batch response, retries or on-failure destination ' +
+          '(AWS, "Apache Kafka event poller scaling modes in Lambda"); the batchItemFailures the handler returns are ignored.',
+      );
+    }
+
+    // ------------------------------------------------------------------ least-privilege permissions
+    const secretArns = [config.kafkaSecretArn, config.kafkaRootCaSecretArn].filter((a): a is string => a !== undefined);
+    const kafka = new KafkaClusterAccess({
+      region: config.region,
+      mskClusterArn: config.mskClusterArn,
+      auth: config.kafkaAuth,
+      secretArns,
+      secretKmsKeyArn: config.kafkaSecretKmsKeyArn,
+    });
+    const statements: iam.PolicyStatement[] = [
+      // AWS, "Configuring Lambda permissions for Amazon MSK event source mappings": the mapping describes the cluster.
+      ...kafka.clusterDiscovery(config.kafkaClusterType === 'msk' ? MSK_CLUSTER_ACTIONS : []),
+      // The event source mapping reads the input topic as its consumer group (MSK IAM: with this role).
+      ...kafka.consume(inputTopic, this.eventSource.consumerGroupId),
+      // The handler's (idempotent) producer writes enriched and error events.
+      ...kafka.produce([outputTopic, errorTopic], { idempotent: true }),
+      // The event source mapping writes discarded records to the on-failure topic.
+      ...(onFailureTopic ? kafka.onFailureTopic(onFailureTopic) : []),
+    ];
+    // ENIs of the VPC function, and of the event pollers (MSK always runs them in the cluster's VPC; self-managed
+    // Kafka in a VPC too).
+    const kafkaPollers = config.kafkaClusterType === 'msk' || vpc !== undefined;
+    if (vpc || kafkaPollers) statements.push(vpcNetworkInterfacesStatement({ vpcFunction: vpc !== undefined, kafkaPollers }));
+    for (const statement of statements) this.enrichFunction.addToRolePolicy(statement);
 
     // ------------------------------------------------------------------ topics (optional)
     if (config.provisionTopics) {
@@ -225,15 +265,7 @@ export class PipelineStack extends Stack {
         region: config.region,
         code: props.topicProvisionerCode,
         topics: [outputTopic, errorTopic, ...(onFailureTopic ? [onFailureTopic] : [])].map((topicName) => ({ topicName })),
-        connection: {
-          mskClusterArn: config.mskClusterArn,
-          bootstrapServers: config.kafkaBootstrapServers,
-          auth: config.kafkaAuth,
-          scramMechanism: config.kafkaScramMechanism,
-          secretArn: config.kafkaSecretArn,
-          rootCaSecretArn: config.kafkaRootCaSecretArn,
-          secretKmsKeyArn: config.kafkaSecretKmsKeyArn,
-        },
+        connection: kafkaConnection(config),
         partitions: config.topicPartitions,
         replicationFactor: config.topicReplicationFactor,
         retentionMs: config.topicRetentionMs,
@@ -294,8 +326,9 @@ export class PipelineStack extends Stack {
           });
           queue = created;
         }
-        // SqsDlq would grant this to the role, but the role is immutable for L2 grants: grant explicitly.
-        role.addToRolePolicy(new iam.PolicyStatement({ sid: 'SendToOnFailureQueue', actions: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'], resources: [queue.queueArn] }));
+        // AWS, "Capturing discarded batches for Amazon MSK and self-managed Apache Kafka event sources": an SQS
+        // destination needs sqs:SendMessage. SqsDlq would grant more, but the role is immutable for L2 grants.
+        role.addToRolePolicy(new iam.PolicyStatement({ sid: 'SendToOnFailureQueue', actions: ['sqs:SendMessage'], resources: [queue.queueArn] }));
         return new SqsDlq(queue);
       }
       case 's3': {
@@ -317,11 +350,46 @@ export class PipelineStack extends Stack {
           });
           bucket = created;
         }
+        // Same page: an S3 destination needs s3:PutObject and s3:ListBucket.
         role.addToRolePolicy(new iam.PolicyStatement({ sid: 'WriteOnFailureBucket', actions: ['s3:PutObject'], resources: [bucket.arnForObjects('*')] }));
         role.addToRolePolicy(new iam.PolicyStatement({ sid: 'ListOnFailureBucket', actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }));
         return new S3OnFailureDestination(bucket);
       }
     }
+  }
+
+  /**
+   * AWS, "Capturing discarded batches for Amazon MSK and self-managed Apache Kafka event sources": the
+   * pollers reach an SQS or S3 destination through a VPC endpoint in the cluster's VPC. `existing` leaves
+   * it to the VPC's owner (README, Deploy).
+   */
+  private onFailureVpcEndpoint(
+    config: ResolvedPipelineConfig,
+    vpc: ec2.IVpc,
+    subnets: ec2.SubnetSelection,
+    pollers: ec2.ISecurityGroup | undefined,
+  ): void {
+    if (config.onFailureVpcEndpoint === 'existing') return;
+    if (!pollers) {
+      throw new ConfigError(
+        `onFailureDestination '${config.onFailureDestination}' with onFailureVpcEndpoint 'create' needs brokerSecurityGroupId ` +
+          "(the pollers' security group the endpoint admits), or onFailureVpcEndpoint 'existing'",
+      );
+    }
+    const endpointSecurityGroup = new ec2.SecurityGroup(this, 'OnFailureEndpointSecurityGroup', {
+      vpc,
+      description: `VPC endpoint of the ${config.onFailureDestination} on-failure destination: HTTPS from the Kafka event pollers`,
+      allowAllOutbound: false,
+    });
+    endpointSecurityGroup.addIngressRule(pollers, ec2.Port.tcp(443), 'Kafka event pollers');
+    new ec2.InterfaceVpcEndpoint(this, 'OnFailureVpcEndpoint', {
+      vpc,
+      service: config.onFailureDestination === 'sqs' ? ec2.InterfaceVpcEndpointAwsService.SQS : ec2.InterfaceVpcEndpointAwsService.S3,
+      subnets,
+      securityGroups: [endpointSecurityGroup],
+      privateDnsEnabled: true,
+      open: false,
+    });
   }
 
   private addNagSuppressions(): void {

@@ -1,9 +1,11 @@
 /**
- * kafkajs client configuration shared by the Lambda producer, the local event source
- * mapping and replay: bootstrap servers (given, or resolved once from an MSK cluster
- * ARN) and authentication (plaintext, TLS, SASL/SCRAM-SHA-512 from Secrets Manager,
- * MSK IAM via SASL OAUTHBEARER).
+ * The one kafkajs client configuration of the project: the Lambda producer, the topic
+ * provisioner custom resource, the local event source mapping, replay and create-topics all
+ * build their client here. Bootstrap servers (given, or resolved once from an MSK cluster
+ * ARN) and authentication: plaintext, TLS (with a client certificate: mutual TLS), SASL/SCRAM
+ * from Secrets Manager, MSK IAM via SASL OAUTHBEARER.
  */
+import type { ConnectionOptions } from 'node:tls';
 import { Kafka, logLevel, type KafkaConfig, type SASLOptions } from 'kafkajs';
 import { ConfigurationError, intFrom, stringFrom } from './config.js';
 
@@ -26,6 +28,14 @@ export interface KafkaConnectionConfig {
    * @default undefined (the runtime's public CAs)
    */
   readonly rootCaSecretArn?: string;
+  /**
+   * Secret with the client certificate for mutual TLS (`KAFKA_AUTH=tls`), in the format the event
+   * source mapping's `CLIENT_CERTIFICATE_TLS_AUTH` reads, so both use the same secret:
+   * `{"certificate": PEM chain (leaf first), "privateKey": PKCS#8 PEM, "privateKeyPassword"?: string}`.
+   * Env `KAFKA_CLIENT_CERT_SECRET_ARN`.
+   * @default undefined (TLS without a client certificate)
+   */
+  readonly clientCertificateSecretArn?: string;
   /** Env `KAFKA_CLIENT_ID`. @default 'mw-page-content-change-enrich' */
   readonly clientId: string;
   /** Env `KAFKA_CONNECTION_TIMEOUT_MS`. @default 3000 */
@@ -47,6 +57,10 @@ export function kafkaConnectionConfigFromEnv(env: NodeJS.ProcessEnv = process.en
   }
   if (!brokers?.length && !mskClusterArn) throw new ConfigurationError('set KAFKA_BROKERS or KAFKA_MSK_CLUSTER_ARN');
   if (auth === 'scram' && !env.KAFKA_SASL_SECRET_ARN) throw new ConfigurationError('KAFKA_AUTH=scram needs KAFKA_SASL_SECRET_ARN');
+  const clientCertificateSecretArn = env.KAFKA_CLIENT_CERT_SECRET_ARN?.trim() || undefined;
+  if (clientCertificateSecretArn && auth !== 'tls') {
+    throw new ConfigurationError(`KAFKA_CLIENT_CERT_SECRET_ARN is only used with KAFKA_AUTH=tls (got ${auth})`);
+  }
   return {
     brokers,
     mskClusterArn,
@@ -54,6 +68,7 @@ export function kafkaConnectionConfigFromEnv(env: NodeJS.ProcessEnv = process.en
     saslSecretArn: env.KAFKA_SASL_SECRET_ARN?.trim() || undefined,
     scramMechanism: (env.KAFKA_SCRAM_MECHANISM ?? '').toUpperCase() === 'SCRAM-SHA-256' ? 'scram-sha-256' : 'scram-sha-512',
     rootCaSecretArn: env.KAFKA_ROOT_CA_SECRET_ARN?.trim() || undefined,
+    clientCertificateSecretArn,
     clientId: stringFrom(env, 'KAFKA_CLIENT_ID', 'mw-page-content-change-enrich'),
     connectionTimeoutMs: intFrom(env, 'KAFKA_CONNECTION_TIMEOUT_MS', 3000, 1),
     requestTimeoutMs: intFrom(env, 'KAFKA_REQUEST_TIMEOUT_MS', 10000, 1),
@@ -114,6 +129,24 @@ async function rootCertificate(secretArn: string): Promise<string> {
   return value;
 }
 
+/** The client certificate and key of a `CLIENT_CERTIFICATE_TLS_AUTH` secret, as Node's TLS options. */
+async function clientCertificate(secretArn: string): Promise<Pick<ConnectionOptions, 'cert' | 'key' | 'passphrase'>> {
+  let parsed: { certificate?: unknown; privateKey?: unknown; privateKeyPassword?: unknown } = {};
+  try {
+    parsed = JSON.parse(await secretString(secretArn)) as typeof parsed;
+  } catch (err) {
+    if (!(err instanceof SyntaxError)) throw err;
+  }
+  const { certificate, privateKey, privateKeyPassword } = parsed;
+  if (typeof certificate !== 'string' || typeof privateKey !== 'string') {
+    throw new ConfigurationError(`secret ${secretArn} must be JSON with string "certificate" and "privateKey" (PEM)`);
+  }
+  if (privateKeyPassword !== undefined && typeof privateKeyPassword !== 'string') {
+    throw new ConfigurationError(`secret ${secretArn}: "privateKeyPassword" must be a string`);
+  }
+  return { cert: certificate, key: privateKey, passphrase: privateKeyPassword };
+}
+
 /** Resolves MSK bootstrap brokers once per container for the configured auth mode. */
 async function mskBootstrapBrokers(clusterArn: string, auth: KafkaAuthMode): Promise<string[]> {
   const { KafkaClient, GetBootstrapBrokersCommand } = await import('@aws-sdk/client-kafka');
@@ -169,6 +202,15 @@ export async function createKafka(config: KafkaConnectionConfig): Promise<Kafka>
     const { username, password } = await scramCredentials(config.saslSecretArn!);
     clientConfig.sasl = config.scramMechanism === 'scram-sha-256' ? { mechanism: 'scram-sha-256', username, password } : { mechanism: 'scram-sha-512', username, password };
   }
-  if (config.rootCaSecretArn && config.auth !== 'none') clientConfig.ssl = { ca: [await rootCertificate(config.rootCaSecretArn)] };
+  if (config.auth !== 'none') {
+    // Every option kafkajs passes to tls.connect: without `cert`/`key` a broker that requires client
+    // certificates (ssl.client.auth=required) closes the handshake.
+    const tls: ConnectionOptions = {};
+    if (config.rootCaSecretArn) tls.ca = [await rootCertificate(config.rootCaSecretArn)];
+    if (config.auth === 'tls' && config.clientCertificateSecretArn) {
+      Object.assign(tls, await clientCertificate(config.clientCertificateSecretArn));
+    }
+    clientConfig.ssl = Object.keys(tls).length > 0 ? tls : true;
+  }
   return new Kafka(clientConfig);
 }

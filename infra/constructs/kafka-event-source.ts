@@ -1,12 +1,7 @@
-import type { Duration } from 'aws-cdk-lib';
+import { createHash } from 'node:crypto';
+import { Annotations, type Duration } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import {
-  AuthenticationMethod,
-  ManagedKafkaEventSource,
-  SelfManagedKafkaEventSource,
-  type KafkaEventSourceProps as L2KafkaEventSourceProps,
-} from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 
@@ -73,11 +68,13 @@ export interface KafkaEventSourceProps {
   readonly cluster: MskClusterSource | SelfManagedClusterSource;
   /** Topic consumed (full, prefixed name). */
   readonly topic: string;
-  /** Consumer group id (immutable after creation). */
+  /**
+   * Base of the consumer group id; the mapping's group is `<base>.<generation>`, see {@link consumerGroupIdFor}.
+   */
   readonly consumerGroupId: string;
   /**
-   * Where to start without a committed offset.
-   * @default lambda.StartingPosition.LATEST
+   * Where a new consumer group starts.
+   * @default lambda.StartingPosition.TRIM_HORIZON
    */
   readonly startingPosition?: lambda.StartingPosition;
   /**
@@ -96,32 +93,33 @@ export interface KafkaEventSourceProps {
    */
   readonly maxBatchingWindow?: Duration;
   /**
-   * Provisioned event pollers; `undefined` for on-demand mode.
+   * Provisioned event pollers; `undefined` for on-demand mode, where AWS offers none of the failure
+   * handling controls below (they must then be undefined).
    * @default - on-demand
    */
   readonly provisionedPollers?: { readonly minimumPollers: number; readonly maximumPollers: number };
   /**
-   * Retries of a failed batch, -1 for infinite.
-   * @default -1
+   * Retries of a failed batch, -1 for infinite. Provisioned mode only.
+   * @default - Lambda's default (-1)
    */
   readonly retryAttempts?: number;
   /**
-   * Maximum record age.
+   * Maximum record age. Provisioned mode only.
    * @default - infinite (-1)
    */
   readonly maxRecordAge?: Duration;
   /**
-   * Bisect a failing batch.
+   * Bisect a failing batch. Provisioned mode only.
    * @default false
    */
   readonly bisectBatchOnError?: boolean;
   /**
-   * Allow partial batch responses (`FunctionResponseTypes: [ReportBatchItemFailures]`).
+   * Partial batch responses (`FunctionResponseTypes: [ReportBatchItemFailures]`). Provisioned mode only.
    * @default false
    */
   readonly reportBatchItemFailures?: boolean;
   /**
-   * Destination of discarded records: `KafkaDlq`, `SqsDlq` or `S3OnFailureDestination`.
+   * Destination of discarded records: `KafkaDlq`, `SqsDlq` or `S3OnFailureDestination`. Provisioned mode only.
    * @default - discarded records are dropped
    */
   readonly onFailure?: lambda.IEventSourceDlq;
@@ -133,26 +131,126 @@ export interface KafkaEventSourceProps {
 }
 
 /**
- * The Kafka event source mapping of the enrichment function, either a `ManagedKafkaEventSource` or a
- * `SelfManagedKafkaEventSource`. Every property used is exposed by the aws-cdk-lib 2.276 L2 (including
- * retries, bisect, maximum record age, partial batch responses, provisioned pollers and Kafka/SQS/S3
- * on-failure destinations), so no escape hatch on the `CfnEventSourceMapping` is needed.
+ * Properties whose change makes CloudFormation replace an `AWS::Lambda::EventSourceMapping` ("Update
+ * requires: Replacement" in the CloudFormation reference of the resource): the cluster, the topics, the
+ * consumer group and the starting position.
+ */
+export interface MappingIdentity {
+  readonly cluster: string;
+  readonly topic: string;
+  readonly consumerGroupId: string;
+  readonly startingPosition: string;
+  readonly startingPositionTimestamp?: number;
+}
+
+/**
+ * The consumer group of a mapping: `<base>.<generation>`, the generation being a hash of every property
+ * whose change replaces the mapping.
+ *
+ * AWS ("Customizable consumer group ID in Lambda"): the id must be unique among all Kafka event sources and
+ * cannot be updated. CloudFormation creates the replacement before it deletes the old mapping, so a
+ * replacement that kept the group would collide with the old mapping and fail. A new generation is a new
+ * group: it starts at the starting position, not at the old group's offsets (README, Deploy).
+ */
+export function consumerGroupIdFor(identity: MappingIdentity): string {
+  const generation = createHash('sha256').update(JSON.stringify(identity)).digest('hex').slice(0, 8);
+  return `${identity.consumerGroupId}.${generation}`;
+}
+
+/**
+ * The Kafka event source mapping of the enrichment function, as one `lambda.EventSourceMapping` with a fixed
+ * construct id: its logical id never depends on the topic or the brokers (the L2 Kafka event sources put both
+ * in the id, so renaming a topic would also rename the resource). The properties CloudFormation replaces the
+ * mapping for move its consumer group to a new generation ({@link consumerGroupIdFor}).
  *
  * The event source never grants permissions here: the target's role is immutable and the stack grants
  * the mapping's permissions explicitly.
  */
 export class KafkaEventSource extends Construct {
-  /** The event source mapping (child of the target function). */
+  /** The event source mapping. */
   public readonly eventSourceMapping: lambda.EventSourceMapping;
+  /** The consumer group the mapping joins. */
+  public readonly consumerGroupId: string;
 
   constructor(scope: Construct, id: string, props: KafkaEventSourceProps) {
     super(scope, id);
+    const cluster = props.cluster;
+    const startingPosition = props.startingPosition ?? lambda.StartingPosition.TRIM_HORIZON;
 
-    const common: Omit<L2KafkaEventSourceProps, 'secret'> = {
+    if (!props.provisionedPollers) {
+      // AWS ("Apache Kafka event poller scaling modes in Lambda", "Configuring error handling controls for Kafka
+      // event sources", "Capturing discarded batches ..."): these controls need provisioned mode.
+      const provisionedOnly = {
+        retryAttempts: props.retryAttempts,
+        maxRecordAge: props.maxRecordAge,
+        bisectBatchOnError: props.bisectBatchOnError,
+        reportBatchItemFailures: props.reportBatchItemFailures,
+        onFailure: props.onFailure,
+      };
+      const set = Object.entries(provisionedOnly).filter(([, v]) => v !== undefined).map(([k]) => k);
+      if (set.length > 0) throw new Error(`${set.join(', ')}: available only with provisioned pollers (provisioned mode)`);
+    }
+    if (startingPosition === lambda.StartingPosition.LATEST) {
+      Annotations.of(this).addWarningV2(
+        'mw-enrich:startingPositionLatest',
+        'startingPosition LATEST: records written while the event source mapping is created or updated can be ' +
+          'skipped (AWS, "Apache Kafka polling and stream starting positions in Lambda"); TRIM_HORIZON reads them.',
+      );
+    }
+
+    this.consumerGroupId = consumerGroupIdFor({
+      cluster: cluster.kind === 'msk' ? cluster.clusterArn : [...cluster.bootstrapServers].sort().join(','),
       topic: props.topic,
       consumerGroupId: props.consumerGroupId,
-      startingPosition: props.startingPosition ?? lambda.StartingPosition.LATEST,
+      startingPosition,
       startingPositionTimestamp: props.startingPositionTimestamp,
+    });
+
+    const sourceAccess: lambda.SourceAccessConfiguration[] = [];
+    let eventSourceArn: string | undefined;
+    let kafkaBootstrapServers: string[] | undefined;
+    if (cluster.kind === 'msk') {
+      if ((cluster.auth === 'scram') !== (cluster.secret !== undefined)) {
+        throw new Error("MSK: a secret is required with, and only with, auth 'scram'");
+      }
+      // No SourceAccessConfigurations means IAM access control with the function's execution role.
+      eventSourceArn = cluster.clusterArn;
+      if (cluster.secret) sourceAccess.push({ type: lambda.SourceAccessConfigurationType.SASL_SCRAM_512_AUTH, uri: cluster.secret.secretArn });
+    } else {
+      if (cluster.auth === 'scram' && !cluster.secret) throw new Error("self-managed Kafka: auth 'scram' needs a secret");
+      if (cluster.auth === 'none' && cluster.secret) throw new Error("self-managed Kafka: auth 'none' takes no secret");
+      if (!cluster.vpc && !cluster.secret) throw new Error('self-managed Kafka reached over the internet needs authentication (a secret)');
+      if (cluster.vpc && !cluster.securityGroup) throw new Error('self-managed Kafka in a VPC needs the pollers\' security group');
+      kafkaBootstrapServers = cluster.bootstrapServers;
+      if (cluster.secret) {
+        const type =
+          cluster.auth === 'tls'
+            ? lambda.SourceAccessConfigurationType.CLIENT_CERTIFICATE_TLS_AUTH
+            : cluster.scramMechanism === 'SCRAM-SHA-256'
+              ? lambda.SourceAccessConfigurationType.SASL_SCRAM_256_AUTH
+              : lambda.SourceAccessConfigurationType.SASL_SCRAM_512_AUTH;
+        sourceAccess.push({ type, uri: cluster.secret.secretArn });
+      }
+      if (cluster.rootCaSecret) {
+        sourceAccess.push({ type: lambda.SourceAccessConfigurationType.SERVER_ROOT_CA_CERTIFICATE, uri: cluster.rootCaSecret.secretArn });
+      }
+      if (cluster.vpc && cluster.securityGroup) {
+        sourceAccess.push({ type: lambda.SourceAccessConfigurationType.VPC_SECURITY_GROUP, uri: cluster.securityGroup.securityGroupId });
+        for (const subnetId of cluster.vpc.selectSubnets(cluster.vpcSubnets ?? {}).subnetIds) {
+          sourceAccess.push({ type: lambda.SourceAccessConfigurationType.VPC_SUBNET, uri: subnetId });
+        }
+      }
+    }
+
+    this.eventSourceMapping = new lambda.EventSourceMapping(this, 'Mapping', {
+      target: props.target,
+      eventSourceArn,
+      kafkaBootstrapServers,
+      kafkaTopic: props.topic,
+      kafkaConsumerGroupId: this.consumerGroupId,
+      startingPosition,
+      startingPositionTimestamp: props.startingPositionTimestamp,
+      sourceAccessConfigurations: sourceAccess.length > 0 ? sourceAccess : undefined,
       batchSize: props.batchSize ?? 100,
       maxBatchingWindow: props.maxBatchingWindow,
       provisionedPollerConfig: props.provisionedPollers,
@@ -161,45 +259,11 @@ export class KafkaEventSource extends Construct {
       bisectBatchOnError: props.bisectBatchOnError,
       reportBatchItemFailures: props.reportBatchItemFailures,
       onFailure: props.onFailure,
+      supportS3OnFailureDestination: true,
       metricsConfig: {
         metrics: props.metrics ?? [lambda.MetricType.EVENT_COUNT, lambda.MetricType.ERROR_COUNT, lambda.MetricType.KAFKA_METRICS],
       },
-    };
-
-    const cluster = props.cluster;
-    let source: lambda.IEventSource;
-    if (cluster.kind === 'msk') {
-      if ((cluster.auth === 'scram') !== (cluster.secret !== undefined)) {
-        throw new Error("MSK: a secret is required with, and only with, auth 'scram'");
-      }
-      // No SourceAccessConfigurations means IAM access control with the function's execution role;
-      // a secret adds SASL_SCRAM_512_AUTH.
-      source = new ManagedKafkaEventSource({ ...common, clusterArn: cluster.clusterArn, secret: cluster.secret });
-    } else {
-      if (cluster.auth === 'scram' && !cluster.secret) throw new Error("self-managed Kafka: auth 'scram' needs a secret");
-      if (cluster.auth === 'none' && cluster.secret) throw new Error("self-managed Kafka: auth 'none' takes no secret");
-      source = new SelfManagedKafkaEventSource({
-        ...common,
-        bootstrapServers: cluster.bootstrapServers,
-        secret: cluster.secret,
-        authenticationMethod:
-          cluster.auth === 'tls'
-            ? AuthenticationMethod.CLIENT_CERTIFICATE_TLS_AUTH
-            : cluster.scramMechanism === 'SCRAM-SHA-256'
-              ? AuthenticationMethod.SASL_SCRAM_256_AUTH
-              : AuthenticationMethod.SASL_SCRAM_512_AUTH,
-        rootCACertificate: cluster.rootCaSecret,
-        vpc: cluster.vpc,
-        vpcSubnets: cluster.vpc ? (cluster.vpcSubnets ?? {}) : undefined,
-        securityGroup: cluster.securityGroup,
-      });
-    }
-
-    const before = new Set(props.target.node.children);
-    props.target.addEventSource(source);
-    const added = props.target.node.children.filter((c) => !before.has(c) && c instanceof lambda.EventSourceMapping);
-    if (added.length !== 1) throw new Error('expected the Kafka event source to add exactly one EventSourceMapping');
-    this.eventSourceMapping = added[0] as lambda.EventSourceMapping;
+    });
   }
 
   /** The mapping's UUID (the `EventSourceMappingUUID` metric dimension). */

@@ -11,23 +11,51 @@ export const WILDCARD_STATEMENTS: Record<string, string> = {
     'their ids are unknown before creation and the Describe* actions do not support resource-level permissions.',
 };
 
-/** Statement allowing the ENI management Lambda needs for VPC functions and Kafka event pollers. */
-export function vpcNetworkInterfacesStatement(): iam.PolicyStatement {
-  return new iam.PolicyStatement({
-    sid: 'VpcNetworkInterfaces',
-    actions: [
-      'ec2:CreateNetworkInterface',
-      'ec2:DeleteNetworkInterface',
-      'ec2:DescribeNetworkInterfaces',
-      'ec2:AssignPrivateIpAddresses',
-      'ec2:UnassignPrivateIpAddresses',
-      'ec2:DescribeVpcs',
-      'ec2:DescribeSubnets',
-      'ec2:DescribeSecurityGroups',
-    ],
-    resources: ['*'],
-  });
+/**
+ * ENI actions a VPC function needs. AWS: "Giving Lambda functions access to resources in an Amazon VPC"
+ * (https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html), execution role permissions.
+ */
+export const VPC_FUNCTION_ENI_ACTIONS = [
+  'ec2:CreateNetworkInterface',
+  'ec2:DescribeNetworkInterfaces',
+  'ec2:DescribeSubnets',
+  'ec2:DeleteNetworkInterface',
+  'ec2:AssignPrivateIpAddresses',
+  'ec2:UnassignPrivateIpAddresses',
+] as const;
+
+/**
+ * ENI actions the Kafka event pollers need in the cluster's VPC. AWS: "Configuring Lambda permissions for
+ * Amazon MSK event source mappings" (https://docs.aws.amazon.com/lambda/latest/dg/with-msk-permissions.html)
+ * and the self-managed Kafka equivalent, VPC permissions.
+ */
+export const KAFKA_POLLER_ENI_ACTIONS = [
+  'ec2:CreateNetworkInterface',
+  'ec2:DescribeNetworkInterfaces',
+  'ec2:DescribeVpcs',
+  'ec2:DeleteNetworkInterface',
+  'ec2:DescribeSubnets',
+  'ec2:DescribeSecurityGroups',
+] as const;
+
+/**
+ * Statement allowing the ENI management Lambda does on the role's behalf: for a VPC function, for Kafka
+ * event pollers in a VPC, or both (the union of AWS's two lists, nothing else).
+ */
+export function vpcNetworkInterfacesStatement(uses: { vpcFunction: boolean; kafkaPollers: boolean }): iam.PolicyStatement {
+  const actions = new Set<string>([
+    ...(uses.vpcFunction ? VPC_FUNCTION_ENI_ACTIONS : []),
+    ...(uses.kafkaPollers ? KAFKA_POLLER_ENI_ACTIONS : []),
+  ]);
+  return new iam.PolicyStatement({ sid: 'VpcNetworkInterfaces', actions: [...actions], resources: ['*'] });
 }
+
+/**
+ * Cluster actions of the event source mapping on an MSK cluster. AWS ("Configuring Lambda permissions for
+ * Amazon MSK event source mappings"): `kafka:DescribeClusterV2` or `kafka:DescribeCluster`, only one is
+ * needed and V2 also covers serverless clusters; `kafka:GetBootstrapBrokers`.
+ */
+export const MSK_CLUSTER_ACTIONS = ['kafka:DescribeClusterV2', 'kafka:GetBootstrapBrokers'] as const;
 
 /** How a principal reaches the Kafka cluster. */
 export interface KafkaClusterAccessProps {
@@ -68,14 +96,17 @@ export class KafkaClusterAccess {
     return [...new Set(topics)].map((t) => mskTopicArn(this.props.mskClusterArn!, t));
   }
 
-  /** Broker discovery and cluster description (MSK), plus secrets for SCRAM/mTLS/root CA. */
-  public clusterDiscovery(extraActions: string[] = []): iam.PolicyStatement[] {
+  /**
+   * Broker discovery (MSK: `kafka:GetBootstrapBrokers`, plus `extraActions`), the secrets for SCRAM/mTLS/root CA,
+   * and `kafka-cluster:Connect` with IAM access control.
+   */
+  public clusterDiscovery(extraActions: readonly string[] = []): iam.PolicyStatement[] {
     const out: iam.PolicyStatement[] = [];
     if (this.props.mskClusterArn) {
       out.push(
         new iam.PolicyStatement({
           sid: 'MskClusterDiscovery',
-          actions: ['kafka:GetBootstrapBrokers', ...extraActions],
+          actions: [...new Set(['kafka:GetBootstrapBrokers', ...extraActions])],
           resources: [this.props.mskClusterArn],
         }),
       );
@@ -119,7 +150,11 @@ export class KafkaClusterAccess {
     return out;
   }
 
-  /** Consume `topic` as consumer group `group` (IAM access control only). */
+  /**
+   * Consume `topic` as consumer group `group` (IAM access control only). AWS ("Configuring Amazon MSK cluster
+   * authentication methods in Lambda", IAM role-based authentication): Connect (see `clusterDiscovery`),
+   * DescribeGroup, AlterGroup, DescribeTopic, ReadData; `DescribeClusterDynamicConfiguration` is not on the list.
+   */
   public consume(topic: string, group: string): iam.PolicyStatement[] {
     if (!this.iamAuth) return [];
     return [
@@ -133,11 +168,6 @@ export class KafkaClusterAccess {
         actions: ['kafka-cluster:DescribeGroup', 'kafka-cluster:AlterGroup'],
         resources: [mskGroupArn(this.props.mskClusterArn!, group)],
       }),
-      new iam.PolicyStatement({
-        sid: 'MskDescribeClusterConfig',
-        actions: ['kafka-cluster:DescribeClusterDynamicConfiguration'],
-        resources: [this.props.mskClusterArn!],
-      }),
     ];
   }
 
@@ -150,6 +180,7 @@ export class KafkaClusterAccess {
     const out = [
       new iam.PolicyStatement({
         sid: options.sid ?? 'MskWriteTopics',
+        // The kafkajs producer reads topic metadata before it writes.
         actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData'],
         resources: this.topicArns(topics),
       }),
@@ -164,6 +195,15 @@ export class KafkaClusterAccess {
       );
     }
     return out;
+  }
+
+  /**
+   * Write to the on-failure topic as the event source mapping does. AWS ("Capturing discarded batches for
+   * Amazon MSK and self-managed Apache Kafka event sources"): a Kafka destination needs `kafka-cluster:WriteData`.
+   */
+  public onFailureTopic(topic: string): iam.PolicyStatement[] {
+    if (!this.iamAuth) return [];
+    return [new iam.PolicyStatement({ sid: 'MskWriteOnFailureTopic', actions: ['kafka-cluster:WriteData'], resources: this.topicArns([topic]) })];
   }
 
   /** Create / alter (and optionally delete) `topics` (IAM access control only). */

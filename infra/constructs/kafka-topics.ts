@@ -9,6 +9,7 @@ import { Construct } from 'constructs';
 import type { TopicRemovalPolicy } from '../config.ts';
 import { createNodeFunction, PROJECT_ROOT, type NodeFunctionCodeProps } from './enrich-function.ts';
 import { acknowledge } from '../nag.ts';
+import { kafkaClientEnvironment, type KafkaConnection } from './kafka-connection.ts';
 import { KafkaClusterAccess, vpcNetworkInterfacesStatement } from './kafka-permissions.ts';
 
 /** Default entry of the provisioner's onEvent handler. */
@@ -30,41 +31,8 @@ export interface KafkaTopicDefinition {
   readonly configs?: Record<string, string>;
 }
 
-/** How the provisioner connects to the cluster. */
-export interface KafkaTopicsConnection {
-  /**
-   * MSK cluster ARN (brokers discovered with kafka:GetBootstrapBrokers).
-   * @default - `bootstrapServers`
-   */
-  readonly mskClusterArn?: string;
-  /**
-   * Bootstrap servers of a self-managed cluster.
-   * @default - none
-   */
-  readonly bootstrapServers?: string[];
-  /** Client authentication. */
-  readonly auth: 'none' | 'tls' | 'scram' | 'iam';
-  /**
-   * SCRAM mechanism.
-   * @default 'SCRAM-SHA-512'
-   */
-  readonly scramMechanism?: 'SCRAM-SHA-512' | 'SCRAM-SHA-256';
-  /**
-   * SCRAM credentials / client certificate secret ARN.
-   * @default - none
-   */
-  readonly secretArn?: string;
-  /**
-   * Root CA secret ARN.
-   * @default - none
-   */
-  readonly rootCaSecretArn?: string;
-  /**
-   * CMK encrypting the secrets.
-   * @default - none
-   */
-  readonly secretKmsKeyArn?: string;
-}
+/** How the provisioner connects to the cluster: the same connection as the enrichment function's. */
+export type KafkaTopicsConnection = KafkaConnection;
 
 /** Properties of {@link KafkaTopics}. */
 export interface KafkaTopicsProps extends NodeFunctionCodeProps {
@@ -154,19 +122,22 @@ export class KafkaTopics extends Construct {
     });
     for (const statement of [
       new iam.PolicyStatement({ sid: 'WriteOwnLogs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }),
-      vpcNetworkInterfacesStatement(),
+      vpcNetworkInterfacesStatement({ vpcFunction: true, kafkaPollers: false }),
       ...access.clusterDiscovery(),
       ...access.manageTopics(topicNames, removalPolicy !== 'retain'),
     ]) {
       role.addToPrincipalPolicy(statement);
     }
 
-    const environment: Record<string, string> = { KAFKA_AUTH: conn.auth };
-    if (conn.mskClusterArn) environment.KAFKA_MSK_CLUSTER_ARN = conn.mskClusterArn;
-    if (conn.bootstrapServers) environment.KAFKA_BROKERS = conn.bootstrapServers.join(',');
-    if (conn.secretArn) environment.KAFKA_SASL_SECRET_ARN = conn.secretArn;
-    if (conn.rootCaSecretArn) environment.KAFKA_ROOT_CA_SECRET_ARN = conn.rootCaSecretArn;
-    if (conn.auth === 'scram') environment.KAFKA_SCRAM_MECHANISM = conn.scramMechanism ?? 'SCRAM-SHA-512';
+    // The provisioner builds its client with lib/kafka-client.ts, like the enrichment function; admin
+    // requests (CreateTopics waiting for leaders) get longer timeouts than the producer's.
+    const environment: Record<string, string> = {
+      ...kafkaClientEnvironment(conn),
+      KAFKA_CLIENT_ID: 'mw-page-content-change-enrich-topic-provisioner',
+      KAFKA_CONNECTION_TIMEOUT_MS: '10000',
+      KAFKA_REQUEST_TIMEOUT_MS: '30000',
+      KAFKA_LOG_LEVEL: 'WARN',
+    };
 
     this.onEventFunction = createNodeFunction(this, 'OnEvent', {
       entry: props.entry ?? TOPIC_PROVISIONER_ENTRY,

@@ -14,14 +14,11 @@
  * - Delete: never deletes unless `RemovalPolicy` says so; `destroy-if-empty` only deletes a topic
  *   whose partitions hold no record.
  *
- * Connection (environment): `KAFKA_MSK_CLUSTER_ARN` (brokers from kafka:GetBootstrapBrokers) or
- * `KAFKA_BROKERS`; `KAFKA_AUTH` (none|tls|scram|iam); `KAFKA_SASL_SECRET_ARN`; `KAFKA_SCRAM_MECHANISM`;
- * `KAFKA_ROOT_CA_SECRET_ARN`.
+ * Connection: the enrichment function's Kafka client configuration (`lib/kafka-client.ts`, the same
+ * environment variables, set by `kafkaClientEnvironment` in infra/constructs/kafka-connection.ts).
  */
-import { GetBootstrapBrokersCommand, KafkaClient } from '@aws-sdk/client-kafka';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { generateAuthToken } from 'aws-msk-iam-sasl-signer-js';
-import { Kafka, logLevel, type Admin, type ConfigResourceTypes, type KafkaConfig, type SASLOptions } from 'kafkajs';
+import type { Admin, ConfigResourceTypes } from 'kafkajs';
+import { createKafka, kafkaConnectionConfigFromEnv } from '../../lib/kafka-client.js';
 
 /** `ConfigResourceTypes.TOPIC` (kafkajs is CommonJS; its enum is not an importable ESM named export under Node). */
 const TOPIC_RESOURCE = 2 as ConfigResourceTypes;
@@ -203,50 +200,8 @@ export async function handleEvent(event: TopicResourceEvent, createAdmin: () => 
   }
 }
 
-async function secretJson(arn: string): Promise<Record<string, string>> {
-  const client = new SecretsManagerClient({});
-  const out = await client.send(new GetSecretValueCommand({ SecretId: arn }));
-  if (!out.SecretString) throw new Error(`secret ${arn} has no SecretString`);
-  return JSON.parse(out.SecretString) as Record<string, string>;
-}
-
-/** Builds the kafkajs configuration from the environment. */
-export async function kafkaConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Promise<KafkaConfig> {
-  const auth = env.KAFKA_AUTH ?? 'iam';
-  const region = env.AWS_REGION ?? '';
-  let brokers: string[];
-  if (env.KAFKA_MSK_CLUSTER_ARN) {
-    const out = await new KafkaClient({}).send(new GetBootstrapBrokersCommand({ ClusterArn: env.KAFKA_MSK_CLUSTER_ARN }));
-    const list =
-      auth === 'iam' ? out.BootstrapBrokerStringSaslIam : auth === 'scram' ? out.BootstrapBrokerStringSaslScram : auth === 'tls' ? out.BootstrapBrokerStringTls : out.BootstrapBrokerString;
-    if (!list) throw new Error(`MSK cluster has no bootstrap brokers for auth '${auth}'`);
-    brokers = list.split(',');
-  } else {
-    brokers = (env.KAFKA_BROKERS ?? '').split(',').filter((b) => b !== '');
-  }
-  if (brokers.length === 0) throw new Error('no Kafka brokers configured (KAFKA_MSK_CLUSTER_ARN or KAFKA_BROKERS)');
-
-  const ca = env.KAFKA_ROOT_CA_SECRET_ARN ? [(await secretJson(env.KAFKA_ROOT_CA_SECRET_ARN)).certificate ?? ''] : undefined;
-  let sasl: SASLOptions | undefined;
-  let ssl: KafkaConfig['ssl'] = auth === 'none' ? false : ca ? { ca } : true;
-  if (auth === 'iam') {
-    sasl = {
-      mechanism: 'oauthbearer',
-      oauthBearerProvider: async () => ({ value: (await generateAuthToken({ region })).token }),
-    };
-  } else if (auth === 'scram') {
-    const { username, password } = await secretJson(env.KAFKA_SASL_SECRET_ARN ?? '');
-    const mechanism = env.KAFKA_SCRAM_MECHANISM === 'SCRAM-SHA-256' ? 'scram-sha-256' : 'scram-sha-512';
-    sasl = { mechanism, username: username ?? '', password: password ?? '' };
-  } else if (auth === 'tls') {
-    const { certificate, privateKey, privateKeyPassword } = await secretJson(env.KAFKA_SASL_SECRET_ARN ?? '');
-    ssl = { ca, cert: certificate, key: privateKey, passphrase: privateKeyPassword };
-  }
-  return { clientId: 'mw-page-content-change-enrich-topic-provisioner', brokers, ssl, sasl, logLevel: logLevel.WARN, connectionTimeout: 10_000, requestTimeout: 30_000 };
-}
-
 /** Lambda entry point. */
 export async function handler(event: TopicResourceEvent): Promise<TopicResourceResponse> {
   log('event', { requestType: event.RequestType, physicalResourceId: event.PhysicalResourceId, properties: event.ResourceProperties });
-  return handleEvent(event, async () => new Kafka(await kafkaConfigFromEnv()).admin());
+  return handleEvent(event, async () => (await createKafka(kafkaConnectionConfigFromEnv())).admin());
 }
