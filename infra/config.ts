@@ -913,7 +913,7 @@ export function resolveConfig(envName: string, input: Partial<PipelineConfig>): 
   // Ranges of batching, pollers, retries, record age, the consumer group id and the starting position
   // timestamp are checked by aws-cdk-lib's EventSourceMapping when the stack is built.
   intIn('batchSize', c.batchSize, 1, 10_000);
-  const provisionedOnly = ['retryAttempts', 'maxRecordAgeSeconds', 'bisectBatchOnError', 'minPollers', 'maxPollers'] as const;
+  const provisionedOnly = ['retryAttempts', 'maxRecordAgeSeconds', 'bisectBatchOnError'] as const;
   let failureHandling: Pick<ResolvedPipelineConfig, 'retryAttempts' | 'maxRecordAgeSeconds' | 'bisectBatchOnError'> = {};
   let onFailureDestination = c.onFailureDestination;
   if (c.provisionedPollers) {

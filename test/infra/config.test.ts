@@ -15,7 +15,7 @@ import {
   resolveConfig,
   type PipelineConfig,
 } from '../../infra/config.ts';
-import { MSK_CLUSTER_ARN } from './helpers.ts';
+import { MSK_CLUSTER_ARN, synth } from './helpers.ts';
 
 const context = (values: Record<string, unknown>) => (key: string) => values[key];
 const base = (): Partial<PipelineConfig> => loadEnvironmentFile('example-msk-iam');
@@ -84,6 +84,7 @@ describe('defaults', () => {
       region: 'us-east-1',
       kafkaClusterType: 'msk',
       mskClusterArn: MSK_CLUSTER_ARN,
+      brokerSecurityGroupId: 'sg-1',
       vpcId: 'vpc-1',
       subnetIds: ['subnet-1'],
       availabilityZones: ['us-east-1a'],
@@ -96,11 +97,10 @@ describe('defaults', () => {
     assert.equal(config.errorTopic, 'mw_page_content_change_enrich.error');
     assert.equal(config.kafkaTopicPrefix, '');
     assert.equal(config.consumerGroupId, 'mw-page-content-change-enrich');
-    assert.equal(config.startingPosition, 'LATEST');
+    assert.equal(config.startingPosition, 'TRIM_HORIZON');
     assert.equal(config.batchSize, 100);
     assert.equal(config.retryAttempts, 3);
     assert.equal(config.bisectBatchOnError, true);
-    assert.equal(config.reportBatchItemFailures, true);
     assert.equal(config.onFailureDestination, 'kafka');
     assert.equal(config.provisionedPollers, true);
     assert.equal(config.mwApiUrlTemplate, 'https://{domain}/w/api.php');
@@ -144,18 +144,24 @@ describe('validation', () => {
     invalid({ kafkaAuth: 'scram', kafkaSecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:AmazonMSK_x' }, /complete Secrets Manager secret ARN/);
   });
 
-  test('event source mapping ranges', () => {
+  test('event source mapping settings the stack checks itself', () => {
     invalid({ batchSize: 0 }, /batchSize/);
     invalid({ batchSize: 10_001 }, /batchSize/);
-    invalid({ maxBatchingWindowSeconds: 301 }, /maxBatchingWindowSeconds/);
-    invalid({ retryAttempts: -2 }, /retryAttempts/);
-    invalid({ maxRecordAgeSeconds: 30 }, /maxRecordAgeSeconds/);
-    invalid({ minPollers: 5, maxPollers: 2 }, /minPollers must not exceed maxPollers/);
-    invalid({ startingPosition: 'AT_TIMESTAMP' }, /startingPositionTimestamp/);
-    invalid({ consumerGroupId: 'bad group' }, /consumerGroupId/);
     invalid({ kafkaTopicPrefix: 'bad prefix ' }, /not a valid Kafka topic name/);
     invalid({ onFailureDestination: 'sns' as never }, /onFailureDestination/);
     invalid({ onFailureQueueArn: 'arn:aws:sqs:us-east-1:111122223333:q' }, /onFailureQueueArn requires/);
+  });
+
+  test("ranges aws-cdk-lib's EventSourceMapping already checks are reported by it, with the value", () => {
+    const rejected = (overrides: Record<string, string>, message: RegExp) =>
+      assert.throws(() => synth('example-msk-iam', overrides), (e: unknown) => e instanceof Error && message.test(e.message));
+    rejected({ maxBatchingWindowSeconds: '301' }, /maxBatchingWindow cannot be over 300 seconds, got 301/);
+    rejected({ retryAttempts: '-2' }, /retryAttempts must be -1 \(for infinite\) or between 0 and 10000 inclusive, got -2/);
+    rejected({ maxRecordAgeSeconds: '30' }, /maxRecordAge must be between 60 seconds and 7 days/);
+    rejected({ minPollers: '5', maxPollers: '2' }, /Minimum provisioned pollers must be less than or equal to maximum/);
+    rejected({ maxPollers: '2001' }, /Maximum provisioned pollers must be between 1 and 2000/);
+    rejected({ startingPosition: 'AT_TIMESTAMP' }, /startingPositionTimestamp must be provided when startingPosition is AT_TIMESTAMP/);
+    rejected({ consumerGroupId: 'bad group' }, /kafkaConsumerGroupId contains invalid characters/);
   });
 
   test('function and API settings', () => {

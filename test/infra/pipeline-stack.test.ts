@@ -143,8 +143,8 @@ describe('MSK with IAM access control (example-msk-iam)', () => {
     const esm = eventSourceMapping(make().template);
     assert.equal(esm.EventSourceArn, MSK_CLUSTER_ARN);
     assert.deepEqual(esm.Topics, ['eqiad.mediawiki.page_change.v1']);
-    assert.deepEqual(esm.AmazonManagedKafkaEventSourceConfig, { ConsumerGroupId: 'mw-page-content-change-enrich-eqiad' });
-    assert.equal(esm.StartingPosition, 'LATEST');
+    assert.match(esm.AmazonManagedKafkaEventSourceConfig.ConsumerGroupId, /^mw-page-content-change-enrich-eqiad\.[0-9a-f]{8}$/);
+    assert.equal(esm.StartingPosition, 'TRIM_HORIZON');
     assert.equal(esm.BatchSize, 100);
     assert.equal(esm.MaximumBatchingWindowInSeconds, 1);
     assert.deepEqual(esm.ProvisionedPollerConfig, { MinimumPollers: 1, MaximumPollers: 3 });
@@ -182,7 +182,8 @@ describe('MSK with IAM access control (example-msk-iam)', () => {
 
     const group = bySid(statements, 'MskConsumerGroup');
     assert.deepEqual(actionsOf(group), ['kafka-cluster:AlterGroup', 'kafka-cluster:DescribeGroup']);
-    assert.deepEqual(asArray(group.Resource), [mskGroupArn(MSK_CLUSTER_ARN, 'mw-page-content-change-enrich-eqiad')]);
+    const groupId = eventSourceMapping(make().template).AmazonManagedKafkaEventSourceConfig.ConsumerGroupId;
+    assert.deepEqual(asArray(group.Resource), [mskGroupArn(MSK_CLUSTER_ARN, groupId)]);
     assert.equal(mskGroupArn(MSK_CLUSTER_ARN, 'g'), `arn:aws:kafka:us-east-1:111122223333:group/${MSK_RESOURCE}/g`);
 
     const write = bySid(statements, 'MskWriteTopics');
@@ -190,11 +191,12 @@ describe('MSK with IAM access control (example-msk-iam)', () => {
     assert.deepEqual(asArray(write.Resource).sort(), [topicArn('eqiad.mediawiki.page_content_change.v1'), topicArn('eqiad.mw_page_content_change_enrich.error')].sort());
 
     const dlq = bySid(statements, 'MskWriteOnFailureTopic');
+    assert.deepEqual(actionsOf(dlq), ['kafka-cluster:WriteData']);
     assert.deepEqual(asArray(dlq.Resource), [topicArn('eqiad.mw_page_content_change_enrich.dlq')]);
     assert.deepEqual(asArray(bySid(statements, 'MskIdempotentProducer').Resource), [MSK_CLUSTER_ARN]);
 
     const discovery = bySid(statements, 'MskClusterDiscovery');
-    assert.deepEqual(actionsOf(discovery), ['kafka:DescribeCluster', 'kafka:DescribeClusterV2', 'kafka:GetBootstrapBrokers']);
+    assert.deepEqual(actionsOf(discovery), ['kafka:DescribeClusterV2', 'kafka:GetBootstrapBrokers']);
     assert.equal(discovery.Resource, MSK_CLUSTER_ARN);
 
     // No kafka-cluster action anywhere else, and never on a wildcard.
@@ -220,14 +222,17 @@ describe('MSK with IAM access control (example-msk-iam)', () => {
     assert.ok(actionsOf(wildcard[0]!).every((a) => a.startsWith('ec2:')));
   });
 
-  test('broker security group gets ingress on 9098 from the function security group only', () => {
+  test('broker security group gets ingress on 9098 from the function security group and from itself', () => {
     const s = make();
     const ingress = Object.values(s.template.findResources('AWS::EC2::SecurityGroupIngress')).map((r) => r.Properties);
-    assert.equal(ingress.length, 1);
-    assert.equal(ingress[0].GroupId, 'sg-0123456789abcdef0');
-    assert.equal(ingress[0].FromPort, 9098);
-    assert.equal(ingress[0].ToPort, 9098);
-    assert.match(JSON.stringify(ingress[0].SourceSecurityGroupId), /FunctionSecurityGroup/);
+    assert.equal(ingress.length, 2);
+    for (const rule of ingress) {
+      assert.equal(rule.GroupId, 'sg-0123456789abcdef0');
+      assert.equal(rule.FromPort, 9098);
+      assert.equal(rule.ToPort, 9098);
+    }
+    assert.equal(ingress.filter((r) => JSON.stringify(r.SourceSecurityGroupId).includes('FunctionSecurityGroup')).length, 1);
+    assert.equal(ingress.filter((r) => r.SourceSecurityGroupId === 'sg-0123456789abcdef0').length, 1);
     const egress = Object.values(s.template.findResources('AWS::EC2::SecurityGroupEgress')).map((r) => r.Properties);
     assert.deepEqual(egress.map((e) => [e.DestinationSecurityGroupId, e.FromPort]), [['sg-0123456789abcdef0', 9098]]);
   });
@@ -290,7 +295,7 @@ describe('self-managed Kafka with SASL/SCRAM (example-self-managed-scram)', () =
       Endpoints: { KafkaBootstrapServers: ['kafka-1.example.internal:9096', 'kafka-2.example.internal:9096', 'kafka-3.example.internal:9096'] },
     });
     assert.deepEqual(esm.Topics, ['codfw.mediawiki.page_change.v1']);
-    assert.deepEqual(esm.SelfManagedKafkaEventSourceConfig, { ConsumerGroupId: 'mw-page-content-change-enrich-codfw' });
+    assert.match(esm.SelfManagedKafkaEventSourceConfig.ConsumerGroupId, /^mw-page-content-change-enrich-codfw\.[0-9a-f]{8}$/);
     assert.equal(esm.StartingPosition, 'TRIM_HORIZON');
     assert.equal(esm.BatchSize, 200);
     assert.equal(esm.MaximumBatchingWindowInSeconds, 2);
@@ -344,9 +349,9 @@ describe('options', () => {
       maxBatchingWindowSeconds: '10',
       retryAttempts: '-1',
       bisectBatchOnError: 'false',
-      reportBatchItemFailures: 'false',
       maxRecordAgeSeconds: '3600',
-      startingPosition: 'TRIM_HORIZON',
+      startingPosition: 'AT_TIMESTAMP',
+      startingPositionTimestamp: '1767225600',
       minPollers: '2',
       maxPollers: '10',
     });
@@ -355,15 +360,11 @@ describe('options', () => {
     assert.equal(esm.MaximumBatchingWindowInSeconds, 10);
     assert.equal(esm.MaximumRetryAttempts, -1);
     assert.equal(esm.BisectBatchOnFunctionError, false);
-    assert.equal(esm.FunctionResponseTypes, undefined);
+    assert.deepEqual(esm.FunctionResponseTypes, ['ReportBatchItemFailures'], 'the handler always answers with a partial batch response');
     assert.equal(esm.MaximumRecordAgeInSeconds, 3600);
-    assert.equal(esm.StartingPosition, 'TRIM_HORIZON');
+    assert.equal(esm.StartingPosition, 'AT_TIMESTAMP');
+    assert.equal(esm.StartingPositionTimestamp, 1767225600);
     assert.deepEqual(esm.ProvisionedPollerConfig, { MinimumPollers: 2, MaximumPollers: 10 });
-  });
-
-  test('on-demand pollers when provisionedPollers is false', () => {
-    const esm = eventSourceMapping(synth('example-msk-iam', { provisionedPollers: 'false' }).template);
-    assert.equal(esm.ProvisionedPollerConfig, undefined);
   });
 
   test('SQS on-failure destination: created, encrypted, TLS-only queue and scoped SendMessage', () => {
@@ -397,13 +398,13 @@ describe('options', () => {
     assert.equal(esm.DestinationConfig, undefined);
   });
 
-  test('MSK with SCRAM: secret access configuration, port 9096, ListScramSecrets, no kafka-cluster actions', () => {
+  test('MSK with SCRAM: secret access configuration, port 9096, no kafka-cluster actions', () => {
     const secret = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:AmazonMSK_wiki-events-AbCdEf';
     const s = synth('example-msk-iam', { kafkaAuth: 'scram', kafkaSecretArn: secret });
     const esm = eventSourceMapping(s.template);
     assert.deepEqual(esm.SourceAccessConfigurations, [{ Type: 'SASL_SCRAM_512_AUTH', URI: secret }]);
     const statements = roleStatements(s.template, 'EnrichFunctionExecutionRole');
-    assert.ok(actionsOf(bySid(statements, 'MskClusterDiscovery')).includes('kafka:ListScramSecrets'));
+    assert.deepEqual(actionsOf(bySid(statements, 'MskClusterDiscovery')), ['kafka:DescribeClusterV2', 'kafka:GetBootstrapBrokers']);
     assert.ok(!statements.some((st) => actionsOf(st).some((a) => a.startsWith('kafka-cluster:'))));
     assert.deepEqual(asArray(bySid(statements, 'ReadKafkaSecrets').Resource), [secret]);
     const egress = Object.values(s.template.findResources('AWS::EC2::SecurityGroupEgress')).map((r) => r.Properties.FromPort);

@@ -1,0 +1,397 @@
+/**
+ * Template assertions for the event source mapping rules AWS documents (issue 9 §2), one describe per rule.
+ * Each names the AWS page the stack follows; README "AWS contract" lists them.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { App } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { kafkaConnectionConfigFromEnv } from '../../lib/kafka-client.ts';
+import { ConfigError, loadEnvironmentFile, resolveConfig, type PipelineConfig } from '../../infra/config.ts';
+import { KafkaEventSource } from '../../infra/constructs/kafka-event-source.ts';
+import { functionEnvironment, PipelineStack } from '../../infra/pipeline-stack.ts';
+import {
+  asArray,
+  enrichFunction,
+  eventSourceMapping,
+  MSK_CLUSTER_ARN,
+  nagFindings,
+  roleStatements,
+  SCRAM_SECRET_ARN,
+  synth,
+  type Statement,
+} from './helpers.ts';
+
+const BROKER_SG = 'sg-0123456789abcdef0';
+const MSK_SUBNETS = ['subnet-0aaaaaaaaaaaaaaa1', 'subnet-0bbbbbbbbbbbbbbb2', 'subnet-0ccccccccccccccc3'];
+
+/** Synthesizes an environment file with keys replaced or removed (`undefined`), like a hand-written variant. */
+function synthVariant(env: string, changes: Partial<Record<keyof PipelineConfig, unknown>>) {
+  const config = resolveConfig(env, { ...loadEnvironmentFile(env), ...changes } as Partial<PipelineConfig>);
+  const app = new App();
+  const stack = new PipelineStack(app, config.stackName, {
+    config,
+    enrichFunctionCode: lambda.Code.fromInline('export const handler = async () => ({ batchItemFailures: [] });'),
+    topicProvisionerCode: lambda.Code.fromInline('export const handler = async () => ({});'),
+  });
+  return { stack, config, template: Template.fromStack(stack) };
+}
+
+const actions = (statements: Statement[]) => [...new Set(statements.flatMap((s) => asArray(s.Action)))].sort();
+const warnings = (stack: PipelineStack, pattern: RegExp) =>
+  Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp(pattern.source));
+
+describe('Provisioned mode only: retries, record age, bisect, partial batch response, on-failure destinations', () => {
+  // AWS: "Apache Kafka event poller scaling modes in Lambda", "Configuring error handling controls for Kafka
+  // event sources", "Capturing discarded batches for Amazon MSK and self-managed Apache Kafka event sources".
+  test('provisioned mode carries every failure handling control, with ReportBatchItemFailures always on', () => {
+    const esm = eventSourceMapping(synth('example-msk-iam').template);
+    assert.deepEqual(esm.ProvisionedPollerConfig, { MinimumPollers: 1, MaximumPollers: 3 });
+    assert.equal(esm.MaximumRetryAttempts, 3);
+    assert.equal(esm.MaximumRecordAgeInSeconds, 86400);
+    assert.equal(esm.BisectBatchOnFunctionError, true);
+    assert.deepEqual(esm.FunctionResponseTypes, ['ReportBatchItemFailures']);
+    assert.ok(esm.DestinationConfig.OnFailure.Destination);
+  });
+
+  test('on-demand with any of them is rejected and the message says why', () => {
+    assert.throws(
+      () => synth('example-msk-iam', { provisionedPollers: 'false' }),
+      (e: unknown) =>
+        e instanceof ConfigError &&
+        /retryAttempts, maxRecordAgeSeconds, bisectBatchOnError, onFailureDestination need provisionedPollers/.test(e.message) &&
+        /only in provisioned mode/.test(e.message),
+    );
+    for (const key of ['retryAttempts', 'maxRecordAgeSeconds', 'bisectBatchOnError'] as const) {
+      const value = key === 'bisectBatchOnError' ? true : 100;
+      assert.throws(
+        () =>
+          synthVariant('example-msk-iam', {
+            provisionedPollers: false,
+            retryAttempts: undefined,
+            maxRecordAgeSeconds: undefined,
+            bisectBatchOnError: undefined,
+            onFailureDestination: undefined,
+            [key]: value,
+          }),
+        new RegExp(`${key} need provisionedPollers`),
+      );
+    }
+    for (const destination of ['kafka', 'sqs', 's3']) {
+      assert.throws(
+        () => synth('example-self-managed-scram', { provisionedPollers: 'false', retryAttempts: undefined, onFailureDestination: destination }),
+        /onFailureDestination need provisionedPollers/,
+      );
+    }
+  });
+
+  test('the on-demand variant synthesizes without them, and warns that partial batch responses are ignored', () => {
+    const s = synthVariant('example-msk-iam', {
+      provisionedPollers: false,
+      retryAttempts: undefined,
+      maxRecordAgeSeconds: undefined,
+      bisectBatchOnError: undefined,
+      onFailureDestination: undefined,
+    });
+    const esm = eventSourceMapping(s.template);
+    for (const key of [
+      'ProvisionedPollerConfig',
+      'MaximumRetryAttempts',
+      'MaximumRecordAgeInSeconds',
+      'BisectBatchOnFunctionError',
+      'FunctionResponseTypes',
+      'DestinationConfig',
+    ]) {
+      assert.equal(esm[key], undefined, key);
+    }
+    assert.equal(s.config.onFailureDestination, 'none');
+    assert.ok(!roleStatements(s.template, 'EnrichFunctionExecutionRole').some((st) => st.Sid === 'MskWriteOnFailureTopic'));
+    const topics = Object.values(s.template.findResources('Custom::KafkaTopic')).map((t) => t.Properties.TopicName);
+    assert.ok(!topics.some((t: string) => t.endsWith('.dlq')), 'no on-failure topic to provision');
+    assert.equal(warnings(s.stack, /on-demand mode has no partial batch response/).length, 1);
+    assert.deepEqual(nagFindings({ ...s, app: s.stack.node.root as App }), []);
+  });
+
+  test('the construct refuses provisioned-only properties without provisioned pollers', () => {
+    const app = new App();
+    const stack = new PipelineStack(app, 'S', {
+      config: resolveConfig('t', loadEnvironmentFile('example-msk-iam')),
+      enrichFunctionCode: lambda.Code.fromInline('x'),
+      topicProvisionerCode: lambda.Code.fromInline('x'),
+    });
+    assert.throws(
+      () =>
+        new KafkaEventSource(stack, 'Other', {
+          target: stack.enrichFunction.function,
+          cluster: { kind: 'msk', clusterArn: MSK_CLUSTER_ARN, auth: 'iam' },
+          topic: 't',
+          consumerGroupId: 'g',
+          reportBatchItemFailures: true,
+        }),
+      /reportBatchItemFailures: available only with provisioned pollers/,
+    );
+  });
+});
+
+describe('Function timeout at most 14 minutes', () => {
+  // AWS: "Configuring Amazon MSK event sources for Lambda" (event source mappings of Kafka support functions
+  // with a timeout of at most 14 minutes).
+  test('timeoutSeconds 841 is rejected, 840 is the function timeout', () => {
+    assert.throws(() => synth('example-msk-iam', { timeoutSeconds: '841' }), /timeoutSeconds must be an integer between 1 and 840, got 841/);
+    assert.equal(enrichFunction(synth('example-msk-iam', { timeoutSeconds: '840' }).template).resource.Properties.Timeout, 840);
+  });
+});
+
+describe('Starting position TRIM_HORIZON unless LATEST is asked for, with a warning', () => {
+  // AWS: "Apache Kafka polling and stream starting positions in Lambda".
+  test('the default and both example environments start at TRIM_HORIZON without a warning', () => {
+    const s = synthVariant('example-msk-iam', { startingPosition: undefined });
+    assert.equal(eventSourceMapping(s.template).StartingPosition, 'TRIM_HORIZON');
+    assert.equal(warnings(s.stack, /startingPosition LATEST/).length, 0);
+    for (const env of ['example-msk-iam', 'example-self-managed-scram']) {
+      assert.equal(loadEnvironmentFile(env).startingPosition, 'TRIM_HORIZON', env);
+      assert.equal(eventSourceMapping(synth(env).template).StartingPosition, 'TRIM_HORIZON', env);
+    }
+  });
+
+  test('LATEST set explicitly synthesizes with a warning naming the records it can miss', () => {
+    const s = synth('example-msk-iam', { startingPosition: 'LATEST' });
+    assert.equal(eventSourceMapping(s.template).StartingPosition, 'LATEST');
+    const found = warnings(s.stack, /startingPosition LATEST/);
+    assert.equal(found.length, 1);
+    assert.match(String(found[0]!.entry.data), /created or updated can be skipped/);
+  });
+});
+
+describe('Consumer groups: stable logical id, a new group whenever the mapping is replaced', () => {
+  // AWS: "Customizable consumer group ID in Lambda" (unique among Kafka event sources, cannot be updated);
+  // CloudFormation replaces AWS::Lambda::EventSourceMapping for a new cluster, topic, group or starting position.
+  const mapping = (overrides: Record<string, unknown>, env = 'example-msk-iam') => {
+    const template = synth(env, overrides).template;
+    const [logicalId, resource] = Object.entries(template.findResources('AWS::Lambda::EventSourceMapping'))[0]!;
+    const p = resource.Properties;
+    const group: string = (p.AmazonManagedKafkaEventSourceConfig ?? p.SelfManagedKafkaEventSourceConfig).ConsumerGroupId;
+    return { logicalId, group, template };
+  };
+
+  test('the logical id never changes with the topic, the brokers or the group', () => {
+    const base = mapping({});
+    assert.match(base.logicalId, /^PageChangeSourceMapping[0-9A-F]{8}$/);
+    assert.equal(mapping({ inputTopic: 'other.page_change' }).logicalId, base.logicalId);
+    assert.equal(mapping({ consumerGroupId: 'other-group' }).logicalId, base.logicalId);
+    const selfManaged = mapping({}, 'example-self-managed-scram');
+    assert.equal(mapping({ kafkaBootstrapServers: 'kafka-9.example.internal:9096' }, 'example-self-managed-scram').logicalId, selfManaged.logicalId);
+  });
+
+  test('every property that replaces the mapping moves it to a new group, others keep the group', () => {
+    const base = mapping({});
+    assert.match(base.group, /^mw-page-content-change-enrich-eqiad\.[0-9a-f]{8}$/);
+    const replacing = [
+      { inputTopic: 'other.page_change' },
+      { consumerGroupId: 'other-group' },
+      { startingPosition: 'LATEST' },
+      { startingPosition: 'AT_TIMESTAMP', startingPositionTimestamp: '1767225600' },
+      { mskClusterArn: MSK_CLUSTER_ARN.replace('wiki-events', 'wiki-events-2') },
+    ];
+    const groups = replacing.map((o) => mapping(o).group);
+    assert.equal(new Set([base.group, ...groups]).size, replacing.length + 1, 'each replacement gets a group of its own');
+    for (const o of [{ batchSize: '500' }, { retryAttempts: '7' }, { maxPollers: '9' }, { memorySize: '2048' }]) {
+      assert.equal(mapping(o).group, base.group, JSON.stringify(o));
+    }
+    const selfManaged = mapping({}, 'example-self-managed-scram');
+    assert.notEqual(mapping({ kafkaBootstrapServers: 'kafka-9.example.internal:9096' }, 'example-self-managed-scram').group, selfManaged.group);
+  });
+
+  test('MSK IAM grants exactly the group the mapping joins', () => {
+    const { group, template } = mapping({});
+    const statement = roleStatements(template, 'EnrichFunctionExecutionRole').find((st) => st.Sid === 'MskConsumerGroup')!;
+    assert.deepEqual(asArray(statement.Resource), [MSK_CLUSTER_ARN.replace(':cluster/', ':group/') + `/${group}`]);
+  });
+});
+
+describe("MSK pollers use the cluster's security groups: a self-referencing ingress rule", () => {
+  // AWS: "Creating a Lambda event source mapping for an Amazon MSK event source" (the pollers' ENIs use the
+  // subnet and security group configuration of the MSK cluster, not the function's).
+  const selfRules = (template: Template) =>
+    Object.values(template.findResources('AWS::EC2::SecurityGroupIngress'))
+      .map((r) => r.Properties)
+      .filter((p) => p.GroupId === p.SourceSecurityGroupId);
+
+  test('the broker security group admits itself on the broker port of the auth mode', () => {
+    const rules = selfRules(synth('example-msk-iam').template);
+    assert.deepEqual(rules.map((r) => [r.GroupId, r.IpProtocol, r.FromPort, r.ToPort]), [[BROKER_SG, 'tcp', 9098, 9098]]);
+    const scram = selfRules(
+      synth('example-msk-iam', { kafkaAuth: 'scram', kafkaSecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:AmazonMSK_x-AbCdEf' }).template,
+    );
+    assert.deepEqual(scram.map((r) => r.FromPort), [9096]);
+  });
+
+  test('opt-out for rules managed elsewhere; without a broker security group MSK needs the opt-out', () => {
+    assert.deepEqual(selfRules(synth('example-msk-iam', { brokerSecurityGroupSelfIngress: 'false' }).template), []);
+    assert.throws(
+      () => synthVariant('example-msk-iam', { brokerSecurityGroupId: undefined }),
+      /brokerSecurityGroupId is required for MSK: the event pollers use the cluster's security groups/,
+    );
+    assert.doesNotThrow(() => synthVariant('example-msk-iam', { brokerSecurityGroupId: undefined, brokerSecurityGroupSelfIngress: false }));
+  });
+
+  test('self-managed Kafka pollers use the function security group: no self rule', () => {
+    assert.deepEqual(selfRules(synth('example-self-managed-scram').template), []);
+  });
+});
+
+describe('SQS and S3 on-failure destinations get a VPC endpoint in the cluster VPC', () => {
+  // AWS: "Capturing discarded batches for Amazon MSK and self-managed Apache Kafka event sources" (a VPC
+  // endpoint for the destination service inside the Kafka cluster's VPC).
+  const endpoints = (template: Template) => Object.values(template.findResources('AWS::EC2::VPCEndpoint')).map((r) => r.Properties);
+  /** Ingress rules of a security group, inline or as separate resources. */
+  const ingressOf = (template: Template, sgLogicalId: string) => [
+    ...(template.toJSON().Resources[sgLogicalId].Properties.SecurityGroupIngress ?? []),
+    ...Object.values(template.findResources('AWS::EC2::SecurityGroupIngress'))
+      .map((r) => r.Properties)
+      .filter((p) => JSON.stringify(p.GroupId).includes(sgLogicalId)),
+  ];
+
+  test('SQS on MSK: an interface endpoint in the cluster subnets, HTTPS from the broker (poller) security group', () => {
+    const s = synth('example-msk-iam', { onFailureDestination: 'sqs' });
+    const [endpoint, ...more] = endpoints(s.template);
+    assert.equal(more.length, 0);
+    assert.equal(endpoint.VpcEndpointType, 'Interface');
+    assert.equal(endpoint.PrivateDnsEnabled, true);
+    assert.match(JSON.stringify(endpoint.ServiceName), /com\.amazonaws\.us-east-1\.sqs|\.sqs"/);
+    assert.deepEqual(endpoint.SubnetIds, MSK_SUBNETS);
+    const sgId = endpoint.SecurityGroupIds[0]['Fn::GetAtt'][0];
+    assert.deepEqual(
+      ingressOf(s.template, sgId).map((r: any) => [r.SourceSecurityGroupId, r.FromPort, r.ToPort]),
+      [[BROKER_SG, 443, 443]],
+    );
+    assert.deepEqual(nagFindings(s), []);
+  });
+
+  test('S3 on self-managed Kafka: the endpoint admits the pollers, which use the function security group', () => {
+    const s = synth('example-self-managed-scram', { onFailureDestination: 's3' });
+    const [endpoint] = endpoints(s.template);
+    assert.match(JSON.stringify(endpoint.ServiceName), /s3/);
+    const sgId = endpoint.SecurityGroupIds[0]['Fn::GetAtt'][0];
+    const ingress = ingressOf(s.template, sgId);
+    assert.equal(ingress.length, 1);
+    assert.match(JSON.stringify(ingress[0].SourceSecurityGroupId), /FunctionSecurityGroup/);
+    assert.equal(ingress[0].FromPort, 443);
+  });
+
+  test("'existing' creates none; a Kafka destination needs none; creating one needs the pollers' group", () => {
+    assert.equal(endpoints(synth('example-msk-iam', { onFailureDestination: 'sqs', onFailureVpcEndpoint: 'existing' }).template).length, 0);
+    assert.equal(endpoints(synth('example-msk-iam').template).length, 0);
+    assert.throws(
+      () => synthVariant('example-msk-iam', { onFailureDestination: 'sqs', brokerSecurityGroupId: undefined, brokerSecurityGroupSelfIngress: false }),
+      /onFailureVpcEndpoint 'create' needs brokerSecurityGroupId/,
+    );
+  });
+});
+
+describe("IAM: AWS's permission lists per auth mode, nothing broader", () => {
+  // AWS: "Configuring Lambda permissions for Amazon MSK event source mappings", "Configuring Amazon MSK cluster
+  // authentication methods in Lambda", "Giving Lambda functions access to resources in an Amazon VPC",
+  // "Capturing discarded batches for Amazon MSK and self-managed Apache Kafka event sources".
+  const LOGS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
+  const ENI_FUNCTION_AND_POLLERS = [
+    'ec2:AssignPrivateIpAddresses',
+    'ec2:CreateNetworkInterface',
+    'ec2:DeleteNetworkInterface',
+    'ec2:DescribeNetworkInterfaces',
+    'ec2:DescribeSecurityGroups',
+    'ec2:DescribeSubnets',
+    'ec2:DescribeVpcs',
+    'ec2:UnassignPrivateIpAddresses',
+  ];
+  const SECRETS = ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'];
+  const role = (template: Template) => actions(roleStatements(template, 'EnrichFunctionExecutionRole'));
+
+  test('MSK with IAM access control', () => {
+    const got = role(synth('example-msk-iam').template);
+    const expected = [
+      ...LOGS,
+      ...ENI_FUNCTION_AND_POLLERS,
+      'kafka:DescribeClusterV2',
+      'kafka:GetBootstrapBrokers',
+      'kafka-cluster:AlterGroup',
+      'kafka-cluster:Connect',
+      'kafka-cluster:DescribeGroup',
+      'kafka-cluster:DescribeTopic',
+      'kafka-cluster:ReadData',
+      'kafka-cluster:WriteData',
+      'kafka-cluster:WriteDataIdempotently',
+    ].sort();
+    assert.deepEqual(got, expected);
+    assert.ok(!got.includes('kafka:DescribeCluster'), 'redundant with DescribeClusterV2');
+    assert.ok(!got.includes('kafka-cluster:DescribeClusterDynamicConfiguration'), "not on AWS's list");
+  });
+
+  test('MSK with SCRAM', () => {
+    const secret = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:AmazonMSK_x-AbCdEf';
+    const got = role(synth('example-msk-iam', { kafkaAuth: 'scram', kafkaSecretArn: secret }).template);
+    assert.deepEqual(got, [...LOGS, ...ENI_FUNCTION_AND_POLLERS, ...SECRETS, 'kafka:DescribeClusterV2', 'kafka:GetBootstrapBrokers'].sort());
+  });
+
+  test('self-managed SCRAM in a VPC, and over the internet (no ENI actions at all)', () => {
+    assert.deepEqual(role(synth('example-self-managed-scram').template), [...LOGS, ...ENI_FUNCTION_AND_POLLERS, ...SECRETS].sort());
+    const internet = synthVariant('example-self-managed-scram', { vpcId: undefined, subnetIds: undefined, availabilityZones: undefined });
+    assert.deepEqual(role(internet.template), [...LOGS, ...SECRETS].sort());
+  });
+
+  test('on-failure destinations: SQS sqs:SendMessage, S3 s3:PutObject and s3:ListBucket, Kafka kafka-cluster:WriteData', () => {
+    const sqs = roleStatements(synth('example-msk-iam', { onFailureDestination: 'sqs' }).template, 'EnrichFunctionExecutionRole');
+    assert.deepEqual(actions(sqs.filter((st) => st.Sid === 'SendToOnFailureQueue')), ['sqs:SendMessage']);
+    const s3 = roleStatements(synth('example-msk-iam', { onFailureDestination: 's3' }).template, 'EnrichFunctionExecutionRole');
+    assert.deepEqual(actions(s3.filter((st) => /OnFailureBucket/.test(st.Sid ?? ''))), ['s3:ListBucket', 's3:PutObject']);
+    const kafka = roleStatements(synth('example-msk-iam').template, 'EnrichFunctionExecutionRole');
+    assert.deepEqual(actions(kafka.filter((st) => st.Sid === 'MskWriteOnFailureTopic')), ['kafka-cluster:WriteData']);
+  });
+
+  test('the topic provisioner (a VPC function, no pollers) gets the VPC function ENI list only', () => {
+    const statements = roleStatements(synth('example-msk-iam').template, 'TopicsOnEventRole');
+    const eni = actions(statements.filter((st) => st.Sid === 'VpcNetworkInterfaces'));
+    assert.deepEqual(eni, [
+      'ec2:AssignPrivateIpAddresses',
+      'ec2:CreateNetworkInterface',
+      'ec2:DeleteNetworkInterface',
+      'ec2:DescribeNetworkInterfaces',
+      'ec2:DescribeSubnets',
+      'ec2:UnassignPrivateIpAddresses',
+    ]);
+  });
+});
+
+describe('One Kafka client configuration for the function and the topic provisioner', () => {
+  test('mTLS: the function gets the client certificate secret, which the runtime reads as its client certificate', () => {
+    const s = synth('example-self-managed-scram', { kafkaAuth: 'tls', kafkaBootstrapServers: 'kafka-1.example.internal:9094' });
+    const env = enrichFunction(s.template).resource.Properties.Environment.Variables;
+    assert.equal(env.KAFKA_AUTH, 'tls');
+    assert.equal(env.KAFKA_CLIENT_CERT_SECRET_ARN, SCRAM_SECRET_ARN);
+    assert.equal(env.KAFKA_SASL_SECRET_ARN, undefined);
+    const connection = kafkaConnectionConfigFromEnv(functionEnvironment(s.config));
+    assert.equal(connection.auth, 'tls');
+    assert.equal(connection.clientCertificateSecretArn, SCRAM_SECRET_ARN);
+    assert.equal(connection.saslSecretArn, undefined);
+  });
+
+  test('the provisioner gets the same Kafka variables as the function, for every auth mode', () => {
+    const cases: Array<[string, Record<string, unknown>]> = [
+      ['example-msk-iam', {}],
+      ['example-msk-iam', { kafkaAuth: 'scram', kafkaSecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:AmazonMSK_x-AbCdEf' }],
+      ['example-self-managed-scram', { provisionTopics: 'true' }],
+      ['example-self-managed-scram', { provisionTopics: 'true', kafkaAuth: 'tls' }],
+    ];
+    for (const [env, overrides] of cases) {
+      const s = synth(env, overrides);
+      const fnEnv = enrichFunction(s.template).resource.Properties.Environment.Variables;
+      const provisioner = Object.entries(s.template.findResources('AWS::Lambda::Function')).find(([id]) => id.startsWith('TopicsOnEvent'))!;
+      const provEnv = provisioner[1].Properties.Environment.Variables;
+      const kafkaKeys = (e: Record<string, string>) =>
+        Object.keys(e).filter((k) => k.startsWith('KAFKA_') && !/CLIENT_ID|TIMEOUT|LOG_LEVEL|TOPIC_PREFIX|MAX_MESSAGE|COMPRESSION/.test(k));
+      assert.deepEqual(kafkaKeys(provEnv).sort(), kafkaKeys(fnEnv).sort(), JSON.stringify(overrides));
+      for (const key of kafkaKeys(fnEnv)) assert.deepEqual(provEnv[key], fnEnv[key], key);
+    }
+  });
+});
