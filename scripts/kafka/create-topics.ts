@@ -5,7 +5,8 @@
  *   npx tsx scripts/kafka/create-topics.ts my.topic:6 other:1    # these topics instead
  *   KAFKA_TOPIC_PREFIX=eqiad. npx tsx scripts/kafka/create-topics.ts
  *
- * Environment:
+ * Environment: the Kafka client settings of the function (lib/kafka-client.ts: KAFKA_AUTH,
+ * KAFKA_CLIENT_CERT_SECRET_ARN, KAFKA_SASL_SECRET_ARN, ...), and
  *   KAFKA_BROKERS       comma-separated bootstrap servers (default 127.0.0.1:${KAFKA_PORT:-9092})
  *   KAFKA_TOPIC_PREFIX  prepended to every topic name (e.g. "eqiad.")
  *   KAFKA_REPLICATION_FACTOR  replication factor for new topics (default -1: the broker's default)
@@ -13,7 +14,8 @@
  * Existing topics are left alone (a differing partition count is reported, not changed).
  */
 import { pathToFileURL } from 'node:url';
-import { Kafka, logLevel, type Admin } from 'kafkajs';
+import type { Admin } from 'kafkajs';
+import { createKafka, kafkaConnectionConfigFromEnv } from '../../lib/kafka-client.js';
 
 export interface TopicSpec {
   topic: string;
@@ -59,10 +61,12 @@ async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000
 }
 
 async function main(): Promise<void> {
-  const brokers = (process.env.KAFKA_BROKERS ?? `127.0.0.1:${process.env.KAFKA_PORT ?? '9092'}`)
-    .split(',')
-    .map((b) => b.trim())
-    .filter(Boolean);
+  const env = {
+    KAFKA_CLIENT_ID: 'create-topics',
+    ...process.env,
+    KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? `127.0.0.1:${process.env.KAFKA_PORT ?? '9092'}`,
+  };
+  const brokers = env.KAFKA_BROKERS.split(',').map((b) => b.trim()).filter(Boolean);
   const prefix = process.env.KAFKA_TOPIC_PREFIX ?? '';
   const replicationFactor = Number(process.env.KAFKA_REPLICATION_FACTOR ?? '-1');
   const args = process.argv.slice(2);
@@ -71,7 +75,8 @@ async function main(): Promise<void> {
     topic: `${prefix}${s.topic}`,
   }));
 
-  const kafka = new Kafka({ clientId: 'create-topics', brokers, logLevel: logLevel.ERROR });
+  // The same client configuration as the function's (one place for brokers, TLS, client certificates, SASL).
+  const kafka = await createKafka(kafkaConnectionConfigFromEnv(env));
   const admin = kafka.admin();
   await admin.connect();
   try {
