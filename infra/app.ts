@@ -4,7 +4,7 @@
  */
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { configFromContext } from './config.ts';
+import { configFromContext } from './environment-files.ts';
 import { PipelineStack } from './pipeline-stack.ts';
 
 const app = new App();

@@ -9,6 +9,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { functionEnvironmentFor } from '../lib/settings.js';
 import { ConfigError, prefixed, type ResolvedPipelineConfig } from './config.ts';
 import { EnrichFunction } from './constructs/enrich-function.ts';
 import { kafkaClientEnvironment, type KafkaConnection } from './constructs/kafka-connection.ts';
@@ -57,33 +58,22 @@ export function kafkaConnection(config: ResolvedPipelineConfig): KafkaConnection
   };
 }
 
-/** Environment variables of the enrichment handler, from the configuration. */
+/**
+ * Environment of the enrichment function: every function setting the environment file gives (validated and
+ * named by lib/settings.ts; the others keep the runtime's defaults), and the settings the stack wires from
+ * infrastructure facts (cluster, authentication, secrets, topics, Powertools names).
+ */
 export function functionEnvironment(config: ResolvedPipelineConfig): Record<string, string> {
-  const env: Record<string, string> = {
-    MW_API_URL_TEMPLATE: config.mwApiUrlTemplate,
-    MW_API_ALLOWED_DOMAINS: config.mwApiAllowedDomains.join(','),
-    MW_API_USER_AGENT: config.mwApiUserAgent,
-    MW_API_TIMEOUT_MS: String(config.mwApiTimeoutMs),
-    MW_API_MAX_RETRIES: String(config.mwApiMaxRetries),
-    MW_API_RETRY_BASE_MS: String(config.mwApiRetryBaseMs),
-    MW_API_BATCH_SIZE: String(config.mwApiBatchSize),
-    MW_API_CONCURRENCY: String(config.mwApiConcurrency),
-    MW_API_MAXLAG: String(config.mwApiMaxlag),
-    OUTPUT_STREAM: config.outputStream,
-    ERROR_STREAM: config.errorStream,
-    EMITTER_ID: config.emitterId,
+  return {
+    ...functionEnvironmentFor(config),
     ...kafkaClientEnvironment(kafkaConnection(config)),
     // Topic names are unprefixed; the producer writes to KAFKA_TOPIC_PREFIX + OUTPUT_TOPIC / ERROR_TOPIC.
     KAFKA_TOPIC_PREFIX: config.kafkaTopicPrefix,
     OUTPUT_TOPIC: config.outputTopic,
     ERROR_TOPIC: config.errorTopic,
-    KAFKA_MAX_MESSAGE_BYTES: String(config.kafkaMaxMessageBytes),
-    KAFKA_COMPRESSION: config.kafkaCompression,
     POWERTOOLS_SERVICE_NAME: config.serviceName,
     POWERTOOLS_METRICS_NAMESPACE: HANDLER_METRICS_NAMESPACE,
-    LOG_LEVEL: config.logLevel,
   };
-  return { ...env, ...config.extraEnvironment };
 }
 
 /**
@@ -175,7 +165,7 @@ export class PipelineStack extends Stack {
       memorySize: config.memorySize,
       timeout: Duration.seconds(config.timeoutSeconds),
       reservedConcurrentExecutions: config.reservedConcurrency,
-      applicationLogLevel: lambda.ApplicationLogLevel[config.logLevel],
+      applicationLogLevel: lambda.ApplicationLogLevel[config.settings.LOG_LEVEL],
       logRetention: config.logRetentionDays as logs.RetentionDays,
       vpc,
       vpcSubnets,

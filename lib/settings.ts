@@ -70,7 +70,7 @@ type Defined<D, T> = D extends undefined ? T | undefined : T;
 
 function integer<D extends number | undefined, S extends SettingScope = 'tunable'>(
   o: Common<D, S> & { min?: number; max?: number },
-): Setting<Defined<D, number>, S> {
+): Setting<Defined<D, number>, NoInfer<S>> {
   const min = o.min ?? 0;
   return {
     ...o,
@@ -91,7 +91,7 @@ function integer<D extends number | undefined, S extends SettingScope = 'tunable
 
 function text<D extends string | undefined, S extends SettingScope = 'tunable'>(
   o: Common<D, S>,
-): Setting<Defined<D, string>, S> {
+): Setting<Defined<D, string>, NoInfer<S>> {
   return {
     ...o,
     default: o.default as Defined<D, string>,
@@ -103,7 +103,7 @@ function text<D extends string | undefined, S extends SettingScope = 'tunable'>(
 
 function list<D extends readonly string[] | undefined, S extends SettingScope = 'tunable'>(
   o: Common<D, S>,
-): Setting<Defined<D, readonly string[]>, S> {
+): Setting<Defined<D, readonly string[]>, NoInfer<S>> {
   return {
     ...o,
     default: o.default as Defined<D, readonly string[]>,
@@ -120,7 +120,7 @@ function list<D extends readonly string[] | undefined, S extends SettingScope = 
 function oneOf<const V extends readonly string[], D extends V[number] | undefined, S extends SettingScope = 'tunable'>(
   values: V,
   o: Common<D, S>,
-): Setting<Defined<D, V[number]>, S> {
+): Setting<Defined<D, V[number]>, NoInfer<S>> {
   return {
     ...o,
     default: o.default as Defined<D, V[number]>,

@@ -1,20 +1,15 @@
 /** Environment configuration: loading, `-c key=value` overrides, defaults and validation. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { ConfigError, DEFAULTS, resolveConfig, type PipelineConfig } from '../../infra/config.ts';
+import { mskGroupArn, mskTopicArn, parseMskClusterArn } from '../../infra/constructs/msk-arns.ts';
 import {
   applyContextOverrides,
   CONFIG_KEY_KINDS,
-  ConfigError,
   configFromContext,
-  DEFAULTS,
   listEnvironments,
   loadEnvironmentFile,
-  mskGroupArn,
-  mskTopicArn,
-  parseMskClusterArn,
-  resolveConfig,
-  type PipelineConfig,
-} from '../../infra/config.ts';
+} from '../../infra/environment-files.ts';
 import { MSK_CLUSTER_ARN, synth } from './helpers.ts';
 
 const context = (values: Record<string, unknown>) => (key: string) => values[key];
@@ -103,9 +98,9 @@ describe('defaults', () => {
     assert.equal(config.bisectBatchOnError, true);
     assert.equal(config.onFailureDestination, 'kafka');
     assert.equal(config.provisionedPollers, true);
-    assert.equal(config.mwApiUrlTemplate, 'https://{domain}/w/api.php');
+    assert.equal(config.settings.MW_API_URL_TEMPLATE, 'https://{domain}/w/api.php', "the runtime's default");
     assert.equal(config.emitterId, 'mw-page-content-change-enrich.t');
-    assert.equal(config.topicMaxMessageBytes, config.kafkaMaxMessageBytes);
+    assert.equal(config.topicMaxMessageBytes, config.settings.KAFKA_MAX_MESSAGE_BYTES);
     assert.equal(config.topicRemovalPolicy, 'retain');
     assert.equal(config.provisionTopics, false);
   });
@@ -168,7 +163,9 @@ describe('validation', () => {
     invalid({ mwApiUrlTemplate: 'http://{domain}/w/api.php' }, /https/);
     invalid({ mwApiTimeoutMs: 200_000, timeoutSeconds: 120 }, /shorter than the function timeout/);
     invalid({ logRetentionDays: 31 }, /logRetentionDays/);
-    invalid({ kafkaCompression: 'zstd' as never }, /gzip or none/);
+    invalid({ kafkaCompression: 'zstd' as never }, /kafkaCompression \(KAFKA_COMPRESSION\) must be one of gzip, none \(got "zstd"\)/);
+    // Every invalid function setting in one message, named by key and variable.
+    invalid({ mwApiBatchSize: 501, kafkaGzipLevel: 0 } as never, /mwApiBatchSize \(MW_API_BATCH_SIZE\)[^]*kafkaGzipLevel \(KAFKA_GZIP_LEVEL\)/);
     invalid({ subnetIds: ['subnet-1'], availabilityZones: ['us-east-1a', 'us-east-1b'] }, /same length/);
     invalid({ alarmEmail: 'x@example.org', createAlarmTopic: false }, /alarmEmail requires createAlarmTopic/);
   });

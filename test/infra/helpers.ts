@@ -8,7 +8,8 @@ import { App } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { configFromContext, type ResolvedPipelineConfig } from '../../infra/config.ts';
+import type { ResolvedPipelineConfig } from '../../infra/config.ts';
+import { configFromContext } from '../../infra/environment-files.ts';
 import { PipelineStack, type PipelineStackProps } from '../../infra/pipeline-stack.ts';
 
 export const ROOT = join(import.meta.dirname, '..', '..');

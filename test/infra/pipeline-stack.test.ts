@@ -5,9 +5,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Match } from 'aws-cdk-lib/assertions';
-import { mskGroupArn, mskTopicArn } from '../../infra/config.ts';
+import { mskGroupArn, mskTopicArn } from '../../infra/constructs/msk-arns.ts';
 import { WILDCARD_STATEMENTS } from '../../infra/constructs/kafka-permissions.ts';
 import { functionEnvironment } from '../../infra/pipeline-stack.ts';
+import { readSettings, SETTINGS, settingKey, tunableSettingNames } from '../../lib/settings.ts';
 import {
   asArray,
   bySid,
@@ -44,23 +45,22 @@ function commonChecks(name: string, make: () => ReturnType<typeof synth>) {
     assert.ok(asArray(resource.DependsOn).some((d: string) => d.startsWith('EnrichFunctionExecutionRoleDefaultPolicy')));
   });
 
-  test(`${name}: the function environment carries every handler setting from the config`, () => {
+  test(`${name}: the function environment is the catalogue's, and the runtime reads back the configured settings`, () => {
     const s = make();
-    const vars = enrichFunction(s.template).resource.Properties.Environment.Variables;
+    const vars: Record<string, string> = enrichFunction(s.template).resource.Properties.Environment.Variables;
     const expected = functionEnvironment(s.config);
-    for (const key of [
-      'MW_API_URL_TEMPLATE', 'MW_API_ALLOWED_DOMAINS', 'MW_API_USER_AGENT', 'MW_API_TIMEOUT_MS', 'MW_API_MAX_RETRIES',
-      'MW_API_RETRY_BASE_MS', 'MW_API_BATCH_SIZE', 'MW_API_CONCURRENCY', 'MW_API_MAXLAG', 'OUTPUT_STREAM', 'ERROR_STREAM',
-      'EMITTER_ID', 'KAFKA_AUTH', 'KAFKA_TOPIC_PREFIX', 'OUTPUT_TOPIC', 'ERROR_TOPIC', 'KAFKA_MAX_MESSAGE_BYTES',
-      'KAFKA_COMPRESSION', 'POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_METRICS_NAMESPACE', 'LOG_LEVEL',
-    ]) {
-      assert.ok(key in vars, `${key} missing`);
-      assert.equal(vars[key], expected[key], key);
-    }
+    for (const [key, value] of Object.entries(expected)) assert.equal(vars[key], value, key);
+    // Every variable the stack sets is a catalogued setting (NODE_OPTIONS is the runtime's own).
+    const unknown = Object.keys(vars).filter((k) => !(k in SETTINGS) && k !== 'NODE_OPTIONS');
+    assert.deepEqual(unknown, []);
+    // What the runtime reads from this environment is what infra resolved, setting by setting.
+    const read = readSettings(vars);
+    for (const name of tunableSettingNames()) assert.deepEqual(read[name], s.config.settings[name], name);
+    assert.equal(vars.MW_API_USER_AGENT, s.config.mwApiUserAgent);
+    assert.equal(vars.EMITTER_ID, `mw-page-content-change-enrich.${s.config.envName}`);
     assert.equal(vars.POWERTOOLS_METRICS_NAMESPACE, 'MwPageContentChangeEnrich');
     assert.equal(vars.OUTPUT_TOPIC, 'mediawiki.page_content_change.v1');
     assert.equal(vars.ERROR_TOPIC, 'mw_page_content_change_enrich.error');
-    assert.match(vars.MW_API_USER_AGENT, /@|https?:\/\//);
   });
 
   test(`${name}: execution role has no managed policies and only allow-listed wildcard statements`, () => {
@@ -343,6 +343,24 @@ describe('self-managed Kafka with SASL/SCRAM (example-self-managed-scram)', () =
 });
 
 describe('options', () => {
+  test('every tunable function setting is a config key (-c <camelCase>=...) that reaches the function environment', () => {
+    const values: Record<string, string> = {};
+    for (const name of tunableSettingNames()) {
+      const setting = SETTINGS[name];
+      const sample =
+        setting.type === 'integer' ? String(Math.max(setting.min ?? 0, 1)) :
+        setting.type === 'enum' ? setting.values![setting.values!.length - 1]! :
+        setting.type === 'list' ? 'a.example.org,b.example.org' :
+        name === 'MW_API_URL_TEMPLATE' ? 'https://{domain}/api.php' :
+        name === 'MW_API_USER_AGENT' ? 'tool/1 (ops@example.org)' : `value-of-${name}`;
+      values[settingKey(name)] = sample;
+    }
+    values.mwApiTimeoutMs = '1000';
+    const s = synth('example-msk-iam', values);
+    const vars = enrichFunction(s.template).resource.Properties.Environment.Variables;
+    for (const name of tunableSettingNames()) assert.equal(vars[name], values[settingKey(name)], name);
+  });
+
   test('per-key context overrides reach the event source mapping (-c batchSize=500 ...)', () => {
     const s = synth('example-msk-iam', {
       batchSize: '500',

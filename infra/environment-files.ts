@@ -1,0 +1,116 @@
+/**
+ * Where a configuration comes from: `infra/environments/<name>.json`, selected with `cdk deploy -c env=<name>`,
+ * and `-c <key>=<value>` overrides of any key, coerced to the key's type (lists as JSON or comma-separated).
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SETTINGS, settingKey, tunableSettingNames } from '../lib/settings.js';
+import { ConfigError, type InfraConfig, type PipelineConfig, resolveConfig, type ResolvedPipelineConfig } from './config.ts';
+
+type ValueKind = 'string' | 'number' | 'boolean' | 'string[]' | 'number[]' | 'record';
+
+const INFRA_KEY_KINDS: Record<keyof InfraConfig, ValueKind> = {
+  account: 'string', region: 'string', stackName: 'string', serviceName: 'string', tags: 'record',
+  kafkaClusterType: 'string', mskClusterArn: 'string', kafkaBootstrapServers: 'string[]', kafkaAuth: 'string',
+  kafkaScramMechanism: 'string', kafkaSecretArn: 'string', kafkaRootCaSecretArn: 'string', kafkaSecretKmsKeyArn: 'string',
+  kafkaBrokerPorts: 'number[]', brokerSecurityGroupId: 'string', brokerSecurityGroupSelfIngress: 'boolean',
+  vpcId: 'string', subnetIds: 'string[]', availabilityZones: 'string[]',
+  kafkaTopicPrefix: 'string', inputTopic: 'string', outputTopic: 'string', errorTopic: 'string',
+  provisionTopics: 'boolean', topicPartitions: 'number', topicReplicationFactor: 'number', topicRetentionMs: 'number',
+  topicMaxMessageBytes: 'number', topicRemovalPolicy: 'string',
+  consumerGroupId: 'string', startingPosition: 'string', startingPositionTimestamp: 'number', batchSize: 'number',
+  maxBatchingWindowSeconds: 'number', provisionedPollers: 'boolean', minPollers: 'number', maxPollers: 'number',
+  retryAttempts: 'number', maxRecordAgeSeconds: 'number', bisectBatchOnError: 'boolean', onFailureDestination: 'string',
+  onFailureTopic: 'string', onFailureQueueArn: 'string', onFailureBucketArn: 'string', onFailureVpcEndpoint: 'string',
+  functionName: 'string', memorySize: 'number', timeoutSeconds: 'number', reservedConcurrency: 'number',
+  logRetentionDays: 'number',
+  alarmTopicArn: 'string', createAlarmTopic: 'boolean', alarmEmail: 'string', alarmPeriodSeconds: 'number',
+  alarmEvaluationPeriods: 'number', functionErrorsThreshold: 'number', throttlesThreshold: 'number',
+  offsetLagThreshold: 'number', errorEventRatePercentThreshold: 'number', dashboard: 'boolean',
+};
+
+/** Every configuration key with the kind of value `-c key=value` is coerced to (function keys from the catalogue). */
+export const CONFIG_KEY_KINDS: Readonly<Record<string, ValueKind>> = {
+  ...INFRA_KEY_KINDS,
+  ...Object.fromEntries(
+    tunableSettingNames().map((name) => {
+      const type = SETTINGS[name].type;
+      return [settingKey(name), type === 'integer' ? 'number' : type === 'list' ? 'string[]' : 'string'];
+    }),
+  ),
+};
+
+export const ENVIRONMENTS_DIR = join(import.meta.dirname, 'environments');
+
+export function listEnvironments(dir: string = ENVIRONMENTS_DIR): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, '')).sort();
+}
+
+/** Reads `<dir>/<envName>.json`; unknown keys are an error (`$…` and `//…` keys are comments). */
+export function loadEnvironmentFile(envName: string, dir: string = ENVIRONMENTS_DIR): Partial<PipelineConfig> {
+  if (!/^[A-Za-z0-9._-]+$/.test(envName)) throw new ConfigError(`invalid environment name '${envName}'`);
+  const file = join(dir, `${envName}.json`);
+  if (!existsSync(file)) {
+    throw new ConfigError(`unknown environment '${envName}' (no ${file}); available: ${listEnvironments(dir).join(', ') || 'none'}`);
+  }
+  const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError(`${file} must contain a JSON object`);
+  const comment = (k: string) => k.startsWith('$') || k.startsWith('//');
+  const unknownKeys = Object.keys(parsed).filter((k) => !(k in CONFIG_KEY_KINDS) && !comment(k));
+  if (unknownKeys.length > 0) throw new ConfigError(`${file}: unknown configuration keys ${unknownKeys.join(', ')}`);
+  return Object.fromEntries(Object.entries(parsed).filter(([k]) => !comment(k))) as Partial<PipelineConfig>;
+}
+
+function coerce(key: string, kind: ValueKind, value: unknown): unknown {
+  if (typeof value !== 'string') return value; // already typed (cdk.json context or a test)
+  const json = (): unknown => {
+    try {
+      return JSON.parse(value);
+    } catch {
+      return undefined;
+    }
+  };
+  switch (kind) {
+    case 'string':
+      return value;
+    case 'number': {
+      const n = Number(value);
+      if (value.trim() === '' || !Number.isFinite(n)) throw new ConfigError(`-c ${key}=${value}: not a number`);
+      return n;
+    }
+    case 'boolean':
+      if (value === 'true' || value === 'false') return value === 'true';
+      throw new ConfigError(`-c ${key}=${value}: expected true or false`);
+    case 'string[]':
+    case 'number[]': {
+      const parsed = json();
+      const list = Array.isArray(parsed) ? parsed : value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+      return kind === 'number[]' ? list.map((v) => coerce(key, 'number', String(v))) : list.map(String);
+    }
+    case 'record': {
+      const parsed = json();
+      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError(`-c ${key}=${value}: expected a JSON object`);
+      return parsed;
+    }
+  }
+}
+
+/** Applies `-c key=value` overrides of known keys to `base`, coerced to the key's type. */
+export function applyContextOverrides(base: Partial<PipelineConfig>, tryGetContext: (key: string) => unknown): Partial<PipelineConfig> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, kind] of Object.entries(CONFIG_KEY_KINDS)) {
+    const value = tryGetContext(key);
+    if (value !== undefined) out[key] = coerce(key, kind, value);
+  }
+  return out as Partial<PipelineConfig>;
+}
+
+/** Loads the environment selected by `-c env=<name>`, applies `-c key=value` overrides and defaults, and validates. */
+export function configFromContext(tryGetContext: (key: string) => unknown, dir: string = ENVIRONMENTS_DIR): ResolvedPipelineConfig {
+  const envName = tryGetContext('env');
+  if (typeof envName !== 'string' || envName === '') {
+    throw new ConfigError(`select an environment with -c env=<name>; available: ${listEnvironments(dir).join(', ') || 'none'}`);
+  }
+  return resolveConfig(envName, applyContextOverrides(loadEnvironmentFile(envName, dir), tryGetContext));
+}
