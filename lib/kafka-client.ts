@@ -122,7 +122,12 @@ async function rootCertificate(secretArn: string): Promise<string> {
   return value;
 }
 
-/** The client certificate and key of a `CLIENT_CERTIFICATE_TLS_AUTH` secret, as Node's TLS options. */
+/**
+ * The client certificate and key of a `CLIENT_CERTIFICATE_TLS_AUTH` secret, as Node's TLS options. AWS, "Configuring
+ * cluster authentication methods in Lambda" (https://docs.aws.amazon.com/lambda/latest/dg/kafka-cluster-auth.html):
+ * `certificate` lists the client certificate, intermediates, then the root (PEM); `privateKey` is PEM, encrypted
+ * (PBES1) with `privateKeyPassword` or not.
+ */
 async function clientCertificate(secretArn: string): Promise<Pick<ConnectionOptions, 'cert' | 'key' | 'passphrase'>> {
   let parsed: { certificate?: unknown; privateKey?: unknown; privateKeyPassword?: unknown } = {};
   try {

@@ -83,7 +83,9 @@ function makeCertificates(): void {
     '-out', 'broker.p12', '-passout', `pass:${STORE_PASSWORD}`]);
   run('keytool', ['-importcert', '-noprompt', '-alias', 'test-ca', '-file', 'ca.pem', '-keystore', 'truststore.p12',
     '-storetype', 'PKCS12', '-storepass', STORE_PASSWORD]);
-  run('openssl', ['pkcs8', '-topk8', '-in', 'client.key', '-out', 'client-encrypted.key', '-v2', 'aes-256-cbc',
+  // AWS ("Configuring cluster authentication methods in Lambda"): the event source mapping reads PBES1, not
+  // PBES2, encrypted keys; the function must read the same secret.
+  run('openssl', ['pkcs8', '-topk8', '-in', 'client.key', '-out', 'client-encrypted.key', '-v1', 'PBE-SHA1-3DES',
     '-passout', 'pass:client-key-password']);
 }
 
@@ -124,6 +126,7 @@ describe('mutual TLS on a broker that requires client certificates', { timeout: 
     makeCertificates();
     await execFileAsync('bash', ['scripts/kafka/start.sh'], { cwd: REPO_ROOT, env: brokerEnv, timeout: 180_000 });
     secretsServer = await secretsManagerStandIn({
+      // Client certificate first, then intermediates, then the root, as the event source mapping expects.
       [CLIENT_CERT_SECRET]: JSON.stringify({ certificate: pem('client.pem') + pem('ca.pem'), privateKey: pem('client.key') }),
       [ENCRYPTED_KEY_SECRET]: JSON.stringify({
         certificate: pem('client.pem'),
@@ -175,7 +178,7 @@ describe('mutual TLS on a broker that requires client certificates', { timeout: 
     assert.deepEqual(records.map((r) => r.value), ['{"i":0}', '{"i":1}', '{"i":2}']);
   });
 
-  test('a client key encrypted with privateKeyPassword works too', async () => {
+  test('a client key encrypted (PBES1) with privateKeyPassword works too', async () => {
     forgetCachedSecrets();
     const kafka = await createKafka(kafkaConnectionConfigFromEnv(mtlsEnvironment(ENCRYPTED_KEY_SECRET)));
     const admin = kafka.admin();
