@@ -19,7 +19,10 @@ import {
 import { parseMskClusterArn } from './constructs/msk-arns.ts';
 
 export type KafkaClusterType = 'msk' | 'self-managed';
-/** `iam` (MSK only), `scram` (SASL/SCRAM over TLS), `tls` (mutual TLS with `kafkaSecretArn`), `none` (plaintext, in a VPC). */
+/**
+ * `iam` (MSK only), `scram` (SASL/SCRAM over TLS), `tls` (mutual TLS with `kafkaSecretArn`), `none` (plaintext,
+ * in a VPC).
+ */
 export type KafkaAuth = 'none' | 'tls' | 'scram' | 'iam';
 export type StartingPositionName = 'LATEST' | 'TRIM_HORIZON' | 'AT_TIMESTAMP';
 export type OnFailureDestinationType = 'kafka' | 'sqs' | 's3' | 'none';
@@ -45,7 +48,7 @@ export interface InfraConfig {
   readonly mskClusterArn?: string;
   /** `host:port` of a self-managed cluster; required for self-managed. @default - none */
   readonly kafkaBootstrapServers?: string[];
-  /** Authentication of the event source mapping and of every client of the stack. @default 'iam' for MSK, 'scram' otherwise */
+  /** Authentication of the event source mapping and every client of the stack. @default 'iam' (MSK), 'scram' */
   readonly kafkaAuth?: KafkaAuth;
   /** MSK supports SCRAM-SHA-512 only. @default 'SCRAM-SHA-512' */
   readonly kafkaScramMechanism?: 'SCRAM-SHA-512' | 'SCRAM-SHA-256';
@@ -61,7 +64,7 @@ export interface InfraConfig {
   readonly kafkaSecretKmsKeyArn?: string;
   /** Broker ports. @default - MSK: from `kafkaAuth` (9098/9096/9094/9092); self-managed: of `kafkaBootstrapServers` */
   readonly kafkaBrokerPorts?: number[];
-  /** Brokers' security group: ingress from the function, and on MSK from itself. Required for MSK unless the next is false. */
+  /** Brokers' security group: ingress from the function, on MSK from itself; required for MSK (see next). */
   readonly brokerSecurityGroupId?: string;
   /**
    * MSK: the event pollers' network interfaces use the cluster's subnets and security groups, not the function's
@@ -234,7 +237,9 @@ export const DEFAULTS = {
 } as const satisfies Partial<InfraConfig>;
 
 type Defaulted = typeof DEFAULTS;
-type WithDefaults = Omit<InfraConfig, keyof Defaulted> & { readonly [K in keyof Defaulted]: NonNullable<InfraConfig[K]> };
+type WithDefaults = Omit<InfraConfig, keyof Defaulted> & {
+  readonly [K in keyof Defaulted]: NonNullable<InfraConfig[K]>;
+};
 
 /** Configuration with defaults applied and validated. */
 export type ResolvedPipelineConfig = WithDefaults &
@@ -265,7 +270,9 @@ export class ConfigError extends Error {
 const TOPIC_NAME = /^[A-Za-z0-9._-]{1,249}$/;
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+-[A-Za-z0-9]{6}$/;
 const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/.+$/;
-const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
 
 /** Broker port of each authentication mode on MSK, inside the VPC (MSK, "Port information"). */
 export const MSK_PORTS: Record<KafkaAuth, number> = { none: 9092, tls: 9094, scram: 9096, iam: 9098 };
@@ -286,16 +293,21 @@ export function resolveConfig(envName: string, input: Partial<PipelineConfig>): 
   const c = { ...DEFAULTS, ...given } as WithDefaults & Partial<PipelineConfig>;
   const required = (key: keyof PipelineConfig): void => {
     const v = c[key];
-    if (v === undefined || v === '' || (Array.isArray(v) && v.length === 0)) throw new ConfigError(`${key} is required (environment '${envName}')`);
+    if (v === undefined || v === '' || (Array.isArray(v) && v.length === 0)) {
+      throw new ConfigError(`${key} is required (environment '${envName}')`);
+    }
   };
   for (const key of ['account', 'region', 'kafkaClusterType', 'mwApiUserAgent'] as const) required(key);
-  if (!/^\d{12}$/.test(c.account)) throw new ConfigError(`account must be a 12-digit AWS account id, got '${c.account}'`);
+  if (!/^\d{12}$/.test(c.account)) {
+    throw new ConfigError(`account must be a 12-digit AWS account id, got '${c.account}'`);
+  }
 
   // Wikimedia User-Agent policy: identify the tool and give contact information.
   const ua = c.mwApiUserAgent!;
   if (!/[^\s@]+@[^\s@]+\.[^\s@]+/.test(ua) && !/https?:\/\/\S+/.test(ua)) {
     throw new ConfigError(
-      'mwApiUserAgent must contain contact information (an e-mail address or an http(s) URL), see https://meta.wikimedia.org/wiki/User-Agent_policy',
+      'mwApiUserAgent must contain contact information (an e-mail address or an http(s) URL), ' +
+        'see https://meta.wikimedia.org/wiki/User-Agent_policy',
     );
   }
 
@@ -317,9 +329,17 @@ export function resolveConfig(envName: string, input: Partial<PipelineConfig>): 
     if (arn.region !== c.region || arn.account !== c.account) {
       throw new ConfigError(`mskClusterArn must be in the stack's account and region (${c.account}/${c.region})`);
     }
-    if (kafkaAuth !== 'iam' && kafkaAuth !== 'scram') throw new ConfigError(`kafkaAuth '${kafkaAuth}' is not supported with MSK; use 'iam' or 'scram'`);
-    if (c.kafkaBootstrapServers?.length) throw new ConfigError('kafkaBootstrapServers is only for self-managed clusters (MSK brokers are discovered from mskClusterArn)');
-    if (c.kafkaScramMechanism !== 'SCRAM-SHA-512') throw new ConfigError('MSK only supports kafkaScramMechanism SCRAM-SHA-512');
+    if (kafkaAuth !== 'iam' && kafkaAuth !== 'scram') {
+      throw new ConfigError(`kafkaAuth '${kafkaAuth}' is not supported with MSK; use 'iam' or 'scram'`);
+    }
+    if (c.kafkaBootstrapServers?.length) {
+      throw new ConfigError(
+        'kafkaBootstrapServers is only for self-managed clusters (MSK brokers are discovered from mskClusterArn)',
+      );
+    }
+    if (c.kafkaScramMechanism !== 'SCRAM-SHA-512') {
+      throw new ConfigError('MSK only supports kafkaScramMechanism SCRAM-SHA-512');
+    }
     if (c.kafkaRootCaSecretArn) throw new ConfigError('kafkaRootCaSecretArn is only for self-managed clusters');
     if (kafkaAuth === 'scram' && c.kafkaSecretArn && !/:secret:AmazonMSK_/.test(c.kafkaSecretArn)) {
       throw new ConfigError('MSK SCRAM secrets must be named AmazonMSK_* (kafkaSecretArn)');
@@ -327,8 +347,9 @@ export function resolveConfig(envName: string, input: Partial<PipelineConfig>): 
     required('vpcId');
     if (c.brokerSecurityGroupSelfIngress && !c.brokerSecurityGroupId) {
       throw new ConfigError(
-        "brokerSecurityGroupId is required for MSK: the event pollers use the cluster's security groups, which must admit " +
-          'themselves on the broker ports (or set brokerSecurityGroupSelfIngress false if that rule exists elsewhere)',
+        "brokerSecurityGroupId is required for MSK: the event pollers use the cluster's security groups, which must " +
+          'admit themselves on the broker ports (or set brokerSecurityGroupSelfIngress false if that rule exists ' +
+          'elsewhere)',
       );
     }
     kafkaBrokerPorts ??= [MSK_PORTS[kafkaAuth]];
@@ -342,35 +363,51 @@ export function resolveConfig(envName: string, input: Partial<PipelineConfig>): 
       return Number(m[1]);
     });
     kafkaBrokerPorts ??= [...new Set(ports)].sort((a, b) => a - b);
-    if (kafkaAuth === 'none' && !c.vpcId) throw new ConfigError("kafkaAuth 'none' requires vpcId (brokers reachable over the internet need authentication)");
+    if (kafkaAuth === 'none' && !c.vpcId) {
+      throw new ConfigError(
+        "kafkaAuth 'none' requires vpcId (brokers reachable over the internet need authentication)",
+      );
+    }
   }
   if (kafkaAuth === 'scram') required('kafkaSecretArn');
   if (kafkaAuth === 'tls' && !c.kafkaSecretArn && !c.vpcId) {
     throw new ConfigError("kafkaAuth 'tls' without a client certificate (kafkaSecretArn) requires vpcId");
   }
-  if ((kafkaAuth === 'iam' || kafkaAuth === 'none') && c.kafkaSecretArn) throw new ConfigError(`kafkaSecretArn is not used with kafkaAuth '${kafkaAuth}'`);
-  for (const key of ['kafkaSecretArn', 'kafkaRootCaSecretArn'] as const) {
-    if (c[key] && !SECRET_ARN.test(c[key]!)) throw new ConfigError(`${key} must be a complete Secrets Manager secret ARN (with the 6-character suffix)`);
+  if ((kafkaAuth === 'iam' || kafkaAuth === 'none') && c.kafkaSecretArn) {
+    throw new ConfigError(`kafkaSecretArn is not used with kafkaAuth '${kafkaAuth}'`);
   }
-  if (c.kafkaSecretKmsKeyArn && !KMS_KEY_ARN.test(c.kafkaSecretKmsKeyArn)) throw new ConfigError('kafkaSecretKmsKeyArn must be a KMS key ARN');
+  for (const key of ['kafkaSecretArn', 'kafkaRootCaSecretArn'] as const) {
+    if (c[key] && !SECRET_ARN.test(c[key]!)) {
+      throw new ConfigError(`${key} must be a complete Secrets Manager secret ARN (with the 6-character suffix)`);
+    }
+  }
+  if (c.kafkaSecretKmsKeyArn && !KMS_KEY_ARN.test(c.kafkaSecretKmsKeyArn)) {
+    throw new ConfigError('kafkaSecretKmsKeyArn must be a KMS key ARN');
+  }
   for (const port of kafkaBrokerPorts) intIn('kafkaBrokerPorts', port, 1, 65535);
   if (c.vpcId) {
     required('subnetIds');
     required('availabilityZones');
-    if (c.subnetIds!.length !== c.availabilityZones!.length) throw new ConfigError('subnetIds and availabilityZones must have the same length (one AZ per subnet)');
+    if (c.subnetIds!.length !== c.availabilityZones!.length) {
+      throw new ConfigError('subnetIds and availabilityZones must have the same length (one AZ per subnet)');
+    }
   } else if (c.subnetIds?.length || c.brokerSecurityGroupId) {
     throw new ConfigError('subnetIds / brokerSecurityGroupId require vpcId');
   }
 
   // ---------------------------------------------------------------- topics
   for (const key of ['inputTopic', 'outputTopic', 'errorTopic', 'onFailureTopic'] as const) {
-    if (!TOPIC_NAME.test(c.kafkaTopicPrefix + c[key])) throw new ConfigError(`${key} '${c.kafkaTopicPrefix}${c[key]}' is not a valid Kafka topic name`);
+    if (!TOPIC_NAME.test(c.kafkaTopicPrefix + c[key])) {
+      throw new ConfigError(`${key} '${c.kafkaTopicPrefix}${c[key]}' is not a valid Kafka topic name`);
+    }
   }
   intIn('topicPartitions', c.topicPartitions, 1, 10_000);
   intIn('topicReplicationFactor', c.topicReplicationFactor, 1, 10);
   intIn('topicRetentionMs', c.topicRetentionMs, -1, Number.MAX_SAFE_INTEGER);
   oneOf('topicRemovalPolicy', c.topicRemovalPolicy, ['retain', 'destroy-if-empty', 'destroy']);
-  if (c.provisionTopics && !c.vpcId) throw new ConfigError('provisionTopics requires vpcId (the provisioner runs next to the brokers)');
+  if (c.provisionTopics && !c.vpcId) {
+    throw new ConfigError('provisionTopics requires vpcId (the provisioner runs next to the brokers)');
+  }
 
   // ---------------------------------------------------------------- event source mapping
   oneOf('startingPosition', c.startingPosition, ['LATEST', 'TRIM_HORIZON', 'AT_TIMESTAMP']);
@@ -378,12 +415,18 @@ export function resolveConfig(envName: string, input: Partial<PipelineConfig>): 
   let failureHandling: Pick<PipelineConfig, 'retryAttempts' | 'maxRecordAgeSeconds' | 'bisectBatchOnError'> = {};
   let onFailureDestination: OnFailureDestinationType = c.onFailureDestination ?? 'kafka';
   if (c.provisionedPollers) {
-    failureHandling = { retryAttempts: c.retryAttempts ?? 3, maxRecordAgeSeconds: c.maxRecordAgeSeconds ?? -1, bisectBatchOnError: c.bisectBatchOnError ?? true };
+    failureHandling = {
+      retryAttempts: c.retryAttempts ?? 3,
+      maxRecordAgeSeconds: c.maxRecordAgeSeconds ?? -1,
+      bisectBatchOnError: c.bisectBatchOnError ?? true,
+    };
   } else {
     // AWS, "Apache Kafka event poller scaling modes in Lambda": these are provisioned-mode controls, which
     // CreateEventSourceMapping rejects in on-demand mode.
-    const set: string[] = (['retryAttempts', 'maxRecordAgeSeconds', 'bisectBatchOnError'] as const).filter((k) => given[k] !== undefined);
-    if (given.onFailureDestination !== undefined && given.onFailureDestination !== 'none') set.push('onFailureDestination');
+    const provisionedOnly = ['retryAttempts', 'maxRecordAgeSeconds', 'bisectBatchOnError'] as const;
+    const set: string[] = provisionedOnly.filter((k) => given[k] !== undefined);
+    const destination = given.onFailureDestination;
+    if (destination !== undefined && destination !== 'none') set.push('onFailureDestination');
     if (set.length > 0) {
       throw new ConfigError(
         `${set.join(', ')} need provisionedPollers: AWS offers retries, maximum record age, bisect, partial batch ` +
@@ -393,21 +436,33 @@ export function resolveConfig(envName: string, input: Partial<PipelineConfig>): 
     onFailureDestination = 'none';
   }
   oneOf('onFailureDestination', onFailureDestination, ['kafka', 'sqs', 's3', 'none']);
-  if (c.onFailureQueueArn && onFailureDestination !== 'sqs') throw new ConfigError("onFailureQueueArn requires onFailureDestination 'sqs'");
-  if (c.onFailureBucketArn && onFailureDestination !== 's3') throw new ConfigError("onFailureBucketArn requires onFailureDestination 's3'");
+  if (c.onFailureQueueArn && onFailureDestination !== 'sqs') {
+    throw new ConfigError("onFailureQueueArn requires onFailureDestination 'sqs'");
+  }
+  if (c.onFailureBucketArn && onFailureDestination !== 's3') {
+    throw new ConfigError("onFailureBucketArn requires onFailureDestination 's3'");
+  }
   oneOf('onFailureVpcEndpoint', c.onFailureVpcEndpoint, ['create', 'existing']);
+  const endpointNeeded = (onFailureDestination === 'sqs' || onFailureDestination === 's3') && c.vpcId;
+  if (endpointNeeded && c.onFailureVpcEndpoint === 'create' && clusterType === 'msk' && !c.brokerSecurityGroupId) {
+    throw new ConfigError(
+      `onFailureDestination '${onFailureDestination}' with onFailureVpcEndpoint 'create' needs brokerSecurityGroupId ` +
+        "(the pollers' security group the endpoint admits), or onFailureVpcEndpoint 'existing'",
+    );
+  }
 
   // ---------------------------------------------------------------- function resources and operations
   intIn('memorySize', c.memorySize, 128, 10_240);
   // AWS, "Configuring Amazon MSK event sources for Lambda": at most 14 minutes behind a Kafka event source mapping.
   intIn('timeoutSeconds', c.timeoutSeconds, 1, 840);
-  if (c.reservedConcurrency !== undefined) intIn('reservedConcurrency', c.reservedConcurrency, 0, 100_000);
   if (!LOG_RETENTION_DAYS.includes(c.logRetentionDays)) {
-    throw new ConfigError(`logRetentionDays must be one of ${LOG_RETENTION_DAYS.join(', ')}, got ${c.logRetentionDays}`);
+    const allowed = LOG_RETENTION_DAYS.join(', ');
+    throw new ConfigError(`logRetentionDays must be one of ${allowed}, got ${c.logRetentionDays}`);
   }
-  intIn('alarmPeriodSeconds', c.alarmPeriodSeconds, 60, 86_400);
   intIn('alarmEvaluationPeriods', c.alarmEvaluationPeriods, 1, 100);
-  if (c.alarmEmail && !(c.createAlarmTopic && !c.alarmTopicArn)) throw new ConfigError('alarmEmail requires createAlarmTopic (and no alarmTopicArn)');
+  if (c.alarmEmail && !(c.createAlarmTopic && !c.alarmTopicArn)) {
+    throw new ConfigError('alarmEmail requires createAlarmTopic (and no alarmTopicArn)');
+  }
 
   // ---------------------------------------------------------------- the function's settings (lib/settings.ts)
   const functionKeys = { ...given, emitterId: given.emitterId ?? `${c.serviceName}.${envName}` };
@@ -422,7 +477,9 @@ export function resolveConfig(envName: string, input: Partial<PipelineConfig>): 
   if (!settings.MW_API_URL_TEMPLATE.startsWith('https://') || !settings.MW_API_URL_TEMPLATE.includes('{domain}')) {
     throw new ConfigError("mwApiUrlTemplate must be an https:// URL containing '{domain}'");
   }
-  if (settings.MW_API_TIMEOUT_MS >= c.timeoutSeconds * 1000) throw new ConfigError('mwApiTimeoutMs must be shorter than the function timeout');
+  if (settings.MW_API_TIMEOUT_MS >= c.timeoutSeconds * 1000) {
+    throw new ConfigError('mwApiTimeoutMs must be shorter than the function timeout');
+  }
 
   return {
     ...c,

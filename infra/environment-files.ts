@@ -5,14 +5,21 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SETTINGS, settingKey, tunableSettingNames } from '../lib/settings.js';
-import { ConfigError, type InfraConfig, type PipelineConfig, resolveConfig, type ResolvedPipelineConfig } from './config.ts';
+import {
+  ConfigError,
+  type InfraConfig,
+  type PipelineConfig,
+  resolveConfig,
+  type ResolvedPipelineConfig,
+} from './config.ts';
 
 type ValueKind = 'string' | 'number' | 'boolean' | 'string[]' | 'number[]' | 'record';
 
 const INFRA_KEY_KINDS: Record<keyof InfraConfig, ValueKind> = {
   account: 'string', region: 'string', stackName: 'string', serviceName: 'string', tags: 'record',
   kafkaClusterType: 'string', mskClusterArn: 'string', kafkaBootstrapServers: 'string[]', kafkaAuth: 'string',
-  kafkaScramMechanism: 'string', kafkaSecretArn: 'string', kafkaRootCaSecretArn: 'string', kafkaSecretKmsKeyArn: 'string',
+  kafkaScramMechanism: 'string', kafkaSecretArn: 'string', kafkaRootCaSecretArn: 'string',
+  kafkaSecretKmsKeyArn: 'string',
   kafkaBrokerPorts: 'number[]', brokerSecurityGroupId: 'string', brokerSecurityGroupSelfIngress: 'boolean',
   vpcId: 'string', subnetIds: 'string[]', availabilityZones: 'string[]',
   kafkaTopicPrefix: 'string', inputTopic: 'string', outputTopic: 'string', errorTopic: 'string',
@@ -52,10 +59,13 @@ export function loadEnvironmentFile(envName: string, dir: string = ENVIRONMENTS_
   if (!/^[A-Za-z0-9._-]+$/.test(envName)) throw new ConfigError(`invalid environment name '${envName}'`);
   const file = join(dir, `${envName}.json`);
   if (!existsSync(file)) {
-    throw new ConfigError(`unknown environment '${envName}' (no ${file}); available: ${listEnvironments(dir).join(', ') || 'none'}`);
+    const available = listEnvironments(dir).join(', ') || 'none';
+    throw new ConfigError(`unknown environment '${envName}' (no ${file}); available: ${available}`);
   }
   const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError(`${file} must contain a JSON object`);
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConfigError(`${file} must contain a JSON object`);
+  }
   const comment = (k: string) => k.startsWith('$') || k.startsWith('//');
   const unknownKeys = Object.keys(parsed).filter((k) => !(k in CONFIG_KEY_KINDS) && !comment(k));
   if (unknownKeys.length > 0) throw new ConfigError(`${file}: unknown configuration keys ${unknownKeys.join(', ')}`);
@@ -90,14 +100,19 @@ function coerce(key: string, kind: ValueKind, value: unknown): unknown {
     }
     case 'record': {
       const parsed = json();
-      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError(`-c ${key}=${value}: expected a JSON object`);
+      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+        throw new ConfigError(`-c ${key}=${value}: expected a JSON object`);
+      }
       return parsed;
     }
   }
 }
 
 /** Applies `-c key=value` overrides of known keys to `base`, coerced to the key's type. */
-export function applyContextOverrides(base: Partial<PipelineConfig>, tryGetContext: (key: string) => unknown): Partial<PipelineConfig> {
+export function applyContextOverrides(
+  base: Partial<PipelineConfig>,
+  tryGetContext: (key: string) => unknown,
+): Partial<PipelineConfig> {
   const out: Record<string, unknown> = { ...base };
   for (const [key, kind] of Object.entries(CONFIG_KEY_KINDS)) {
     const value = tryGetContext(key);
@@ -107,10 +122,14 @@ export function applyContextOverrides(base: Partial<PipelineConfig>, tryGetConte
 }
 
 /** Loads the environment selected by `-c env=<name>`, applies `-c key=value` overrides and defaults, and validates. */
-export function configFromContext(tryGetContext: (key: string) => unknown, dir: string = ENVIRONMENTS_DIR): ResolvedPipelineConfig {
+export function configFromContext(
+  tryGetContext: (key: string) => unknown,
+  dir: string = ENVIRONMENTS_DIR,
+): ResolvedPipelineConfig {
   const envName = tryGetContext('env');
   if (typeof envName !== 'string' || envName === '') {
-    throw new ConfigError(`select an environment with -c env=<name>; available: ${listEnvironments(dir).join(', ') || 'none'}`);
+    const available = listEnvironments(dir).join(', ') || 'none';
+    throw new ConfigError(`select an environment with -c env=<name>; available: ${available}`);
   }
   return resolveConfig(envName, applyContextOverrides(loadEnvironmentFile(envName, dir), tryGetContext));
 }

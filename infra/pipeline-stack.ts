@@ -10,7 +10,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { functionEnvironmentFor } from '../lib/settings.js';
-import { ConfigError, prefixed, type ResolvedPipelineConfig } from './config.ts';
+import { prefixed, type ResolvedPipelineConfig } from './config.ts';
 import { EnrichFunction } from './constructs/enrich-function.ts';
 import { kafkaClientEnvironment, type KafkaConnection } from './constructs/kafka-connection.ts';
 import { KafkaEventSource } from './constructs/kafka-event-source.ts';
@@ -359,13 +359,8 @@ export class PipelineStack extends Stack {
     subnets: ec2.SubnetSelection,
     pollers: ec2.ISecurityGroup | undefined,
   ): void {
-    if (config.onFailureVpcEndpoint === 'existing') return;
-    if (!pollers) {
-      throw new ConfigError(
-        `onFailureDestination '${config.onFailureDestination}' with onFailureVpcEndpoint 'create' needs brokerSecurityGroupId ` +
-          "(the pollers' security group the endpoint admits), or onFailureVpcEndpoint 'existing'",
-      );
-    }
+    // resolveConfig makes sure the pollers' security group is known when an endpoint is to be created.
+    if (config.onFailureVpcEndpoint === 'existing' || !pollers) return;
     const endpointSecurityGroup = new ec2.SecurityGroup(this, 'OnFailureEndpointSecurityGroup', {
       vpc,
       description: `VPC endpoint of the ${config.onFailureDestination} on-failure destination: HTTPS from the Kafka event pollers`,

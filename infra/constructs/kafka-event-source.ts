@@ -5,6 +5,8 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 
+const Access = lambda.SourceAccessConfigurationType;
+
 /** An Amazon MSK cluster as the source. */
 export interface MskClusterSource {
   readonly kind: 'msk';
@@ -188,7 +190,9 @@ export class KafkaEventSource extends Construct {
         onFailure: props.onFailure,
       };
       const set = Object.entries(provisionedOnly).filter(([, v]) => v !== undefined).map(([k]) => k);
-      if (set.length > 0) throw new Error(`${set.join(', ')}: available only with provisioned pollers (provisioned mode)`);
+      if (set.length > 0) {
+        throw new Error(`${set.join(', ')}: available only with provisioned pollers (provisioned mode)`);
+      }
     }
     if (startingPosition === lambda.StartingPosition.LATEST) {
       Annotations.of(this).addWarningV2(
@@ -215,29 +219,35 @@ export class KafkaEventSource extends Construct {
       }
       // No SourceAccessConfigurations means IAM access control with the function's execution role.
       eventSourceArn = cluster.clusterArn;
-      if (cluster.secret) sourceAccess.push({ type: lambda.SourceAccessConfigurationType.SASL_SCRAM_512_AUTH, uri: cluster.secret.secretArn });
+      if (cluster.secret) sourceAccess.push({ type: Access.SASL_SCRAM_512_AUTH, uri: cluster.secret.secretArn });
     } else {
-      if (cluster.auth === 'scram' && !cluster.secret) throw new Error("self-managed Kafka: auth 'scram' needs a secret");
+      if (cluster.auth === 'scram' && !cluster.secret) {
+        throw new Error("self-managed Kafka: auth 'scram' needs a secret");
+      }
       if (cluster.auth === 'none' && cluster.secret) throw new Error("self-managed Kafka: auth 'none' takes no secret");
-      if (!cluster.vpc && !cluster.secret) throw new Error('self-managed Kafka reached over the internet needs authentication (a secret)');
-      if (cluster.vpc && !cluster.securityGroup) throw new Error('self-managed Kafka in a VPC needs the pollers\' security group');
+      if (!cluster.vpc && !cluster.secret) {
+        throw new Error('self-managed Kafka reached over the internet needs authentication (a secret)');
+      }
+      if (cluster.vpc && !cluster.securityGroup) {
+        throw new Error('self-managed Kafka in a VPC needs the pollers\' security group');
+      }
       kafkaBootstrapServers = cluster.bootstrapServers;
       if (cluster.secret) {
         const type =
           cluster.auth === 'tls'
-            ? lambda.SourceAccessConfigurationType.CLIENT_CERTIFICATE_TLS_AUTH
+            ? Access.CLIENT_CERTIFICATE_TLS_AUTH
             : cluster.scramMechanism === 'SCRAM-SHA-256'
-              ? lambda.SourceAccessConfigurationType.SASL_SCRAM_256_AUTH
-              : lambda.SourceAccessConfigurationType.SASL_SCRAM_512_AUTH;
+              ? Access.SASL_SCRAM_256_AUTH
+              : Access.SASL_SCRAM_512_AUTH;
         sourceAccess.push({ type, uri: cluster.secret.secretArn });
       }
       if (cluster.rootCaSecret) {
-        sourceAccess.push({ type: lambda.SourceAccessConfigurationType.SERVER_ROOT_CA_CERTIFICATE, uri: cluster.rootCaSecret.secretArn });
+        sourceAccess.push({ type: Access.SERVER_ROOT_CA_CERTIFICATE, uri: cluster.rootCaSecret.secretArn });
       }
       if (cluster.vpc && cluster.securityGroup) {
-        sourceAccess.push({ type: lambda.SourceAccessConfigurationType.VPC_SECURITY_GROUP, uri: cluster.securityGroup.securityGroupId });
+        sourceAccess.push({ type: Access.VPC_SECURITY_GROUP, uri: cluster.securityGroup.securityGroupId });
         for (const subnetId of cluster.vpc.selectSubnets(cluster.vpcSubnets ?? {}).subnetIds) {
-          sourceAccess.push({ type: lambda.SourceAccessConfigurationType.VPC_SUBNET, uri: subnetId });
+          sourceAccess.push({ type: Access.VPC_SUBNET, uri: subnetId });
         }
       }
     }
@@ -261,7 +271,11 @@ export class KafkaEventSource extends Construct {
       onFailure: props.onFailure,
       supportS3OnFailureDestination: true,
       metricsConfig: {
-        metrics: props.metrics ?? [lambda.MetricType.EVENT_COUNT, lambda.MetricType.ERROR_COUNT, lambda.MetricType.KAFKA_METRICS],
+        metrics: props.metrics ?? [
+          lambda.MetricType.EVENT_COUNT,
+          lambda.MetricType.ERROR_COUNT,
+          lambda.MetricType.KAFKA_METRICS,
+        ],
       },
     });
   }

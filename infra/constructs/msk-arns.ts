@@ -12,7 +12,11 @@ const MSK_CLUSTER_ARN = /^arn:(aws[a-z-]*):kafka:([a-z0-9-]+):(\d{12}):cluster\/
 /** Parts of `arn:<partition>:kafka:<region>:<account>:cluster/<name>/<uuid>`; throws for anything else. */
 export function parseMskClusterArn(arn: string): MskClusterArnParts {
   const m = MSK_CLUSTER_ARN.exec(arn);
-  if (!m) throw new Error(`mskClusterArn '${arn}' is not an MSK cluster ARN (arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid>)`);
+  if (!m) {
+    throw new Error(
+      `mskClusterArn '${arn}' is not an MSK cluster ARN (arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid>)`,
+    );
+  }
   return { partition: m[1]!, region: m[2]!, account: m[3]!, clusterName: m[4]!, clusterUuid: m[5]! };
 }
 
