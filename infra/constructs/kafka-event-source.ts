@@ -189,7 +189,9 @@ export class KafkaEventSource extends Construct {
         reportBatchItemFailures: props.reportBatchItemFailures,
         onFailure: props.onFailure,
       };
-      const set = Object.entries(provisionedOnly).filter(([, v]) => v !== undefined).map(([k]) => k);
+      const set = Object.entries(provisionedOnly)
+        .filter(([, v]) => v !== undefined)
+        .map(([k]) => k);
       if (set.length > 0) {
         throw new Error(`${set.join(', ')}: available only with provisioned pollers (provisioned mode)`);
       }
@@ -229,7 +231,7 @@ export class KafkaEventSource extends Construct {
         throw new Error('self-managed Kafka reached over the internet needs authentication (a secret)');
       }
       if (cluster.vpc && !cluster.securityGroup) {
-        throw new Error('self-managed Kafka in a VPC needs the pollers\' security group');
+        throw new Error("self-managed Kafka in a VPC needs the pollers' security group");
       }
       kafkaBootstrapServers = cluster.bootstrapServers;
       if (cluster.secret) {

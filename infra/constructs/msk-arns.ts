@@ -31,4 +31,3 @@ export function mskGroupArn(clusterArn: string, group: string): string {
   const p = parseMskClusterArn(clusterArn);
   return `arn:${p.partition}:kafka:${p.region}:${p.account}:group/${p.clusterName}/${p.clusterUuid}/${group}`;
 }
-

@@ -61,7 +61,9 @@ describe('Provisioned mode only: retries, record age, bisect, partial batch resp
       () => synth('example-msk-iam', { provisionedPollers: 'false' }),
       (e: unknown) =>
         e instanceof ConfigError &&
-        /retryAttempts, maxRecordAgeSeconds, bisectBatchOnError, onFailureDestination need provisionedPollers/.test(e.message) &&
+        /retryAttempts, maxRecordAgeSeconds, bisectBatchOnError, onFailureDestination need provisionedPollers/.test(
+          e.message,
+        ) &&
         /only in provisioned mode/.test(e.message),
     );
     for (const key of ['retryAttempts', 'maxRecordAgeSeconds', 'bisectBatchOnError'] as const) {
@@ -81,7 +83,12 @@ describe('Provisioned mode only: retries, record age, bisect, partial batch resp
     }
     for (const destination of ['kafka', 'sqs', 's3']) {
       assert.throws(
-        () => synth('example-self-managed-scram', { provisionedPollers: 'false', retryAttempts: undefined, onFailureDestination: destination }),
+        () =>
+          synth('example-self-managed-scram', {
+            provisionedPollers: 'false',
+            retryAttempts: undefined,
+            onFailureDestination: destination,
+          }),
         /onFailureDestination need provisionedPollers/,
       );
     }
@@ -107,7 +114,9 @@ describe('Provisioned mode only: retries, record age, bisect, partial batch resp
       assert.equal(esm[key], undefined, key);
     }
     assert.equal(s.config.onFailureDestination, 'none');
-    assert.ok(!roleStatements(s.template, 'EnrichFunctionExecutionRole').some((st) => st.Sid === 'MskWriteOnFailureTopic'));
+    assert.ok(
+      !roleStatements(s.template, 'EnrichFunctionExecutionRole').some((st) => st.Sid === 'MskWriteOnFailureTopic'),
+    );
     const topics = Object.values(s.template.findResources('Custom::KafkaTopic')).map((t) => t.Properties.TopicName);
     assert.ok(!topics.some((t: string) => t.endsWith('.dlq')), 'no on-failure topic to provision');
     assert.equal(warnings(s.stack, /on-demand mode has no partial batch response/).length, 1);
@@ -139,8 +148,14 @@ describe('Function timeout at most 14 minutes', () => {
   // AWS: "Configuring Amazon MSK event sources for Lambda" (event source mappings of Kafka support functions
   // with a timeout of at most 14 minutes).
   test('timeoutSeconds 841 is rejected, 840 is the function timeout', () => {
-    assert.throws(() => synth('example-msk-iam', { timeoutSeconds: '841' }), /timeoutSeconds must be an integer between 1 and 840, got 841/);
-    assert.equal(enrichFunction(synth('example-msk-iam', { timeoutSeconds: '840' }).template).resource.Properties.Timeout, 840);
+    assert.throws(
+      () => synth('example-msk-iam', { timeoutSeconds: '841' }),
+      /timeoutSeconds must be an integer between 1 and 840, got 841/,
+    );
+    assert.equal(
+      enrichFunction(synth('example-msk-iam', { timeoutSeconds: '840' }).template).resource.Properties.Timeout,
+      840,
+    );
   });
 });
 
@@ -172,7 +187,8 @@ describe('Consumer groups: stable logical id, a new group whenever the mapping i
     const template = synth(env, overrides).template;
     const [logicalId, resource] = Object.entries(template.findResources('AWS::Lambda::EventSourceMapping'))[0]!;
     const p = resource.Properties;
-    const group: string = (p.AmazonManagedKafkaEventSourceConfig ?? p.SelfManagedKafkaEventSourceConfig).ConsumerGroupId;
+    const group: string = (p.AmazonManagedKafkaEventSourceConfig ?? p.SelfManagedKafkaEventSourceConfig)
+      .ConsumerGroupId;
     return { logicalId, group, template };
   };
 
@@ -182,7 +198,10 @@ describe('Consumer groups: stable logical id, a new group whenever the mapping i
     assert.equal(mapping({ inputTopic: 'other.page_change' }).logicalId, base.logicalId);
     assert.equal(mapping({ consumerGroupId: 'other-group' }).logicalId, base.logicalId);
     const selfManaged = mapping({}, 'example-self-managed-scram');
-    assert.equal(mapping({ kafkaBootstrapServers: 'kafka-9.example.internal:9096' }, 'example-self-managed-scram').logicalId, selfManaged.logicalId);
+    assert.equal(
+      mapping({ kafkaBootstrapServers: 'kafka-9.example.internal:9096' }, 'example-self-managed-scram').logicalId,
+      selfManaged.logicalId,
+    );
   });
 
   test('every property that replaces the mapping moves it to a new group, others keep the group', () => {
@@ -196,17 +215,26 @@ describe('Consumer groups: stable logical id, a new group whenever the mapping i
       { mskClusterArn: MSK_CLUSTER_ARN.replace('wiki-events', 'wiki-events-2') },
     ];
     const groups = replacing.map((o) => mapping(o).group);
-    assert.equal(new Set([base.group, ...groups]).size, replacing.length + 1, 'each replacement gets a group of its own');
+    assert.equal(
+      new Set([base.group, ...groups]).size,
+      replacing.length + 1,
+      'each replacement gets a group of its own',
+    );
     for (const o of [{ batchSize: '500' }, { retryAttempts: '7' }, { maxPollers: '9' }, { memorySize: '2048' }]) {
       assert.equal(mapping(o).group, base.group, JSON.stringify(o));
     }
     const selfManaged = mapping({}, 'example-self-managed-scram');
-    assert.notEqual(mapping({ kafkaBootstrapServers: 'kafka-9.example.internal:9096' }, 'example-self-managed-scram').group, selfManaged.group);
+    assert.notEqual(
+      mapping({ kafkaBootstrapServers: 'kafka-9.example.internal:9096' }, 'example-self-managed-scram').group,
+      selfManaged.group,
+    );
   });
 
   test('MSK IAM grants exactly the group the mapping joins', () => {
     const { group, template } = mapping({});
-    const statement = roleStatements(template, 'EnrichFunctionExecutionRole').find((st) => st.Sid === 'MskConsumerGroup')!;
+    const statement = roleStatements(template, 'EnrichFunctionExecutionRole').find(
+      (st) => st.Sid === 'MskConsumerGroup',
+    )!;
     assert.deepEqual(asArray(statement.Resource), [MSK_CLUSTER_ARN.replace(':cluster/', ':group/') + `/${group}`]);
   });
 });
@@ -221,11 +249,20 @@ describe("MSK pollers use the cluster's security groups: a self-referencing ingr
 
   test('the broker security group admits itself on the broker port of the auth mode', () => {
     const rules = selfRules(synth('example-msk-iam').template);
-    assert.deepEqual(rules.map((r) => [r.GroupId, r.IpProtocol, r.FromPort, r.ToPort]), [[BROKER_SG, 'tcp', 9098, 9098]]);
-    const scram = selfRules(
-      synth('example-msk-iam', { kafkaAuth: 'scram', kafkaSecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:AmazonMSK_x-AbCdEf' }).template,
+    assert.deepEqual(
+      rules.map((r) => [r.GroupId, r.IpProtocol, r.FromPort, r.ToPort]),
+      [[BROKER_SG, 'tcp', 9098, 9098]],
     );
-    assert.deepEqual(scram.map((r) => r.FromPort), [9096]);
+    const scram = selfRules(
+      synth('example-msk-iam', {
+        kafkaAuth: 'scram',
+        kafkaSecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:AmazonMSK_x-AbCdEf',
+      }).template,
+    );
+    assert.deepEqual(
+      scram.map((r) => r.FromPort),
+      [9096],
+    );
   });
 
   test('opt-out for rules managed elsewhere; without a broker security group MSK needs the opt-out', () => {
@@ -234,7 +271,9 @@ describe("MSK pollers use the cluster's security groups: a self-referencing ingr
       () => synthVariant('example-msk-iam', { brokerSecurityGroupId: undefined }),
       /brokerSecurityGroupId is required for MSK: the event pollers use the cluster's security groups/,
     );
-    assert.doesNotThrow(() => synthVariant('example-msk-iam', { brokerSecurityGroupId: undefined, brokerSecurityGroupSelfIngress: false }));
+    assert.doesNotThrow(() =>
+      synthVariant('example-msk-iam', { brokerSecurityGroupId: undefined, brokerSecurityGroupSelfIngress: false }),
+    );
   });
 
   test('self-managed Kafka pollers use the function security group: no self rule', () => {
@@ -245,7 +284,8 @@ describe("MSK pollers use the cluster's security groups: a self-referencing ingr
 describe('SQS and S3 on-failure destinations get a VPC endpoint in the cluster VPC', () => {
   // AWS: "Capturing discarded batches for Amazon MSK and self-managed Apache Kafka event sources" (a VPC
   // endpoint for the destination service inside the Kafka cluster's VPC).
-  const endpoints = (template: Template) => Object.values(template.findResources('AWS::EC2::VPCEndpoint')).map((r) => r.Properties);
+  const endpoints = (template: Template) =>
+    Object.values(template.findResources('AWS::EC2::VPCEndpoint')).map((r) => r.Properties);
   /** Ingress rules of a security group, inline or as separate resources. */
   const ingressOf = (template: Template, sgLogicalId: string) => [
     ...(template.toJSON().Resources[sgLogicalId].Properties.SecurityGroupIngress ?? []),
@@ -254,7 +294,7 @@ describe('SQS and S3 on-failure destinations get a VPC endpoint in the cluster V
       .filter((p) => JSON.stringify(p.GroupId).includes(sgLogicalId)),
   ];
 
-  test('SQS on MSK: an interface endpoint in the cluster subnets, HTTPS from the broker (poller) security group', () => {
+  test('SQS on MSK: an interface endpoint in the cluster subnets, HTTPS from the brokers (pollers) group', () => {
     const s = synth('example-msk-iam', { onFailureDestination: 'sqs' });
     const [endpoint, ...more] = endpoints(s.template);
     assert.equal(more.length, 0);
@@ -282,10 +322,19 @@ describe('SQS and S3 on-failure destinations get a VPC endpoint in the cluster V
   });
 
   test("'existing' creates none; a Kafka destination needs none; creating one needs the pollers' group", () => {
-    assert.equal(endpoints(synth('example-msk-iam', { onFailureDestination: 'sqs', onFailureVpcEndpoint: 'existing' }).template).length, 0);
+    assert.equal(
+      endpoints(synth('example-msk-iam', { onFailureDestination: 'sqs', onFailureVpcEndpoint: 'existing' }).template)
+        .length,
+      0,
+    );
     assert.equal(endpoints(synth('example-msk-iam').template).length, 0);
     assert.throws(
-      () => synthVariant('example-msk-iam', { onFailureDestination: 'sqs', brokerSecurityGroupId: undefined, brokerSecurityGroupSelfIngress: false }),
+      () =>
+        synthVariant('example-msk-iam', {
+          onFailureDestination: 'sqs',
+          brokerSecurityGroupId: undefined,
+          brokerSecurityGroupSelfIngress: false,
+        }),
       /onFailureVpcEndpoint 'create' needs brokerSecurityGroupId/,
     );
   });
@@ -332,20 +381,39 @@ describe("IAM: AWS's permission lists per auth mode, nothing broader", () => {
   test('MSK with SCRAM', () => {
     const secret = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:AmazonMSK_x-AbCdEf';
     const got = role(synth('example-msk-iam', { kafkaAuth: 'scram', kafkaSecretArn: secret }).template);
-    assert.deepEqual(got, [...LOGS, ...ENI_FUNCTION_AND_POLLERS, ...SECRETS, 'kafka:DescribeClusterV2', 'kafka:GetBootstrapBrokers'].sort());
+    assert.deepEqual(
+      got,
+      [...LOGS, ...ENI_FUNCTION_AND_POLLERS, ...SECRETS, 'kafka:DescribeClusterV2', 'kafka:GetBootstrapBrokers'].sort(),
+    );
   });
 
   test('self-managed SCRAM in a VPC, and over the internet (no ENI actions at all)', () => {
-    assert.deepEqual(role(synth('example-self-managed-scram').template), [...LOGS, ...ENI_FUNCTION_AND_POLLERS, ...SECRETS].sort());
-    const internet = synthVariant('example-self-managed-scram', { vpcId: undefined, subnetIds: undefined, availabilityZones: undefined });
+    assert.deepEqual(
+      role(synth('example-self-managed-scram').template),
+      [...LOGS, ...ENI_FUNCTION_AND_POLLERS, ...SECRETS].sort(),
+    );
+    const internet = synthVariant('example-self-managed-scram', {
+      vpcId: undefined,
+      subnetIds: undefined,
+      availabilityZones: undefined,
+    });
     assert.deepEqual(role(internet.template), [...LOGS, ...SECRETS].sort());
   });
 
-  test('on-failure destinations: SQS sqs:SendMessage, S3 s3:PutObject and s3:ListBucket, Kafka kafka-cluster:WriteData', () => {
-    const sqs = roleStatements(synth('example-msk-iam', { onFailureDestination: 'sqs' }).template, 'EnrichFunctionExecutionRole');
+  test('on-failure destinations: SQS sqs:SendMessage, S3 s3:PutObject + s3:ListBucket, Kafka WriteData', () => {
+    const sqs = roleStatements(
+      synth('example-msk-iam', { onFailureDestination: 'sqs' }).template,
+      'EnrichFunctionExecutionRole',
+    );
     assert.deepEqual(actions(sqs.filter((st) => st.Sid === 'SendToOnFailureQueue')), ['sqs:SendMessage']);
-    const s3 = roleStatements(synth('example-msk-iam', { onFailureDestination: 's3' }).template, 'EnrichFunctionExecutionRole');
-    assert.deepEqual(actions(s3.filter((st) => /OnFailureBucket/.test(st.Sid ?? ''))), ['s3:ListBucket', 's3:PutObject']);
+    const s3 = roleStatements(
+      synth('example-msk-iam', { onFailureDestination: 's3' }).template,
+      'EnrichFunctionExecutionRole',
+    );
+    assert.deepEqual(actions(s3.filter((st) => /OnFailureBucket/.test(st.Sid ?? ''))), [
+      's3:ListBucket',
+      's3:PutObject',
+    ]);
     const kafka = roleStatements(synth('example-msk-iam').template, 'EnrichFunctionExecutionRole');
     assert.deepEqual(actions(kafka.filter((st) => st.Sid === 'MskWriteOnFailureTopic')), ['kafka-cluster:WriteData']);
   });
@@ -365,8 +433,11 @@ describe("IAM: AWS's permission lists per auth mode, nothing broader", () => {
 });
 
 describe('One Kafka client configuration for the function and the topic provisioner', () => {
-  test('mTLS: the function gets the client certificate secret, which the runtime reads as its client certificate', () => {
-    const s = synth('example-self-managed-scram', { kafkaAuth: 'tls', kafkaBootstrapServers: 'kafka-1.example.internal:9094' });
+  test('mTLS: the function gets the client certificate secret and the runtime reads it as its certificate', () => {
+    const s = synth('example-self-managed-scram', {
+      kafkaAuth: 'tls',
+      kafkaBootstrapServers: 'kafka-1.example.internal:9094',
+    });
     const env = enrichFunction(s.template).resource.Properties.Environment.Variables;
     assert.equal(env.KAFKA_AUTH, 'tls');
     assert.equal(env.KAFKA_CLIENT_CERT_SECRET_ARN, SCRAM_SECRET_ARN);
@@ -380,17 +451,27 @@ describe('One Kafka client configuration for the function and the topic provisio
   test('the provisioner gets the same Kafka variables as the function, for every auth mode', () => {
     const cases: Array<[string, Record<string, unknown>]> = [
       ['example-msk-iam', {}],
-      ['example-msk-iam', { kafkaAuth: 'scram', kafkaSecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:AmazonMSK_x-AbCdEf' }],
+      [
+        'example-msk-iam',
+        {
+          kafkaAuth: 'scram',
+          kafkaSecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:AmazonMSK_x-AbCdEf',
+        },
+      ],
       ['example-self-managed-scram', { provisionTopics: 'true' }],
       ['example-self-managed-scram', { provisionTopics: 'true', kafkaAuth: 'tls' }],
     ];
     for (const [env, overrides] of cases) {
       const s = synth(env, overrides);
       const fnEnv = enrichFunction(s.template).resource.Properties.Environment.Variables;
-      const provisioner = Object.entries(s.template.findResources('AWS::Lambda::Function')).find(([id]) => id.startsWith('TopicsOnEvent'))!;
+      const provisioner = Object.entries(s.template.findResources('AWS::Lambda::Function')).find(([id]) =>
+        id.startsWith('TopicsOnEvent'),
+      )!;
       const provEnv = provisioner[1].Properties.Environment.Variables;
       const kafkaKeys = (e: Record<string, string>) =>
-        Object.keys(e).filter((k) => k.startsWith('KAFKA_') && !/CLIENT_ID|TIMEOUT|LOG_LEVEL|TOPIC_PREFIX|MAX_MESSAGE|COMPRESSION/.test(k));
+        Object.keys(e).filter(
+          (k) => k.startsWith('KAFKA_') && !/CLIENT_ID|TIMEOUT|LOG_LEVEL|TOPIC_PREFIX|MAX_MESSAGE|COMPRESSION/.test(k),
+        );
       assert.deepEqual(kafkaKeys(provEnv).sort(), kafkaKeys(fnEnv).sort(), JSON.stringify(overrides));
       for (const key of kafkaKeys(fnEnv)) assert.deepEqual(provEnv[key], fnEnv[key], key);
     }

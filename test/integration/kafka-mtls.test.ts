@@ -47,7 +47,8 @@ const brokerEnv = {
   KAFKA_PORT: String(PLAINTEXT_PORT),
   KAFKA_CONTROLLER_PORT: String(CONTROLLER_PORT),
   KAFKA_EXTRA_PROPERTIES: [
-    `listeners=PLAINTEXT://127.0.0.1:${PLAINTEXT_PORT},CONTROLLER://127.0.0.1:${CONTROLLER_PORT},SSL://127.0.0.1:${SSL_PORT}`,
+    `listeners=PLAINTEXT://127.0.0.1:${PLAINTEXT_PORT},CONTROLLER://127.0.0.1:${CONTROLLER_PORT},` +
+      `SSL://127.0.0.1:${SSL_PORT}`,
     `advertised.listeners=PLAINTEXT://127.0.0.1:${PLAINTEXT_PORT},SSL://127.0.0.1:${SSL_PORT}`,
     'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SSL:SSL',
     `listener.name.ssl.ssl.keystore.location=${path.join(CERTS, 'broker.p12')}`,
@@ -62,31 +63,106 @@ const brokerEnv = {
 };
 delete (brokerEnv as Record<string, unknown>).KAFKA_BROKERS;
 
-const run = (cmd: string, args: string[]) => execFileSync(cmd, args, { cwd: CERTS, stdio: ['ignore', 'ignore', 'pipe'] });
+const run = (cmd: string, args: string[]) =>
+  execFileSync(cmd, args, { cwd: CERTS, stdio: ['ignore', 'ignore', 'pipe'] });
 const pem = (file: string) => readFileSync(path.join(CERTS, file), 'utf8');
 
-/** A test CA, a broker certificate for 127.0.0.1 in PKCS12 stores, and a client certificate (plain and encrypted key). */
+/** A test CA, a broker certificate for 127.0.0.1 in PKCS12 stores, a client certificate (plain and encrypted key). */
 function makeCertificates(): void {
   rmSync(CERTS, { recursive: true, force: true });
   mkdirSync(CERTS, { recursive: true });
   const subj = (cn: string) => ['-subj', `/CN=${cn}`];
-  run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', ...subj('mw-enrich-test-ca')]);
+  run('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.pem',
+    '-days',
+    '2',
+    ...subj('mw-enrich-test-ca'),
+  ]);
   const sign = (name: string, ext: string) => {
     writeFileSync(path.join(CERTS, `${name}.ext`), `${ext}\n`);
-    run('openssl', ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, ...subj(name)]);
-    run('openssl', ['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial',
-      '-out', `${name}.pem`, '-days', '2', '-extfile', `${name}.ext`]);
+    run('openssl', [
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.csr`,
+      ...subj(name),
+    ]);
+    run('openssl', [
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      `${name}.pem`,
+      '-days',
+      '2',
+      '-extfile',
+      `${name}.ext`,
+    ]);
   };
   sign('broker', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth');
   sign('client', 'extendedKeyUsage=clientAuth');
-  run('openssl', ['pkcs12', '-export', '-in', 'broker.pem', '-inkey', 'broker.key', '-certfile', 'ca.pem', '-name', 'broker',
-    '-out', 'broker.p12', '-passout', `pass:${STORE_PASSWORD}`]);
-  run('keytool', ['-importcert', '-noprompt', '-alias', 'test-ca', '-file', 'ca.pem', '-keystore', 'truststore.p12',
-    '-storetype', 'PKCS12', '-storepass', STORE_PASSWORD]);
+  run('openssl', [
+    'pkcs12',
+    '-export',
+    '-in',
+    'broker.pem',
+    '-inkey',
+    'broker.key',
+    '-certfile',
+    'ca.pem',
+    '-name',
+    'broker',
+    '-out',
+    'broker.p12',
+    '-passout',
+    `pass:${STORE_PASSWORD}`,
+  ]);
+  run('keytool', [
+    '-importcert',
+    '-noprompt',
+    '-alias',
+    'test-ca',
+    '-file',
+    'ca.pem',
+    '-keystore',
+    'truststore.p12',
+    '-storetype',
+    'PKCS12',
+    '-storepass',
+    STORE_PASSWORD,
+  ]);
   // AWS ("Configuring cluster authentication methods in Lambda"): the event source mapping reads PBES1, not
   // PBES2, encrypted keys; the function must read the same secret.
-  run('openssl', ['pkcs8', '-topk8', '-in', 'client.key', '-out', 'client-encrypted.key', '-v1', 'PBE-SHA1-3DES',
-    '-passout', 'pass:client-key-password']);
+  run('openssl', [
+    'pkcs8',
+    '-topk8',
+    '-in',
+    'client.key',
+    '-out',
+    'client-encrypted.key',
+    '-v1',
+    'PBE-SHA1-3DES',
+    '-passout',
+    'pass:client-key-password',
+  ]);
 }
 
 /** Local GetSecretValue endpoint (AWS JSON 1.1 protocol) serving `secrets`. */
@@ -110,11 +186,22 @@ function secretsManagerStandIn(secrets: Record<string, string>): Promise<Server>
 
 /** The Kafka environment the stack gives a function for self-managed Kafka with mTLS. */
 const mtlsEnvironment = (certificateSecret = CLIENT_CERT_SECRET) =>
-  kafkaClientEnvironment({ auth: 'tls', bootstrapServers: SSL_BROKERS, secretArn: certificateSecret, rootCaSecretArn: ROOT_CA_SECRET });
+  kafkaClientEnvironment({
+    auth: 'tls',
+    bootstrapServers: SSL_BROKERS,
+    secretArn: certificateSecret,
+    rootCaSecretArn: ROOT_CA_SECRET,
+  });
 
 const message = (i: number): OutboundMessage => {
   const value = JSON.stringify({ i });
-  return { kind: 'output', key: `k${i}`, value, bytes: value.length + 2, source: { topic: 'in', partition: 0, offset: i } };
+  return {
+    kind: 'output',
+    key: `k${i}`,
+    value,
+    bytes: value.length + 2,
+    source: { topic: 'in', partition: 0, offset: i },
+  };
 };
 
 describe('mutual TLS on a broker that requires client certificates', { timeout: 240_000 }, () => {
@@ -127,7 +214,10 @@ describe('mutual TLS on a broker that requires client certificates', { timeout: 
     await execFileAsync('bash', ['scripts/kafka/start.sh'], { cwd: REPO_ROOT, env: brokerEnv, timeout: 180_000 });
     secretsServer = await secretsManagerStandIn({
       // Client certificate first, then intermediates, then the root, as the event source mapping expects.
-      [CLIENT_CERT_SECRET]: JSON.stringify({ certificate: pem('client.pem') + pem('ca.pem'), privateKey: pem('client.key') }),
+      [CLIENT_CERT_SECRET]: JSON.stringify({
+        certificate: pem('client.pem') + pem('ca.pem'),
+        privateKey: pem('client.key'),
+      }),
       [ENCRYPTED_KEY_SECRET]: JSON.stringify({
         certificate: pem('client.pem'),
         privateKey: pem('client-encrypted.key'),
@@ -156,9 +246,14 @@ describe('mutual TLS on a broker that requires client certificates', { timeout: 
     forgetCachedSecrets();
     const env = { ...mtlsEnvironment(), KAFKA_CONNECTION_TIMEOUT_MS: '2000', KAFKA_LOG_LEVEL: 'NOTHING' };
     delete (env as Record<string, string>).KAFKA_CLIENT_CERT_SECRET_ARN;
-    const admin = (await createKafka(kafkaConnectionConfigFromEnv(env))).admin({ retry: { retries: 1, maxRetryTime: 500 } });
+    const admin = (await createKafka(kafkaConnectionConfigFromEnv(env))).admin({
+      retry: { retries: 1, maxRetryTime: 500 },
+    });
     // The broker's TLS alert (bad certificate / certificate required) surfaces as the connection error.
-    await assert.rejects(admin.connect().then(() => admin.listTopics()), /certificate/i);
+    await assert.rejects(
+      admin.connect().then(() => admin.listTopics()),
+      /certificate/i,
+    );
     await admin.disconnect().catch(() => undefined);
   });
 
@@ -166,8 +261,16 @@ describe('mutual TLS on a broker that requires client certificates', { timeout: 
     forgetCachedSecrets();
     const topic = uniqueTopicName('mtls-output');
     const errorTopic = uniqueTopicName('mtls-error');
-    await createTopics(PLAINTEXT, [{ topic, numPartitions: 1 }, { topic: errorTopic, numPartitions: 1 }]);
-    const sink = kafkaSinkFromEnv({ ...mtlsEnvironment(), OUTPUT_TOPIC: topic, ERROR_TOPIC: errorTopic, KAFKA_TOPIC_PREFIX: '' });
+    await createTopics(PLAINTEXT, [
+      { topic, numPartitions: 1 },
+      { topic: errorTopic, numPartitions: 1 },
+    ]);
+    const sink = kafkaSinkFromEnv({
+      ...mtlsEnvironment(),
+      OUTPUT_TOPIC: topic,
+      ERROR_TOPIC: errorTopic,
+      KAFKA_TOPIC_PREFIX: '',
+    });
     try {
       const report = await sink.send([0, 1, 2].map((i) => message(i)));
       assert.deepEqual([...report.failed], []);
@@ -175,7 +278,10 @@ describe('mutual TLS on a broker that requires client certificates', { timeout: 
       await sink.disconnect();
     }
     const records = await consumeAll(PLAINTEXT, topic, { expected: 3 });
-    assert.deepEqual(records.map((r) => r.value), ['{"i":0}', '{"i":1}', '{"i":2}']);
+    assert.deepEqual(
+      records.map((r) => r.value),
+      ['{"i":0}', '{"i":1}', '{"i":2}'],
+    );
   });
 
   test('a client key encrypted (PBES1) with privateKeyPassword works too', async () => {
@@ -194,11 +300,19 @@ describe('mutual TLS on a broker that requires client certificates', { timeout: 
     forgetCachedSecrets();
     const topic = uniqueTopicName('mtls-provisioned');
     const saved = { ...process.env };
-    Object.assign(process.env, mtlsEnvironment(), { KAFKA_CLIENT_ID: 'mw-page-content-change-enrich-topic-provisioner' });
+    Object.assign(process.env, mtlsEnvironment(), {
+      KAFKA_CLIENT_ID: 'mw-page-content-change-enrich-topic-provisioner',
+    });
     try {
       const response = await topicProvisioner({
         RequestType: 'Create',
-        ResourceProperties: { TopicName: topic, NumPartitions: '2', ReplicationFactor: '1', Configs: {}, RemovalPolicy: 'retain' },
+        ResourceProperties: {
+          TopicName: topic,
+          NumPartitions: '2',
+          ReplicationFactor: '1',
+          Configs: {},
+          RemovalPolicy: 'retain',
+        },
       });
       assert.equal(response.Data?.Created, true);
     } finally {
