@@ -132,11 +132,21 @@ export class PipelineStack extends Stack {
         allowAllOutbound: false,
       });
       brokers = config.brokerSecurityGroupId
-        ? ec2.SecurityGroup.fromSecurityGroupId(this, 'BrokerSecurityGroup', config.brokerSecurityGroupId, { allowAllOutbound: false })
+        ? ec2.SecurityGroup.fromSecurityGroupId(this, 'BrokerSecurityGroup', config.brokerSecurityGroupId, {
+            allowAllOutbound: false,
+          })
         : undefined;
       for (const port of config.kafkaBrokerPorts) {
-        this.securityGroup.addEgressRule(brokers ?? ec2.Peer.anyIpv4(), ec2.Port.tcp(port), `Kafka brokers (${config.kafkaAuth})`);
-        brokers?.addIngressRule(this.securityGroup, ec2.Port.tcp(port), `mw-page-content-change-enrich Kafka clients (${config.kafkaAuth})`);
+        this.securityGroup.addEgressRule(
+          brokers ?? ec2.Peer.anyIpv4(),
+          ec2.Port.tcp(port),
+          `Kafka brokers (${config.kafkaAuth})`,
+        );
+        brokers?.addIngressRule(
+          this.securityGroup,
+          ec2.Port.tcp(port),
+          `mw-page-content-change-enrich Kafka clients (${config.kafkaAuth})`,
+        );
         // AWS, "Creating a Lambda event source mapping for an Amazon MSK event source": the pollers' network
         // interfaces use the cluster's subnets and security groups, not the function's; the brokers' group
         // must therefore admit itself on the broker ports.
@@ -147,13 +157,17 @@ export class PipelineStack extends Stack {
             ipProtocol: 'tcp',
             fromPort: port,
             toPort: port,
-            description: `Kafka event pollers of mw-page-content-change-enrich (${config.kafkaAuth}), in the cluster's security group`,
+            description: `Kafka event pollers of mw-page-content-change-enrich (${config.kafkaAuth}), cluster's group`,
           });
         }
       }
       // MediaWiki Action API on the internet (through the subnets' NAT), and AWS APIs (Secrets Manager,
       // MSK, STS for the event pollers).
-      this.securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS: MediaWiki Action API and AWS APIs');
+      this.securityGroup.addEgressRule(
+        ec2.Peer.anyIpv4(),
+        ec2.Port.tcp(443),
+        'HTTPS: MediaWiki Action API and AWS APIs',
+      );
     }
 
     // ------------------------------------------------------------------ the enrichment function
@@ -176,11 +190,18 @@ export class PipelineStack extends Stack {
     // ------------------------------------------------------------------ on-failure destination
     const onFailure = this.onFailureDestination(config, onFailureTopic);
     if ((config.onFailureDestination === 'sqs' || config.onFailureDestination === 's3') && vpc) {
-      this.onFailureVpcEndpoint(config, vpc, vpcSubnets!, config.kafkaClusterType === 'msk' ? brokers : this.securityGroup);
+      this.onFailureVpcEndpoint(
+        config,
+        vpc,
+        vpcSubnets!,
+        config.kafkaClusterType === 'msk' ? brokers : this.securityGroup,
+      );
     }
 
     // ------------------------------------------------------------------ Kafka event source mapping
-    const secret = config.kafkaSecretArn ? secretsmanager.Secret.fromSecretCompleteArn(this, 'KafkaSecret', config.kafkaSecretArn) : undefined;
+    const secret = config.kafkaSecretArn
+      ? secretsmanager.Secret.fromSecretCompleteArn(this, 'KafkaSecret', config.kafkaSecretArn)
+      : undefined;
     const provisioned = config.provisionedPollers;
     this.eventSource = new KafkaEventSource(this, 'PageChangeSource', {
       target: fn,
@@ -206,10 +227,14 @@ export class PipelineStack extends Stack {
       startingPositionTimestamp: config.startingPositionTimestamp,
       batchSize: config.batchSize,
       maxBatchingWindow: Duration.seconds(config.maxBatchingWindowSeconds),
-      provisionedPollers: provisioned ? { minimumPollers: config.minPollers, maximumPollers: config.maxPollers } : undefined,
+      provisionedPollers: provisioned
+        ? { minimumPollers: config.minPollers, maximumPollers: config.maxPollers }
+        : undefined,
       retryAttempts: config.retryAttempts,
       maxRecordAge:
-        config.maxRecordAgeSeconds === undefined || config.maxRecordAgeSeconds === -1 ? undefined : Duration.seconds(config.maxRecordAgeSeconds),
+        config.maxRecordAgeSeconds === undefined || config.maxRecordAgeSeconds === -1
+          ? undefined
+          : Duration.seconds(config.maxRecordAgeSeconds),
       bisectBatchOnError: config.bisectBatchOnError,
       // The handler answers with a partial batch response (AWS, "Configuring error handling controls for Kafka event
       // sources"); without ReportBatchItemFailures Lambda would commit the records it lists.
@@ -220,7 +245,8 @@ export class PipelineStack extends Stack {
       Annotations.of(this.eventSource).addWarningV2(
         'mw-enrich:onDemandIgnoresPartialBatchResponse',
         'provisionedPollers false: on-demand mode has no partial batch response, retries or on-failure destination ' +
-          '(AWS, "Apache Kafka event poller scaling modes in Lambda"); the batchItemFailures the handler returns are ignored.',
+          '(AWS, "Apache Kafka event poller scaling modes in Lambda"); the batchItemFailures the handler returns ' +
+          'are ignored.',
       );
     }
 
@@ -246,7 +272,8 @@ export class PipelineStack extends Stack {
     // ENIs of the VPC function, and of the event pollers (MSK always runs them in the cluster's VPC; self-managed
     // Kafka in a VPC too).
     const kafkaPollers = config.kafkaClusterType === 'msk' || vpc !== undefined;
-    if (vpc || kafkaPollers) statements.push(vpcNetworkInterfacesStatement({ vpcFunction: vpc !== undefined, kafkaPollers }));
+    if (vpc || kafkaPollers)
+      statements.push(vpcNetworkInterfacesStatement({ vpcFunction: vpc !== undefined, kafkaPollers }));
     for (const statement of statements) this.enrichFunction.addToRolePolicy(statement);
 
     // ------------------------------------------------------------------ topics (optional)
@@ -254,7 +281,9 @@ export class PipelineStack extends Stack {
       this.topics = new KafkaTopics(this, 'Topics', {
         region: config.region,
         code: props.topicProvisionerCode,
-        topics: [outputTopic, errorTopic, ...(onFailureTopic ? [onFailureTopic] : [])].map((topicName) => ({ topicName })),
+        topics: [outputTopic, errorTopic, ...(onFailureTopic ? [onFailureTopic] : [])].map((topicName) => ({
+          topicName,
+        })),
         connection: kafkaConnection(config),
         partitions: config.topicPartitions,
         replicationFactor: config.topicReplicationFactor,
@@ -292,7 +321,10 @@ export class PipelineStack extends Stack {
   }
 
   /** Builds the on-failure destination and grants the execution role access to it. */
-  private onFailureDestination(config: ResolvedPipelineConfig, onFailureTopic: string | undefined): lambda.IEventSourceDlq | undefined {
+  private onFailureDestination(
+    config: ResolvedPipelineConfig,
+    onFailureTopic: string | undefined,
+  ): lambda.IEventSourceDlq | undefined {
     const role = this.enrichFunction;
     switch (config.onFailureDestination) {
       case 'none':
@@ -318,7 +350,13 @@ export class PipelineStack extends Stack {
         }
         // AWS, "Capturing discarded batches for Amazon MSK and self-managed Apache Kafka event sources": an SQS
         // destination needs sqs:SendMessage. SqsDlq would grant more, but the role is immutable for L2 grants.
-        role.addToRolePolicy(new iam.PolicyStatement({ sid: 'SendToOnFailureQueue', actions: ['sqs:SendMessage'], resources: [queue.queueArn] }));
+        role.addToRolePolicy(
+          new iam.PolicyStatement({
+            sid: 'SendToOnFailureQueue',
+            actions: ['sqs:SendMessage'],
+            resources: [queue.queueArn],
+          }),
+        );
         return new SqsDlq(queue);
       }
       case 's3': {
@@ -341,8 +379,20 @@ export class PipelineStack extends Stack {
           bucket = created;
         }
         // Same page: an S3 destination needs s3:PutObject and s3:ListBucket.
-        role.addToRolePolicy(new iam.PolicyStatement({ sid: 'WriteOnFailureBucket', actions: ['s3:PutObject'], resources: [bucket.arnForObjects('*')] }));
-        role.addToRolePolicy(new iam.PolicyStatement({ sid: 'ListOnFailureBucket', actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }));
+        role.addToRolePolicy(
+          new iam.PolicyStatement({
+            sid: 'WriteOnFailureBucket',
+            actions: ['s3:PutObject'],
+            resources: [bucket.arnForObjects('*')],
+          }),
+        );
+        role.addToRolePolicy(
+          new iam.PolicyStatement({
+            sid: 'ListOnFailureBucket',
+            actions: ['s3:ListBucket'],
+            resources: [bucket.bucketArn],
+          }),
+        );
         return new S3OnFailureDestination(bucket);
       }
     }
@@ -363,13 +413,16 @@ export class PipelineStack extends Stack {
     if (config.onFailureVpcEndpoint === 'existing' || !pollers) return;
     const endpointSecurityGroup = new ec2.SecurityGroup(this, 'OnFailureEndpointSecurityGroup', {
       vpc,
-      description: `VPC endpoint of the ${config.onFailureDestination} on-failure destination: HTTPS from the Kafka event pollers`,
+      description: `${config.onFailureDestination} on-failure destination endpoint: HTTPS from the Kafka event pollers`,
       allowAllOutbound: false,
     });
     endpointSecurityGroup.addIngressRule(pollers, ec2.Port.tcp(443), 'Kafka event pollers');
     new ec2.InterfaceVpcEndpoint(this, 'OnFailureVpcEndpoint', {
       vpc,
-      service: config.onFailureDestination === 'sqs' ? ec2.InterfaceVpcEndpointAwsService.SQS : ec2.InterfaceVpcEndpointAwsService.S3,
+      service:
+        config.onFailureDestination === 'sqs'
+          ? ec2.InterfaceVpcEndpointAwsService.SQS
+          : ec2.InterfaceVpcEndpointAwsService.S3,
       subnets,
       securityGroups: [endpointSecurityGroup],
       privateDnsEnabled: true,
@@ -382,12 +435,16 @@ export class PipelineStack extends Stack {
     for (const fn of functions) {
       acknowledge(fn, {
         id: 'AwsSolutions-L1',
-        reason: 'Runtime pinned to nodejs22.x on purpose (the handler is built and tested for Node.js 22); upgrades are deliberate.',
+        reason:
+          'Runtime pinned to nodejs22.x on purpose (the handler is built and tested for Node.js 22); upgrades are deliberate.',
       });
     }
     const roles = [this.enrichFunction.role, ...(this.topics ? [this.topics.onEventRole] : [])];
     for (const role of roles) {
-      acknowledge(role, { id: 'AwsSolutions-IAM5[Resource::*]', reason: `Statement VpcNetworkInterfaces only: ${WILDCARD_STATEMENTS.VpcNetworkInterfaces}` });
+      acknowledge(role, {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: `Statement VpcNetworkInterfaces only: ${WILDCARD_STATEMENTS.VpcNetworkInterfaces}`,
+      });
     }
     const bucket = this.node.tryFindChild('OnFailureBucket');
     if (bucket instanceof s3.Bucket) {

@@ -198,7 +198,10 @@ export async function createKafka(config: KafkaConnectionConfig): Promise<Kafka>
   const clientConfig = kafkaClientConfig(config);
   if (config.auth === 'scram') {
     const { username, password } = await scramCredentials(config.saslSecretArn!);
-    clientConfig.sasl = config.scramMechanism === 'scram-sha-256' ? { mechanism: 'scram-sha-256', username, password } : { mechanism: 'scram-sha-512', username, password };
+    clientConfig.sasl =
+      config.scramMechanism === 'scram-sha-256'
+        ? { mechanism: 'scram-sha-256', username, password }
+        : { mechanism: 'scram-sha-512', username, password };
   }
   if (config.auth !== 'none') {
     // Every option kafkajs passes to tls.connect: without `cert`/`key` a broker that requires client

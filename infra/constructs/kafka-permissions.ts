@@ -7,7 +7,7 @@ import { mskGroupArn, mskTopicArn } from './msk-arns.ts';
  */
 export const WILDCARD_STATEMENTS: Record<string, string> = {
   VpcNetworkInterfaces:
-    'Lambda creates, describes and deletes the ENIs of a VPC function and of the Kafka event pollers on the role\'s behalf; ' +
+    "Lambda creates, describes and deletes the ENIs of a VPC function and of the Kafka event pollers on the role's behalf; " +
     'their ids are unknown before creation and the Describe* actions do not support resource-level permissions.',
 };
 
@@ -42,7 +42,10 @@ export const KAFKA_POLLER_ENI_ACTIONS = [
  * Statement allowing the ENI management Lambda does on the role's behalf: for a VPC function, for Kafka
  * event pollers in a VPC, or both (the union of AWS's two lists, nothing else).
  */
-export function vpcNetworkInterfacesStatement(uses: { vpcFunction: boolean; kafkaPollers: boolean }): iam.PolicyStatement {
+export function vpcNetworkInterfacesStatement(uses: {
+  vpcFunction: boolean;
+  kafkaPollers: boolean;
+}): iam.PolicyStatement {
   const actions = new Set<string>([
     ...(uses.vpcFunction ? VPC_FUNCTION_ENI_ACTIONS : []),
     ...(uses.kafkaPollers ? KAFKA_POLLER_ENI_ACTIONS : []),
@@ -203,7 +206,13 @@ export class KafkaClusterAccess {
    */
   public onFailureTopic(topic: string): iam.PolicyStatement[] {
     if (!this.iamAuth) return [];
-    return [new iam.PolicyStatement({ sid: 'MskWriteOnFailureTopic', actions: ['kafka-cluster:WriteData'], resources: this.topicArns([topic]) })];
+    return [
+      new iam.PolicyStatement({
+        sid: 'MskWriteOnFailureTopic',
+        actions: ['kafka-cluster:WriteData'],
+        resources: this.topicArns([topic]),
+      }),
+    ];
   }
 
   /** Create / alter (and optionally delete) `topics` (IAM access control only). */

@@ -121,7 +121,11 @@ export class KafkaTopics extends Construct {
       secretKmsKeyArn: conn.secretKmsKeyArn,
     });
     for (const statement of [
-      new iam.PolicyStatement({ sid: 'WriteOwnLogs', actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }),
+      new iam.PolicyStatement({
+        sid: 'WriteOwnLogs',
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [logGroup.logGroupArn],
+      }),
       vpcNetworkInterfacesStatement({ vpcFunction: true, kafkaPollers: false }),
       ...access.clusterDiscovery(),
       ...access.manageTopics(topicNames, removalPolicy !== 'retain'),
@@ -166,11 +170,13 @@ export class KafkaTopics extends Construct {
       provider,
       {
         id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-        reason: 'CDK Provider framework role: AWSLambdaBasicExecutionRole only lets the framework function write its own logs.',
+        reason:
+          'CDK Provider framework role: AWSLambdaBasicExecutionRole only lets the framework function write its own logs.',
       },
       {
         id: `AwsSolutions-IAM5[Resource::<${onEventLogicalId}.Arn>:*]`,
-        reason: 'CDK Provider framework grants lambda:InvokeFunction on the onEvent function and its versions (<arn>:*), nothing else.',
+        reason:
+          'CDK Provider framework grants lambda:InvokeFunction on the onEvent function and its versions (<arn>:*), nothing else.',
       },
     );
 

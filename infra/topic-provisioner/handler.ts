@@ -49,7 +49,15 @@ export interface TopicSpec {
 /** The kafkajs admin operations the provisioner uses (narrowed for testing). */
 export type TopicAdmin = Pick<
   Admin,
-  'connect' | 'disconnect' | 'createTopics' | 'fetchTopicMetadata' | 'createPartitions' | 'describeConfigs' | 'alterConfigs' | 'fetchTopicOffsets' | 'deleteTopics'
+  | 'connect'
+  | 'disconnect'
+  | 'createTopics'
+  | 'fetchTopicMetadata'
+  | 'createPartitions'
+  | 'describeConfigs'
+  | 'alterConfigs'
+  | 'fetchTopicOffsets'
+  | 'deleteTopics'
 >;
 
 const log = (message: string, extra: Record<string, unknown> = {}): void => {
@@ -62,7 +70,8 @@ export function parseSpec(props: Record<string, unknown>): TopicSpec {
   if (!/^[A-Za-z0-9._-]{1,249}$/.test(topic)) throw new Error(`invalid TopicName '${topic}'`);
   const int = (key: string): number => {
     const n = Number(props[key]);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`${key} must be a positive integer, got '${String(props[key])}'`);
+    if (!Number.isInteger(n) || n < 1)
+      throw new Error(`${key} must be a positive integer, got '${String(props[key])}'`);
     return n;
   };
   const rawConfigs = (props.Configs ?? {}) as Record<string, unknown>;
@@ -71,7 +80,13 @@ export function parseSpec(props: Record<string, unknown>): TopicSpec {
   if (removalPolicy !== 'retain' && removalPolicy !== 'destroy-if-empty' && removalPolicy !== 'destroy') {
     throw new Error(`invalid RemovalPolicy '${removalPolicy}'`);
   }
-  return { topic, numPartitions: int('NumPartitions'), replicationFactor: int('ReplicationFactor'), configs, removalPolicy };
+  return {
+    topic,
+    numPartitions: int('NumPartitions'),
+    replicationFactor: int('ReplicationFactor'),
+    configs,
+    removalPolicy,
+  };
 }
 
 async function currentPartitionCount(admin: TopicAdmin, topic: string): Promise<number> {
@@ -80,7 +95,11 @@ async function currentPartitionCount(admin: TopicAdmin, topic: string): Promise<
 }
 
 /** Creates the topic if missing; on update also reconciles partitions and configs. */
-export async function ensureTopic(admin: TopicAdmin, spec: TopicSpec, reconcile: boolean): Promise<{ created: boolean; partitions: number }> {
+export async function ensureTopic(
+  admin: TopicAdmin,
+  spec: TopicSpec,
+  reconcile: boolean,
+): Promise<{ created: boolean; partitions: number }> {
   const created = await admin.createTopics({
     waitForLeaders: true,
     topics: [
@@ -106,7 +125,11 @@ export async function ensureTopic(admin: TopicAdmin, spec: TopicSpec, reconcile:
     log('increased partitions', { topic: spec.topic, from: partitions, to: spec.numPartitions });
     partitions = spec.numPartitions;
   } else if (spec.numPartitions < partitions) {
-    log('partition count can only grow; keeping the current count', { topic: spec.topic, partitions, requested: spec.numPartitions });
+    log('partition count can only grow; keeping the current count', {
+      topic: spec.topic,
+      partitions,
+      requested: spec.numPartitions,
+    });
   }
   if (Object.keys(spec.configs).length > 0) {
     // AlterConfigs replaces all dynamic topic configs: keep the ones set outside this resource.
@@ -117,7 +140,8 @@ export async function ensureTopic(admin: TopicAdmin, spec: TopicSpec, reconcile:
     const existing = described.resources[0]?.configEntries ?? [];
     const merged = new Map<string, string>();
     for (const entry of existing) {
-      if (!entry.isDefault && !entry.readOnly && !entry.isSensitive && entry.configValue !== null) merged.set(entry.configName, entry.configValue);
+      if (!entry.isDefault && !entry.readOnly && !entry.isSensitive && entry.configValue !== null)
+        merged.set(entry.configName, entry.configValue);
     }
     let changed = false;
     for (const [name, value] of Object.entries(spec.configs)) {
@@ -148,7 +172,10 @@ export async function topicIsEmpty(admin: TopicAdmin, topic: string): Promise<bo
 }
 
 /** Applies the removal policy; returns what was done. */
-export async function removeTopic(admin: TopicAdmin, spec: TopicSpec): Promise<'retained' | 'deleted' | 'retained-not-empty' | 'missing'> {
+export async function removeTopic(
+  admin: TopicAdmin,
+  spec: TopicSpec,
+): Promise<'retained' | 'deleted' | 'retained-not-empty' | 'missing'> {
   if (spec.removalPolicy === 'retain') {
     log('removal policy retain: topic kept', { topic: spec.topic });
     return 'retained';
@@ -167,7 +194,10 @@ export async function removeTopic(admin: TopicAdmin, spec: TopicSpec): Promise<'
  * Handles one custom resource event. The admin client is created lazily, so that deleting a retained
  * topic never needs to reach the brokers (a stack delete cannot hang on an unreachable cluster).
  */
-export async function handleEvent(event: TopicResourceEvent, createAdmin: () => Promise<TopicAdmin>): Promise<TopicResourceResponse> {
+export async function handleEvent(
+  event: TopicResourceEvent,
+  createAdmin: () => Promise<TopicAdmin>,
+): Promise<TopicResourceResponse> {
   const spec = parseSpec(event.ResourceProperties);
   if (event.RequestType === 'Delete' && spec.removalPolicy === 'retain') {
     const physicalId = event.PhysicalResourceId ?? spec.topic;
@@ -180,13 +210,19 @@ export async function handleEvent(event: TopicResourceEvent, createAdmin: () => 
     switch (event.RequestType) {
       case 'Create': {
         const { created, partitions } = await ensureTopic(admin, spec, false);
-        return { PhysicalResourceId: spec.topic, Data: { TopicName: spec.topic, Created: created, Partitions: partitions } };
+        return {
+          PhysicalResourceId: spec.topic,
+          Data: { TopicName: spec.topic, Created: created, Partitions: partitions },
+        };
       }
       case 'Update': {
         // A new topic name yields a new physical id: CloudFormation then sends Delete for the old
         // one, which honours its removal policy.
         const { created, partitions } = await ensureTopic(admin, spec, true);
-        return { PhysicalResourceId: spec.topic, Data: { TopicName: spec.topic, Created: created, Partitions: partitions } };
+        return {
+          PhysicalResourceId: spec.topic,
+          Data: { TopicName: spec.topic, Created: created, Partitions: partitions },
+        };
       }
       case 'Delete': {
         const physicalId = event.PhysicalResourceId ?? spec.topic;
@@ -202,6 +238,10 @@ export async function handleEvent(event: TopicResourceEvent, createAdmin: () => 
 
 /** Lambda entry point. */
 export async function handler(event: TopicResourceEvent): Promise<TopicResourceResponse> {
-  log('event', { requestType: event.RequestType, physicalResourceId: event.PhysicalResourceId, properties: event.ResourceProperties });
+  log('event', {
+    requestType: event.RequestType,
+    physicalResourceId: event.PhysicalResourceId,
+    properties: event.ResourceProperties,
+  });
   return handleEvent(event, async () => (await createKafka(kafkaConnectionConfigFromEnv())).admin());
 }

@@ -48,7 +48,11 @@ async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000
   for (;;) {
     try {
       const { topics: meta } = await admin.fetchTopicMetadata({ topics });
-      if (topics.every((t) => meta.some((m) => m.name === t && m.partitions.length > 0 && m.partitions.every((p) => p.leader >= 0)))) {
+      if (
+        topics.every((t) =>
+          meta.some((m) => m.name === t && m.partitions.length > 0 && m.partitions.every((p) => p.leader >= 0)),
+        )
+      ) {
         return;
       }
       last = 'partitions without leader';
@@ -66,7 +70,9 @@ async function main(): Promise<void> {
     ...process.env,
     KAFKA_BROKERS: process.env.KAFKA_BROKERS ?? `127.0.0.1:${process.env.KAFKA_PORT ?? '9092'}`,
   };
-  const brokers = env.KAFKA_BROKERS.split(',').map((b) => b.trim()).filter(Boolean);
+  const brokers = env.KAFKA_BROKERS.split(',')
+    .map((b) => b.trim())
+    .filter(Boolean);
   const prefix = process.env.KAFKA_TOPIC_PREFIX ?? '';
   const replicationFactor = Number(process.env.KAFKA_REPLICATION_FACTOR ?? '-1');
   const args = process.argv.slice(2);
@@ -99,7 +105,10 @@ async function main(): Promise<void> {
         waitForLeaders: false,
         topics: missing.map((s) => ({ topic: s.topic, numPartitions: s.numPartitions, replicationFactor })),
       });
-      await waitForLeaders(admin, missing.map((s) => s.topic));
+      await waitForLeaders(
+        admin,
+        missing.map((s) => s.topic),
+      );
       for (const s of missing) console.log(`created  ${s.topic} partitions=${s.numPartitions}`);
     }
     console.log(`${specs.length} topic(s) ready on ${brokers.join(',')}`);
