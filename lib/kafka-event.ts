@@ -12,6 +12,11 @@ export interface SourceRef {
   readonly topic: string;
   readonly partition: number;
   readonly offset: number;
+  /**
+   * The record's `redrive_*` headers (see lib/redrive.ts), carried to the messages made from it so a
+   * redriven event that fails again keeps its redrive count. Absent when the record has none.
+   */
+  readonly carriedHeaders?: Readonly<Record<string, string>>;
 }
 
 export interface DecodedRecord {
@@ -34,6 +39,9 @@ export interface KafkaBatchItemFailure {
 export interface KafkaBatchResponse {
   readonly batchItemFailures: KafkaBatchItemFailure[];
 }
+
+/** Input headers carried to every message made from the record: redrive lineage (lib/redrive.ts). */
+export const CARRIED_HEADER_PREFIX = 'redrive_';
 
 export class MalformedKafkaEventError extends Error {
   override readonly name = 'MalformedKafkaEventError';
@@ -74,17 +82,20 @@ export function decodeKafkaEvent(event: unknown): DecodedRecord[] {
     if (!Array.isArray(list)) throw new MalformedKafkaEventError(`records["${partitionKey}"] is not an array`);
     const ordered = [...(list as MSKRecord[])].sort((a, b) => Number(a.offset) - Number(b.offset));
     for (const record of ordered) {
+      const headers = decodeHeaders(record.headers);
+      const carried = headers.filter(([name]) => name.startsWith(CARRIED_HEADER_PREFIX));
       decoded.push({
         source: {
           topic: String(record.topic ?? partitionKey.replace(/-\d+$/, '')),
           partition: Number(record.partition),
           offset: Number(record.offset),
+          ...(carried.length > 0 ? { carriedHeaders: Object.fromEntries(carried.map(([k, v]) => [k, v.toString('utf8')])) } : {}),
         },
         partitionKey,
         index: decoded.length,
         key: decodeBase64(record.key),
         value: decodeBase64(record.value),
-        headers: decodeHeaders(record.headers),
+        headers,
         timestamp: typeof record.timestamp === 'number' ? record.timestamp : undefined,
       });
     }
