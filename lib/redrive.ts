@@ -390,8 +390,23 @@ export interface RedriveRunOptions extends RedriveSelection {
   readonly log?: (line: string) => void;
 }
 
-export function defaultRedriveGroupId(from: RedriveSourceKind): string {
-  return `mw-page-content-change-enrich.redrive.${from}`;
+/** Prefix of the redrive's consumer groups. Env `REDRIVE_GROUP_PREFIX`. @default 'mw-page-content-change-enrich.redrive.' */
+export const DEFAULT_REDRIVE_GROUP_PREFIX = 'mw-page-content-change-enrich.redrive.';
+
+export function defaultRedriveGroupId(from: RedriveSourceKind, prefix: string = DEFAULT_REDRIVE_GROUP_PREFIX): string {
+  return `${prefix}${from}`;
+}
+
+/**
+ * The consumer group of a request: the one it names, or `<prefix><from>`. With `requirePrefix` (the
+ * Lambda function, whose IAM policy covers only groups under the prefix) a named group must start with it.
+ */
+export function redriveGroupIdFor(request: Pick<RedriveRequest, 'from' | 'groupId'>, prefix: string, requirePrefix = false): string {
+  if (request.groupId === undefined) return defaultRedriveGroupId(request.from, prefix);
+  if (requirePrefix && !request.groupId.startsWith(prefix)) {
+    throw new RedriveOptionsError(`groupId must start with "${prefix}" (the groups this function may use)`);
+  }
+  return request.groupId;
 }
 
 function headersOf(message: KafkaMessage): Record<string, string> {
@@ -656,10 +671,12 @@ export interface RedriveTopics {
 /**
  * Topic names from the environment, prefixed by `KAFKA_TOPIC_PREFIX`: `INPUT_TOPIC`
  * (default `mediawiki.page_change.v1`), `ERROR_TOPIC` (default `mw_page_content_change_enrich.error`),
- * `ON_FAILURE_TOPIC` (default `mw_page_content_change_enrich.on_failure`, the local stack's).
+ * `ON_FAILURE_TOPIC` (default `mw_page_content_change_enrich.on_failure`, the local stack's), and the
+ * consumer groups' prefix `REDRIVE_GROUP_PREFIX` (default `mw-page-content-change-enrich.redrive.`).
  */
-export function redriveTopicsFromEnv(env: NodeJS.ProcessEnv = process.env): RedriveTopics {
+export function redriveTopicsFromEnv(env: NodeJS.ProcessEnv = process.env): RedriveTopics & { groupPrefix: string } {
   return {
+    groupPrefix: stringFrom(env, 'REDRIVE_GROUP_PREFIX', DEFAULT_REDRIVE_GROUP_PREFIX),
     input: prefixedTopic(stringFrom(env, 'INPUT_TOPIC', 'mediawiki.page_change.v1'), env),
     error: prefixedTopic(stringFrom(env, 'ERROR_TOPIC', 'mw_page_content_change_enrich.error'), env),
     onFailure: prefixedTopic(stringFrom(env, 'ON_FAILURE_TOPIC', 'mw_page_content_change_enrich.on_failure'), env),

@@ -7,13 +7,13 @@
  * stopped. Progress on stderr, the summary as JSON on stdout. See the README's runbook.
  *
  * Env: KAFKA_BROKERS (default 127.0.0.1:${KAFKA_PORT:-9092}) and the other KAFKA_* connection
- * settings, KAFKA_TOPIC_PREFIX, INPUT_TOPIC, ERROR_TOPIC, ON_FAILURE_TOPIC.
+ * settings, KAFKA_TOPIC_PREFIX, INPUT_TOPIC, ERROR_TOPIC, ON_FAILURE_TOPIC, REDRIVE_GROUP_PREFIX.
  */
 import { parseArgs } from 'node:util';
 
 process.env.KAFKA_BROKERS ??= `127.0.0.1:${process.env.KAFKA_PORT ?? '9092'}`;
 const { createKafka, kafkaConnectionConfigFromEnv } = await import('../lib/kafka-client.js');
-const { parseRedriveRequest, redriveTopicsFromEnv, runRedrive, RedriveOptionsError } = await import('../lib/redrive.js');
+const { parseRedriveRequest, redriveGroupIdFor, redriveTopicsFromEnv, runRedrive, RedriveOptionsError } = await import('../lib/redrive.js');
 
 const USAGE =
   'usage: npm run redrive -- --from error|on-failure [--error-types T1,T2] [--since ISO] [--until ISO] [--max N] [--dry-run]\n' +
@@ -60,6 +60,7 @@ try {
   const summary = await runRedrive({
     ...request,
     kafka: await createKafka(kafkaConnectionConfigFromEnv()),
+    groupId: redriveGroupIdFor(request, topics.groupPrefix),
     sourceTopic,
     inputTopic: topics.input,
     log: (line) => console.error(`[redrive] ${line}`),

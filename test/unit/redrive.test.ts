@@ -19,6 +19,7 @@ import {
   parseRedriveRequest,
   RedriveOptionsError,
   RedriveTally,
+  redriveGroupIdFor,
   redriveTopicsFromEnv,
   type RedriveSelection,
   type SourceRecord,
@@ -227,10 +228,15 @@ test('requests: the CLI and the Lambda validate the same options', () => {
     assert.throws(() => parseRedriveRequest(bad), RedriveOptionsError, JSON.stringify(bad));
   }
   assert.deepEqual(redriveTopicsFromEnv({ KAFKA_TOPIC_PREFIX: 'eqiad.', ON_FAILURE_TOPIC: 'x.dlq' }), {
+    groupPrefix: 'mw-page-content-change-enrich.redrive.',
     input: 'eqiad.mediawiki.page_change.v1',
     error: 'eqiad.mw_page_content_change_enrich.error',
     onFailure: 'eqiad.x.dlq',
   });
+  assert.equal(redriveGroupIdFor({ from: 'on-failure' }, 'g.redrive.'), 'g.redrive.on-failure');
+  assert.equal(redriveGroupIdFor({ from: 'error', groupId: 'mine' }, 'g.redrive.'), 'mine');
+  assert.equal(redriveGroupIdFor({ from: 'error', groupId: 'g.redrive.again' }, 'g.redrive.', true), 'g.redrive.again');
+  assert.throws(() => redriveGroupIdFor({ from: 'error', groupId: 'other' }, 'g.redrive.', true), RedriveOptionsError);
 });
 
 test('the pipeline carries redrive_* headers of its input to the messages it produces, and nothing else', async () => {
