@@ -278,10 +278,35 @@ export interface ReportedRecord {
 }
 
 export interface RedriveSample {
+  /** `topic/partition@offset` of the source record. */
   readonly from: string;
   readonly errorType: string;
+  /** Key the record goes back with. */
   readonly key: string | null;
-  readonly value: string;
+  /** The event's identifying fields, or `text`: its first 300 characters when it is not a page_change event. */
+  readonly event: Record<string, unknown>;
+}
+
+/** What identifies a page_change event to an operator, without its bulk. */
+function sampleOf(value: Buffer | string): Record<string, unknown> {
+  const text = value.toString();
+  try {
+    const e = JSON.parse(text) as Record<string, any>;
+    if (e && typeof e === 'object' && e.page && e.revision) {
+      return {
+        wiki_id: e.wiki_id,
+        domain: e.meta?.domain,
+        page_id: e.page.page_id,
+        page_title: e.page.page_title,
+        rev_id: e.revision.rev_id,
+        page_change_kind: e.page_change_kind,
+        dt: e.dt,
+      };
+    }
+  } catch {
+    // not JSON: shown as text
+  }
+  return { text: truncate(text, 300) };
 }
 
 export interface RedriveSummary {
@@ -335,7 +360,7 @@ export class RedriveTally {
           from: `${record.topic}/${record.partition}@${record.offset}`,
           errorType: decision.errorType,
           key: first.key === null ? null : first.key.toString(),
-          value: truncate(first.value.toString(), 500),
+          event: sampleOf(first.value),
         });
       }
       return;
@@ -493,6 +518,7 @@ export async function runRedrive(opts: RedriveRunOptions): Promise<RedriveSummar
   const finished = new Promise<RedriveSummary['stoppedBy']>((resolve) => (finish = resolve));
   let lastProgress = Date.now();
   let lastLog = 0;
+  let lastLine = '';
   let stopped = false;
   const stop = (reason: RedriveSummary['stoppedBy']) => {
     if (!stopped) {
@@ -545,7 +571,8 @@ export async function runRedrive(opts: RedriveRunOptions): Promise<RedriveSummar
             lastProgress = Date.now();
             if (Date.now() - lastLog > 2000) {
               lastLog = Date.now();
-              log(tally.progressLine());
+              lastLine = tally.progressLine();
+              log(lastLine);
             }
             await heartbeat();
           };
@@ -603,7 +630,7 @@ export async function runRedrive(opts: RedriveRunOptions): Promise<RedriveSummar
     await producer?.disconnect().catch(() => undefined);
   }
   if (failure) throw failure;
-  log(tally.progressLine());
+  if (tally.progressLine() !== lastLine) log(tally.progressLine());
   return summary;
 }
 

@@ -134,7 +134,8 @@ test('after an outage: dry run changes nothing; redrive (cut short by --max, the
     assert.deepEqual(dry.byErrorType.MediaWikiHttpServerError, { selected: good.length, skipped: 0 });
     assert.deepEqual(dry.byWiki.devwiki, { selected: good.length, skipped: 1 });
     assert.equal(dry.samples.length, 3);
-    assert.ok(dry.samples[0]!.value.includes(`"domain":"${TEST_DOMAIN}"`), dry.samples[0]!.value);
+    assert.equal(dry.samples[0]!.event.domain, TEST_DOMAIN);
+    assert.ok(revisions.some((r) => r.revId === dry.samples[0]!.event.rev_id));
     assert.ok(good.map(messageKeyForText).includes(dry.samples[0]!.key), 'the sample has the original key');
     assert.deepEqual(await endOffsets(topics.input), inputBefore, 'the dry run produced nothing');
     assert.deepEqual(await committedOffsets(group, topics.error), ['-1'], 'the dry run committed nothing');

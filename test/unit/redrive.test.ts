@@ -195,7 +195,11 @@ test('the tally counts per error type and wiki, keeps samples, reports what an o
     RevisionMissing: { selected: 0, skipped: 1 },
   });
   assert.deepEqual(s.byWiki, { enwiki: { selected: 2, skipped: 2 } });
-  assert.equal(s.samples.length, 1);
+  assert.deepEqual(s.samples, [
+    { from: 'errors/0@7', errorType: 'MediaWikiHttpServerError', key: '{"wiki_id":"enwiki","page_id":42}', event: {
+      wiki_id: 'enwiki', domain: 'dev.wiki.local', page_id: 42, page_title: 'Test_page', rev_id: 900, page_change_kind: 'edit', dt: '2026-11-25T10:00:00Z',
+    } },
+  ]);
   assert.deepEqual(s.reported.map((r) => [r.offset, r.reason]), [['12', 'redrive-limit']]);
   assert.match(tally.progressLine(), /read=4 selected=2 produced=0 skipped: non-retryable=1 redrive-limit=1/);
 });
