@@ -39,7 +39,13 @@ export const REDRIVE_HEADERS = {
 export const REDRIVE_HEADER_PREFIX = CARRIED_HEADER_PREFIX;
 
 /** Headers the on-failure step adds to a record (the local event source mapping's shape); not redriven. */
-const ON_FAILURE_METADATA_HEADERS = new Set(['source_topic', 'source_partition', 'source_offset', 'failure_condition', 'approximate_invoke_count']);
+const ON_FAILURE_METADATA_HEADERS = new Set([
+  'source_topic',
+  'source_partition',
+  'source_offset',
+  'failure_condition',
+  'approximate_invoke_count',
+]);
 
 /** Marker `errorEventFor` appends to a `raw_event` it had to cut (lib/error-event.ts). */
 const TRUNCATED_RAW_EVENT = /…\[truncated: \d+ (chars|bytes) in all\]$/;
@@ -57,7 +63,10 @@ export interface RedriveSelection {
   readonly errorTypes?: readonly string[];
   /** Only records written at or after this time (the record's Kafka timestamp). @default - no lower bound */
   readonly since?: Date;
-  /** Only records written at or before this time; reading a partition stops at the first later record. @default - no upper bound */
+  /**
+   * Only records written at or before this time; reading a partition stops at the first later record.
+   * @default - no upper bound
+   */
   readonly until?: Date;
   /** A record already redriven this many times is skipped and reported. @default 3 */
   readonly maxRedrives?: number;
@@ -136,7 +145,11 @@ function linkHeaders(source: SourceRecord, errorType: string, previousCount: num
 }
 
 /** Type and window checks shared by both sources; `undefined` when the record is selected. */
-function typeOrWindowSkip(errorType: string, timestamp: number, selection: RedriveSelection): { reason: SkipReason; detail?: string } | undefined {
+function typeOrWindowSkip(
+  errorType: string,
+  timestamp: number,
+  selection: RedriveSelection,
+): { reason: SkipReason; detail?: string } | undefined {
   const named = selection.errorTypes?.includes(errorType) ?? false;
   if (selection.errorTypes && selection.errorTypes.length > 0 && !named) return { reason: 'type-not-selected' };
   if (!named && NON_RETRYABLE_ERROR_TYPES.includes(errorType)) return { reason: 'non-retryable' };
@@ -145,7 +158,10 @@ function typeOrWindowSkip(errorType: string, timestamp: number, selection: Redri
 }
 
 /** True when the record was written after `until`: the caller stops reading its partition. */
-export function isAfterWindow(record: Pick<SourceRecord, 'timestamp'>, selection: Pick<RedriveSelection, 'until'>): boolean {
+export function isAfterWindow(
+  record: Pick<SourceRecord, 'timestamp'>,
+  selection: Pick<RedriveSelection, 'until'>,
+): boolean {
   return selection.until !== undefined && record.timestamp > selection.until.getTime();
 }
 
@@ -161,8 +177,19 @@ function decideErrorEvent(record: SourceRecord, selection: RedriveSelection): Re
   } catch {
     return { kind: 'skip', reason: 'unreadable', detail: 'not JSON', errorType: UNKNOWN, wiki: UNKNOWN };
   }
-  if (event === null || typeof event !== 'object' || typeof event.raw_event !== 'string' || typeof event.error_type !== 'string') {
-    return { kind: 'skip', reason: 'unreadable', detail: 'not an error event with raw_event and error_type', errorType: UNKNOWN, wiki: UNKNOWN };
+  if (
+    event === null ||
+    typeof event !== 'object' ||
+    typeof event.raw_event !== 'string' ||
+    typeof event.error_type !== 'string'
+  ) {
+    return {
+      kind: 'skip',
+      reason: 'unreadable',
+      detail: 'not an error event with raw_event and error_type',
+      errorType: UNKNOWN,
+      wiki: UNKNOWN,
+    };
   }
   const raw = event.raw_event;
   const errorType = event.error_type;
@@ -174,7 +201,12 @@ function decideErrorEvent(record: SourceRecord, selection: RedriveSelection): Re
     const origin = record.headers.source_topic
       ? `${record.headers.source_topic}/${record.headers.source_partition}@${record.headers.source_offset}`
       : 'its source offset';
-    return { kind: 'skip', reason: 'truncated', detail: `raw_event truncated; the full record is at ${origin}`, ...facts };
+    return {
+      kind: 'skip',
+      reason: 'truncated',
+      detail: `raw_event truncated; the full record is at ${origin}`,
+      ...facts,
+    };
   }
   const previous = redriveCountOf(record.headers);
   if (previous >= (selection.maxRedrives ?? 3)) {
@@ -223,7 +255,11 @@ function headersOfEsmRecord(headers: unknown): Record<string, string> {
 
 /** Original headers to keep on the redriven copy: not the on-failure metadata, not earlier redrive links. */
 function originalHeaders(headers: Readonly<Record<string, string>>): Record<string, string> {
-  return Object.fromEntries(Object.entries(headers).filter(([k]) => !ON_FAILURE_METADATA_HEADERS.has(k) && !k.startsWith(REDRIVE_HEADER_PREFIX)));
+  return Object.fromEntries(
+    Object.entries(headers).filter(
+      ([k]) => !ON_FAILURE_METADATA_HEADERS.has(k) && !k.startsWith(REDRIVE_HEADER_PREFIX),
+    ),
+  );
 }
 
 function decideOnFailureRecord(record: SourceRecord, selection: RedriveSelection): RedriveDecision {
@@ -246,7 +282,8 @@ function decideOnFailureRecord(record: SourceRecord, selection: RedriveSelection
     originals = [{ key: record.key, value: record.value ?? Buffer.alloc(0), headers: { ...record.headers } }];
   }
   const facts = { errorType, wiki: wikiOf(originals[0]?.value.toString('utf8')) ?? UNKNOWN };
-  if (originals.length === 0) return { kind: 'skip', reason: 'unreadable', detail: 'on-failure document without records', ...facts };
+  if (originals.length === 0)
+    return { kind: 'skip', reason: 'unreadable', detail: 'on-failure document without records', ...facts };
   const skip = typeOrWindowSkip(errorType, record.timestamp, selection);
   if (skip) return { kind: 'skip', ...skip, ...facts };
   const previous = Math.max(...originals.map((o) => redriveCountOf(o.headers)));
@@ -255,7 +292,11 @@ function decideOnFailureRecord(record: SourceRecord, selection: RedriveSelection
   }
   return {
     kind: 'redrive',
-    records: originals.map((o) => ({ key: o.key, value: o.value, headers: { ...originalHeaders(o.headers), ...linkHeaders(record, errorType, previous) } })),
+    records: originals.map((o) => ({
+      key: o.key,
+      value: o.value,
+      headers: { ...originalHeaders(o.headers), ...linkHeaders(record, errorType, previous) },
+    })),
     ...facts,
   };
 }
@@ -342,7 +383,19 @@ export class RedriveTally {
     init: Pick<RedriveSummary, 'from' | 'sourceTopic' | 'inputTopic' | 'groupId' | 'dryRun'>,
     private readonly limits: { samples: number; reported: number } = { samples: 3, reported: 100 },
   ) {
-    this.summary = { ...init, read: 0, selected: 0, produced: 0, skipped: {}, byErrorType: {}, byWiki: {}, reported: [], samples: [], stoppedBy: 'caught-up', positions: {} };
+    this.summary = {
+      ...init,
+      read: 0,
+      selected: 0,
+      produced: 0,
+      skipped: {},
+      byErrorType: {},
+      byWiki: {},
+      reported: [],
+      samples: [],
+      stoppedBy: 'caught-up',
+      positions: {},
+    };
   }
 
   add(record: SourceRecord, decision: RedriveDecision): void {
@@ -369,13 +422,22 @@ export class RedriveTally {
     byType.skipped++;
     byWiki.skipped++;
     if (REPORTED_REASONS.has(decision.reason) && s.reported.length < this.limits.reported) {
-      s.reported.push({ topic: record.topic, partition: record.partition, offset: record.offset, reason: decision.reason, errorType: decision.errorType, detail: decision.detail });
+      s.reported.push({
+        topic: record.topic,
+        partition: record.partition,
+        offset: record.offset,
+        reason: decision.reason,
+        errorType: decision.errorType,
+        detail: decision.detail,
+      });
     }
   }
 
   progressLine(): string {
     const s = this.summary;
-    const skipped = Object.entries(s.skipped).map(([k, v]) => `${k}=${v}`).join(' ');
+    const skipped = Object.entries(s.skipped)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ');
     return `read=${s.read} selected=${s.selected} produced=${s.produced}${skipped ? ` skipped: ${skipped}` : ''}`;
   }
 }
@@ -405,9 +467,15 @@ export interface RedriveRunOptions extends RedriveSelection {
   readonly chunkSize?: number;
   /** Bytes per produce request; match the input topic's `max.message.bytes`. @default 1048576 */
   readonly maxRequestBytes?: number;
-  /** Stop, having committed what was produced, at this time (ms since the epoch), e.g. before a Lambda timeout. @default - none */
+  /**
+   * Stop, having committed what was produced, at this time (ms since the epoch), e.g. before a Lambda timeout.
+   * @default - none
+   */
   readonly stopAt?: number;
-  /** Stop when nothing was read for this long (e.g. another member of the group holds the partitions). @default 30000 */
+  /**
+   * Stop when nothing was read for this long (e.g. another member of the group holds the partitions).
+   * @default 30000
+   */
   readonly idleTimeoutMs?: number;
   /** Samples in the summary. @default 3 */
   readonly samples?: number;
@@ -415,7 +483,10 @@ export interface RedriveRunOptions extends RedriveSelection {
   readonly log?: (line: string) => void;
 }
 
-/** Prefix of the redrive's consumer groups. Env `REDRIVE_GROUP_PREFIX`. @default 'mw-page-content-change-enrich.redrive.' */
+/**
+ * Prefix of the redrive's consumer groups. Env `REDRIVE_GROUP_PREFIX`.
+ * @default 'mw-page-content-change-enrich.redrive.'
+ */
 export const DEFAULT_REDRIVE_GROUP_PREFIX = 'mw-page-content-change-enrich.redrive.';
 
 export function defaultRedriveGroupId(from: RedriveSourceKind, prefix: string = DEFAULT_REDRIVE_GROUP_PREFIX): string {
@@ -426,7 +497,11 @@ export function defaultRedriveGroupId(from: RedriveSourceKind, prefix: string = 
  * The consumer group of a request: the one it names, or `<prefix><from>`. With `requirePrefix` (the
  * Lambda function, whose IAM policy covers only groups under the prefix) a named group must start with it.
  */
-export function redriveGroupIdFor(request: Pick<RedriveRequest, 'from' | 'groupId'>, prefix: string, requirePrefix = false): string {
+export function redriveGroupIdFor(
+  request: Pick<RedriveRequest, 'from' | 'groupId'>,
+  prefix: string,
+  requirePrefix = false,
+): string {
   if (request.groupId === undefined) return defaultRedriveGroupId(request.from, prefix);
   if (requirePrefix && !request.groupId.startsWith(prefix)) {
     throw new RedriveOptionsError(`groupId must start with "${prefix}" (the groups this function may use)`);
@@ -475,8 +550,10 @@ export class RedriveOptionsError extends Error {
  */
 export async function runRedrive(opts: RedriveRunOptions): Promise<RedriveSummary> {
   if (opts.since && opts.until && opts.since > opts.until) throw new RedriveOptionsError('--since is after --until');
-  if (opts.max !== undefined && (!Number.isInteger(opts.max) || opts.max < 1)) throw new RedriveOptionsError('--max must be a positive integer');
-  if (opts.sourceTopic === opts.inputTopic) throw new RedriveOptionsError('the source topic and the input topic are the same');
+  if (opts.max !== undefined && (!Number.isInteger(opts.max) || opts.max < 1))
+    throw new RedriveOptionsError('--max must be a positive integer');
+  if (opts.sourceTopic === opts.inputTopic)
+    throw new RedriveOptionsError('the source topic and the input topic are the same');
   const log = opts.log ?? (() => undefined);
   const groupId = opts.groupId ?? defaultRedriveGroupId(opts.from);
   const dryRun = opts.dryRun ?? false;
@@ -512,7 +589,12 @@ export async function runRedrive(opts: RedriveRunOptions): Promise<RedriveSummar
     producer = opts.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
     await producer.connect();
   }
-  const consumer = opts.kafka.consumer({ groupId, maxWaitTimeInMs: 500, sessionTimeout: 30_000, heartbeatInterval: 3_000 });
+  const consumer = opts.kafka.consumer({
+    groupId,
+    maxWaitTimeInMs: 500,
+    sessionTimeout: 30_000,
+    heartbeatInterval: 3_000,
+  });
   let finish!: (reason: RedriveSummary['stoppedBy']) => void;
   let failure: unknown;
   const finished = new Promise<RedriveSummary['stoppedBy']>((resolve) => (finish = resolve));
@@ -556,14 +638,19 @@ export async function runRedrive(opts: RedriveRunOptions): Promise<RedriveSummar
           const flush = async () => {
             if (pending.length > 0 && producer) {
               for (const chunk of chunkBySize(pending, (p) => p.bytes, maxRequestBytes)) {
-                await producer.send({ topic: opts.inputTopic, acks: -1, messages: chunk.map((p) => messageOf(p.record)) });
+                await producer.send({
+                  topic: opts.inputTopic,
+                  acks: -1,
+                  messages: chunk.map((p) => messageOf(p.record)),
+                });
                 summary.produced += chunk.length;
               }
             }
             pending = [];
             if (lastOffset !== undefined) {
               const next = String(BigInt(lastOffset) + 1n);
-              if (!dryRun) await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
+              if (!dryRun)
+                await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
               resolveOffset(lastOffset);
               summary.positions[String(batch.partition)] = next;
               lastOffset = undefined;
@@ -646,14 +733,16 @@ export interface RedriveRequest extends RedriveSelection {
 function optionalDate(value: unknown, name: string): Date | undefined {
   if (value === undefined || value === null || value === '') return undefined;
   const d = new Date(String(value));
-  if (typeof value !== 'string' || Number.isNaN(d.getTime())) throw new RedriveOptionsError(`${name} must be an ISO 8601 time, got ${JSON.stringify(value)}`);
+  if (typeof value !== 'string' || Number.isNaN(d.getTime()))
+    throw new RedriveOptionsError(`${name} must be an ISO 8601 time, got ${JSON.stringify(value)}`);
   return d;
 }
 
 function optionalPositiveInt(value: unknown, name: string, min: number): number | undefined {
   if (value === undefined || value === null || value === '') return undefined;
   const n = typeof value === 'number' ? value : Number(value);
-  if (!Number.isInteger(n) || n < min) throw new RedriveOptionsError(`${name} must be an integer >= ${min}, got ${JSON.stringify(value)}`);
+  if (!Number.isInteger(n) || n < min)
+    throw new RedriveOptionsError(`${name} must be an integer >= ${min}, got ${JSON.stringify(value)}`);
   return n;
 }
 
@@ -667,13 +756,21 @@ export function parseRedriveRequest(input: unknown): RedriveRequest {
   const known = new Set(['from', 'errorTypes', 'since', 'until', 'max', 'dryRun', 'maxRedrives', 'groupId']);
   const unknownKeys = Object.keys(o).filter((k) => !known.has(k));
   if (unknownKeys.length > 0) throw new RedriveOptionsError(`unknown option(s): ${unknownKeys.join(', ')}`);
-  if (o.from !== 'error' && o.from !== 'on-failure') throw new RedriveOptionsError('from must be "error" or "on-failure"');
+  if (o.from !== 'error' && o.from !== 'on-failure')
+    throw new RedriveOptionsError('from must be "error" or "on-failure"');
   let errorTypes: string[] | undefined;
-  if (typeof o.errorTypes === 'string') errorTypes = o.errorTypes.split(',').map((t) => t.trim()).filter(Boolean);
-  else if (Array.isArray(o.errorTypes) && o.errorTypes.every((t) => typeof t === 'string')) errorTypes = o.errorTypes as string[];
+  if (typeof o.errorTypes === 'string')
+    errorTypes = o.errorTypes
+      .split(',')
+      .map((t) => t.trim())
+      .filter(Boolean);
+  else if (Array.isArray(o.errorTypes) && o.errorTypes.every((t) => typeof t === 'string'))
+    errorTypes = o.errorTypes as string[];
   else if (o.errorTypes !== undefined) throw new RedriveOptionsError('errorTypes must be a list of error types');
-  if (o.dryRun !== undefined && typeof o.dryRun !== 'boolean') throw new RedriveOptionsError('dryRun must be true or false');
-  if (o.groupId !== undefined && (typeof o.groupId !== 'string' || o.groupId.trim() === '')) throw new RedriveOptionsError('groupId must be a name');
+  if (o.dryRun !== undefined && typeof o.dryRun !== 'boolean')
+    throw new RedriveOptionsError('dryRun must be true or false');
+  if (o.groupId !== undefined && (typeof o.groupId !== 'string' || o.groupId.trim() === ''))
+    throw new RedriveOptionsError('groupId must be a name');
   const since = optionalDate(o.since, 'since');
   const until = optionalDate(o.until, 'until');
   if (since && until && since > until) throw new RedriveOptionsError('since is after until');

@@ -13,11 +13,12 @@ import { parseArgs } from 'node:util';
 
 process.env.KAFKA_BROKERS ??= `127.0.0.1:${process.env.KAFKA_PORT ?? '9092'}`;
 const { createKafka, kafkaConnectionConfigFromEnv } = await import('../lib/kafka-client.js');
-const { parseRedriveRequest, redriveGroupIdFor, redriveTopicsFromEnv, runRedrive, RedriveOptionsError } = await import('../lib/redrive.js');
+const { parseRedriveRequest, redriveGroupIdFor, redriveTopicsFromEnv, runRedrive, RedriveOptionsError } =
+  await import('../lib/redrive.js');
 
 const USAGE =
-  'usage: npm run redrive -- --from error|on-failure [--error-types T1,T2] [--since ISO] [--until ISO] [--max N] [--dry-run]\n' +
-  '                          [--max-redrives N (default 3)] [--group NAME]';
+  'usage: npm run redrive -- --from error|on-failure [--error-types T1,T2] [--since ISO] [--until ISO]\n' +
+  '                          [--max N] [--dry-run] [--max-redrives N (default 3)] [--group NAME]';
 
 let request;
 try {
@@ -55,7 +56,9 @@ try {
 
 const topics = redriveTopicsFromEnv();
 const sourceTopic = request.from === 'error' ? topics.error : topics.onFailure;
-console.error(`[redrive] ${request.dryRun ? 'DRY RUN: ' : ''}${sourceTopic} → ${topics.input} (${process.env.KAFKA_BROKERS})`);
+console.error(
+  `[redrive] ${request.dryRun ? 'DRY RUN: ' : ''}${sourceTopic} → ${topics.input} (${process.env.KAFKA_BROKERS})`,
+);
 try {
   const summary = await runRedrive({
     ...request,

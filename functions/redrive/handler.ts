@@ -14,7 +14,13 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import type { Kafka } from 'kafkajs';
 import { createKafka, kafkaConnectionConfigFromEnv } from '../../lib/kafka-client.js';
-import { parseRedriveRequest, redriveGroupIdFor, redriveTopicsFromEnv, runRedrive, type RedriveSummary } from '../../lib/redrive.js';
+import {
+  parseRedriveRequest,
+  redriveGroupIdFor,
+  redriveTopicsFromEnv,
+  runRedrive,
+  type RedriveSummary,
+} from '../../lib/redrive.js';
 
 /** Time kept before the invocation's deadline to commit, disconnect and return the summary. */
 const DEADLINE_MARGIN_MS = 15_000;

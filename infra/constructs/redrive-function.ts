@@ -102,7 +102,8 @@ export class RedriveFunction extends Construct {
     this.function = createNodeFunction(this, 'Function', {
       entry: props.entry ?? DEFAULT_REDRIVE_ENTRY,
       code: props.code,
-      description: 'Redrive: puts error events or on-failure records back on the page_change input topic (invoked by an operator)',
+      description:
+        'Redrive: puts error events or on-failure records back on the page_change input topic (invoked by an operator)',
       functionName: props.functionName,
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout ?? Duration.minutes(15),
@@ -120,7 +121,9 @@ export class RedriveFunction extends Construct {
     });
     acknowledge(this.function, {
       id: 'AwsSolutions-L1',
-      reason: 'Runtime pinned to nodejs22.x on purpose (the handler is built and tested for Node.js 22); upgrades are deliberate.',
+      reason:
+        'Runtime pinned to nodejs22.x on purpose (the handler is built and tested for Node.js 22); ' +
+        'upgrades are deliberate.',
     });
   }
 
@@ -132,11 +135,15 @@ export class RedriveFunction extends Construct {
     this.role.addToPrincipalPolicy(statement);
     for (const resource of statement.resources) {
       if (resource === '*' && statement.sid === 'VpcNetworkInterfaces') {
-        acknowledge(this.role, { id: 'AwsSolutions-IAM5[Resource::*]', reason: `Statement VpcNetworkInterfaces only: ${WILDCARD_STATEMENTS.VpcNetworkInterfaces}` });
+        acknowledge(this.role, {
+          id: 'AwsSolutions-IAM5[Resource::*]',
+          reason: `Statement VpcNetworkInterfaces only: ${WILDCARD_STATEMENTS.VpcNetworkInterfaces}`,
+        });
       } else if (statement.sid === 'MskRedriveConsumerGroups' && resource.endsWith('.redrive.*')) {
         acknowledge(this.role, {
           id: `AwsSolutions-IAM5[Resource::${resource}]`,
-          reason: 'The redrive consumer groups only (one per source topic, or one an operator names under the same prefix).',
+          reason:
+            'The redrive consumer groups only (one per source topic, or one an operator names under the same prefix).',
         });
       }
     }
@@ -152,8 +159,13 @@ export function redriveGroupPrefix(config: Pick<ResolvedPipelineConfig, 'consume
  * Environment of the redrive handler: the Kafka connection of the enrichment function's environment
  * (`enrichEnvironment`, so both reach the cluster the same way) plus its topics and group prefix.
  */
-export function redriveEnvironment(config: ResolvedPipelineConfig, enrichEnvironment: Record<string, string>): Record<string, string> {
-  const connection = Object.fromEntries(Object.entries(enrichEnvironment).filter(([k]) => k.startsWith('KAFKA_') || k === 'LOG_LEVEL'));
+export function redriveEnvironment(
+  config: ResolvedPipelineConfig,
+  enrichEnvironment: Record<string, string>,
+): Record<string, string> {
+  const connection = Object.fromEntries(
+    Object.entries(enrichEnvironment).filter(([k]) => k.startsWith('KAFKA_') || k === 'LOG_LEVEL'),
+  );
   return {
     ...connection,
     KAFKA_CLIENT_ID: `${config.serviceName}-redrive`,
@@ -180,7 +192,10 @@ export function redriveStatements(
   topics: { input: string; error: string; onFailure?: string },
   inVpc: boolean,
 ): iam.PolicyStatement[] {
-  const statements = [...kafka.clusterDiscovery(), ...kafka.produce([topics.input], { sid: 'MskWriteInputTopic', idempotent: true })];
+  const statements = [
+    ...kafka.clusterDiscovery(),
+    ...kafka.produce([topics.input], { sid: 'MskWriteInputTopic', idempotent: true }),
+  ];
   if (config.kafkaClusterType === 'msk' && config.kafkaAuth === 'iam') {
     const sources = [topics.error, ...(topics.onFailure ? [topics.onFailure] : [])];
     statements.push(

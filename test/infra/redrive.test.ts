@@ -40,7 +40,7 @@ describe('redrive function', () => {
     assert.equal(redriveFunctions(synth('example-msk-iam').template).length, 0);
   });
 
-  test('MSK + IAM: invocable function, the enrichment function\'s connection, its own topics and groups, in the VPC', () => {
+  test("MSK + IAM: invocable function, the enrich function's connection, its own topics and groups, in the VPC", () => {
     const s = synth('example-msk-iam', { redriveFunction: true }, inlineRedrive);
     const [fn] = redriveFunctions(s.template);
     assert.ok(fn, 'the redrive function exists');
@@ -59,23 +59,41 @@ describe('redrive function', () => {
     assert.equal(env.REDRIVE_GROUP_PREFIX, 'mw-page-content-change-enrich-eqiad.redrive.');
     assert.equal(env.MW_API_URL_TEMPLATE, undefined, 'the redrive never calls MediaWiki');
     // In the cluster's VPC with the stack's function security group.
-    assert.deepEqual(p.VpcConfig.SubnetIds, ['subnet-0aaaaaaaaaaaaaaa1', 'subnet-0bbbbbbbbbbbbbbb2', 'subnet-0ccccccccccccccc3']);
+    assert.deepEqual(p.VpcConfig.SubnetIds, [
+      'subnet-0aaaaaaaaaaaaaaa1',
+      'subnet-0bbbbbbbbbbbbbbb2',
+      'subnet-0ccccccccccccccc3',
+    ]);
     assert.match(JSON.stringify(p.VpcConfig.SecurityGroupIds), /FunctionSecurityGroup/);
     // Invoked by an operator only: the one event source mapping is still the enrichment function's.
     assert.match(JSON.stringify(eventSourceMapping(s.template).FunctionName), /EnrichFunction/);
 
     const statements = roleStatements(s.template, 'RedriveFunctionExecutionRole');
-    const readers = statements.filter((st) => actionsOf(st).includes('kafka-cluster:ReadData')).flatMap((st) => asArray(st.Resource));
-    assert.deepEqual(readers.sort(), [topicArn('eqiad.mw_page_content_change_enrich.dlq'), topicArn('eqiad.mw_page_content_change_enrich.error')]);
-    const writers = statements.filter((st) => actionsOf(st).includes('kafka-cluster:WriteData')).flatMap((st) => asArray(st.Resource));
+    const readers = statements
+      .filter((st) => actionsOf(st).includes('kafka-cluster:ReadData'))
+      .flatMap((st) => asArray(st.Resource));
+    assert.deepEqual(readers.sort(), [
+      topicArn('eqiad.mw_page_content_change_enrich.dlq'),
+      topicArn('eqiad.mw_page_content_change_enrich.error'),
+    ]);
+    const writers = statements
+      .filter((st) => actionsOf(st).includes('kafka-cluster:WriteData'))
+      .flatMap((st) => asArray(st.Resource));
     assert.deepEqual(writers, [topicArn('eqiad.mediawiki.page_change.v1')]);
     assert.deepEqual(actionsOf(bySid(statements, 'MskIdempotentProducer')), ['kafka-cluster:WriteDataIdempotently']);
     const groups = bySid(statements, 'MskRedriveConsumerGroups');
     assert.deepEqual(actionsOf(groups), ['kafka-cluster:AlterGroup', 'kafka-cluster:DescribeGroup']);
-    assert.deepEqual(asArray(groups.Resource), [mskGroupArn(MSK_CLUSTER_ARN, 'mw-page-content-change-enrich-eqiad.redrive.*')]);
+    assert.deepEqual(asArray(groups.Resource), [
+      mskGroupArn(MSK_CLUSTER_ARN, 'mw-page-content-change-enrich-eqiad.redrive.*'),
+    ]);
     // Not the enrichment function's group, and nothing on Resource '*' but the ENIs.
-    assert.ok(!JSON.stringify(statements).includes(`${mskGroupArn(MSK_CLUSTER_ARN, 'mw-page-content-change-enrich-eqiad')}"`));
-    assert.deepEqual(statements.filter((st) => asArray(st.Resource).includes('*')).map((st) => st.Sid), ['VpcNetworkInterfaces']);
+    assert.ok(
+      !JSON.stringify(statements).includes(`${mskGroupArn(MSK_CLUSTER_ARN, 'mw-page-content-change-enrich-eqiad')}"`),
+    );
+    assert.deepEqual(
+      statements.filter((st) => asArray(st.Resource).includes('*')).map((st) => st.Sid),
+      ['VpcNetworkInterfaces'],
+    );
     // The enrichment function's role gained nothing.
     const enrichReaders = roleStatements(s.template, 'EnrichFunctionExecutionRole')
       .filter((st) => actionsOf(st).includes('kafka-cluster:ReadData'))
@@ -94,27 +112,42 @@ describe('redrive function', () => {
     assert.equal(env.KAFKA_AUTH, 'scram');
     assert.equal(env.KAFKA_SASL_SECRET_ARN, SCRAM_SECRET_ARN);
     const statements = roleStatements(s.template, 'RedriveFunctionExecutionRole');
-    assert.ok(statements.some((st) => actionsOf(st).includes('secretsmanager:GetSecretValue') && asArray(st.Resource).includes(SCRAM_SECRET_ARN)));
+    assert.ok(
+      statements.some(
+        (st) =>
+          actionsOf(st).includes('secretsmanager:GetSecretValue') && asArray(st.Resource).includes(SCRAM_SECRET_ARN),
+      ),
+    );
     assert.ok(!statements.some((st) => actionsOf(st).some((a) => a.startsWith('kafka-cluster:'))));
     assert.deepEqual(nagFindings(s), []);
   });
 
   test('-c redriveFunction=true works from the command line', () => {
-    assert.equal(redriveFunctions(synth('example-msk-iam', { redriveFunction: 'true' }, inlineRedrive).template).length, 1);
+    assert.equal(
+      redriveFunctions(synth('example-msk-iam', { redriveFunction: 'true' }, inlineRedrive).template).length,
+      1,
+    );
   });
 
-  test('real bundle: functions/redrive/handler.ts bundles to an ESM module that loads and rejects a bad request', { skip: !existsSync(DEFAULT_REDRIVE_ENTRY) }, () => {
-    const s = synth('example-msk-iam', { redriveFunction: true });
-    const assembly = s.app.synth();
-    const [fn] = redriveFunctions(s.template);
-    const s3Key: string = fn!.Properties.Code.S3Key;
-    const index = join(assembly.directory, `asset.${s3Key.replace(/\.zip$/, '')}`, 'index.mjs');
-    assert.ok(existsSync(index), `${index} exists`);
-    const script = `
+  test(
+    'real bundle: functions/redrive/handler.ts bundles to an ESM module that loads and rejects a bad request',
+    { skip: !existsSync(DEFAULT_REDRIVE_ENTRY) },
+    () => {
+      const s = synth('example-msk-iam', { redriveFunction: true });
+      const assembly = s.app.synth();
+      const [fn] = redriveFunctions(s.template);
+      const s3Key: string = fn!.Properties.Code.S3Key;
+      const index = join(assembly.directory, `asset.${s3Key.replace(/\.zip$/, '')}`, 'index.mjs');
+      assert.ok(existsSync(index), `${index} exists`);
+      const script = `
       const { handler } = await import(${JSON.stringify(index)});
       try { await handler({ from: 'input' }, { getRemainingTimeInMillis: () => 1000 }); console.log('accepted'); }
       catch (err) { console.log(err.name + ': ' + err.message); }`;
-    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: { PATH: process.env.PATH } });
-    assert.equal(out.trim(), 'RedriveOptionsError: from must be "error" or "on-failure"');
-  });
+      const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH },
+      });
+      assert.equal(out.trim(), 'RedriveOptionsError: from must be "error" or "on-failure"');
+    },
+  );
 });
