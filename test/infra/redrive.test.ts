@@ -37,7 +37,8 @@ function redriveFunctions(template: ReturnType<typeof synth>['template']): Array
 
 describe('redrive function', () => {
   test('is not deployed unless asked for', () => {
-    assert.equal(redriveFunctions(synth('example-msk-iam').template).length, 0);
+    assert.equal(redriveFunctions(synth('example-self-managed-scram').template).length, 0);
+    assert.equal(redriveFunctions(synth('example-msk-iam', { redriveFunction: false }).template).length, 0);
   });
 
   test("MSK + IAM: invocable function, the enrich function's connection, its own topics and groups, in the VPC", () => {
@@ -133,7 +134,7 @@ describe('redrive function', () => {
     'real bundle: functions/redrive/handler.ts bundles to an ESM module that loads and rejects a bad request',
     { skip: !existsSync(DEFAULT_REDRIVE_ENTRY) },
     () => {
-      const s = synth('example-msk-iam', { redriveFunction: true });
+      const s = synth('example-msk-iam', { redriveFunction: true }, { redriveFunctionCode: undefined });
       const assembly = s.app.synth();
       const [fn] = redriveFunctions(s.template);
       const s3Key: string = fn!.Properties.Code.S3Key;
