@@ -265,6 +265,31 @@ test(
         again.reported.map((r) => [r.offset, r.reason]),
         [[errors[1]!.offset, 'redrive-limit']],
       );
+
+      // The Lambda function runs the same redrive from its environment; it may use only groups under its prefix.
+      const saved = { ...process.env };
+      Object.assign(process.env, {
+        KAFKA_BROKERS: brokers.join(','),
+        KAFKA_TOPIC_PREFIX: '',
+        KAFKA_LOG_LEVEL: 'NOTHING',
+        INPUT_TOPIC: topics.input,
+        ERROR_TOPIC: topics.error,
+        REDRIVE_GROUP_PREFIX: `${topics.error}.fn.`,
+      });
+      try {
+        const { handler } = await import('../../functions/redrive/handler.js');
+        const context = { getRemainingTimeInMillis: () => 120_000 } as Context;
+        const fromFn = await handler({ from: 'error', dryRun: true, maxRedrives: 1 }, context);
+        assert.equal(fromFn.groupId, `${topics.error}.fn.error`);
+        assert.equal(fromFn.read, 2);
+        assert.equal(fromFn.selected, 1);
+        assert.deepEqual(fromFn.skipped, { 'redrive-limit': 1 });
+        assert.equal(fromFn.produced, 0);
+        await assert.rejects(handler({ from: 'error', groupId: 'someone-elses-group' }, context), /must start with/);
+      } finally {
+        for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+        Object.assign(process.env, saved);
+      }
     } finally {
       proxy.setDefault(undefined);
       await esm.stop();
