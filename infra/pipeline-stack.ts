@@ -14,7 +14,12 @@ import { EnrichFunction } from './constructs/enrich-function.ts';
 import { KafkaEventSource } from './constructs/kafka-event-source.ts';
 import { KafkaClusterAccess, vpcNetworkInterfacesStatement, WILDCARD_STATEMENTS } from './constructs/kafka-permissions.ts';
 import { KafkaTopics } from './constructs/kafka-topics.ts';
-import { RedriveFunction, redriveEnvironment, redriveStatements, redriveTopics } from './constructs/redrive-function.ts';
+import {
+  RedriveFunction,
+  redriveEnvironment,
+  redriveStatements,
+  redriveTopics,
+} from './constructs/redrive-function.ts';
 import { HANDLER_METRICS_NAMESPACE, Operations } from './constructs/operations.ts';
 import { acknowledge } from './nag.ts';
 
@@ -38,7 +43,8 @@ export interface PipelineStackProps extends StackProps {
    */
   readonly topicProvisionerCode?: lambda.Code;
   /**
-   * Pre-built code of the redrive function (with `redriveFunction: true`) instead of bundling `functions/redrive/handler.ts`.
+   * Pre-built code of the redrive function (with `redriveFunction: true`) instead of bundling
+   * `functions/redrive/handler.ts`.
    * @default - bundled
    */
   readonly redriveFunctionCode?: lambda.Code;

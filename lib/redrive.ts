@@ -12,7 +12,7 @@ import type { Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
 import { stringFrom } from './config.js';
 import { messageKeyForText } from './enrich.js';
 import { prefixedTopic } from './kafka-client.js';
-import { CARRIED_HEADER_PREFIX } from './kafka-event.js';
+import { CARRIED_HEADERS } from './kafka-event.js';
 import { chunkBySize } from './kafka-sink.js';
 
 /** Error types that fail the same way however often they are retried: redriven only when named explicitly. */
@@ -24,7 +24,7 @@ export const NON_RETRYABLE_ERROR_TYPES: readonly string[] = [
   'MessageTooLarge',
 ];
 
-/** Headers of a redriven record. The pipeline carries every `redrive_*` header of its input to its output. */
+/** Headers of a redriven record. The pipeline carries each of them from its input to its output (`CARRIED_HEADERS`). */
 export const REDRIVE_HEADERS = {
   /** How many times this event has been redriven, this time included. */
   count: 'redrive_count',
@@ -35,8 +35,6 @@ export const REDRIVE_HEADERS = {
   /** `error_type` of the error event, or the failure condition of the on-failure record. */
   errorType: 'redrive_error_type',
 } as const;
-
-export const REDRIVE_HEADER_PREFIX = CARRIED_HEADER_PREFIX;
 
 /** Headers the on-failure step adds to a record (the local event source mapping's shape); not redriven. */
 const ON_FAILURE_METADATA_HEADERS = new Set([
@@ -256,9 +254,7 @@ function headersOfEsmRecord(headers: unknown): Record<string, string> {
 /** Original headers to keep on the redriven copy: not the on-failure metadata, not earlier redrive links. */
 function originalHeaders(headers: Readonly<Record<string, string>>): Record<string, string> {
   return Object.fromEntries(
-    Object.entries(headers).filter(
-      ([k]) => !ON_FAILURE_METADATA_HEADERS.has(k) && !k.startsWith(REDRIVE_HEADER_PREFIX),
-    ),
+    Object.entries(headers).filter(([k]) => !ON_FAILURE_METADATA_HEADERS.has(k) && !CARRIED_HEADERS.has(k)),
   );
 }
 

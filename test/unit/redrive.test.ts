@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { errorEventFor } from '../../lib/error-event.js';
 import { ContentIntegrityError, InvalidJsonError, MediaWikiHttpError, RevisionMissingError } from '../../lib/errors.js';
-import { decodeKafkaEvent, kafkaEsmEventFor } from '../../lib/kafka-event.js';
+import { CARRIED_HEADERS, decodeKafkaEvent, kafkaEsmEventFor } from '../../lib/kafka-event.js';
 import { sourceHeaders } from '../../lib/kafka-sink.js';
 import { NO_DEADLINE } from '../../lib/retry.js';
 import { processBatch } from '../../lib/process-batch.js';
@@ -12,6 +12,7 @@ import {
   isAfterWindow,
   NON_RETRYABLE_ERROR_TYPES,
   parseRedriveRequest,
+  REDRIVE_HEADERS,
   RedriveOptionsError,
   RedriveTally,
   redriveGroupIdFor,
@@ -327,6 +328,11 @@ test('requests: the CLI and the Lambda validate the same options', () => {
 });
 
 test('the pipeline carries redrive_* headers of its input to the messages it produces, and nothing else', async () => {
+  assert.deepEqual(
+    [...CARRIED_HEADERS].sort(),
+    Object.values(REDRIVE_HEADERS).sort(),
+    'every redrive header is carried',
+  );
   const event = kafkaEsmEventFor([
     {
       topic: 'in',
@@ -337,6 +343,7 @@ test('the pipeline carries redrive_* headers of its input to the messages it pro
       headers: [
         ['redrive_count', '2'],
         ['redrive_from_offset', '7'],
+        ['redrive_other', 'not carried'],
         ['other', 'x'],
       ],
     },
