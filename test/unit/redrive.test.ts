@@ -327,7 +327,7 @@ test('requests: the CLI and the Lambda validate the same options', () => {
   assert.throws(() => redriveGroupIdFor({ from: 'error', groupId: 'other' }, 'g.redrive.', true), RedriveOptionsError);
 });
 
-test('the pipeline carries redrive_* headers of its input to the messages it produces, and nothing else', async () => {
+test('the pipeline carries the redrive headers of its input to the messages it produces, and nothing else', async () => {
   assert.deepEqual(
     [...CARRIED_HEADERS].sort(),
     Object.values(REDRIVE_HEADERS).sort(),
