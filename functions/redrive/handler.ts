@@ -22,7 +22,10 @@ import {
   type RedriveSummary,
 } from '../../lib/redrive.js';
 
-/** Time kept before the invocation's deadline to commit, disconnect and return the summary. */
+/**
+ * Time kept before the invocation's deadline (`context.getRemainingTimeInMillis()`, "Using the Lambda
+ * context object to retrieve Node.js function information") to commit, disconnect and return the summary.
+ */
 const DEADLINE_MARGIN_MS = 15_000;
 
 const logger = new Logger({ serviceName: 'mw-page-content-change-enrich-redrive' });

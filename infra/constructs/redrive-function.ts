@@ -183,8 +183,9 @@ export function redriveEnvironment(
  * function has them; read the error and (Kafka) on-failure topics as its own consumer groups; write
  * the input topic with an idempotent producer; the VPC ENIs when it runs in a VPC. With MSK IAM
  * access control the `kafka-cluster` actions are scoped to those topic and group ARNs.
- * "IAM access control" / "Authorization policy resources", Amazon MSK Developer Guide,
- * https://docs.aws.amazon.com/msk/latest/developerguide/iam-access-control.html
+ * "Semantics of IAM authorization policy actions and resources", Amazon MSK Developer Guide
+ * (ReadData needs DescribeTopic, AlterGroup needs DescribeGroup; group ARNs may end in a wildcard),
+ * https://docs.aws.amazon.com/msk/latest/developerguide/kafka-actions.html
  */
 export function redriveStatements(
   config: ResolvedPipelineConfig,
