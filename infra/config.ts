@@ -156,6 +156,15 @@ export interface InfraConfig extends KafkaClusterConfig {
   readonly errorEventRatePercentThreshold?: number;
   /** @default true */
   readonly dashboard?: boolean;
+
+  // ---------------------------------------------------------------- redrive
+
+  /**
+   * Deploy the redrive function (functions/redrive): an operator invokes it with the options of
+   * `npm run redrive` as JSON to put error events or on-failure records back on the input topic.
+   * @default false
+   */
+  readonly redriveFunction?: boolean;
 }
 
 /**
@@ -201,6 +210,7 @@ export const DEFAULTS = {
   offsetLagThreshold: 10_000,
   errorEventRatePercentThreshold: 5,
   dashboard: true,
+  redriveFunction: false,
 } as const satisfies Partial<InfraConfig>;
 
 type Defaulted = typeof DEFAULTS;

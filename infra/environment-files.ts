@@ -34,6 +34,7 @@ const INFRA_KEY_KINDS: Record<keyof InfraConfig, ValueKind> = {
   alarmTopicArn: 'string', createAlarmTopic: 'boolean', alarmEmail: 'string', alarmPeriodSeconds: 'number',
   alarmEvaluationPeriods: 'number', functionErrorsThreshold: 'number', throttlesThreshold: 'number',
   offsetLagThreshold: 'number', errorEventRatePercentThreshold: 'number', dashboard: 'boolean',
+  redriveFunction: 'boolean',
 };
 
 /** Every configuration key with the kind of value `-c key=value` is coerced to (function keys from the catalogue). */
