@@ -330,6 +330,12 @@ export function resolveConfig(envName: string, input: Partial<PipelineConfig>): 
     onFailureDestination = 'none';
   }
   oneOf('onFailureDestination', onFailureDestination, ['kafka', 'sqs', 's3', 'none']);
+  // AWS, "Using a Kafka topic as an on-failure destination": Lambda refuses a destination topic that is the source.
+  if (onFailureDestination === 'kafka' && c.onFailureTopic === c.inputTopic) {
+    throw new ConfigError(
+      'onFailureTopic must differ from inputTopic: Lambda refuses an on-failure topic that is the source',
+    );
+  }
   if (c.onFailureQueueArn && onFailureDestination !== 'sqs') {
     throw new ConfigError("onFailureQueueArn requires onFailureDestination 'sqs'");
   }

@@ -255,6 +255,13 @@ export class PipelineStack extends Stack {
       reportBatchItemFailures: provisioned ? true : undefined,
       onFailure,
     });
+    if (config.retryAttempts === -1 && onFailure) {
+      Annotations.of(this.eventSource).addWarningV2(
+        'mw-enrich:infiniteRetriesWithDestination',
+        'retryAttempts -1 with an on-failure destination: Lambda applies at most 10 retries then (AWS, "Using a ' +
+          'Kafka topic as an on-failure destination"); set the number you mean.',
+      );
+    }
     if (!provisioned) {
       Annotations.of(this.eventSource).addWarningV2(
         'mw-enrich:onDemandIgnoresPartialBatchResponse',
@@ -403,7 +410,8 @@ export class PipelineStack extends Stack {
           acknowledge(created, {
             id: 'AwsSolutions-S1',
             reason:
-              'Write-only sink of discarded Kafka batch metadata, written by the event source mapping with the function role only; object-level auditing is left to CloudTrail data events.',
+              'Write-only sink of discarded Kafka batch metadata, written by the event source mapping with the ' +
+              'function role only; object-level auditing is left to CloudTrail data events.',
           });
           bucket = created;
         }
@@ -465,7 +473,8 @@ export class PipelineStack extends Stack {
       acknowledge(fn, {
         id: 'AwsSolutions-L1',
         reason:
-          'Runtime pinned to nodejs22.x on purpose (the handler is built and tested for Node.js 22); upgrades are deliberate.',
+          'Runtime pinned to nodejs22.x on purpose (the handler is built and tested for Node.js 22); ' +
+          'upgrades are deliberate.',
       });
     }
     const roles = [this.enrichFunction.role, ...(this.topics ? [this.topics.onEventRole] : [])];

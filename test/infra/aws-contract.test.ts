@@ -144,6 +144,26 @@ describe('Provisioned mode only: retries, record age, bisect, partial batch resp
   });
 });
 
+describe('On-failure topic: not the source; infinite retries are capped', () => {
+  // AWS: "Using a Kafka topic as an on-failure destination" (recursion prevention; with infinite retries and an
+  // on-failure destination Lambda applies at most 10 retry attempts).
+  test('an on-failure topic equal to the input topic is rejected, saying why', () => {
+    assert.throws(
+      () => synth('example-msk-iam', { onFailureTopic: 'mediawiki.page_change.v1' }),
+      /onFailureTopic must differ from inputTopic: Lambda refuses an on-failure topic that is the source/,
+    );
+  });
+
+  test('retryAttempts -1 with a destination synthesizes with a warning; without one, no warning', () => {
+    const capped = synth('example-msk-iam', { retryAttempts: '-1' });
+    assert.equal(eventSourceMapping(capped.template).MaximumRetryAttempts, -1);
+    assert.equal(warnings(capped.stack, /Lambda applies at most 10 retries/).length, 1);
+    const none = synth('example-msk-iam', { retryAttempts: '-1', onFailureDestination: 'none' });
+    assert.equal(warnings(none.stack, /Lambda applies at most 10 retries/).length, 0);
+    assert.equal(warnings(synth('example-msk-iam').stack, /Lambda applies at most 10 retries/).length, 0);
+  });
+});
+
 describe('Function timeout at most 14 minutes', () => {
   // AWS: "Configuring Amazon MSK event sources for Lambda" (event source mappings of Kafka support functions
   // with a timeout of at most 14 minutes).
