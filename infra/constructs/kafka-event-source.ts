@@ -167,6 +167,10 @@ export function consumerGroupIdFor(identity: MappingIdentity): string {
  *
  * The event source never grants permissions here: the target's role is immutable and the stack grants
  * the mapping's permissions explicitly.
+ *
+ * AWS pages followed: https://docs.aws.amazon.com/lambda/latest/dg/kafka-scaling-modes.html,
+ * .../kafka-retry-configurations.html, .../kafka-on-failure.html, .../kafka-starting-positions.html,
+ * .../kafka-consumer-group-id.html (all under https://docs.aws.amazon.com/lambda/latest/dg/).
  */
 export class KafkaEventSource extends Construct {
   /** The event source mapping. */

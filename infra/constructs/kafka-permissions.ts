@@ -135,7 +135,9 @@ export class KafkaClusterAccess {
       out.push(
         new iam.PolicyStatement({
           sid: 'ReadKafkaSecrets',
-          actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+          // AWS, "Configuring Lambda execution role permissions" (self-managed Apache Kafka) and the MSK
+          // equivalent: secretsmanager:GetSecretValue (and kms:Decrypt for a customer managed key), nothing more.
+          actions: ['secretsmanager:GetSecretValue'],
           resources: secretArns,
         }),
       );

@@ -375,7 +375,7 @@ describe("IAM: AWS's permission lists per auth mode, nothing broader", () => {
     'ec2:DescribeVpcs',
     'ec2:UnassignPrivateIpAddresses',
   ];
-  const SECRETS = ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'];
+  const SECRETS = ['secretsmanager:GetSecretValue'];
   const role = (template: Template) => actions(roleStatements(template, 'EnrichFunctionExecutionRole'));
 
   test('MSK with IAM access control', () => {

@@ -326,7 +326,7 @@ describe('self-managed Kafka with SASL/SCRAM (example-self-managed-scram)', () =
   test('role reads only its two secrets and has no kafka/kafka-cluster permission', () => {
     const statements = roleStatements(make().template, 'EnrichFunctionExecutionRole');
     const secrets = bySid(statements, 'ReadKafkaSecrets');
-    assert.deepEqual(actionsOf(secrets), ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
+    assert.deepEqual(actionsOf(secrets), ['secretsmanager:GetSecretValue']);
     assert.deepEqual(asArray(secrets.Resource).sort(), [ROOT_CA_SECRET_ARN, SCRAM_SECRET_ARN].sort());
     assert.ok(!statements.some((st) => actionsOf(st).some((a) => a.startsWith('kafka'))));
     assert.deepEqual(statements.filter((st) => asArray(st.Resource).includes('*')).map((st) => st.Sid), ['VpcNetworkInterfaces']);
