@@ -18,6 +18,7 @@ import { parseArgs, promisify } from 'node:util';
 import { ensureKafka } from '../test/support/kafka-broker.js';
 import { ensureMediaWiki } from '../test/support/mediawiki.js';
 import { measureColdStart, type ColdStartResult } from './coldstart.js';
+import { lambdaPathReport, runLambdaPath, type LambdaPathOptions, type LambdaPathResult, type Target } from './lambda-path.js';
 import { runMemoryScenario, type MemoryResult, type MemoryScenario } from './memory.js';
 import { cleanupTopics, runWorkload, type PipelineContext, type RunResult } from './pipeline.js';
 import { groupCpuMs, pgidOf, pidFrom } from './procstat.js';
@@ -37,6 +38,17 @@ const { values: args } = parseArgs({
     'stop-services': { type: 'boolean', default: false },
     'skip-memory': { type: 'boolean', default: false },
     'skip-cold-start': { type: 'boolean', default: false },
+    'skip-lambda-path': { type: 'boolean', default: false },
+    /** Only the Lambda path (bundled function in fresh node processes); no workloads, memory or cold start. */
+    'lambda-path-only': { type: 'boolean', default: false },
+    /** Experiment: NODE_OPTIONS of the Lambda path's function processes instead of the deployed ones. */
+    'lambda-node-options': { type: 'string' },
+    /** Experiment: extra node flags (space-separated) of the Lambda path's function processes, e.g. V8 flags NODE_OPTIONS refuses. */
+    'lambda-exec-argv': { type: 'string' },
+    /** Experiment: events of the Lambda path's measured invocation (default 1000, quick 100). */
+    'lambda-events': { type: 'string' },
+    /** Experiment: warm repeats of the Lambda path's measured invocation (default 3, quick 1). */
+    'lambda-repeats': { type: 'string' },
     /** Only the workloads whose name contains this (e.g. one-wiki-500); memory and cold start still run unless skipped. */
     only: { type: 'string' },
     /** Experiment: replace kafkajs' GZIP codec (zlib default level 6) with this zlib level, in-process. */
@@ -56,6 +68,13 @@ const PLAN: WorkloadPlan = quick
 const TARGET_BATCH = quick ? 50 : 500;
 const MEMORY_BATCH = quick ? 100 : 1000;
 const COLD_START_RUNS = quick ? 3 : 10;
+const LAMBDA_PATH: LambdaPathOptions = {
+  ...(quick ? { events: 100, coldRuns: 3, repeats: 1, hotEvents: 10 } : { events: 1000, coldRuns: 5, repeats: 3, hotEvents: 10 }),
+  ...(args['lambda-events'] ? { events: Number(args['lambda-events']) } : {}),
+  ...(args['lambda-repeats'] ? { repeats: Number(args['lambda-repeats']) } : {}),
+  nodeOptions: args['lambda-node-options'],
+  execArgv: args['lambda-exec-argv']?.split(' ').filter(Boolean),
+};
 
 let proxyChild: ChildProcess | undefined;
 
@@ -119,6 +138,20 @@ async function main(): Promise<void> {
     });
     log(`experiment: kafkajs GZIP codec at zlib level ${level} (in this process: the pipeline runs, not the memory children)`);
   }
+  if (args['lambda-path-only']) {
+    try {
+      const lp = await runLambdaPath(ctx, seed.revisions, LAMBDA_PATH, latencyMs);
+      const out = ['', ...lambdaPathReport(lp), '', 'Targets (Lambda path)', ...lp.targets.map(targetLine)];
+      process.stdout.write(out.join('\n') + '\n');
+      await writeFile(path.join(outDir, 'results.json'), JSON.stringify({ meta: { mode: quick ? 'quick' : 'full', startedAt: new Date(t0).toISOString(), latencyMs }, lambdaPath: lp }, null, 2));
+    } finally {
+      await cleanupTopics(ctx).catch(() => undefined);
+      stopProxy();
+    }
+    if (args['stop-services']) await stopServices();
+    log(`done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    return;
+  }
   const workloads = buildWorkloads(seed.revisions, PLAN).filter((w) => !args.only || w.name.includes(args.only) || w.name === `one-wiki-${TARGET_BATCH}`);
   const runs: RunResult[] = [];
   try {
@@ -174,7 +207,13 @@ async function main(): Promise<void> {
       coldStart = await measureColdStart(COLD_START_RUNS);
     }
 
-    await report({ runs, memory, coldStart, seedHash: seed.hash, seedRevisions: seed.revisions, mwWorkers, apiUrl: mw.apiUrl, brokers: kafka.brokers, mwPgid: ctx.mwPgid });
+    let lambdaPath: LambdaPathResult | undefined;
+    if (!args['skip-lambda-path']) {
+      log(`lambda path: ${LAMBDA_PATH.events} events, bundled entry point in fresh node processes`);
+      lambdaPath = await runLambdaPath(ctx, seed.revisions, LAMBDA_PATH, latencyMs);
+    }
+
+    await report({ runs, memory, coldStart, lambdaPath, seedHash: seed.hash, seedRevisions: seed.revisions, mwWorkers, apiUrl: mw.apiUrl, brokers: kafka.brokers, mwPgid: ctx.mwPgid });
   } finally {
     await cleanupTopics(ctx).catch(() => undefined);
     stopProxy();
@@ -190,18 +229,15 @@ async function stopServices(): Promise<void> {
   await run('bash', [path.join(REPO_ROOT, 'scripts/kafka/stop.sh')], { env: process.env }).catch((e) => log(String(e)));
 }
 
-interface Target {
-  id: string;
-  description: string;
-  measured: string;
-  pass: boolean;
-  note?: string;
+function targetLine(t: Target): string {
+  return `  ${t.pass ? 'PASS' : 'MISS'}  ${t.description}: ${t.measured}${t.note ? `\n        ${t.note}` : ''}`;
 }
 
 async function report(input: {
   runs: RunResult[];
   memory: MemoryResult[];
   coldStart?: ColdStartResult;
+  lambdaPath?: LambdaPathResult;
   seedHash: string;
   seedRevisions: SeededRevision[];
   mwWorkers: number;
@@ -209,7 +245,7 @@ async function report(input: {
   brokers: string[];
   mwPgid?: number;
 }): Promise<void> {
-  const { runs, memory, coldStart } = input;
+  const { runs, memory, coldStart, lambdaPath } = input;
   const out: string[] = [];
   const sizes = input.seedRevisions.map((r) => r.size).sort((a, b) => a - b);
   const regularSizes = input.seedRevisions.filter((r) => r.kind === 'regular').map((r) => r.size).sort((a, b) => a - b);
@@ -299,6 +335,11 @@ async function report(input: {
     );
   }
 
+  if (lambdaPath) {
+    out.push('');
+    out.push(...lambdaPathReport(lambdaPath));
+  }
+
   // Targets.
   const targets: Target[] = [];
   const tb = `one-wiki-${TARGET_BATCH}`;
@@ -340,8 +381,10 @@ async function report(input: {
   }
   out.push('');
   out.push(`Targets${quick ? ' (quick mode: printed, not enforced; sizes are tiny)' : ''}`);
-  for (const t of targets) {
-    out.push(`  ${t.pass ? 'PASS' : 'MISS'}  ${t.description}: ${t.measured}${t.note ? `\n        ${t.note}` : ''}`);
+  for (const t of targets) out.push(targetLine(t));
+  if (lambdaPath) {
+    out.push(`Targets on the Lambda path (issue 12)${quick ? ` (quick: ${lambdaPath.options.events} events, not enforced)` : ''}`);
+    for (const t of lambdaPath.targets) out.push(targetLine(t));
   }
   process.stdout.write(out.join('\n') + '\n');
 
@@ -368,6 +411,7 @@ async function report(input: {
         runs,
         memory,
         coldStart,
+        lambdaPath,
         targets,
       },
       null,
