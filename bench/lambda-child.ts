@@ -11,6 +11,7 @@
  * diagnostics channels, and producing through the node:zlib compressors and the broker sockets.
  */
 import diagnostics from 'node:diagnostics_channel';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 import net from 'node:net';
@@ -53,6 +54,10 @@ export interface InvocationReport {
   fetchingMs: number;
   /** Time after the last MediaWiki response until the handler returned. */
   tailAfterFetchMs: number;
+  /** Main-thread GC pauses during the call (perf_hooks 'gc' entries): scavenges and the rest. */
+  gcScavengeMs: number;
+  gcScavenges: number;
+  gcOtherMs: number;
   batchItemFailures: number;
 }
 
@@ -94,6 +99,18 @@ class BusyClock {
     if (this.open > 0) this.since = performance.now();
   }
 }
+
+const gcTotals = { scavengeMs: 0, scavenges: 0, otherMs: 0 };
+const NODE_PERFORMANCE_GC_MINOR = 1;
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    const kind = (e as unknown as { detail?: { kind?: number } }).detail?.kind;
+    if (kind === NODE_PERFORMANCE_GC_MINOR) {
+      gcTotals.scavengeMs += e.duration;
+      gcTotals.scavenges++;
+    } else gcTotals.otherMs += e.duration;
+  }
+}).observe({ entryTypes: ['gc'] });
 
 const producing = new BusyClock();
 const fetching = new BusyClock();
@@ -219,12 +236,15 @@ async function main(): Promise<void> {
     producing.reset();
     fetching.reset();
     const before = { ...counts };
+    const gc0 = { ...gcTotals };
     const c0 = process.cpuUsage();
     const start = performance.now();
     const response = await mod.handler(event, context(inv.label));
     const end = performance.now();
     const cpuMs = cpuMsOf(process.cpuUsage(c0));
     clearInterval(sampler);
+    // GC entries arrive asynchronously: let the observer catch up before reading its totals.
+    await new Promise((r) => setImmediate(r));
     const maxRssAfter = process.resourceUsage().maxRSS * 1024;
     const peakFromMaxRss = maxRssAfter > maxRssBefore;
     const peak = Math.max(peakFromMaxRss ? maxRssAfter : 0, sampled, process.memoryUsage().rss);
@@ -245,6 +265,9 @@ async function main(): Promise<void> {
       fetchingMs: fetching.total,
       tailAfterFetchMs: fetching.lastEnd > start ? end - fetching.lastEnd : end - start,
       batchItemFailures: response?.batchItemFailures?.length ?? 0,
+      gcScavengeMs: gcTotals.scavengeMs - gc0.scavengeMs,
+      gcScavenges: gcTotals.scavenges - gc0.scavenges,
+      gcOtherMs: gcTotals.otherMs - gc0.otherMs,
     });
   }
   const report: ChildReport = {

@@ -7,7 +7,7 @@
  * batched strategy in-process (bench/wiring.ts) on the same events.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -44,6 +44,11 @@ export interface LambdaPathOptions {
    * @default []
    */
   readonly execArgv?: readonly string[];
+  /**
+   * A bundle built elsewhere (its index.mjs), e.g. from another commit, instead of building this checkout's.
+   * @default - this checkout's entry point, bundled by infra/constructs/function-bundle.ts
+   */
+  readonly bundleFile?: string;
 }
 
 export interface Target {
@@ -104,7 +109,8 @@ export async function runLambdaPath(ctx: PipelineContext, revisions: readonly Se
   await rm(path.join(dir, 'function'), { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
   const fn = bundleFunction(DEFAULT_ENRICH_ENTRY, path.join(dir, 'function'));
-  const coldFiles = coldStartFiles(fn.metafile);
+  const coldFiles = opts.bundleFile ? [{ file: opts.bundleFile, bytes: statSync(opts.bundleFile).size }] : coldStartFiles(fn.metafile);
+  const bundleFile = opts.bundleFile ?? fn.entryFile;
   const childFile = (await bundle('bench/lambda-child.ts', 'lambda-path/lambda-child.mjs', { minify: false, target: 'node20' })).file;
 
   const outputTopic = uniqueTopicName('bench.lambda-path.out');
@@ -150,7 +156,7 @@ export async function runLambdaPath(ctx: PipelineContext, revisions: readonly Se
   };
   const nodeOptions = opts.nodeOptions ?? FUNCTION_NODE_OPTIONS;
   const child = (label: string, invocations: LambdaChildArgs['invocations'], extraEnv: Record<string, string> = {}) =>
-    runChild(childFile, { bundleFile: fn.entryFile, env: { ...env, ...extraEnv }, kafkaPort, invocations, reportFile: path.join(dir, `${label}.report.json`) }, nodeOptions, opts.execArgv ?? []);
+    runChild(childFile, { bundleFile, env: { ...env, ...extraEnv }, kafkaPort, invocations, reportFile: path.join(dir, `${label}.report.json`) }, nodeOptions, opts.execArgv ?? []);
 
   ctx.log(`lambda path: ${opts.coldRuns} cold starts of ${coldFiles.length} file(s), ${((sum(coldFiles.map((f) => f.bytes))) / 1024).toFixed(0)} KiB`);
   const cold: LambdaPathResult['cold'] = [];
@@ -185,9 +191,9 @@ export async function runLambdaPath(ctx: PipelineContext, revisions: readonly Se
     bundle: {
       coldStartBytes: sum(coldFiles.map((f) => f.bytes)),
       coldStartFiles: coldFiles,
-      totalBytes: sum(Object.entries(fn.metafile.outputs).filter(([f]) => f.endsWith('.mjs')).map(([, o]) => o.bytes)),
-      entryGzipBytes: gzipSync(readFileSync(fn.entryFile)).length,
-      top: topContributors({ inputs: fn.metafile.inputs, outputs: Object.fromEntries(coldFiles.map((f) => [f.file, fn.metafile.outputs[f.file]!])) }, 8),
+      totalBytes: opts.bundleFile ? statSync(opts.bundleFile).size : sum(Object.entries(fn.metafile.outputs).filter(([f]) => f.endsWith('.mjs')).map(([, o]) => o.bytes)),
+      entryGzipBytes: gzipSync(readFileSync(bundleFile)).length,
+      top: opts.bundleFile ? [] : topContributors({ inputs: fn.metafile.inputs, outputs: Object.fromEntries(coldFiles.map((f) => [f.file, fn.metafile.outputs[f.file]!])) }, 8),
     },
     content: { meanBytes: batch.contentBytes / opts.events, batchBytes: batch.contentBytes, bigRevisionBytes: big.size },
     cold,
@@ -284,11 +290,11 @@ export function lambdaPathReport(r: LambdaPathResult): string[] {
   out.push(`  cold (p50 of ${r.cold.length}): node start ${cold('bootCpuMs')} ms CPU; import ${cold('importCpuMs')} ms CPU (${cold('importWallMs')} ms wall); first 1-event invocation ${cold('invokeCpuMs')} ms CPU (${cold('invokeWallMs')} ms wall); peak RSS ${cold('rssMB')} MB`);
   const row = (name: string, x: InvocationReport) => [
     name, x.events, f(x.contentBytes / 2 ** 20, 2), f(x.wallMs), f(x.events / (x.wallMs / 1000)), f(x.cpuMs, 1), f(x.cpuMs / x.events, 3), f(x.mwRequests / x.events, 3),
-    f(x.kafkaBytesWritten / x.events), f((x.producingMs / x.wallMs) * 100), f((x.tailAfterFetchMs / x.wallMs) * 100), f(x.rssBeforeMB, 1), f(x.peakRssMB, 1), f(x.growthMB, 1) + (x.peakFromMaxRss ? '' : '*'), x.batchItemFailures,
+    f(x.kafkaBytesWritten / x.events), f((x.producingMs / x.wallMs) * 100), f((x.tailAfterFetchMs / x.wallMs) * 100), f(x.rssBeforeMB, 1), f(x.peakRssMB, 1), f(x.growthMB, 1) + (x.peakFromMaxRss ? '' : '*'), `${f(x.gcScavengeMs)}/${x.gcScavenges} + ${f(x.gcOtherMs)}`, x.batchItemFailures,
   ];
   out.push(
     table(
-      ['invocation', 'events', 'content MiB', 'wall ms', 'ev/s', 'CPU ms', 'CPU ms/ev', 'MW req/ev', 'Kafka B/ev', 'producing%', 'tail%', 'RSS before', 'peak RSS', 'growth MB', 'failures'],
+      ['invocation', 'events', 'content MiB', 'wall ms', 'ev/s', 'CPU ms', 'CPU ms/ev', 'MW req/ev', 'Kafka B/ev', 'producing%', 'tail%', 'RSS before', 'peak RSS', 'growth MB', 'GC ms/n', 'failures'],
       [
         row('1 event, warm', r.batched.warmOne),
         ...r.batched.runs.map((x, i) => row(`batched #${i + 1}`, x)),
@@ -300,7 +306,8 @@ export function lambdaPathReport(r: LambdaPathResult): string[] {
   );
   out.push(
     `  in-process batched strategy, same ${r.inProcess.events} events: ${f(r.inProcess.wallMs)} ms, ${f(r.inProcess.events / (r.inProcess.wallMs / 1000))} events/s, ${f(r.inProcess.mwRequests / r.inProcess.events, 3)} req/event. ` +
-      'producing%: compression or Produce request in flight; tail%: after the last MediaWiki response; * peak sampled every 5 ms.',
+      'producing%: compression or Produce request in flight; tail%: after the last MediaWiki response; * peak sampled every 5 ms; ' +
+        'GC ms/n: main-thread scavenge pauses/count + other GC pauses.',
   );
   return out;
 }

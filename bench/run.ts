@@ -49,6 +49,8 @@ const { values: args } = parseArgs({
     'lambda-events': { type: 'string' },
     /** Experiment: warm repeats of the Lambda path's measured invocation (default 3, quick 1). */
     'lambda-repeats': { type: 'string' },
+    /** Experiment: the Lambda path runs this prebuilt index.mjs (e.g. another commit's bundle) instead of building one. */
+    'lambda-bundle': { type: 'string' },
     /** Only the workloads whose name contains this (e.g. one-wiki-500); memory and cold start still run unless skipped. */
     only: { type: 'string' },
     /** Experiment: replace kafkajs' GZIP codec (zlib default level 6) with this zlib level, in-process. */
@@ -73,6 +75,7 @@ const LAMBDA_PATH: LambdaPathOptions = {
   ...(args['lambda-events'] ? { events: Number(args['lambda-events']) } : {}),
   ...(args['lambda-repeats'] ? { repeats: Number(args['lambda-repeats']) } : {}),
   nodeOptions: args['lambda-node-options'],
+  bundleFile: args['lambda-bundle'] ? path.resolve(args['lambda-bundle']) : undefined,
   execArgv: args['lambda-exec-argv']?.split(' ').filter(Boolean),
 };
 
@@ -328,7 +331,7 @@ async function report(input: {
   if (coldStart) {
     out.push('');
     out.push(
-      `Cold start: bundle ${bytes(coldStart.bundleBytes)} (${n(coldStart.bundleBytes)} B; gzip ${bytes(coldStart.bundleGzipBytes)}), largest: ${coldStart.topContributors.map((c) => `${c.name} ${bytes(c.bytes)}`).join(', ')}`,
+      `Cold start: bundle ${bytes(coldStart.bundleBytes)} loaded at cold start (${n(coldStart.bundleBytes)} B; entry gzip ${bytes(coldStart.bundleGzipBytes)}; whole asset with lazy chunks ${n(coldStart.assetBytes)} B), largest: ${coldStart.topContributors.map((c) => `${c.name} ${bytes(c.bytes)}`).join(', ')}`,
     );
     out.push(
       `  import() of the bundle in a fresh node (${coldStart.nodeVersion}), ${coldStart.runs} runs: p50 ${n(coldStart.importMsP50, 1)} ms, max ${n(coldStart.importMsMax, 1)} ms; whole process p50 ${n(coldStart.processMsP50)} ms (empty node: ${n(coldStart.emptyNodeProcessMsP50)} ms)`,
@@ -376,7 +379,7 @@ async function report(input: {
     });
   }
   if (coldStart) {
-    targets.push({ id: 'bundle-size', description: 'bundle ≤ 1 MB minified', measured: `${n(coldStart.bundleBytes)} B`, pass: coldStart.bundleBytes <= 1024 * 1024 });
+    targets.push({ id: 'bundle-size', description: 'bundle ≤ 1 MB minified (loaded at cold start)', measured: `${n(coldStart.bundleBytes)} B`, pass: coldStart.bundleBytes <= 1024 * 1024 });
     targets.push({ id: 'module-load', description: 'handler module load ≤ 300 ms', measured: `p50 ${n(coldStart.importMsP50)} ms (max ${n(coldStart.importMsMax)} ms of ${coldStart.runs})`, pass: coldStart.importMsP50 <= 300 });
   }
   out.push('');
