@@ -39,7 +39,12 @@ export async function measureColdStart(runs: number): Promise<ColdStartResult> {
   const processMs: number[] = [];
   const emptyMs: number[] = [];
   // Env as the function sees it (the module reads nothing required at import time), with its NODE_OPTIONS.
-  const env = { ...process.env, NODE_OPTIONS: FUNCTION_NODE_OPTIONS, AWS_LAMBDA_FUNCTION_NAME: 'bench', POWERTOOLS_SERVICE_NAME: 'bench' };
+  const env = {
+    ...process.env,
+    NODE_OPTIONS: FUNCTION_NODE_OPTIONS,
+    AWS_LAMBDA_FUNCTION_NAME: 'bench',
+    POWERTOOLS_SERVICE_NAME: 'bench',
+  };
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { env, encoding: 'utf8' });
@@ -55,7 +60,10 @@ export async function measureColdStart(runs: number): Promise<ColdStartResult> {
     bundleBytes: cold.reduce((n, f) => n + f.bytes, 0),
     assetBytes: Object.entries(b.metafile.outputs).reduce((n, [f, o]) => n + (f.endsWith('.mjs') ? o.bytes : 0), 0),
     bundleGzipBytes: gzipSync(readFileSync(b.entryFile)).length,
-    topContributors: topContributors({ inputs: b.metafile.inputs, outputs: Object.fromEntries(cold.map((f) => [f.file, b.metafile.outputs[f.file]!])) }),
+    topContributors: topContributors({
+      inputs: b.metafile.inputs,
+      outputs: Object.fromEntries(cold.map((f) => [f.file, b.metafile.outputs[f.file]!])),
+    }),
     runs,
     importMs: importMs.map((x) => Math.round(x * 10) / 10),
     importMsP50: percentile(importMs, 50),

@@ -220,7 +220,8 @@ async function main(): Promise<void> {
   const bootWallMs = wallAtStart;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  const mod = (await import(pathToFileURL(args.bundleFile).href)) as { handler: (e: unknown, c: unknown) => Promise<{ batchItemFailures?: unknown[] }> };
+  type Handler = (event: unknown, context: unknown) => Promise<{ batchItemFailures?: unknown[] }>;
+  const mod = (await import(pathToFileURL(args.bundleFile).href)) as { handler: Handler };
   const importCpuMs = cpuMsOf(process.cpuUsage(cpu0));
   const importWallMs = performance.now() - t0;
   const rssAfterImportMB = mb(process.memoryUsage().rss);
@@ -232,7 +233,8 @@ async function main(): Promise<void> {
     const maxRssBefore = process.resourceUsage().maxRSS * 1024;
     let sampled = rssBefore;
     // Sampling costs CPU of its own: only where a peak could otherwise be missed (maxRSS set earlier).
-    const sampler = inv.events >= 10 ? setInterval(() => (sampled = Math.max(sampled, process.memoryUsage().rss)), 5) : undefined;
+    const sample = () => (sampled = Math.max(sampled, process.memoryUsage().rss));
+    const sampler = inv.events >= 10 ? setInterval(sample, 5) : undefined;
     producing.reset();
     fetching.reset();
     const before = { ...counts };

@@ -18,7 +18,13 @@ import { parseArgs, promisify } from 'node:util';
 import { ensureKafka } from '../test/support/kafka-broker.js';
 import { ensureMediaWiki } from '../test/support/mediawiki.js';
 import { measureColdStart, type ColdStartResult } from './coldstart.js';
-import { lambdaPathReport, runLambdaPath, type LambdaPathOptions, type LambdaPathResult, type Target } from './lambda-path.js';
+import {
+  lambdaPathReport,
+  runLambdaPath,
+  type LambdaPathOptions,
+  type LambdaPathResult,
+  type Target,
+} from './lambda-path.js';
 import { runMemoryScenario, type MemoryResult, type MemoryScenario } from './memory.js';
 import { cleanupTopics, runWorkload, type PipelineContext, type RunResult } from './pipeline.js';
 import { groupCpuMs, pgidOf, pidFrom } from './procstat.js';
@@ -43,13 +49,13 @@ const { values: args } = parseArgs({
     'lambda-path-only': { type: 'boolean', default: false },
     /** Experiment: NODE_OPTIONS of the Lambda path's function processes instead of the deployed ones. */
     'lambda-node-options': { type: 'string' },
-    /** Experiment: extra node flags (space-separated) of the Lambda path's function processes, e.g. V8 flags NODE_OPTIONS refuses. */
+    /** Experiment: extra node flags (space-separated) of the Lambda path's function processes. */
     'lambda-exec-argv': { type: 'string' },
     /** Experiment: events of the Lambda path's measured invocation (default 1000, quick 100). */
     'lambda-events': { type: 'string' },
     /** Experiment: warm repeats of the Lambda path's measured invocation (default 3, quick 1). */
     'lambda-repeats': { type: 'string' },
-    /** Experiment: the Lambda path runs this prebuilt index.mjs (e.g. another commit's bundle) instead of building one. */
+    /** Experiment: the Lambda path runs this prebuilt index.mjs (another commit's build) instead of its own. */
     'lambda-bundle': { type: 'string' },
     /** Only the workloads whose name contains this (e.g. one-wiki-500); memory and cold start still run unless skipped. */
     only: { type: 'string' },
@@ -71,7 +77,9 @@ const TARGET_BATCH = quick ? 50 : 500;
 const MEMORY_BATCH = quick ? 100 : 1000;
 const COLD_START_RUNS = quick ? 3 : 10;
 const LAMBDA_PATH: LambdaPathOptions = {
-  ...(quick ? { events: 100, coldRuns: 3, repeats: 1, hotEvents: 10 } : { events: 1000, coldRuns: 5, repeats: 3, hotEvents: 10 }),
+  ...(quick
+    ? { events: 100, coldRuns: 3, repeats: 1, hotEvents: 10 }
+    : { events: 1000, coldRuns: 5, repeats: 3, hotEvents: 10 }),
   ...(args['lambda-events'] ? { events: Number(args['lambda-events']) } : {}),
   ...(args['lambda-repeats'] ? { repeats: Number(args['lambda-repeats']) } : {}),
   nodeOptions: args['lambda-node-options'],
@@ -146,7 +154,8 @@ async function main(): Promise<void> {
       const lp = await runLambdaPath(ctx, seed.revisions, LAMBDA_PATH, latencyMs);
       const out = ['', ...lambdaPathReport(lp), '', 'Targets (Lambda path)', ...lp.targets.map(targetLine)];
       process.stdout.write(out.join('\n') + '\n');
-      await writeFile(path.join(outDir, 'results.json'), JSON.stringify({ meta: { mode: quick ? 'quick' : 'full', startedAt: new Date(t0).toISOString(), latencyMs }, lambdaPath: lp }, null, 2));
+      const meta = { mode: quick ? 'quick' : 'full', startedAt: new Date(t0).toISOString(), latencyMs };
+      await writeFile(path.join(outDir, 'results.json'), JSON.stringify({ meta, lambdaPath: lp }, null, 2));
     } finally {
       await cleanupTopics(ctx).catch(() => undefined);
       stopProxy();
@@ -216,7 +225,18 @@ async function main(): Promise<void> {
       lambdaPath = await runLambdaPath(ctx, seed.revisions, LAMBDA_PATH, latencyMs);
     }
 
-    await report({ runs, memory, coldStart, lambdaPath, seedHash: seed.hash, seedRevisions: seed.revisions, mwWorkers, apiUrl: mw.apiUrl, brokers: kafka.brokers, mwPgid: ctx.mwPgid });
+    await report({
+      runs,
+      memory,
+      coldStart,
+      lambdaPath,
+      seedHash: seed.hash,
+      seedRevisions: seed.revisions,
+      mwWorkers,
+      apiUrl: mw.apiUrl,
+      brokers: kafka.brokers,
+      mwPgid: ctx.mwPgid,
+    });
   } finally {
     await cleanupTopics(ctx).catch(() => undefined);
     stopProxy();
@@ -331,7 +351,9 @@ async function report(input: {
   if (coldStart) {
     out.push('');
     out.push(
-      `Cold start: bundle ${bytes(coldStart.bundleBytes)} loaded at cold start (${n(coldStart.bundleBytes)} B; entry gzip ${bytes(coldStart.bundleGzipBytes)}; whole asset with lazy chunks ${n(coldStart.assetBytes)} B), largest: ${coldStart.topContributors.map((c) => `${c.name} ${bytes(c.bytes)}`).join(', ')}`,
+      `Cold start: bundle ${bytes(coldStart.bundleBytes)} loaded at cold start (${n(coldStart.bundleBytes)} B; ` +
+        `entry gzip ${bytes(coldStart.bundleGzipBytes)}; whole asset with lazy chunks ${n(coldStart.assetBytes)} B), ` +
+        `largest: ${coldStart.topContributors.map((c) => `${c.name} ${bytes(c.bytes)}`).join(', ')}`,
     );
     out.push(
       `  import() of the bundle in a fresh node (${coldStart.nodeVersion}), ${coldStart.runs} runs: p50 ${n(coldStart.importMsP50, 1)} ms, max ${n(coldStart.importMsMax, 1)} ms; whole process p50 ${n(coldStart.processMsP50)} ms (empty node: ${n(coldStart.emptyNodeProcessMsP50)} ms)`,
@@ -379,14 +401,20 @@ async function report(input: {
     });
   }
   if (coldStart) {
-    targets.push({ id: 'bundle-size', description: 'bundle ≤ 1 MB minified (loaded at cold start)', measured: `${n(coldStart.bundleBytes)} B`, pass: coldStart.bundleBytes <= 1024 * 1024 });
+    targets.push({
+      id: 'bundle-size',
+      description: 'bundle ≤ 1 MB minified (loaded at cold start)',
+      measured: `${n(coldStart.bundleBytes)} B`,
+      pass: coldStart.bundleBytes <= 1024 * 1024,
+    });
     targets.push({ id: 'module-load', description: 'handler module load ≤ 300 ms', measured: `p50 ${n(coldStart.importMsP50)} ms (max ${n(coldStart.importMsMax)} ms of ${coldStart.runs})`, pass: coldStart.importMsP50 <= 300 });
   }
   out.push('');
   out.push(`Targets${quick ? ' (quick mode: printed, not enforced; sizes are tiny)' : ''}`);
   for (const t of targets) out.push(targetLine(t));
   if (lambdaPath) {
-    out.push(`Targets on the Lambda path (issue 12)${quick ? ` (quick: ${lambdaPath.options.events} events, not enforced)` : ''}`);
+    const quickNote = quick ? ` (quick: ${lambdaPath.options.events} events, not enforced)` : '';
+    out.push(`Targets on the Lambda path (issue 12)${quickNote}`);
     for (const t of lambdaPath.targets) out.push(targetLine(t));
   }
   process.stdout.write(out.join('\n') + '\n');

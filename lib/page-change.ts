@@ -102,7 +102,8 @@ export function parsePageChange(text: string): PageChangeEvent {
     throw new InvalidEventError(`record value nests deeper than ${MAX_NESTING_DEPTH} levels`);
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new InvalidEventError(`record value is JSON but not an object (${parsed === null ? 'null' : Array.isArray(parsed) ? 'array' : typeof parsed})`);
+    const kind = parsed === null ? 'null' : Array.isArray(parsed) ? 'array' : typeof parsed;
+    throw new InvalidEventError(`record value is JSON but not an object (${kind})`);
   }
   if (!validatePageChange(parsed)) {
     throw new InvalidEventError(`invalid page_change event: ${describe(validatePageChange.errors)}`);
@@ -111,7 +112,8 @@ export function parsePageChange(text: string): PageChangeEvent {
   if (slots) {
     for (const [role, slot] of Object.entries(slots)) {
       if (slot.slot_role !== role) {
-        throw new InvalidEventError(`invalid page_change event: /revision/content_slots/${role}/slot_role is "${slot.slot_role}", expected "${role}"`);
+        const where = `/revision/content_slots/${role}/slot_role`;
+        throw new InvalidEventError(`invalid page_change event: ${where} is "${slot.slot_role}", expected "${role}"`);
       }
     }
   }

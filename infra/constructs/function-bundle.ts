@@ -21,7 +21,8 @@ export const PROJECT_ROOT = join(import.meta.dirname, '..', '..');
  * esbuild banner that gives each ESM output file a CommonJS `require`, needed by the CJS
  * dependencies (kafkajs and friends) that esbuild inlines.
  */
-export const ESM_REQUIRE_BANNER = "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
+export const ESM_REQUIRE_BANNER =
+  "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
 
 /**
  * esbuild options of every function bundle (entry and output directory aside).
@@ -59,7 +60,8 @@ export interface FunctionBundle {
 /** Bundles `entry` into `outdir` as `index.mjs` plus lazily imported chunks under `chunks/`. */
 export function bundleFunction(entry: string, outdir: string): FunctionBundle {
   mkdirSync(outdir, { recursive: true });
-  const result = buildSync({ ...FUNCTION_BUILD_OPTIONS, entryPoints: { index: entry }, outdir, absWorkingDir: PROJECT_ROOT });
+  const options = { ...FUNCTION_BUILD_OPTIONS, entryPoints: { index: entry }, outdir, absWorkingDir: PROJECT_ROOT };
+  const result = buildSync(options);
   return { entryFile: join(outdir, 'index.mjs'), metafile: result.metafile! };
 }
 
@@ -73,7 +75,9 @@ export function coldStartFiles(metafile: Metafile): Array<{ file: string; bytes:
   const visit = (file: string): void => {
     if (seen.has(file)) return;
     seen.add(file);
-    for (const imp of outputs[file]?.imports ?? []) if (imp.kind === 'import-statement' && !imp.external) visit(imp.path);
+    for (const imp of outputs[file]?.imports ?? []) {
+      if (imp.kind === 'import-statement' && !imp.external) visit(imp.path);
+    }
   };
   visit(entry);
   return [...seen].map((file) => ({ file, bytes: outputs[file]!.bytes }));

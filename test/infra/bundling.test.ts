@@ -62,13 +62,16 @@ describe('esbuild bundling', () => {
     assert.match(code, /kafkajs|KafkaJS/i, 'kafkajs is inlined');
   });
 
-  test('real handler bundle: AWS SDK clients in lazily imported chunks, cold start code ≤ 1 MB', { skip: !existsSync(DEFAULT_ENRICH_ENTRY) }, () => {
+  const noEntry = { skip: !existsSync(DEFAULT_ENRICH_ENTRY) };
+
+  test('real handler bundle: AWS SDK clients in lazily imported chunks, cold start code ≤ 1 MB', noEntry, () => {
     const { dir } = enrichAsset(synth('example-msk-iam', {}, { enrichFunctionCode: undefined }));
     const chunks = readdirSync(join(dir, 'chunks')).filter((f) => f.endsWith('.mjs'));
     assert.ok(chunks.length > 0, 'code splitting wrote chunks');
     for (const chunk of chunks) {
       // Inlined CommonJS code in a chunk calls require(): every output file needs the banner.
-      assert.ok(readFileSync(join(dir, 'chunks', chunk), 'utf8').startsWith(ESM_REQUIRE_BANNER), `${chunk} has the banner`);
+      const code = readFileSync(join(dir, 'chunks', chunk), 'utf8');
+      assert.ok(code.startsWith(ESM_REQUIRE_BANNER), `${chunk} has the banner`);
     }
     const cold = coldStartCode(dir);
     assert.ok(Buffer.byteLength(cold) <= 1024 * 1024, `cold start code is ${Buffer.byteLength(cold)} B`);
@@ -80,7 +83,7 @@ describe('esbuild bundling', () => {
     }
   });
 
-  test('real handler bundle: the lazily loaded Secrets Manager client works (SCRAM secret read from a local endpoint)', { skip: !existsSync(DEFAULT_ENRICH_ENTRY) }, async () => {
+  test('real handler bundle: the lazily loaded Secrets Manager client reads the SCRAM secret', noEntry, async () => {
     const { dir } = enrichAsset(synth('example-msk-iam', {}, { enrichFunctionCode: undefined }));
     const calls: Array<{ target: string | undefined; body: string }> = [];
     // Stands in for Secrets Manager (AWS_ENDPOINT_URL_SECRETS_MANAGER): the SDK chunk must load, sign and send.
@@ -90,7 +93,8 @@ describe('esbuild bundling', () => {
       req.on('end', () => {
         calls.push({ target: req.headers['x-amz-target'] as string | undefined, body });
         res.setHeader('content-type', 'application/x-amz-json-1.1');
-        res.end(JSON.stringify({ ARN: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:s', SecretString: JSON.stringify({ username: 'u', password: 'p' }) }));
+        const secret = JSON.stringify({ username: 'u', password: 'p' });
+        res.end(JSON.stringify({ Name: 'scram', SecretString: secret }));
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -101,7 +105,8 @@ describe('esbuild bundling', () => {
     try {
       const secretArn = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:bench-scram-AbCdEf';
       // A record that is not JSON becomes an error event, so the sink connects (and reads the SCRAM secret first).
-      const event = kafkaEsmEventFor([{ topic: 'mediawiki.page_change.v1', partition: 0, offset: 7, key: null, value: 'not json' }]);
+      const record = { topic: 'mediawiki.page_change.v1', partition: 0, offset: 7, key: null, value: 'not json' };
+      const event = kafkaEsmEventFor([record]);
       const script = `const { handler } = await import(${JSON.stringify(pathToFileURL(join(dir, 'index.mjs')).href)});
         const r = await handler(${JSON.stringify(event)}, { awsRequestId: 'r', getRemainingTimeInMillis: () => 60000 });
         process.stdout.write(JSON.stringify(r)); process.exit(0);`;
@@ -120,17 +125,22 @@ describe('esbuild bundling', () => {
         POWERTOOLS_METRICS_DISABLED: 'true',
       };
       const out = await new Promise<string>((resolve, reject) => {
-        const child = spawn(process.execPath, ['--input-type=module', '-e', script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+        const args = ['--input-type=module', '-e', script];
+        const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
         let stdout = '';
         let stderr = '';
         child.stdout.on('data', (d) => (stdout += d));
         child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
-        child.on('exit', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`bundle exited ${code}: ${stderr}`))));
+        child.on('exit', (code) => {
+          if (code === 0) resolve(stdout);
+          else reject(new Error(`bundle exited ${code}: ${stderr}`));
+        });
       });
       assert.equal(calls[0]?.target, 'secretsmanager.GetSecretValue');
       assert.equal(JSON.parse(calls[0]!.body).SecretId, secretArn);
       // The broker is unreachable, so the error event goes back for redelivery rather than being lost.
-      assert.deepEqual(JSON.parse(out), { batchItemFailures: [{ itemIdentifier: { partition: 'mediawiki.page_change.v1-0', offset: 7 } }] });
+      const failure = { itemIdentifier: { partition: 'mediawiki.page_change.v1-0', offset: 7 } };
+      assert.deepEqual(JSON.parse(out), { batchItemFailures: [failure] });
     } finally {
       server.close();
     }

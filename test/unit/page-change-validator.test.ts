@@ -15,7 +15,7 @@ import { pageChangeEvent } from '../support/events.js';
 
 const ucs2length = ((ucs2lengthModule as { default?: unknown }).default ?? ucs2lengthModule) as (s: string) => number;
 
-test('the committed validator is what scripts/build-validator.ts generates now (else: npm run build:validator)', async () => {
+test('the committed validator is what scripts/build-validator.ts generates now (npm run build:validator)', async () => {
   assert.equal(readFileSync(VALIDATOR_FILE, 'utf8'), await generateValidatorSource());
 });
 
@@ -37,7 +37,8 @@ test('codePointLength counts as ajv does: surrogate pairs once, lone surrogates 
 test('same verdict and first error as ajv compiling the schema at run time', () => {
   const compiled = new Ajv(AJV_OPTIONS).compile(JSON.parse(readFileSync(SCHEMA_FILE, 'utf8')));
   const precompiled = validate as unknown as typeof compiled;
-  const lengths = ['', 'a', '😀', 'x'.repeat(64), 'x'.repeat(65), '😀'.repeat(64), '😀'.repeat(65), 'x'.repeat(254)];
+  const lengths = ['', 'a', '😀', 'x'.repeat(64), 'x'.repeat(65), '😀'.repeat(64), '😀'.repeat(65)];
+  lengths.push('x'.repeat(254));
   const values = fc.oneof(
     fc.constantFrom(...lengths),
     fc.constantFrom(0, -1, 1.5, 2 ** 53 - 1, 2 ** 53, 1e309, Number.NaN, null, true, [], {}),
