@@ -12,7 +12,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -165,6 +165,16 @@ function makeCertificates(): void {
   ]);
 }
 
+/** Uses the main local broker's jars when they are there, so this second broker needs no second Maven fetch. */
+function shareBrokerJars(): void {
+  const mainLibs = path.join(REPO_ROOT, '.local', 'kafka', 'libs');
+  const libs = path.join(LOCAL_DIR, 'libs');
+  const complete = existsSync(mainLibs) && readdirSync(mainLibs).some((f) => f.startsWith('.complete-'));
+  if (!complete || existsSync(libs)) return;
+  mkdirSync(LOCAL_DIR, { recursive: true });
+  symlinkSync(mainLibs, libs, 'dir');
+}
+
 /** Local GetSecretValue endpoint (AWS JSON 1.1 protocol) serving `secrets`. */
 function secretsManagerStandIn(secrets: Record<string, string>): Promise<Server> {
   const server = createServer((req, res) => {
@@ -210,6 +220,7 @@ describe('mutual TLS on a broker that requires client certificates', { timeout: 
 
   before(async () => {
     await execFileAsync('bash', ['scripts/kafka/stop.sh'], { cwd: REPO_ROOT, env: brokerEnv }).catch(() => undefined);
+    shareBrokerJars();
     makeCertificates();
     await execFileAsync('bash', ['scripts/kafka/start.sh'], { cwd: REPO_ROOT, env: brokerEnv, timeout: 180_000 });
     secretsServer = await secretsManagerStandIn({
