@@ -36,8 +36,21 @@ export interface MediaWikiApiConfig {
   readonly timeoutMs: number;
   /** TCP/TLS connect timeout, ms. Env `MW_API_CONNECT_TIMEOUT_MS`. @default 2000 */
   readonly connectTimeoutMs: number;
-  /** Retries after the first attempt for retryable failures. Env `MW_API_MAX_RETRIES`. @default 3 */
-  readonly maxRetries: number;
+  /**
+   * `Host` of API requests: `undefined` sends the URL's host; `'domain'` sends `meta.domain`, for a
+   * service mesh proxy behind one fixed `urlTemplate`. Env `MW_API_HOST_HEADER`. @default undefined
+   */
+  readonly hostHeader?: 'domain';
+  /**
+   * How long a request's retryable failures are retried, from its first failure, ms; always
+   * bounded by the invocation deadline. Env `MW_API_RETRY_BUDGET_MS`. @default 10000
+   */
+  readonly retryBudgetMs?: number;
+  /**
+   * Optional cap on retries after the first attempt; unset, the retry budget alone decides.
+   * Env `MW_API_MAX_RETRIES`. @default undefined
+   */
+  readonly maxRetries?: number;
   /** Base of the exponential backoff, ms (full jitter). Env `MW_API_RETRY_BASE_MS`. @default 200 */
   readonly retryBaseMs: number;
   /** Cap of a single backoff wait, ms. Env `MW_API_RETRY_MAX_MS`. @default 5000 */
@@ -99,6 +112,13 @@ export function stringFrom(env: Env, key: string, fallback: string): string {
   return raw === undefined || raw.trim() === '' ? fallback : raw.trim();
 }
 
+function hostHeaderFrom(env: Env): 'domain' | undefined {
+  const raw = env.MW_API_HOST_HEADER?.trim();
+  if (!raw) return undefined;
+  if (raw === 'domain') return 'domain';
+  throw new ConfigurationError(`MW_API_HOST_HEADER must be unset or "domain", got ${JSON.stringify(raw)}`);
+}
+
 export const DEFAULT_USER_AGENT =
   'mw-page-content-change-enrich/0.1 (https://github.com/example/mw-page-content-change-enrich; set MW_API_USER_AGENT to your contact)';
 
@@ -110,7 +130,9 @@ export function enrichConfigFromEnv(env: Env = process.env): EnrichConfig {
       userAgent: stringFrom(env, 'MW_API_USER_AGENT', DEFAULT_USER_AGENT),
       timeoutMs: intFrom(env, 'MW_API_TIMEOUT_MS', 5000, 1),
       connectTimeoutMs: intFrom(env, 'MW_API_CONNECT_TIMEOUT_MS', 2000, 1),
-      maxRetries: intFrom(env, 'MW_API_MAX_RETRIES', 3),
+      hostHeader: hostHeaderFrom(env),
+      retryBudgetMs: intFrom(env, 'MW_API_RETRY_BUDGET_MS', 10_000),
+      maxRetries: env.MW_API_MAX_RETRIES?.trim() ? intFrom(env, 'MW_API_MAX_RETRIES', 0) : undefined,
       retryBaseMs: intFrom(env, 'MW_API_RETRY_BASE_MS', 200),
       retryMaxMs: intFrom(env, 'MW_API_RETRY_MAX_MS', 5000),
       maxlag: intFrom(env, 'MW_API_MAXLAG', 5, 1),

@@ -77,15 +77,40 @@ export interface ClientStats {
   retries: number;
 }
 
+/** Long enough for typical replica lag (seconds), short enough to leave the invocation time to produce. */
+export const DEFAULT_RETRY_BUDGET_MS = 10_000;
+
+/**
+ * What a failure says about the revisions asked for, which decides whether splitting the
+ * request can help: `wiki` says nothing about them (the wiki or the way to it is failing),
+ * `unclear` may be one revision or the wiki (a timeout, a 5xx), `request` came from the wiki
+ * processing this request (an API error, a request too large), `each` is already per revision.
+ */
+type FailureScope = 'wiki' | 'unclear' | 'request' | 'each';
+
 /** A failure of one attempt that the table says to retry. */
 class RetryableFailure extends Error {
   constructor(
     readonly cause: EnrichError,
+    readonly scope: FailureScope,
     readonly retryAfterMs?: number,
   ) {
     super(cause.message);
   }
 }
+
+/** A failure of one attempt that the table says not to retry. */
+class FinalFailure extends Error {
+  constructor(
+    readonly cause: EnrichError,
+    readonly scope: FailureScope,
+  ) {
+    super(cause.message);
+  }
+}
+
+/** Why revisions of a request are left unfetched. */
+type Unsettled = { readonly kind: 'final'; readonly error: EnrichError; readonly scope: FailureScope } | { readonly kind: 'deadline' };
 
 interface ApiPage {
   pageid?: number;
@@ -101,7 +126,12 @@ interface ApiResponse {
   query?: { pages?: ApiPage[]; badrevids?: Record<string, unknown> | unknown[] };
 }
 
-const RETRYABLE_STATUS = new Set([500, 502, 503, 504]);
+/** Retried: the seed's table (408 included: "Connection Timeout … Retry: Yes"). */
+const RETRYABLE_STATUS = new Set([408, 500, 502, 503, 504]);
+/** Statuses about the request itself (malformed, too large), which a smaller request may avoid. */
+const REQUEST_STATUS = new Set([400, 413, 414, 431]);
+/** Failures before the request reached the wiki. */
+const CONNECT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 const NETWORK_CODES = new Set([
   'UND_ERR_CONNECT_TIMEOUT',
   'UND_ERR_HEADERS_TIMEOUT',
@@ -135,8 +165,9 @@ export function revisionContentClient(config: MediaWikiApiConfig, opts: Revision
   });
   const limit = concurrencyLimit(config.concurrency);
   const stats: ClientStats = { requests: 0, responseBytes: 0, retries: 0 };
+  const retryBudgetMs = config.retryBudgetMs ?? DEFAULT_RETRY_BUDGET_MS;
 
-  async function callApi(endpoint: URL, revIds: readonly number[], cont: Record<string, string>, deadline: Deadline, requestId: string | undefined): Promise<ApiResponse> {
+  async function callApi(endpoint: URL, domain: string, revIds: readonly number[], cont: Record<string, string>, deadline: Deadline, requestId: string | undefined): Promise<ApiResponse> {
     const url = new URL(endpoint);
     const params: Record<string, string> = {
       action: 'query',
@@ -157,7 +188,14 @@ export function revisionContentClient(config: MediaWikiApiConfig, opts: Revision
       response = await request(agent, url, {
         method: 'GET',
         // X-Request-Id ties the wiki's logs (and test proxies) to the Lambda invocation.
-        headers: { 'user-agent': config.userAgent, 'accept-encoding': 'gzip', accept: 'application/json', ...(requestId ? { 'x-request-id': requestId } : {}) },
+        headers: {
+          'user-agent': config.userAgent,
+          'accept-encoding': 'gzip',
+          accept: 'application/json',
+          ...(requestId ? { 'x-request-id': requestId } : {}),
+          // A service mesh proxy behind one fixed URL picks the wiki by Host; `domain` passed the allowlist.
+          ...(config.hostHeader === 'domain' ? { host: domain } : {}),
+        },
         signal: AbortSignal.timeout(timeout),
       });
     } catch (err) {
@@ -172,34 +210,37 @@ export function revisionContentClient(config: MediaWikiApiConfig, opts: Revision
     stats.responseBytes += body.length;
     if (response.statusCode !== 200) {
       const error = new MediaWikiHttpError(response.statusCode, `MediaWiki API ${url.host} answered HTTP ${response.statusCode}`);
-      if (RETRYABLE_STATUS.has(response.statusCode)) throw new RetryableFailure(error, retryAfterMs(response.headers['retry-after']));
-      throw error;
+      if (RETRYABLE_STATUS.has(response.statusCode)) throw new RetryableFailure(error, 'unclear', retryAfterMs(response.headers['retry-after']));
+      throw new FinalFailure(error, REQUEST_STATUS.has(response.statusCode) ? 'request' : 'wiki');
     }
     if (response.headers['content-encoding'] === 'gzip') {
       try {
         body = await gunzipAsync(body);
       } catch (err) {
-        throw new RetryableFailure(new MediaWikiNetworkError(`truncated gzip body from ${url.host}: ${(err as Error).message}`));
+        throw new RetryableFailure(new MediaWikiNetworkError(`truncated gzip body from ${url.host}: ${(err as Error).message}`), 'unclear');
       }
     }
     let json: ApiResponse;
     try {
       json = JSON.parse(body.toString('utf8')) as ApiResponse;
     } catch {
-      throw new MediaWikiApiError(`MediaWiki API ${url.host} answered 200 with a body that is not JSON`);
+      // An HTML error page says as little about the revisions as a 5xx does.
+      throw new FinalFailure(new MediaWikiApiError(`MediaWiki API ${url.host} answered 200 with a body that is not JSON`), 'unclear');
     }
     if (!isApiResponse(json)) {
       // Without this, `null` or a formatversion=1 `pages` object throws a TypeError that rejects the whole batch.
-      throw new MediaWikiApiError(`MediaWiki API ${url.host} answered 200 with JSON that is not an Action API query response`);
+      throw new FinalFailure(new MediaWikiApiError(`MediaWiki API ${url.host} answered 200 with JSON that is not an Action API query response`), 'unclear');
     }
     if (json.error) {
       if (json.error.code === 'maxlag') {
         throw new RetryableFailure(
           new MediaWikiMaxlagError(`MediaWiki API ${url.host} refused with maxlag: ${json.error.info ?? ''}`.trim()),
+          'wiki',
           retryAfterMs(response.headers['retry-after']) ?? 1000,
         );
       }
-      throw new MediaWikiApiError(`MediaWiki API ${url.host} error ${json.error.code ?? 'unknown'}: ${json.error.info ?? ''}`.trim());
+      const error = new MediaWikiApiError(`MediaWiki API ${url.host} error ${json.error.code ?? 'unknown'}: ${json.error.info ?? ''}`.trim());
+      throw new FinalFailure(error, 'request');
     }
     return json;
   }
@@ -211,6 +252,7 @@ export function revisionContentClient(config: MediaWikiApiConfig, opts: Revision
     const known = NETWORK_CODES.has(code) || timedOut;
     return new RetryableFailure(
       new MediaWikiNetworkError(`${timedOut ? 'timeout' : 'network error'} calling ${url.host}: ${known ? code : `${code} ${e.message ?? ''}`.trim()}`),
+      CONNECT_CODES.has(code) ? 'wiki' : 'unclear',
     );
   }
 
@@ -219,7 +261,7 @@ export function revisionContentClient(config: MediaWikiApiConfig, opts: Revision
     const ids = [...pending];
     let cont: Record<string, string> = {};
     for (let page = 0; page < 1000; page++) {
-      const json = await limit(() => callApi(endpoint, ids, cont, deadline, requestId));
+      const json = await limit(() => callApi(endpoint, domain, ids, cont, deadline, requestId));
       for (const p of json.query?.pages ?? []) {
         for (const rev of p.revisions ?? []) {
           if (!pending.has(rev.revid)) continue;
@@ -236,44 +278,101 @@ export function revisionContentClient(config: MediaWikiApiConfig, opts: Revision
     return new RevisionMissingError(`revision not returned by ${domain} (badrevids: deleted, suppressed, or not yet replicated)`);
   }
 
-  async function fetchChunk(endpoint: URL, domain: string, chunk: readonly number[], results: Map<number, RevisionResult>, deadline: Deadline, requestId: string | undefined): Promise<void> {
-    const pending = new Set(chunk);
-    let lastError: EnrichError | undefined;
-    let waitHint: number | undefined;
-    for (let n = 0; n <= config.maxRetries && pending.size > 0; n++) {
-      if (n > 0) {
-        const wait = Math.max(backoffMs(n - 1, config.retryBaseMs, config.retryMaxMs, random), waitHint ?? 0);
-        if (deadline.remainingMs() < wait + Math.min(config.timeoutMs, 1000)) break;
-        await sleep(wait);
-        stats.retries++;
-      } else if (deadline.remainingMs() <= 0) {
-        break;
-      }
+  /**
+   * Attempts for `pending` until every revision is settled or the failure is final. With
+   * `retry`, retryable failures are retried with full-jitter backoff (or `Retry-After`, when
+   * longer) while the retry budget, counted from the first failure, and the deadline allow.
+   * Returns why revisions are left in `pending`, or `undefined` when none are.
+   */
+  async function attempts(endpoint: URL, domain: string, pending: Set<number>, results: Map<number, RevisionResult>, deadline: Deadline, requestId: string | undefined, retry: boolean): Promise<Unsettled | undefined> {
+    let failedSince: number | undefined;
+    for (let n = 0; ; n++) {
+      if (n === 0 && deadline.remainingMs() <= 0) return { kind: 'deadline' };
+      let failure: { error: EnrichError; scope: FailureScope; retryAfterMs?: number };
       try {
-        lastError = await attempt(endpoint, domain, pending, results, deadline, requestId);
-        waitHint = undefined;
+        const missing = await attempt(endpoint, domain, pending, results, deadline, requestId);
+        if (missing === undefined) return undefined;
+        // Replica lag: `badrevids` is retried like a transient failure, for these revisions only.
+        failure = { error: missing, scope: 'each' };
       } catch (err) {
         if (err instanceof RetryableFailure) {
-          lastError = err.cause;
-          waitHint = err.retryAfterMs;
-        } else if (err instanceof EnrichError) {
-          for (const id of pending) results.set(id, { ok: false, error: err });
-          return;
+          if (deadlineInterrupted(err.cause, deadline)) return { kind: 'deadline' };
+          failure = { error: err.cause, scope: err.scope, retryAfterMs: err.retryAfterMs };
+        } else if (err instanceof FinalFailure) {
+          return { kind: 'final', error: err.cause, scope: err.scope };
         } else {
           throw err;
         }
       }
+      if (!retry) return { kind: 'final', error: failure.error, scope: failure.scope };
+      failedSince ??= Date.now();
+      const wait = Math.max(backoffMs(n, config.retryBaseMs, config.retryMaxMs, random), failure.retryAfterMs ?? 0);
+      const spent = Date.now() - failedSince;
+      if (spent + wait > retryBudgetMs || (config.maxRetries !== undefined && n >= config.maxRetries)) {
+        return { kind: 'final', error: retriesExhausted(failure.error, n, spent), scope: failure.scope };
+      }
+      // Not the wiki's fault: what the deadline leaves unresolved is redelivered, not errored.
+      if (deadline.remainingMs() < wait + Math.min(config.timeoutMs, 1000)) return { kind: 'deadline' };
+      await sleep(wait);
+      stats.retries++;
     }
-    if (pending.size === 0) return;
-    const exhausted = lastError !== undefined && !deadlineInterrupted(lastError, deadline);
+  }
+
+  /**
+   * Settles revisions a request could not fetch. A final failure of a request for several
+   * revisions splits it in halves, each asked once, and so on down to single revisions, so
+   * only revisions that fail on their own become error events; when both halves fail the way
+   * a failing wiki does (not for reasons of their own), the split stops there.
+   */
+  async function settleUnfetched(
+    endpoint: URL,
+    domain: string,
+    pending: Set<number>,
+    unsettled: Unsettled,
+    results: Map<number, RevisionResult>,
+    deadline: Deadline,
+    requestId: string | undefined,
+    splitFrom?: number,
+  ): Promise<void> {
+    if (unsettled.kind === 'final' && pending.size > 1 && (unsettled.scope === 'unclear' || unsettled.scope === 'request')) {
+      if (deadline.remainingMs() < Math.min(config.timeoutMs, 1000)) {
+        return settle(pending, { kind: 'deadline' }, results, domain);
+      }
+      const ids = [...pending];
+      const halves = [ids.slice(0, Math.ceil(ids.length / 2)), ids.slice(Math.ceil(ids.length / 2))].map((half) => new Set(half));
+      const outcomes = await Promise.all(halves.map((half) => attempts(endpoint, domain, half, results, deadline, requestId, false)));
+      const failedHalves = halves.map((half, i) => ({ half, outcome: outcomes[i] })).filter((h) => h.outcome !== undefined);
+      const wikiFailing = failedHalves.length === 2 && failedHalves.every((h) => h.outcome!.kind === 'final' && (h.outcome!.scope === 'wiki' || h.outcome!.scope === 'unclear'));
+      if (wikiFailing) {
+        // Splitting further would multiply requests to a failing wiki: the request's own failure stands.
+        for (const { half } of failedHalves) settle(half, unsettled, results, domain);
+        return;
+      }
+      await Promise.all(failedHalves.map(({ half, outcome }) => settleUnfetched(endpoint, domain, half, outcome!, results, deadline, requestId, ids.length)));
+      return;
+    }
+    if (unsettled.kind === 'final' && splitFrom !== undefined && pending.size === 1 && unsettled.scope !== 'each') {
+      unsettled.error.message = `${unsettled.error.message} (revision ${[...pending][0]} fails alone, found by splitting a failed request for ${splitFrom} revisions)`;
+    }
+    settle(pending, unsettled, results, domain);
+  }
+
+  function settle(pending: ReadonlySet<number>, unsettled: Unsettled, results: Map<number, RevisionResult>, domain: string): void {
     for (const id of pending) {
       results.set(id, {
         ok: false,
-        error: exhausted
-          ? retriesExhausted(lastError!, config.maxRetries)
-          : new DeadlineExceededError(`invocation deadline reached before revision ${id} of ${domain} could be fetched`),
+        error:
+          unsettled.kind === 'final'
+            ? unsettled.error
+            : new DeadlineExceededError(`invocation deadline reached before revision ${id} of ${domain} could be fetched`),
       });
     }
+  }
+
+  async function fetchChunk(endpoint: URL, domain: string, chunk: readonly number[], results: Map<number, RevisionResult>, deadline: Deadline, requestId: string | undefined): Promise<void> {
+    const pending = new Set(chunk);
+    const unsettled = await attempts(endpoint, domain, pending, results, deadline, requestId, true);
+    if (unsettled) await settleUnfetched(endpoint, domain, pending, unsettled, results, deadline, requestId);
   }
 
   /** An attempt cut short by the deadline is not the wiki's fault: report it for redelivery. */
@@ -281,8 +380,8 @@ export function revisionContentClient(config: MediaWikiApiConfig, opts: Revision
     return deadline.remainingMs() <= 0 && error instanceof MediaWikiNetworkError;
   }
 
-  function retriesExhausted(error: EnrichError, maxRetries: number): EnrichError {
-    error.message = `${error.message} (after ${maxRetries} retries)`;
+  function retriesExhausted(error: EnrichError, retries: number, spentMs: number): EnrichError {
+    error.message = `${error.message} (after ${retries} retries in ${spentMs} ms)`;
     return error;
   }
 
