@@ -173,8 +173,10 @@ export interface PipelineConfig {
   readonly emitterId?: string;
   /**
    * Producer limit for one message and one produce request in bytes (`KAFKA_MAX_MESSAGE_BYTES`);
-   * keep it at or below the topics' `max.message.bytes`.
-   * @default 1048576 (1 MiB, the Kafka/MSK broker default)
+   * keep it at or below the topics' `max.message.bytes` (provisioned topics get this value). MSK's
+   * broker default `message.max.bytes` is about 1 MiB; a topic-level `max.message.bytes` overrides it
+   * ("Custom Amazon MSK configurations", https://docs.aws.amazon.com/msk/latest/developerguide/msk-configuration-properties.html).
+   * @default 10485760 (10 MiB, as Wikimedia's producers; MediaWiki allows 2 MiB of wikitext per slot)
    */
   readonly kafkaMaxMessageBytes?: number;
   /**
@@ -519,7 +521,7 @@ export const DEFAULTS = {
   errorTopic: 'mw_page_content_change_enrich.error',
   outputStream: 'mediawiki.page_content_change.v1',
   errorStream: 'mw_page_content_change_enrich.error',
-  kafkaMaxMessageBytes: 1_048_576,
+  kafkaMaxMessageBytes: 10_485_760,
   kafkaCompression: 'gzip',
   consumerGroupId: DEFAULT_SERVICE_NAME,
   startingPosition: 'LATEST',

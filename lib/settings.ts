@@ -233,9 +233,9 @@ export const SETTINGS = {
   KAFKA_REQUEST_TIMEOUT_MS: integer({ default: 10000, min: 1, doc: 'Broker request timeout, ms.' }),
   KAFKA_LOG_LEVEL: oneOf(['NOTHING', 'ERROR', 'WARN', 'INFO', 'DEBUG'], { default: 'ERROR', doc: 'kafkajs log level.' }),
   KAFKA_MAX_MESSAGE_BYTES: integer({
-    default: 1_048_576,
+    default: 10_485_760,
     min: 1024,
-    doc: "Largest enriched event and largest produce request, bytes; match the topics' `max.message.bytes`.",
+    doc: "Largest enriched event and largest produce request, bytes (10 MiB, as Wikimedia's producers); match the topics' `max.message.bytes`.",
   }),
   KAFKA_COMPRESSION: oneOf(['gzip', 'none'], { default: 'gzip', doc: 'Compression codec of produced batches.' }),
   KAFKA_GZIP_LEVEL: integer({

@@ -246,7 +246,7 @@ describe('MSK with IAM access control (example-msk-iam)', () => {
       assert.equal(t.Properties.RemovalPolicy, 'retain');
       assert.equal(t.Properties.NumPartitions, 3);
       assert.equal(t.Properties.ReplicationFactor, 3);
-      assert.deepEqual(t.Properties.Configs, { 'retention.ms': '604800000', 'max.message.bytes': '1048576' });
+      assert.deepEqual(t.Properties.Configs, { 'retention.ms': '604800000', 'max.message.bytes': '10485760' });
     }
     const manage = bySid(roleStatements(s.template, 'TopicsOnEventRole'), 'MskManageTopics');
     assert.ok(!actionsOf(manage).includes('kafka-cluster:DeleteTopic'), 'no DeleteTopic with removal policy retain');
