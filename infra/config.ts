@@ -311,10 +311,16 @@ export interface PipelineConfig {
   // ---------------------------------------------------------------- MediaWiki Action API
 
   /**
-   * `MW_API_URL_TEMPLATE`; `{domain}` is replaced with the event's `meta.domain`.
+   * `MW_API_URL_TEMPLATE`; `{domain}` is replaced with the event's `meta.domain`. With
+   * `mwApiHostHeader: 'domain'` it is one fixed URL (a service mesh proxy, http or https).
    * @default 'https://{domain}/w/api.php'
    */
   readonly mwApiUrlTemplate?: string;
+  /**
+   * `MW_API_HOST_HEADER`: `'domain'` sends `Host: <meta.domain>` to the fixed `mwApiUrlTemplate`.
+   * @default - the URL's host
+   */
+  readonly mwApiHostHeader?: 'domain';
   /**
    * `MW_API_ALLOWED_DOMAINS` (comma-separated in the environment). Patterns like `*.wikipedia.org` allowed.
    * @default ['*.wikipedia.org','*.wiktionary.org','*.wikibooks.org','*.wikinews.org','*.wikiquote.org','*.wikisource.org','*.wikiversity.org','*.wikivoyage.org','*.wikimedia.org','www.wikidata.org','test.wikidata.org','www.mediawiki.org']
@@ -331,8 +337,13 @@ export interface PipelineConfig {
    */
   readonly mwApiTimeoutMs?: number;
   /**
-   * `MW_API_MAX_RETRIES`.
-   * @default 3
+   * `MW_API_RETRY_BUDGET_MS`: how long retryable failures of a request are retried, from the first failure.
+   * @default 10000
+   */
+  readonly mwApiRetryBudgetMs?: number;
+  /**
+   * `MW_API_MAX_RETRIES`: optional cap on retries within the retry budget.
+   * @default - none (the retry budget decides)
    */
   readonly mwApiMaxRetries?: number;
   /**
@@ -484,6 +495,8 @@ export interface ResolvedPipelineConfig
       | 'alarmEmail'
       | 'tags'
       | 'extraEnvironment'
+      | 'mwApiHostHeader'
+      | 'mwApiMaxRetries'
     >
   > {
   /** Environment name (`-c env=<name>`). */
@@ -506,6 +519,8 @@ export interface ResolvedPipelineConfig
   readonly alarmEmail?: string;
   readonly tags: Record<string, string>;
   readonly extraEnvironment: Record<string, string>;
+  readonly mwApiHostHeader?: 'domain';
+  readonly mwApiMaxRetries?: number;
 }
 
 /** Default service name. */
@@ -544,7 +559,7 @@ export const DEFAULTS = {
   // The function's own default, so the stack and the handler never disagree.
   mwApiAllowedDomains: [...WIKIMEDIA_DOMAINS],
   mwApiTimeoutMs: 5_000,
-  mwApiMaxRetries: 3,
+  mwApiRetryBudgetMs: 10_000,
   mwApiRetryBaseMs: 200,
   mwApiBatchSize: 50,
   mwApiConcurrency: 8,
@@ -622,6 +637,8 @@ export const CONFIG_KEY_KINDS: Record<keyof PipelineConfig, ValueKind> = {
   mwApiAllowedDomains: 'string[]',
   mwApiUserAgent: 'string',
   mwApiTimeoutMs: 'number',
+  mwApiHostHeader: 'string',
+  mwApiRetryBudgetMs: 'number',
   mwApiMaxRetries: 'number',
   mwApiRetryBaseMs: 'number',
   mwApiBatchSize: 'number',
@@ -913,13 +930,22 @@ export function resolveConfig(envName: string, input: Partial<PipelineConfig>): 
     throw new ConfigError(`logRetentionDays must be one of ${LOG_RETENTION_DAYS.join(', ')}, got ${c.logRetentionDays}`);
   }
   if (!['DEBUG', 'INFO', 'WARN', 'ERROR'].includes(c.logLevel)) throw new ConfigError(`logLevel must be DEBUG|INFO|WARN|ERROR, got '${c.logLevel}'`);
-  if (!c.mwApiUrlTemplate.startsWith('https://') || !c.mwApiUrlTemplate.includes('{domain}')) {
+  if (c.mwApiHostHeader !== undefined && c.mwApiHostHeader !== 'domain') {
+    throw new ConfigError(`mwApiHostHeader must be 'domain' or unset, got '${c.mwApiHostHeader}'`);
+  }
+  if (c.mwApiHostHeader === 'domain') {
+    // A service mesh proxy (one fixed URL, the wiki chosen by Host) may be plain http inside the VPC.
+    if (!/^https?:\/\/[^{}]+$/.test(c.mwApiUrlTemplate)) {
+      throw new ConfigError("with mwApiHostHeader 'domain', mwApiUrlTemplate must be a fixed http(s):// URL without '{domain}'");
+    }
+  } else if (!c.mwApiUrlTemplate.startsWith('https://') || !c.mwApiUrlTemplate.includes('{domain}')) {
     throw new ConfigError("mwApiUrlTemplate must be an https:// URL containing '{domain}'");
   }
   if (c.mwApiAllowedDomains.length === 0) throw new ConfigError('mwApiAllowedDomains must not be empty');
   intIn('mwApiTimeoutMs', c.mwApiTimeoutMs, 100, 900_000);
   if (c.mwApiTimeoutMs >= c.timeoutSeconds * 1000) throw new ConfigError('mwApiTimeoutMs must be shorter than the function timeout');
-  intIn('mwApiMaxRetries', c.mwApiMaxRetries, 0, 20);
+  intIn('mwApiRetryBudgetMs', c.mwApiRetryBudgetMs, 0, 900_000);
+  if (c.mwApiMaxRetries !== undefined) intIn('mwApiMaxRetries', c.mwApiMaxRetries, 0, 100);
   intIn('mwApiRetryBaseMs', c.mwApiRetryBaseMs, 0, 60_000);
   intIn('mwApiBatchSize', c.mwApiBatchSize, 1, 500);
   intIn('mwApiConcurrency', c.mwApiConcurrency, 1, 64);

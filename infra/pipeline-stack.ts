@@ -45,7 +45,7 @@ export function functionEnvironment(config: ResolvedPipelineConfig): Record<stri
     MW_API_ALLOWED_DOMAINS: config.mwApiAllowedDomains.join(','),
     MW_API_USER_AGENT: config.mwApiUserAgent,
     MW_API_TIMEOUT_MS: String(config.mwApiTimeoutMs),
-    MW_API_MAX_RETRIES: String(config.mwApiMaxRetries),
+    MW_API_RETRY_BUDGET_MS: String(config.mwApiRetryBudgetMs),
     MW_API_RETRY_BASE_MS: String(config.mwApiRetryBaseMs),
     MW_API_BATCH_SIZE: String(config.mwApiBatchSize),
     MW_API_CONCURRENCY: String(config.mwApiConcurrency),
@@ -64,6 +64,8 @@ export function functionEnvironment(config: ResolvedPipelineConfig): Record<stri
     POWERTOOLS_METRICS_NAMESPACE: HANDLER_METRICS_NAMESPACE,
     LOG_LEVEL: config.logLevel,
   };
+  if (config.mwApiHostHeader) env.MW_API_HOST_HEADER = config.mwApiHostHeader;
+  if (config.mwApiMaxRetries !== undefined) env.MW_API_MAX_RETRIES = String(config.mwApiMaxRetries);
   if (config.kafkaClusterType === 'msk') env.KAFKA_MSK_CLUSTER_ARN = config.mskClusterArn!;
   else env.KAFKA_BROKERS = config.kafkaBootstrapServers!.join(',');
   if (config.kafkaSecretArn) env.KAFKA_SASL_SECRET_ARN = config.kafkaSecretArn;

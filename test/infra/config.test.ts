@@ -15,6 +15,7 @@ import {
   resolveConfig,
   type PipelineConfig,
 } from '../../infra/config.ts';
+import { functionEnvironment } from '../../infra/pipeline-stack.ts';
 import { MSK_CLUSTER_ARN } from './helpers.ts';
 
 const context = (values: Record<string, unknown>) => (key: string) => values[key];
@@ -165,6 +166,21 @@ describe('validation', () => {
     invalid({ kafkaCompression: 'zstd' as never }, /gzip or none/);
     invalid({ subnetIds: ['subnet-1'], availabilityZones: ['us-east-1a', 'us-east-1b'] }, /same length/);
     invalid({ alarmEmail: 'x@example.org', createAlarmTopic: false }, /alarmEmail requires createAlarmTopic/);
+  });
+
+  test('a service mesh proxy: one fixed URL, the wiki chosen by Host; retries bounded by a time budget', () => {
+    const mesh = resolveConfig('t', { ...base(), mwApiUrlTemplate: 'http://localhost:6500/w/api.php', mwApiHostHeader: 'domain' });
+    const env = functionEnvironment(mesh);
+    assert.equal(env.MW_API_URL_TEMPLATE, 'http://localhost:6500/w/api.php');
+    assert.equal(env.MW_API_HOST_HEADER, 'domain');
+    assert.equal(env.MW_API_RETRY_BUDGET_MS, '10000');
+    assert.ok(!('MW_API_MAX_RETRIES' in env), 'no retry count cap unless configured');
+    assert.equal(functionEnvironment(resolveConfig('t', { ...base(), mwApiMaxRetries: 5 })).MW_API_MAX_RETRIES, '5');
+    assert.ok(!('MW_API_HOST_HEADER' in functionEnvironment(resolveConfig('t', base()))));
+    invalid({ mwApiUrlTemplate: 'http://localhost:6500/w/api.php' }, /https/);
+    invalid({ mwApiUrlTemplate: 'http://{domain}:6500/w/api.php', mwApiHostHeader: 'domain' }, /fixed/);
+    invalid({ mwApiHostHeader: 'url' as never }, /mwApiHostHeader/);
+    invalid({ mwApiRetryBudgetMs: -1 }, /mwApiRetryBudgetMs/);
   });
 });
 

@@ -49,7 +49,7 @@ function commonChecks(name: string, make: () => ReturnType<typeof synth>) {
     const vars = enrichFunction(s.template).resource.Properties.Environment.Variables;
     const expected = functionEnvironment(s.config);
     for (const key of [
-      'MW_API_URL_TEMPLATE', 'MW_API_ALLOWED_DOMAINS', 'MW_API_USER_AGENT', 'MW_API_TIMEOUT_MS', 'MW_API_MAX_RETRIES',
+      'MW_API_URL_TEMPLATE', 'MW_API_ALLOWED_DOMAINS', 'MW_API_USER_AGENT', 'MW_API_TIMEOUT_MS', 'MW_API_RETRY_BUDGET_MS',
       'MW_API_RETRY_BASE_MS', 'MW_API_BATCH_SIZE', 'MW_API_CONCURRENCY', 'MW_API_MAXLAG', 'OUTPUT_STREAM', 'ERROR_STREAM',
       'EMITTER_ID', 'KAFKA_AUTH', 'KAFKA_TOPIC_PREFIX', 'OUTPUT_TOPIC', 'ERROR_TOPIC', 'KAFKA_MAX_MESSAGE_BYTES',
       'KAFKA_COMPRESSION', 'POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_METRICS_NAMESPACE', 'LOG_LEVEL',
