@@ -1,19 +1,23 @@
 /**
  * `revisionContentClient`: fetches revision content from the MediaWiki Action API,
- * many revisions per request, with the seed's retry table:
+ * many revisions per request, with the MediaWiki failure table:
  *
  * | failure                                  | retried | final error type            |
  * |------------------------------------------|---------|-----------------------------|
  * | connect/read timeout, reset              | yes     | MediaWikiNetworkError       |
- * | HTTP 500, 502, 503, 504                  | yes     | MediaWikiHttpServerError    |
- * | HTTP 204, 3xx, 4xx, other 5xx            | no      | MediaWikiHttp*              |
+ * | HTTP 408, 500, 502, 503, 504             | yes     | MediaWikiHttp*              |
+ * | HTTP 204, 3xx, other 4xx, other 5xx      | no      | MediaWikiHttp*              |
  * | 200 with `badrevids` or revision absent  | yes     | RevisionMissing             |
  * | 200 with `maxlag` error                  | yes, after Retry-After | MediaWikiMaxlag  |
  * | `texthidden` slot                        | no      | ContentHidden               |
  *
- * Redirects are never followed. No attempt starts unless it can finish before the deadline;
- * revisions left unfetched then resolve to `DeadlineExceededError` (the caller reports them
- * as batch item failures so Lambda redelivers them).
+ * Retries use full-jitter backoff (or a longer `Retry-After`) for a time budget counted
+ * from a request's first failure. A request that fails for good is split in halves, each
+ * asked once, down to single revisions, so one broken revision fails alone; the split stops
+ * where both halves fail the way a failing wiki does. Redirects are never followed. No
+ * attempt starts unless it can finish before the deadline; revisions the deadline leaves
+ * unresolved resolve to `DeadlineExceededError` (the caller reports them as batch item
+ * failures so Lambda redelivers them).
  */
 import { gunzip } from 'node:zlib';
 import { promisify } from 'node:util';
