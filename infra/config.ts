@@ -175,7 +175,8 @@ export interface PipelineConfig {
    * Producer limit for one message and one produce request in bytes (`KAFKA_MAX_MESSAGE_BYTES`);
    * keep it at or below the topics' `max.message.bytes` (provisioned topics get this value). MSK's
    * broker default `message.max.bytes` is about 1 MiB; a topic-level `max.message.bytes` overrides it
-   * ("Custom Amazon MSK configurations", https://docs.aws.amazon.com/msk/latest/developerguide/msk-configuration-properties.html).
+   * ("Custom Amazon MSK configurations",
+   * https://docs.aws.amazon.com/msk/latest/developerguide/msk-configuration-properties.html).
    * @default 10485760 (10 MiB, as Wikimedia's producers; MediaWiki allows 2 MiB of wikitext per slot)
    */
   readonly kafkaMaxMessageBytes?: number;
@@ -936,7 +937,9 @@ export function resolveConfig(envName: string, input: Partial<PipelineConfig>): 
   if (c.mwApiHostHeader === 'domain') {
     // A service mesh proxy (one fixed URL, the wiki chosen by Host) may be plain http inside the VPC.
     if (!/^https?:\/\/[^{}]+$/.test(c.mwApiUrlTemplate)) {
-      throw new ConfigError("with mwApiHostHeader 'domain', mwApiUrlTemplate must be a fixed http(s):// URL without '{domain}'");
+      throw new ConfigError(
+        "with mwApiHostHeader 'domain', mwApiUrlTemplate must be a fixed http(s):// URL without '{domain}'",
+      );
     }
   } else if (!c.mwApiUrlTemplate.startsWith('https://') || !c.mwApiUrlTemplate.includes('{domain}')) {
     throw new ConfigError("mwApiUrlTemplate must be an https:// URL containing '{domain}'");

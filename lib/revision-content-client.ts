@@ -114,7 +114,9 @@ class FinalFailure extends Error {
 }
 
 /** Why revisions of a request are left unfetched. */
-type Unsettled = { readonly kind: 'final'; readonly error: EnrichError; readonly scope: FailureScope } | { readonly kind: 'deadline' };
+type Unsettled =
+  | { readonly kind: 'final'; readonly error: EnrichError; readonly scope: FailureScope }
+  | { readonly kind: 'deadline' };
 
 interface ApiPage {
   pageid?: number;
@@ -135,7 +137,14 @@ const RETRYABLE_STATUS = new Set([408, 500, 502, 503, 504]);
 /** Statuses about the request itself (malformed, too large), which a smaller request may avoid. */
 const REQUEST_STATUS = new Set([400, 413, 414, 431]);
 /** Failures before the request reached the wiki. */
-const CONNECT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+const CONNECT_CODES = new Set([
+  'UND_ERR_CONNECT_TIMEOUT',
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
 const NETWORK_CODES = new Set([
   'UND_ERR_CONNECT_TIMEOUT',
   'UND_ERR_HEADERS_TIMEOUT',
@@ -171,7 +180,14 @@ export function revisionContentClient(config: MediaWikiApiConfig, opts: Revision
   const stats: ClientStats = { requests: 0, responseBytes: 0, retries: 0 };
   const retryBudgetMs = config.retryBudgetMs ?? DEFAULT_RETRY_BUDGET_MS;
 
-  async function callApi(endpoint: URL, domain: string, revIds: readonly number[], cont: Record<string, string>, deadline: Deadline, requestId: string | undefined): Promise<ApiResponse> {
+  async function callApi(
+    endpoint: URL,
+    domain: string,
+    revIds: readonly number[],
+    cont: Record<string, string>,
+    deadline: Deadline,
+    requestId: string | undefined,
+  ): Promise<ApiResponse> {
     const url = new URL(endpoint);
     const params: Record<string, string> = {
       action: 'query',
@@ -214,14 +230,17 @@ export function revisionContentClient(config: MediaWikiApiConfig, opts: Revision
     stats.responseBytes += body.length;
     if (response.statusCode !== 200) {
       const error = new MediaWikiHttpError(response.statusCode, `MediaWiki API ${url.host} answered HTTP ${response.statusCode}`);
-      if (RETRYABLE_STATUS.has(response.statusCode)) throw new RetryableFailure(error, 'unclear', retryAfterMs(response.headers['retry-after']));
+      if (RETRYABLE_STATUS.has(response.statusCode)) {
+        throw new RetryableFailure(error, 'unclear', retryAfterMs(response.headers['retry-after']));
+      }
       throw new FinalFailure(error, REQUEST_STATUS.has(response.statusCode) ? 'request' : 'wiki');
     }
     if (response.headers['content-encoding'] === 'gzip') {
       try {
         body = await gunzipAsync(body);
       } catch (err) {
-        throw new RetryableFailure(new MediaWikiNetworkError(`truncated gzip body from ${url.host}: ${(err as Error).message}`), 'unclear');
+        const error = new MediaWikiNetworkError(`truncated gzip body from ${url.host}: ${(err as Error).message}`);
+        throw new RetryableFailure(error, 'unclear');
       }
     }
     let json: ApiResponse;
@@ -229,11 +248,15 @@ export function revisionContentClient(config: MediaWikiApiConfig, opts: Revision
       json = JSON.parse(body.toString('utf8')) as ApiResponse;
     } catch {
       // An HTML error page says as little about the revisions as a 5xx does.
-      throw new FinalFailure(new MediaWikiApiError(`MediaWiki API ${url.host} answered 200 with a body that is not JSON`), 'unclear');
+      const error = new MediaWikiApiError(`MediaWiki API ${url.host} answered 200 with a body that is not JSON`);
+      throw new FinalFailure(error, 'unclear');
     }
     if (!isApiResponse(json)) {
       // Without this, `null` or a formatversion=1 `pages` object throws a TypeError that rejects the whole batch.
-      throw new FinalFailure(new MediaWikiApiError(`MediaWiki API ${url.host} answered 200 with JSON that is not an Action API query response`), 'unclear');
+      const error = new MediaWikiApiError(
+        `MediaWiki API ${url.host} answered 200 with JSON that is not an Action API query response`,
+      );
+      throw new FinalFailure(error, 'unclear');
     }
     if (json.error) {
       if (json.error.code === 'maxlag') {
@@ -243,7 +266,8 @@ export function revisionContentClient(config: MediaWikiApiConfig, opts: Revision
           retryAfterMs(response.headers['retry-after']) ?? 1000,
         );
       }
-      const error = new MediaWikiApiError(`MediaWiki API ${url.host} error ${json.error.code ?? 'unknown'}: ${json.error.info ?? ''}`.trim());
+      const code = json.error.code ?? 'unknown';
+      const error = new MediaWikiApiError(`MediaWiki API ${url.host} error ${code}: ${json.error.info ?? ''}`.trim());
       throw new FinalFailure(error, 'request');
     }
     return json;
@@ -288,7 +312,15 @@ export function revisionContentClient(config: MediaWikiApiConfig, opts: Revision
    * longer) while the retry budget, counted from the first failure, and the deadline allow.
    * Returns why revisions are left in `pending`, or `undefined` when none are.
    */
-  async function attempts(endpoint: URL, domain: string, pending: Set<number>, results: Map<number, RevisionResult>, deadline: Deadline, requestId: string | undefined, retry: boolean): Promise<Unsettled | undefined> {
+  async function attempts(
+    endpoint: URL,
+    domain: string,
+    pending: Set<number>,
+    results: Map<number, RevisionResult>,
+    deadline: Deadline,
+    requestId: string | undefined,
+    retry: boolean,
+  ): Promise<Unsettled | undefined> {
     let failedSince: number | undefined;
     for (let n = 0; ; n++) {
       if (n === 0 && deadline.remainingMs() <= 0) return { kind: 'deadline' };
@@ -338,42 +370,56 @@ export function revisionContentClient(config: MediaWikiApiConfig, opts: Revision
     requestId: string | undefined,
     splitFrom?: number,
   ): Promise<void> {
-    if (unsettled.kind === 'final' && pending.size > 1 && (unsettled.scope === 'unclear' || unsettled.scope === 'request')) {
+    const splittable = unsettled.kind === 'final' && (unsettled.scope === 'unclear' || unsettled.scope === 'request');
+    if (splittable && pending.size > 1) {
       if (deadline.remainingMs() < Math.min(config.timeoutMs, 1000)) {
         return settle(pending, { kind: 'deadline' }, results, domain);
       }
       const ids = [...pending];
-      const halves = [ids.slice(0, Math.ceil(ids.length / 2)), ids.slice(Math.ceil(ids.length / 2))].map((half) => new Set(half));
-      const outcomes = await Promise.all(halves.map((half) => attempts(endpoint, domain, half, results, deadline, requestId, false)));
-      const failedHalves = halves.map((half, i) => ({ half, outcome: outcomes[i] })).filter((h) => h.outcome !== undefined);
-      const wikiFailing = failedHalves.length === 2 && failedHalves.every((h) => h.outcome!.kind === 'final' && (h.outcome!.scope === 'wiki' || h.outcome!.scope === 'unclear'));
+      const middle = Math.ceil(ids.length / 2);
+      const halves = [new Set(ids.slice(0, middle)), new Set(ids.slice(middle))];
+      const ask = (half: Set<number>) => attempts(endpoint, domain, half, results, deadline, requestId, false);
+      const outcomes = await Promise.all(halves.map(ask));
+      const failedHalves = halves.flatMap((half, i) => (outcomes[i] ? [{ half, outcome: outcomes[i] }] : []));
+      const likeAFailingWiki = (u: Unsettled) => u.kind === 'final' && (u.scope === 'wiki' || u.scope === 'unclear');
+      const wikiFailing = failedHalves.length === 2 && failedHalves.every((h) => likeAFailingWiki(h.outcome));
       if (wikiFailing) {
         // Splitting further would multiply requests to a failing wiki: the request's own failure stands.
         for (const { half } of failedHalves) settle(half, unsettled, results, domain);
         return;
       }
-      await Promise.all(failedHalves.map(({ half, outcome }) => settleUnfetched(endpoint, domain, half, outcome!, results, deadline, requestId, ids.length)));
+      await Promise.all(
+        failedHalves.map(({ half, outcome }) =>
+          settleUnfetched(endpoint, domain, half, outcome, results, deadline, requestId, ids.length),
+        ),
+      );
       return;
     }
     if (unsettled.kind === 'final' && splitFrom !== undefined && pending.size === 1 && unsettled.scope !== 'each') {
-      unsettled.error.message = `${unsettled.error.message} (revision ${[...pending][0]} fails alone, found by splitting a failed request for ${splitFrom} revisions)`;
+      const found = `revision ${[...pending][0]} fails alone, found by splitting a request for ${splitFrom} revisions`;
+      unsettled.error.message = `${unsettled.error.message} (${found})`;
     }
     settle(pending, unsettled, results, domain);
   }
 
-  function settle(pending: ReadonlySet<number>, unsettled: Unsettled, results: Map<number, RevisionResult>, domain: string): void {
+  function settle(pending: ReadonlySet<number>, unsettled: Unsettled, results: Map<number, RevisionResult>, domain: string) {
     for (const id of pending) {
-      results.set(id, {
-        ok: false,
-        error:
-          unsettled.kind === 'final'
-            ? unsettled.error
-            : new DeadlineExceededError(`invocation deadline reached before revision ${id} of ${domain} could be fetched`),
-      });
+      const error =
+        unsettled.kind === 'final'
+          ? unsettled.error
+          : new DeadlineExceededError(`invocation deadline reached before revision ${id} of ${domain} was fetched`);
+      results.set(id, { ok: false, error });
     }
   }
 
-  async function fetchChunk(endpoint: URL, domain: string, chunk: readonly number[], results: Map<number, RevisionResult>, deadline: Deadline, requestId: string | undefined): Promise<void> {
+  async function fetchChunk(
+    endpoint: URL,
+    domain: string,
+    chunk: readonly number[],
+    results: Map<number, RevisionResult>,
+    deadline: Deadline,
+    requestId: string | undefined,
+  ): Promise<void> {
     const pending = new Set(chunk);
     const unsettled = await attempts(endpoint, domain, pending, results, deadline, requestId, true);
     if (unsettled) await settleUnfetched(endpoint, domain, pending, unsettled, results, deadline, requestId);

@@ -155,7 +155,9 @@ export const SETTINGS = {
   MW_API_HOST_HEADER: oneOf(['domain'], {
     default: undefined,
     defaultDoc: "unset (the URL's host)",
-    doc: '`domain` sends `Host: <meta.domain>` to a fixed `MW_API_URL_TEMPLATE` (a service mesh proxy); the allowlist still applies.',
+    doc:
+      '`domain` sends `Host: <meta.domain>` to a fixed `MW_API_URL_TEMPLATE` (a service mesh proxy); ' +
+      'the allowlist still applies.',
   }),
   MW_API_RETRY_BUDGET_MS: integer({
     default: 10_000,
@@ -235,7 +237,9 @@ export const SETTINGS = {
   KAFKA_MAX_MESSAGE_BYTES: integer({
     default: 10_485_760,
     min: 1024,
-    doc: "Largest enriched event and largest produce request, bytes (10 MiB, as Wikimedia's producers); match the topics' `max.message.bytes`.",
+    doc:
+      "Largest enriched event and largest produce request, bytes (10 MiB, as Wikimedia's producers); " +
+      "match the topics' `max.message.bytes`.",
   }),
   KAFKA_COMPRESSION: oneOf(['gzip', 'none'], { default: 'gzip', doc: 'Compression codec of produced batches.' }),
   KAFKA_GZIP_LEVEL: integer({

@@ -37,7 +37,8 @@ export const DEFAULT_TOPICS: readonly TopicSpec[] = [
  * produces (`KAFKA_MAX_MESSAGE_BYTES`), so a page at MediaWiki's size limit is not refused.
  */
 export function topicConfigsFor(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
-  return { 'max.message.bytes': String(readSettings({ KAFKA_MAX_MESSAGE_BYTES: env.KAFKA_MAX_MESSAGE_BYTES }).KAFKA_MAX_MESSAGE_BYTES) };
+  const { KAFKA_MAX_MESSAGE_BYTES } = readSettings({ KAFKA_MAX_MESSAGE_BYTES: env.KAFKA_MAX_MESSAGE_BYTES });
+  return { 'max.message.bytes': String(KAFKA_MAX_MESSAGE_BYTES) };
 }
 
 /** Parses `name:partitions` arguments (partitions defaults to 1 when omitted). */
@@ -114,15 +115,20 @@ export async function ensureTopics(
     const meta = await admin.fetchTopicMetadata({ topics: present.map((s) => s.topic) });
     const described = await admin.describeConfigs({
       includeSynonyms: false,
-      resources: present.map((s) => ({ type: kafkajs.ConfigResourceTypes.TOPIC, name: s.topic, configNames: ['max.message.bytes'] })),
+      resources: present.map((s) => ({
+        type: kafkajs.ConfigResourceTypes.TOPIC,
+        name: s.topic,
+        configNames: ['max.message.bytes'],
+      })),
     });
     const wantedBytes = Number(configs['max.message.bytes'] ?? 0);
     for (const s of present) {
       const have = meta.topics.find((t) => t.name === s.topic)?.partitions.length ?? 0;
-      const haveBytes = Number(described.resources.find((r) => r.resourceName === s.topic)?.configEntries.find((e) => e.configName === 'max.message.bytes')?.configValue ?? 0);
+      const entries = described.resources.find((r) => r.resourceName === s.topic)?.configEntries ?? [];
+      const haveBytes = Number(entries.find((e) => e.configName === 'max.message.bytes')?.configValue ?? 0);
       const notes = [
         have === s.numPartitions ? '' : ` (WARNING: wanted ${s.numPartitions} partitions; not changed)`,
-        haveBytes >= wantedBytes ? '' : ` (WARNING: max.message.bytes=${haveBytes} < ${wantedBytes}; see the README to align it)`,
+        haveBytes >= wantedBytes ? '' : ` (WARNING: max.message.bytes=${haveBytes} < ${wantedBytes}; see the README)`,
       ];
       log(`exists   ${s.topic} partitions=${have}${notes.join('')}`);
     }

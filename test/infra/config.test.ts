@@ -169,7 +169,8 @@ describe('validation', () => {
   });
 
   test('a service mesh proxy: one fixed URL, the wiki chosen by Host; retries bounded by a time budget', () => {
-    const mesh = resolveConfig('t', { ...base(), mwApiUrlTemplate: 'http://localhost:6500/w/api.php', mwApiHostHeader: 'domain' });
+    const meshSettings = { mwApiUrlTemplate: 'http://localhost:6500/w/api.php', mwApiHostHeader: 'domain' } as const;
+    const mesh = resolveConfig('t', { ...base(), ...meshSettings });
     const env = functionEnvironment(mesh);
     assert.equal(env.MW_API_URL_TEMPLATE, 'http://localhost:6500/w/api.php');
     assert.equal(env.MW_API_HOST_HEADER, 'domain');

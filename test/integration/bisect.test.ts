@@ -21,21 +21,31 @@ before(async () => {
   const { apiUrl } = await ensureMediaWiki();
   proxy = await startFaultProxy(apiUrl);
   const title = uniqueTitle('Bisect');
-  for (let i = 0; i < 50; i++) revisions.push(await createRevision(title, `revision ${i} of a page with one bad revision ✓`));
+  for (let i = 0; i < 50; i++) {
+    revisions.push(await createRevision(title, `revision ${i} of a page with one bad revision ✓`));
+  }
 });
 after(() => proxy.close());
 beforeEach(() => proxy.reset());
 
-const events = () => revisions.map((r) => pageChangeEvent({ domain: TEST_DOMAIN, pageId: r.pageId, revId: r.revId, content: r.text }));
-const run = () => enrichBatch(proxy.url, events(), { api: { maxRetries: MAX_RETRIES, timeoutMs: 1000, retryBaseMs: 10 } });
-const apiError: Fault = { kind: 'status', status: 200, body: '{"error":{"code":"internal_api_error_MWException","info":"broken revision"}}' };
+const events = () =>
+  revisions.map((r) => pageChangeEvent({ domain: TEST_DOMAIN, pageId: r.pageId, revId: r.revId, content: r.text }));
+const run = () =>
+  enrichBatch(proxy.url, events(), { api: { maxRetries: MAX_RETRIES, timeoutMs: 1000, retryBaseMs: 10 } });
+const apiError: Fault = {
+  kind: 'status',
+  status: 200,
+  body: '{"error":{"code":"internal_api_error_MWException","info":"broken revision"}}',
+};
 
 /** `fault` for every request that asks for one of `bad`; the rest reach the wiki. */
 function failRequestsWith(bad: readonly number[], fault: Fault) {
   proxy.setDefault((req) => (req.revids.some((id) => bad.includes(id)) ? fault : undefined));
 }
 
-function assertOnlyTheseFailed(messages: Awaited<ReturnType<typeof run>>['messages'], bad: readonly number[], errorType: string) {
+type Messages = Awaited<ReturnType<typeof run>>['messages'];
+
+function assertOnlyTheseFailed(messages: Messages, bad: readonly number[], errorType: string) {
   assert.equal(messages.length, 50);
   for (const m of messages) {
     const revId = m.event.revision?.rev_id ?? JSON.parse(m.event.raw_event).revision.rev_id;
@@ -51,7 +61,7 @@ function assertOnlyTheseFailed(messages: Awaited<ReturnType<typeof run>>['messag
 }
 
 for (const position of [0, 17, 49]) {
-  test(`one revision the API errors on (position ${position} of 50): only it is an error event, ≤ 12 extra requests`, async () => {
+  test(`one revision the API errors on (position ${position} of 50): only it fails, ≤ 12 extra requests`, async () => {
     const bad = [revisions[position]!.revId];
     failRequestsWith(bad, apiError);
     const { messages, result } = await run();
@@ -62,7 +72,7 @@ for (const position of [0, 17, 49]) {
   });
 }
 
-test('one revision the wiki answers 500 for: retried as a whole, then split; ≤ 12 requests beyond the retries', async () => {
+test('one revision the wiki answers 500 for: retried as a whole, then split; ≤ 12 more requests', async () => {
   const bad = [revisions[30]!.revId];
   failRequestsWith(bad, { kind: 'status', status: 500 });
   const { messages } = await run();
@@ -75,7 +85,8 @@ test('one revision the wiki answers 500 for: retried as a whole, then split; ≤
 test('one revision whose request times out (a huge page): only it fails', async () => {
   const bad = [revisions[5]!.revId];
   failRequestsWith(bad, { kind: 'timeout' });
-  const { messages } = await enrichBatch(proxy.url, events(), { api: { maxRetries: 1, timeoutMs: 400, retryBaseMs: 10 } });
+  const api = { maxRetries: 1, timeoutMs: 400, retryBaseMs: 10 };
+  const { messages } = await enrichBatch(proxy.url, events(), { api });
   assertOnlyTheseFailed(messages, bad, 'MediaWikiNetworkError');
   assert.ok(proxy.requests.length <= 2 + SPLIT_REQUESTS, `${proxy.requests.length} requests`);
 });
@@ -89,7 +100,8 @@ test('two bad revisions in different halves: both found, the other 48 enriched',
 });
 
 for (const fault of [{ kind: 'status', status: 503 }, { kind: 'reset' }] as const) {
-  test(`the whole wiki failing (${fault.kind === 'status' ? 'HTTP 503' : 'connection reset'}): no more than the retries plus 2 probes`, async () => {
+  const name = fault.kind === 'status' ? 'HTTP 503' : 'connection reset';
+  test(`the whole wiki failing (${name}): no more than the retries plus 2 probes`, async () => {
     proxy.setDefault(fault);
     const { messages, result } = await run();
     assert.deepEqual(result.response.batchItemFailures, []);
@@ -109,7 +121,8 @@ test('failures that say nothing about the revisions are not split (403, maxlag, 
     assert.equal(messages.filter((m) => m.kind === 'error').length, 50);
     assert.ok(proxy.requests.every((r) => r.revids.length === 50), `${fault.kind}: never split`);
   }
-  const refused = await enrichBatch('http://127.0.0.1:9/api.php', events(), { api: { maxRetries: MAX_RETRIES, retryBaseMs: 5, connectTimeoutMs: 200 } });
+  const api = { maxRetries: MAX_RETRIES, retryBaseMs: 5, connectTimeoutMs: 200 };
+  const refused = await enrichBatch('http://127.0.0.1:9/api.php', events(), { api });
   assert.equal(refused.stats.requests, MAX_RETRIES + 1);
   assert.equal(refused.messages.filter((m) => m.event.error_type === 'MediaWikiNetworkError').length, 50);
 });

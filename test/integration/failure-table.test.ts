@@ -14,9 +14,10 @@ import { pageChangeEvent } from '../support/events.js';
 import { enrichBatch, TEST_DOMAIN } from '../support/enrich-harness.js';
 import { startFaultProxy, type Fault, type FaultProxy } from '../support/fault-proxy.js';
 import { startHostRouter, type HostRouter } from '../support/host-router.js';
-import { deadlineAt } from '../../lib/retry.js';
+import { deadlineAt, type Deadline } from '../../lib/retry.js';
 
 const MAX_RETRIES = 2;
+const FIRST_RECORD = { itemIdentifier: { partition: 'mediawiki.page_change.v1-0', offset: 0 } };
 /** The production backoff defaults, for the time-based rows. */
 const PRODUCTION_BACKOFF = { retryBaseMs: 200, retryMaxMs: 5000, maxRetries: undefined } as const;
 let proxy: FaultProxy;
@@ -52,10 +53,13 @@ const ROUTES: Route[] = [
 
 for (const route of ROUTES) {
   describe(`failure table (${route.name})`, () => {
-    const event = () => pageChangeEvent({ domain: TEST_DOMAIN, pageId: page.pageId, revId: page.revId, content: page.text });
-    const enrich = (values: Parameters<typeof enrichBatch>[1], api: Partial<MediaWikiApiConfig> = {}, deadline?: ReturnType<typeof deadlineAt>) =>
+    const event = () =>
+      pageChangeEvent({ domain: TEST_DOMAIN, pageId: page.pageId, revId: page.revId, content: page.text });
+    type Values = Parameters<typeof enrichBatch>[1];
+    const enrich = (values: Values, api: Partial<MediaWikiApiConfig> = {}, deadline?: Deadline) =>
       enrichBatch(route.url(), values, { api: { ...route.api, ...api }, deadline });
-    const run = (api: Partial<MediaWikiApiConfig> = {}) => enrich([event()], { maxRetries: MAX_RETRIES, timeoutMs: 1000, retryBaseMs: 10, ...api });
+    const run = (api: Partial<MediaWikiApiConfig> = {}) =>
+      enrich([event()], { maxRetries: MAX_RETRIES, timeoutMs: 1000, retryBaseMs: 10, ...api });
 
     async function expectError(faults: Fault[] | Fault, errorType: string, attempts: number) {
       if (Array.isArray(faults)) proxy.script(...faults);
@@ -76,34 +80,46 @@ for (const route of ROUTES) {
       assert.equal(proxy.requests.length, faults.length + 1);
     }
 
-    test('read timeout: retried up to the threshold, then MediaWikiNetworkError', () => expectError({ kind: 'timeout' }, 'MediaWikiNetworkError', MAX_RETRIES + 1));
+    test('read timeout: retried up to the threshold, then MediaWikiNetworkError', () =>
+      expectError({ kind: 'timeout' }, 'MediaWikiNetworkError', MAX_RETRIES + 1));
     test('read timeout then success: enriched', () => expectRecovery([{ kind: 'timeout' }]));
-    test('connection reset: retried, then MediaWikiNetworkError', () => expectError({ kind: 'reset' }, 'MediaWikiNetworkError', MAX_RETRIES + 1));
+    test('connection reset: retried, then MediaWikiNetworkError', () =>
+      expectError({ kind: 'reset' }, 'MediaWikiNetworkError', MAX_RETRIES + 1));
     test('connect timeout/refused: retried, then MediaWikiNetworkError', async () => {
-      const { messages } = await enrichBatch('http://127.0.0.1:9/api.php', [event()], { api: { ...route.api, maxRetries: MAX_RETRIES, retryBaseMs: 5, connectTimeoutMs: 200 } });
+      const api = { ...route.api, maxRetries: MAX_RETRIES, retryBaseMs: 5, connectTimeoutMs: 200 };
+      const { messages } = await enrichBatch('http://127.0.0.1:9/api.php', [event()], { api });
       assert.equal(messages[0]!.event.error_type, 'MediaWikiNetworkError');
       assert.match(messages[0]!.event.message, /after 2 retries/);
     });
-    test('HTTP 204: no retry, MediaWikiHttpNoContent', () => expectError({ kind: 'status', status: 204 }, 'MediaWikiHttpNoContent', 1));
+    test('HTTP 204: no retry, MediaWikiHttpNoContent', () =>
+      expectError({ kind: 'status', status: 204 }, 'MediaWikiHttpNoContent', 1));
     for (const status of [301, 302, 307]) {
       test(`HTTP ${status}: not followed, no retry, MediaWikiHttpRedirect`, async () => {
-        await expectError({ kind: 'status', status, headers: { location: `http://127.0.0.1:${proxy.port}/elsewhere.php` } }, 'MediaWikiHttpRedirect', 1);
+        const headers = { location: `http://127.0.0.1:${proxy.port}/elsewhere.php` };
+        await expectError({ kind: 'status', status, headers }, 'MediaWikiHttpRedirect', 1);
         assert.ok(!proxy.requests.some((r) => r.url.includes('elsewhere')), 'redirect not followed');
       });
     }
     for (const status of [400, 403, 404, 429]) {
-      test(`HTTP ${status}: no retry, MediaWikiHttpClientError`, () => expectError({ kind: 'status', status }, 'MediaWikiHttpClientError', 1));
+      test(`HTTP ${status}: no retry, MediaWikiHttpClientError`, () =>
+        expectError({ kind: 'status', status }, 'MediaWikiHttpClientError', 1));
     }
     for (const status of [500, 502, 503, 504]) {
-      test(`HTTP ${status}: retried up to the threshold, then MediaWikiHttpServerError`, () => expectError({ kind: 'status', status }, 'MediaWikiHttpServerError', MAX_RETRIES + 1));
+      test(`HTTP ${status}: retried up to the threshold, then MediaWikiHttpServerError`, () =>
+        expectError({ kind: 'status', status }, 'MediaWikiHttpServerError', MAX_RETRIES + 1));
     }
-    test('HTTP 503 then success: enriched', () => expectRecovery([{ kind: 'status', status: 503 }, { kind: 'status', status: 502 }]));
+    test('HTTP 503 then success: enriched', () =>
+      expectRecovery([{ kind: 'status', status: 503 }, { kind: 'status', status: 502 }]));
     for (const status of [501, 505, 507]) {
-      test(`HTTP ${status}: no retry, MediaWikiHttpServerError`, () => expectError({ kind: 'status', status }, 'MediaWikiHttpServerError', 1));
+      test(`HTTP ${status}: no retry, MediaWikiHttpServerError`, () =>
+        expectError({ kind: 'status', status }, 'MediaWikiHttpServerError', 1));
     }
-    test('200 with badrevids: retried, then RevisionMissing', () => expectError({ kind: 'omit-revisions' }, 'RevisionMissing', MAX_RETRIES + 1));
-    test('200 with badrevids then success (replica caught up): enriched', () => expectRecovery([{ kind: 'omit-revisions' }]));
-    test('200 with a maxlag error (the real wiki\'s): retried, then MediaWikiMaxlag', () => expectError({ kind: 'maxlag', retryAfterSeconds: 0 }, 'MediaWikiMaxlag', MAX_RETRIES + 1));
+    test('200 with badrevids: retried, then RevisionMissing', () =>
+      expectError({ kind: 'omit-revisions' }, 'RevisionMissing', MAX_RETRIES + 1));
+    test('200 with badrevids then success (replica caught up): enriched', () =>
+      expectRecovery([{ kind: 'omit-revisions' }]));
+    test('200 with a maxlag error (the real wiki\'s): retried, then MediaWikiMaxlag', () =>
+      expectError({ kind: 'maxlag', retryAfterSeconds: 0 }, 'MediaWikiMaxlag', MAX_RETRIES + 1));
     test('maxlag honours Retry-After before the retry', async () => {
       proxy.script({ kind: 'maxlag', retryAfterSeconds: 1 });
       const { messages } = await run();
@@ -116,20 +132,26 @@ for (const route of ROUTES) {
       const hidden = await createRevision(title, 'suppressed later');
       await createRevision(title, 'newer');
       await hideRevisionContent(hidden.revId);
-      const { messages } = await enrich([pageChangeEvent({ domain: TEST_DOMAIN, pageId: hidden.pageId, revId: hidden.revId })], { maxRetries: MAX_RETRIES });
+      const hiddenEvent = pageChangeEvent({ domain: TEST_DOMAIN, pageId: hidden.pageId, revId: hidden.revId });
+      const { messages } = await enrich([hiddenEvent], { maxRetries: MAX_RETRIES });
       assert.equal(messages[0]!.event.error_type, 'ContentHidden');
       assert.equal(proxy.requests.length, 1);
     });
     test('200 with another API error: no retry, MediaWikiApiError', () =>
-      expectError({ kind: 'status', status: 200, body: '{"error":{"code":"internal_api_error_DBQueryError","info":"db down"}}' }, 'MediaWikiApiError', 1));
+      expectError(
+        { kind: 'status', status: 200, body: '{"error":{"code":"internal_api_error_DBQueryError","info":"db down"}}' },
+        'MediaWikiApiError',
+        1,
+      ));
     test('no retry may run past the deadline: the record is redelivered, not errored', async () => {
       proxy.setDefault({ kind: 'timeout' });
       const started = Date.now();
-      const { result, messages } = await enrich([event()], { maxRetries: 50, timeoutMs: 5000, retryBaseMs: 10 }, deadlineAt(started + 1200));
+      const api = { maxRetries: 50, timeoutMs: 5000, retryBaseMs: 10 };
+      const { result, messages } = await enrich([event()], api, deadlineAt(started + 1200));
       const elapsed = Date.now() - started;
       assert.ok(elapsed < 1700, `returned after ${elapsed} ms`);
       assert.equal(messages.length, 0, 'nothing half-written');
-      assert.deepEqual(result.response.batchItemFailures, [{ itemIdentifier: { partition: 'mediawiki.page_change.v1-0', offset: 0 } }]);
+      assert.deepEqual(result.response.batchItemFailures, [FIRST_RECORD]);
     });
     test('the configured User-Agent and maxlag go with every request', async () => {
       proxy.script({ kind: 'status', status: 503 });
@@ -143,7 +165,8 @@ for (const route of ROUTES) {
     });
 
     // HTTP 408 ("Connection Timeout … Retry: Yes" in the table): retried like a 5xx.
-    test('HTTP 408: retried up to the threshold, then MediaWikiHttpClientError', () => expectError({ kind: 'status', status: 408 }, 'MediaWikiHttpClientError', MAX_RETRIES + 1));
+    test('HTTP 408: retried up to the threshold, then MediaWikiHttpClientError', () =>
+      expectError({ kind: 'status', status: 408 }, 'MediaWikiHttpClientError', MAX_RETRIES + 1));
     test('HTTP 408 then success: enriched', () => expectRecovery([{ kind: 'status', status: 408 }]));
     test('HTTP 503 honours Retry-After before the retry', async () => {
       proxy.script({ kind: 'status', status: 503, headers: { 'retry-after': '1' } });
@@ -153,7 +176,7 @@ for (const route of ROUTES) {
       assert.ok(second!.at - first!.at >= 1000, `waited ${second!.at - first!.at} ms`);
     });
 
-    test('replica lag of ~3 s (badrevids, then the revision appears): enriched with the default retry budget', async () => {
+    test('replica lag of ~3 s (badrevids, then the revision): enriched within the default retry budget', async () => {
       const lagUntil = Date.now() + 3000;
       proxy.setDefault(() => (Date.now() < lagUntil ? { kind: 'omit-revisions' } : undefined));
       const { messages, result } = await enrich([event()], { ...PRODUCTION_BACKOFF, timeoutMs: 2000 });
@@ -166,7 +189,8 @@ for (const route of ROUTES) {
 
     test('retries stop when the retry budget is spent, counted from the first failure', async () => {
       proxy.setDefault({ kind: 'status', status: 503 });
-      const { messages } = await enrich([event()], { retryBudgetMs: 1000, retryBaseMs: 50, retryMaxMs: 200, maxRetries: undefined, timeoutMs: 1000 });
+      const api = { retryBudgetMs: 1000, retryBaseMs: 50, retryMaxMs: 200, maxRetries: undefined, timeoutMs: 1000 };
+      const { messages } = await enrich([event()], api);
       assert.equal(messages[0]!.event.error_type, 'MediaWikiHttpServerError');
       assert.match(messages[0]!.event.message, /after \d+ retries in \d+ ms/);
       const span = proxy.requests.at(-1)!.at - proxy.requests[0]!.at;
@@ -179,16 +203,18 @@ for (const route of ROUTES) {
     test('unresolved when the deadline comes, within the retry budget: redelivered, not RevisionMissing', async () => {
       proxy.setDefault({ kind: 'omit-revisions' });
       const started = Date.now();
-      const { messages, result } = await enrich([event()], { ...PRODUCTION_BACKOFF, timeoutMs: 2000 }, deadlineAt(started + 1500));
+      const api = { ...PRODUCTION_BACKOFF, timeoutMs: 2000 };
+      const { messages, result } = await enrich([event()], api, deadlineAt(started + 1500));
       assert.ok(Date.now() - started < 2500, `returned after ${Date.now() - started} ms`);
       assert.equal(messages.length, 0, 'no error event');
-      assert.deepEqual(result.response.batchItemFailures, [{ itemIdentifier: { partition: 'mediawiki.page_change.v1-0', offset: 0 } }]);
+      assert.deepEqual(result.response.batchItemFailures, [FIRST_RECORD]);
     });
   });
 }
 
 describe('mesh proxy routing by Host (MW_API_HOST_HEADER=domain)', () => {
-  const event = (domain: string) => pageChangeEvent({ domain, pageId: page.pageId, revId: page.revId, content: page.text });
+  const event = (domain: string, revId = page.revId) =>
+    pageChangeEvent({ domain, pageId: page.pageId, revId, content: page.text });
 
   test('every request carries Host: meta.domain to the one fixed URL', async () => {
     const { messages } = await enrichBatch(router.url, [event(TEST_DOMAIN)], { api: { hostHeader: 'domain' } });
@@ -203,9 +229,10 @@ describe('mesh proxy routing by Host (MW_API_HOST_HEADER=domain)', () => {
     assert.match(router.requests[0]!.host!, /^127\.0\.0\.1:\d+$/);
   });
 
-  test('an allowed domain the proxy does not know: 404 from the proxy, MediaWikiHttpClientError, not split', async () => {
+  test('an allowed domain the proxy does not know: 404, MediaWikiHttpClientError, no split', async () => {
     const other = 'other.wiki.local';
-    const { messages } = await enrichBatch(router.url, [event(other), event(other)].map((e, i) => ({ ...e, revision: { ...(e.revision as object), rev_id: page.revId + 1000 + i } })), {
+    const values = [event(other, page.revId + 1000), event(other, page.revId + 1001)];
+    const { messages } = await enrichBatch(router.url, values, {
       api: { hostHeader: 'domain', allowedDomains: [TEST_DOMAIN, other], maxRetries: 2 },
     });
     assert.deepEqual(messages.map((m) => m.event.error_type), ['MediaWikiHttpClientError', 'MediaWikiHttpClientError']);
@@ -215,7 +242,7 @@ describe('mesh proxy routing by Host (MW_API_HOST_HEADER=domain)', () => {
   test('the allowlist and the plain-hostname check apply to meta.domain before anything is sent', async () => {
     const values = ['en.wikipedia.org', '127.0.0.1', 'dev.wiki.local:8080', 'evil.example\r\nx-injected: 1'].map(event);
     const { messages } = await enrichBatch(router.url, values, { api: { hostHeader: 'domain' } });
-    assert.deepEqual(messages.map((m) => m.event.error_type), ['DomainNotAllowed', 'DomainNotAllowed', 'DomainNotAllowed', 'DomainNotAllowed']);
+    assert.deepEqual(messages.map((m) => m.event.error_type), Array(4).fill('DomainNotAllowed'));
     assert.equal(router.requests.length, 0, 'nothing reached the proxy');
   });
 });

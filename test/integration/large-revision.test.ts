@@ -7,7 +7,11 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import kafkajs from 'kafkajs';
-import { createHandler, dependenciesFromEnv, type HandlerDependencies } from '../../functions/page-content-change-enrich/handler.js';
+import {
+  createHandler,
+  dependenciesFromEnv,
+  type HandlerDependencies,
+} from '../../functions/page-content-change-enrich/handler.js';
 import { readSettings } from '../../lib/settings.js';
 import { ensureTopics, topicConfigsFor } from '../../scripts/kafka/create-topics.js';
 import { esmEventOf, pageChangeEvent } from '../support/events.js';
@@ -22,7 +26,10 @@ let apiUrl: string;
 let deps: HandlerDependencies | undefined;
 const topics = { output: uniqueTopicName('large.page_content_change'), error: uniqueTopicName('large.error') };
 
-/** Wikitext of ~`bytes` UTF-8 bytes, dense in what JSON escapes (quotes, backslashes, control characters), non-ASCII and U+2028/9. */
+/**
+ * Wikitext of ~`bytes` UTF-8 bytes, dense in what JSON escapes (quotes, backslashes, control
+ * characters), non-ASCII and U+2028/9.
+ */
 function escapeHeavyWikitext(bytes: number): string {
   const unit = 'He said "a\\b" \\"quoted\\"\t<tab>\u0001\u001f\u007f ünïcödé 日本語 🌍 \u2028\u2029 {{"tpl"|x=\\n}}\n';
   const parts: string[] = [];
@@ -40,7 +47,11 @@ before(async () => {
   const admin = kafkaClient(brokers).admin();
   await admin.connect();
   try {
-    await ensureTopics(admin, [{ topic: topics.output, numPartitions: 3 }, { topic: topics.error, numPartitions: 1 }], topicConfigsFor({}), () => undefined);
+    const specs = [
+      { topic: topics.output, numPartitions: 3 },
+      { topic: topics.error, numPartitions: 1 },
+    ];
+    await ensureTopics(admin, specs, topicConfigsFor({}), () => undefined);
   } finally {
     await admin.disconnect();
   }
@@ -51,25 +62,29 @@ after(async () => {
   await deps?.client.close();
 });
 
-test('kafka:start topics accept what the function produces by default (max.message.bytes = KAFKA_MAX_MESSAGE_BYTES = 10 MiB)', async () => {
+test('kafka:start topics take what the function produces by default (max.message.bytes = 10 MiB)', async () => {
   assert.equal(readSettings({}).KAFKA_MAX_MESSAGE_BYTES, 10 * 1024 * 1024);
   const admin = kafkaClient(brokers).admin();
   await admin.connect();
   try {
-    const { resources } = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: kafkajs.ConfigResourceTypes.TOPIC, name: topics.output, configNames: ['max.message.bytes'] }] });
+    const { resources } = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: [{ type: kafkajs.ConfigResourceTypes.TOPIC, name: topics.output, configNames: ['max.message.bytes'] }],
+    });
     assert.equal(resources[0]!.configEntries[0]!.configValue, '10485760');
   } finally {
     await admin.disconnect();
   }
 });
 
-test('a 2 MB revision full of characters JSON escapes: enriched event on the output topic, content byte for byte', async () => {
+test('a 2 MB revision full of characters JSON escapes: enriched on the output topic, byte for byte', async () => {
   const text = escapeHeavyWikitext(TWO_MB);
   const stored = await createRevision(uniqueTitle('Large'), text);
   const content = await revisionContent(stored.revId);
   assert.ok(Buffer.byteLength(content, 'utf8') >= 1_900_000, `stored ${Buffer.byteLength(content, 'utf8')} bytes`);
   const escaped = Buffer.byteLength(JSON.stringify(content), 'utf8');
-  assert.ok(escaped > 1.1 * Buffer.byteLength(content, 'utf8'), `escaping grows ${Buffer.byteLength(content, 'utf8')} bytes to ${escaped}`);
+  const contentBytes = Buffer.byteLength(content, 'utf8');
+  assert.ok(escaped > 1.1 * contentBytes, `escaping grows ${contentBytes} bytes to ${escaped}`);
   // MediaWiki replaces C0 controls other than tab and newline with U+FFFD on save; quotes, backslashes, tabs stay.
   assert.match(content, /\\"quoted\\"\t<tab>/, 'the wiki stored what JSON escapes');
 
@@ -87,11 +102,15 @@ test('a 2 MB revision full of characters JSON escapes: enriched event on the out
   const response = await handler(esmEventOf([event]), lambdaContext(120_000));
   assert.deepEqual(response.batchItemFailures, []);
 
-  const [output, errors] = await Promise.all([consumeAll(brokers, topics.output, { expected: 1 }), consumeAll(brokers, topics.error, { timeoutMs: 3000 })]);
+  const [output, errors] = await Promise.all([
+    consumeAll(brokers, topics.output, { expected: 1 }),
+    consumeAll(brokers, topics.error, { timeoutMs: 3000 }),
+  ]);
   assert.deepEqual(errors.map((r) => JSON.parse(r.value!).error_type), [], 'no MessageTooLarge or other error event');
   assert.equal(output.length, 1);
   const value = output[0]!.value!;
-  assert.ok(Buffer.byteLength(value, 'utf8') > 2 * 1024 * 1024, `event of ${Buffer.byteLength(value, 'utf8')} bytes, more than the old 1 MiB default`);
+  const eventBytes = Buffer.byteLength(value, 'utf8');
+  assert.ok(eventBytes > 2 * 1024 * 1024, `event of ${eventBytes} bytes, more than the old 1 MiB default`);
   const body: string = JSON.parse(value).revision.content_slots.main.content_body;
   assert.ok(Buffer.from(body, 'utf8').equals(Buffer.from(content, 'utf8')), 'content byte for byte');
 });

@@ -12,7 +12,8 @@ test('defaults: URL host sent as is, a 10 s retry budget with no count cap, 10 M
 });
 
 test('MW_API_HOST_HEADER=domain, a retry budget and an optional retry cap are read', () => {
-  const { mediawiki } = enrichConfigFromEnv({ MW_API_HOST_HEADER: 'domain', MW_API_RETRY_BUDGET_MS: '30000', MW_API_MAX_RETRIES: '4' });
+  const env = { MW_API_HOST_HEADER: 'domain', MW_API_RETRY_BUDGET_MS: '30000', MW_API_MAX_RETRIES: '4' };
+  const { mediawiki } = enrichConfigFromEnv(env);
   assert.equal(mediawiki.hostHeader, 'domain');
   assert.equal(mediawiki.retryBudgetMs, 30_000);
   assert.equal(mediawiki.maxRetries, 4);
@@ -20,6 +21,8 @@ test('MW_API_HOST_HEADER=domain, a retry budget and an optional retry cap are re
 
 test('an unknown MW_API_HOST_HEADER or a negative budget fails the container start, naming the variable', () => {
   for (const env of [{ MW_API_HOST_HEADER: 'url' }, { MW_API_HOST_HEADER: 'Host' }, { MW_API_RETRY_BUDGET_MS: '-1' }]) {
-    assert.throws(() => enrichConfigFromEnv(env), (e: unknown) => e instanceof ConfigurationError && e.message.includes(Object.keys(env)[0]!));
+    const name = Object.keys(env)[0]!;
+    const namesIt = (e: unknown) => e instanceof ConfigurationError && e.message.includes(name);
+    assert.throws(() => enrichConfigFromEnv(env), namesIt);
   }
 });
