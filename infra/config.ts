@@ -374,8 +374,14 @@ export function resolveConfig(envName: string, input: Partial<PipelineConfig>): 
     if (err instanceof ConfigurationError) throw new ConfigError(err.message);
     throw err;
   }
-  // A deployment fetches from Wikimedia over HTTPS; a fixed URL (local wiki, proxy) is for local tools.
-  if (!settings.MW_API_URL_TEMPLATE.startsWith('https://') || !settings.MW_API_URL_TEMPLATE.includes('{domain}')) {
+  // A deployment fetches from Wikimedia over HTTPS, one URL per wiki; or, like Wikimedia's own services, through
+  // one service mesh proxy URL (plain http inside the VPC allowed) that picks the wiki by the Host header.
+  const url = settings.MW_API_URL_TEMPLATE;
+  if (settings.MW_API_HOST_HEADER === 'domain') {
+    if (!/^https?:\/\/[^{}]+$/.test(url)) {
+      throw new ConfigError("with mwApiHostHeader 'domain', mwApiUrlTemplate must be a fixed http(s):// URL without '{domain}'");
+    }
+  } else if (!url.startsWith('https://') || !url.includes('{domain}')) {
     throw new ConfigError("mwApiUrlTemplate must be an https:// URL containing '{domain}'");
   }
   if (settings.MW_API_TIMEOUT_MS >= c.timeoutSeconds * 1000) {

@@ -18,8 +18,12 @@ export interface MediaWikiApiConfig {
   readonly timeoutMs: number;
   /** `MW_API_CONNECT_TIMEOUT_MS` */
   readonly connectTimeoutMs: number;
-  /** `MW_API_MAX_RETRIES` */
-  readonly maxRetries: number;
+  /** `MW_API_HOST_HEADER`: `'domain'` sends `Host: <meta.domain>`; unset sends the URL's host. */
+  readonly hostHeader?: 'domain';
+  /** `MW_API_RETRY_BUDGET_MS`; @default 10000 (`DEFAULT_RETRY_BUDGET_MS`) */
+  readonly retryBudgetMs?: number;
+  /** `MW_API_MAX_RETRIES`; unset, the retry budget alone decides. */
+  readonly maxRetries?: number;
   /** `MW_API_RETRY_BASE_MS` */
   readonly retryBaseMs: number;
   /** `MW_API_RETRY_MAX_MS` */
@@ -68,6 +72,8 @@ export function enrichConfigFrom(s: SettingValues): EnrichConfig {
       userAgent: s.MW_API_USER_AGENT,
       timeoutMs: s.MW_API_TIMEOUT_MS,
       connectTimeoutMs: s.MW_API_CONNECT_TIMEOUT_MS,
+      hostHeader: s.MW_API_HOST_HEADER,
+      retryBudgetMs: s.MW_API_RETRY_BUDGET_MS,
       maxRetries: s.MW_API_MAX_RETRIES,
       retryBaseMs: s.MW_API_RETRY_BASE_MS,
       retryMaxMs: s.MW_API_RETRY_MAX_MS,

@@ -49,7 +49,7 @@ export class MediaWikiNetworkError extends EnrichError {
   override readonly name = 'MediaWikiNetworkError';
 }
 
-/** An HTTP status other than 200 (204, 3xx, 4xx, 5xx); retried only for 500/502/503/504. */
+/** An HTTP status other than 200 (204, 3xx, 4xx, 5xx); retried only for 408/500/502/503/504. */
 export class MediaWikiHttpError extends EnrichError {
   readonly errorType: string;
   override readonly name = 'MediaWikiHttpError';

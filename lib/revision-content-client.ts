@@ -1,19 +1,23 @@
 /**
  * `revisionContentClient`: fetches revision content from the MediaWiki Action API,
- * many revisions per request, with the seed's retry table:
+ * many revisions per request, with the MediaWiki failure table:
  *
  * | failure                                  | retried | final error type            |
  * |------------------------------------------|---------|-----------------------------|
  * | connect/read timeout, reset              | yes     | MediaWikiNetworkError       |
- * | HTTP 500, 502, 503, 504                  | yes     | MediaWikiHttpServerError    |
- * | HTTP 204, 3xx, 4xx, other 5xx            | no      | MediaWikiHttp*              |
+ * | HTTP 408, 500, 502, 503, 504             | yes     | MediaWikiHttp*              |
+ * | HTTP 204, 3xx, other 4xx, other 5xx      | no      | MediaWikiHttp*              |
  * | 200 with `badrevids` or revision absent  | yes     | RevisionMissing             |
  * | 200 with `maxlag` error                  | yes, after Retry-After | MediaWikiMaxlag  |
  * | `texthidden` slot                        | no      | ContentHidden               |
  *
- * Redirects are never followed. No attempt starts unless it can finish before the deadline;
- * revisions left unfetched then resolve to `DeadlineExceededError` (the caller reports them
- * as batch item failures so Lambda redelivers them).
+ * Retries use full-jitter backoff (or a longer `Retry-After`) for a time budget counted
+ * from a request's first failure. A request that fails for good is split in halves, each
+ * asked once, down to single revisions, so one broken revision fails alone; the split stops
+ * where both halves fail the way a failing wiki does. Redirects are never followed. No
+ * attempt starts unless it can finish before the deadline; revisions the deadline leaves
+ * unresolved resolve to `DeadlineExceededError` (the caller reports them as batch item
+ * failures so Lambda redelivers them).
  */
 import { gunzip } from 'node:zlib';
 import { promisify } from 'node:util';
@@ -77,15 +81,42 @@ export interface ClientStats {
   retries: number;
 }
 
+/** Long enough for typical replica lag (seconds), short enough to leave the invocation time to produce. */
+export const DEFAULT_RETRY_BUDGET_MS = 10_000;
+
+/**
+ * What a failure says about the revisions asked for, which decides whether splitting the
+ * request can help: `wiki` says nothing about them (the wiki or the way to it is failing),
+ * `unclear` may be one revision or the wiki (a timeout, a 5xx), `request` came from the wiki
+ * processing this request (an API error, a request too large), `each` is already per revision.
+ */
+type FailureScope = 'wiki' | 'unclear' | 'request' | 'each';
+
 /** A failure of one attempt that the table says to retry. */
 class RetryableFailure extends Error {
   constructor(
     readonly cause: EnrichError,
+    readonly scope: FailureScope,
     readonly retryAfterMs?: number,
   ) {
     super(cause.message);
   }
 }
+
+/** A failure of one attempt that the table says not to retry. */
+class FinalFailure extends Error {
+  constructor(
+    readonly cause: EnrichError,
+    readonly scope: FailureScope,
+  ) {
+    super(cause.message);
+  }
+}
+
+/** Why revisions of a request are left unfetched. */
+type Unsettled =
+  | { readonly kind: 'final'; readonly error: EnrichError; readonly scope: FailureScope }
+  | { readonly kind: 'deadline' };
 
 interface ApiPage {
   pageid?: number;
@@ -101,7 +132,19 @@ interface ApiResponse {
   query?: { pages?: ApiPage[]; badrevids?: Record<string, unknown> | unknown[] };
 }
 
-const RETRYABLE_STATUS = new Set([500, 502, 503, 504]);
+/** Retried: the seed's table (408 included: "Connection Timeout … Retry: Yes"). */
+const RETRYABLE_STATUS = new Set([408, 500, 502, 503, 504]);
+/** Statuses about the request itself (malformed, too large), which a smaller request may avoid. */
+const REQUEST_STATUS = new Set([400, 413, 414, 431]);
+/** Failures before the request reached the wiki. */
+const CONNECT_CODES = new Set([
+  'UND_ERR_CONNECT_TIMEOUT',
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
 const NETWORK_CODES = new Set([
   'UND_ERR_CONNECT_TIMEOUT',
   'UND_ERR_HEADERS_TIMEOUT',
@@ -135,8 +178,16 @@ export function revisionContentClient(config: MediaWikiApiConfig, opts: Revision
   });
   const limit = concurrencyLimit(config.concurrency);
   const stats: ClientStats = { requests: 0, responseBytes: 0, retries: 0 };
+  const retryBudgetMs = config.retryBudgetMs ?? DEFAULT_RETRY_BUDGET_MS;
 
-  async function callApi(endpoint: URL, revIds: readonly number[], cont: Record<string, string>, deadline: Deadline, requestId: string | undefined): Promise<ApiResponse> {
+  async function callApi(
+    endpoint: URL,
+    domain: string,
+    revIds: readonly number[],
+    cont: Record<string, string>,
+    deadline: Deadline,
+    requestId: string | undefined,
+  ): Promise<ApiResponse> {
     const url = new URL(endpoint);
     const params: Record<string, string> = {
       action: 'query',
@@ -157,7 +208,14 @@ export function revisionContentClient(config: MediaWikiApiConfig, opts: Revision
       response = await request(agent, url, {
         method: 'GET',
         // X-Request-Id ties the wiki's logs (and test proxies) to the Lambda invocation.
-        headers: { 'user-agent': config.userAgent, 'accept-encoding': 'gzip', accept: 'application/json', ...(requestId ? { 'x-request-id': requestId } : {}) },
+        headers: {
+          'user-agent': config.userAgent,
+          'accept-encoding': 'gzip',
+          accept: 'application/json',
+          ...(requestId ? { 'x-request-id': requestId } : {}),
+          // A service mesh proxy behind one fixed URL picks the wiki by Host; `domain` passed the allowlist.
+          ...(config.hostHeader === 'domain' ? { host: domain } : {}),
+        },
         signal: AbortSignal.timeout(timeout),
       });
     } catch (err) {
@@ -172,34 +230,45 @@ export function revisionContentClient(config: MediaWikiApiConfig, opts: Revision
     stats.responseBytes += body.length;
     if (response.statusCode !== 200) {
       const error = new MediaWikiHttpError(response.statusCode, `MediaWiki API ${url.host} answered HTTP ${response.statusCode}`);
-      if (RETRYABLE_STATUS.has(response.statusCode)) throw new RetryableFailure(error, retryAfterMs(response.headers['retry-after']));
-      throw error;
+      if (RETRYABLE_STATUS.has(response.statusCode)) {
+        throw new RetryableFailure(error, 'unclear', retryAfterMs(response.headers['retry-after']));
+      }
+      throw new FinalFailure(error, REQUEST_STATUS.has(response.statusCode) ? 'request' : 'wiki');
     }
     if (response.headers['content-encoding'] === 'gzip') {
       try {
         body = await gunzipAsync(body);
       } catch (err) {
-        throw new RetryableFailure(new MediaWikiNetworkError(`truncated gzip body from ${url.host}: ${(err as Error).message}`));
+        const error = new MediaWikiNetworkError(`truncated gzip body from ${url.host}: ${(err as Error).message}`);
+        throw new RetryableFailure(error, 'unclear');
       }
     }
     let json: ApiResponse;
     try {
       json = JSON.parse(body.toString('utf8')) as ApiResponse;
     } catch {
-      throw new MediaWikiApiError(`MediaWiki API ${url.host} answered 200 with a body that is not JSON`);
+      // An HTML error page says as little about the revisions as a 5xx does.
+      const error = new MediaWikiApiError(`MediaWiki API ${url.host} answered 200 with a body that is not JSON`);
+      throw new FinalFailure(error, 'unclear');
     }
     if (!isApiResponse(json)) {
       // Without this, `null` or a formatversion=1 `pages` object throws a TypeError that rejects the whole batch.
-      throw new MediaWikiApiError(`MediaWiki API ${url.host} answered 200 with JSON that is not an Action API query response`);
+      const error = new MediaWikiApiError(
+        `MediaWiki API ${url.host} answered 200 with JSON that is not an Action API query response`,
+      );
+      throw new FinalFailure(error, 'unclear');
     }
     if (json.error) {
       if (json.error.code === 'maxlag') {
         throw new RetryableFailure(
           new MediaWikiMaxlagError(`MediaWiki API ${url.host} refused with maxlag: ${json.error.info ?? ''}`.trim()),
+          'wiki',
           retryAfterMs(response.headers['retry-after']) ?? 1000,
         );
       }
-      throw new MediaWikiApiError(`MediaWiki API ${url.host} error ${json.error.code ?? 'unknown'}: ${json.error.info ?? ''}`.trim());
+      const code = json.error.code ?? 'unknown';
+      const error = new MediaWikiApiError(`MediaWiki API ${url.host} error ${code}: ${json.error.info ?? ''}`.trim());
+      throw new FinalFailure(error, 'request');
     }
     return json;
   }
@@ -211,6 +280,7 @@ export function revisionContentClient(config: MediaWikiApiConfig, opts: Revision
     const known = NETWORK_CODES.has(code) || timedOut;
     return new RetryableFailure(
       new MediaWikiNetworkError(`${timedOut ? 'timeout' : 'network error'} calling ${url.host}: ${known ? code : `${code} ${e.message ?? ''}`.trim()}`),
+      CONNECT_CODES.has(code) ? 'wiki' : 'unclear',
     );
   }
 
@@ -219,7 +289,7 @@ export function revisionContentClient(config: MediaWikiApiConfig, opts: Revision
     const ids = [...pending];
     let cont: Record<string, string> = {};
     for (let page = 0; page < 1000; page++) {
-      const json = await limit(() => callApi(endpoint, ids, cont, deadline, requestId));
+      const json = await limit(() => callApi(endpoint, domain, ids, cont, deadline, requestId));
       for (const p of json.query?.pages ?? []) {
         for (const rev of p.revisions ?? []) {
           if (!pending.has(rev.revid)) continue;
@@ -236,44 +306,123 @@ export function revisionContentClient(config: MediaWikiApiConfig, opts: Revision
     return new RevisionMissingError(`revision not returned by ${domain} (badrevids: deleted, suppressed, or not yet replicated)`);
   }
 
-  async function fetchChunk(endpoint: URL, domain: string, chunk: readonly number[], results: Map<number, RevisionResult>, deadline: Deadline, requestId: string | undefined): Promise<void> {
-    const pending = new Set(chunk);
-    let lastError: EnrichError | undefined;
-    let waitHint: number | undefined;
-    for (let n = 0; n <= config.maxRetries && pending.size > 0; n++) {
-      if (n > 0) {
-        const wait = Math.max(backoffMs(n - 1, config.retryBaseMs, config.retryMaxMs, random), waitHint ?? 0);
-        if (deadline.remainingMs() < wait + Math.min(config.timeoutMs, 1000)) break;
-        await sleep(wait);
-        stats.retries++;
-      } else if (deadline.remainingMs() <= 0) {
-        break;
-      }
+  /**
+   * Attempts for `pending` until every revision is settled or the failure is final. With
+   * `retry`, retryable failures are retried with full-jitter backoff (or `Retry-After`, when
+   * longer) while the retry budget, counted from the first failure, and the deadline allow.
+   * Returns why revisions are left in `pending`, or `undefined` when none are.
+   */
+  async function attempts(
+    endpoint: URL,
+    domain: string,
+    pending: Set<number>,
+    results: Map<number, RevisionResult>,
+    deadline: Deadline,
+    requestId: string | undefined,
+    retry: boolean,
+  ): Promise<Unsettled | undefined> {
+    let failedSince: number | undefined;
+    for (let n = 0; ; n++) {
+      if (n === 0 && deadline.remainingMs() <= 0) return { kind: 'deadline' };
+      let failure: { error: EnrichError; scope: FailureScope; retryAfterMs?: number };
       try {
-        lastError = await attempt(endpoint, domain, pending, results, deadline, requestId);
-        waitHint = undefined;
+        const missing = await attempt(endpoint, domain, pending, results, deadline, requestId);
+        if (missing === undefined) return undefined;
+        // Replica lag: `badrevids` is retried like a transient failure, for these revisions only.
+        failure = { error: missing, scope: 'each' };
       } catch (err) {
         if (err instanceof RetryableFailure) {
-          lastError = err.cause;
-          waitHint = err.retryAfterMs;
-        } else if (err instanceof EnrichError) {
-          for (const id of pending) results.set(id, { ok: false, error: err });
-          return;
+          if (deadlineInterrupted(err.cause, deadline)) return { kind: 'deadline' };
+          failure = { error: err.cause, scope: err.scope, retryAfterMs: err.retryAfterMs };
+        } else if (err instanceof FinalFailure) {
+          return { kind: 'final', error: err.cause, scope: err.scope };
         } else {
           throw err;
         }
       }
+      if (!retry) return { kind: 'final', error: failure.error, scope: failure.scope };
+      failedSince ??= Date.now();
+      const wait = Math.max(backoffMs(n, config.retryBaseMs, config.retryMaxMs, random), failure.retryAfterMs ?? 0);
+      const spent = Date.now() - failedSince;
+      if (spent + wait > retryBudgetMs || (config.maxRetries !== undefined && n >= config.maxRetries)) {
+        return { kind: 'final', error: retriesExhausted(failure.error, n, spent), scope: failure.scope };
+      }
+      // Not the wiki's fault: what the deadline leaves unresolved is redelivered, not errored.
+      if (deadline.remainingMs() < wait + Math.min(config.timeoutMs, 1000)) return { kind: 'deadline' };
+      await sleep(wait);
+      stats.retries++;
     }
-    if (pending.size === 0) return;
-    const exhausted = lastError !== undefined && !deadlineInterrupted(lastError, deadline);
+  }
+
+  /**
+   * Settles revisions a request could not fetch. A final failure of a request for several
+   * revisions splits it in halves, each asked once, and so on down to single revisions, so
+   * only revisions that fail on their own become error events; when both halves fail the way
+   * a failing wiki does (not for reasons of their own), the split stops there.
+   */
+  async function settleUnfetched(
+    endpoint: URL,
+    domain: string,
+    pending: Set<number>,
+    unsettled: Unsettled,
+    results: Map<number, RevisionResult>,
+    deadline: Deadline,
+    requestId: string | undefined,
+    splitFrom?: number,
+  ): Promise<void> {
+    const splittable = unsettled.kind === 'final' && (unsettled.scope === 'unclear' || unsettled.scope === 'request');
+    if (splittable && pending.size > 1) {
+      if (deadline.remainingMs() < Math.min(config.timeoutMs, 1000)) {
+        return settle(pending, { kind: 'deadline' }, results, domain);
+      }
+      const ids = [...pending];
+      const middle = Math.ceil(ids.length / 2);
+      const halves = [new Set(ids.slice(0, middle)), new Set(ids.slice(middle))];
+      const ask = (half: Set<number>) => attempts(endpoint, domain, half, results, deadline, requestId, false);
+      const outcomes = await Promise.all(halves.map(ask));
+      const failedHalves = halves.flatMap((half, i) => (outcomes[i] ? [{ half, outcome: outcomes[i] }] : []));
+      const likeAFailingWiki = (u: Unsettled) => u.kind === 'final' && (u.scope === 'wiki' || u.scope === 'unclear');
+      const wikiFailing = failedHalves.length === 2 && failedHalves.every((h) => likeAFailingWiki(h.outcome));
+      if (wikiFailing) {
+        // Splitting further would multiply requests to a failing wiki: the request's own failure stands.
+        for (const { half } of failedHalves) settle(half, unsettled, results, domain);
+        return;
+      }
+      await Promise.all(
+        failedHalves.map(({ half, outcome }) =>
+          settleUnfetched(endpoint, domain, half, outcome, results, deadline, requestId, ids.length),
+        ),
+      );
+      return;
+    }
+    if (unsettled.kind === 'final' && splitFrom !== undefined && pending.size === 1 && unsettled.scope !== 'each') {
+      const found = `revision ${[...pending][0]} fails alone, found by splitting a request for ${splitFrom} revisions`;
+      unsettled.error.message = `${unsettled.error.message} (${found})`;
+    }
+    settle(pending, unsettled, results, domain);
+  }
+
+  function settle(pending: ReadonlySet<number>, unsettled: Unsettled, results: Map<number, RevisionResult>, domain: string) {
     for (const id of pending) {
-      results.set(id, {
-        ok: false,
-        error: exhausted
-          ? retriesExhausted(lastError!, config.maxRetries)
-          : new DeadlineExceededError(`invocation deadline reached before revision ${id} of ${domain} could be fetched`),
-      });
+      const error =
+        unsettled.kind === 'final'
+          ? unsettled.error
+          : new DeadlineExceededError(`invocation deadline reached before revision ${id} of ${domain} was fetched`);
+      results.set(id, { ok: false, error });
     }
+  }
+
+  async function fetchChunk(
+    endpoint: URL,
+    domain: string,
+    chunk: readonly number[],
+    results: Map<number, RevisionResult>,
+    deadline: Deadline,
+    requestId: string | undefined,
+  ): Promise<void> {
+    const pending = new Set(chunk);
+    const unsettled = await attempts(endpoint, domain, pending, results, deadline, requestId, true);
+    if (unsettled) await settleUnfetched(endpoint, domain, pending, unsettled, results, deadline, requestId);
   }
 
   /** An attempt cut short by the deadline is not the wiki's fault: report it for redelivery. */
@@ -281,8 +430,8 @@ export function revisionContentClient(config: MediaWikiApiConfig, opts: Revision
     return deadline.remainingMs() <= 0 && error instanceof MediaWikiNetworkError;
   }
 
-  function retriesExhausted(error: EnrichError, maxRetries: number): EnrichError {
-    error.message = `${error.message} (after ${maxRetries} retries)`;
+  function retriesExhausted(error: EnrichError, retries: number, spentMs: number): EnrichError {
+    error.message = `${error.message} (after ${retries} retries in ${spentMs} ms)`;
     return error;
   }
 

@@ -152,7 +152,22 @@ export const SETTINGS = {
   }),
   MW_API_TIMEOUT_MS: integer({ default: 5000, min: 1, doc: 'Per-request timeout (headers and body), ms.' }),
   MW_API_CONNECT_TIMEOUT_MS: integer({ default: 2000, min: 1, doc: 'TCP/TLS connect timeout, ms.' }),
-  MW_API_MAX_RETRIES: integer({ default: 3, doc: 'Retries after the first attempt, for retryable failures.' }),
+  MW_API_HOST_HEADER: oneOf(['domain'], {
+    default: undefined,
+    defaultDoc: "unset (the URL's host)",
+    doc:
+      '`domain` sends `Host: <meta.domain>` to a fixed `MW_API_URL_TEMPLATE` (a service mesh proxy); ' +
+      'the allowlist still applies.',
+  }),
+  MW_API_RETRY_BUDGET_MS: integer({
+    default: 10_000,
+    doc: "How long a request's retryable failures are retried, from the first failure, ms; bounded by the deadline.",
+  }),
+  MW_API_MAX_RETRIES: integer({
+    default: undefined,
+    defaultDoc: 'unset (the retry budget decides)',
+    doc: 'Optional cap on retries after the first attempt, within the retry budget.',
+  }),
   MW_API_RETRY_BASE_MS: integer({ default: 200, doc: 'Base of the exponential backoff (full jitter), ms.' }),
   MW_API_RETRY_MAX_MS: integer({ default: 5000, doc: 'Cap of one backoff wait, ms; a longer `Retry-After` wins.' }),
   MW_API_MAXLAG: integer({ default: 5, min: 1, doc: '`maxlag` parameter sent with every request, seconds.' }),
@@ -227,9 +242,11 @@ export const SETTINGS = {
   KAFKA_REQUEST_TIMEOUT_MS: integer({ default: 10000, min: 1, doc: 'Broker request timeout, ms.' }),
   KAFKA_LOG_LEVEL: oneOf(['NOTHING', 'ERROR', 'WARN', 'INFO', 'DEBUG'], { default: 'ERROR', doc: 'kafkajs log level.' }),
   KAFKA_MAX_MESSAGE_BYTES: integer({
-    default: 1_048_576,
+    default: 10_485_760,
     min: 1024,
-    doc: "Largest enriched event and largest produce request, bytes; match the topics' `max.message.bytes`.",
+    doc:
+      "Largest enriched event and largest produce request, bytes (10 MiB, as Wikimedia's producers); " +
+      "match the topics' `max.message.bytes`.",
   }),
   KAFKA_COMPRESSION: oneOf(['gzip', 'none'], { default: 'gzip', doc: 'Compression codec of produced batches.' }),
   KAFKA_GZIP_LEVEL: integer({

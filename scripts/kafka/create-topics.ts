@@ -10,16 +10,21 @@
  *   KAFKA_BROKERS       comma-separated bootstrap servers (default 127.0.0.1:${KAFKA_PORT:-9092})
  *   KAFKA_TOPIC_PREFIX  prepended to every topic name (e.g. "eqiad.")
  *   KAFKA_REPLICATION_FACTOR  replication factor for new topics (default -1: the broker's default)
+ *   KAFKA_MAX_MESSAGE_BYTES   `max.message.bytes` of new topics (default: the function's default, 10 MiB)
  *
- * Existing topics are left alone (a differing partition count is reported, not changed).
+ * Existing topics are left alone (a differing partition count or a smaller `max.message.bytes`
+ * is reported, not changed).
  */
 import { pathToFileURL } from 'node:url';
-import type { Admin } from 'kafkajs';
+import kafkajs, { type Admin } from 'kafkajs';
 import { createKafka, kafkaConnectionConfigFromEnv } from '../../lib/kafka-client.js';
+import { readSettings } from '../../lib/settings.js';
 
 export interface TopicSpec {
   topic: string;
   numPartitions: number;
+  /** @default -1 (the broker's default) */
+  replicationFactor?: number;
 }
 
 export const DEFAULT_TOPICS: readonly TopicSpec[] = [
@@ -28,6 +33,15 @@ export const DEFAULT_TOPICS: readonly TopicSpec[] = [
   { topic: 'mw_page_content_change_enrich.error', numPartitions: 1 },
   { topic: 'mw_page_content_change_enrich.on_failure', numPartitions: 1 },
 ];
+
+/**
+ * Topic configs of new topics: `max.message.bytes` matches the largest event the function
+ * produces (`KAFKA_MAX_MESSAGE_BYTES`), so a page at MediaWiki's size limit is not refused.
+ */
+export function topicConfigsFor(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const { KAFKA_MAX_MESSAGE_BYTES } = readSettings({ KAFKA_MAX_MESSAGE_BYTES: env.KAFKA_MAX_MESSAGE_BYTES });
+  return { 'max.message.bytes': String(KAFKA_MAX_MESSAGE_BYTES) };
+}
 
 /** Parses `name:partitions` arguments (partitions defaults to 1 when omitted). */
 export function parseTopicArgs(args: readonly string[]): TopicSpec[] {
@@ -79,6 +93,7 @@ async function main(): Promise<void> {
   const specs = (args.length > 0 ? parseTopicArgs(args) : DEFAULT_TOPICS).map((s) => ({
     ...s,
     topic: `${prefix}${s.topic}`,
+    replicationFactor,
   }));
 
   // The same client configuration as the function's (one place for brokers, TLS, client certificates, SASL).
@@ -86,34 +101,64 @@ async function main(): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const existing = new Set(await admin.listTopics());
-    const missing = specs.filter((s) => !existing.has(s.topic));
-    const present = specs.filter((s) => existing.has(s.topic));
-
-    if (present.length > 0) {
-      const meta = await admin.fetchTopicMetadata({ topics: present.map((s) => s.topic) });
-      for (const s of present) {
-        const have = meta.topics.find((t) => t.name === s.topic)?.partitions.length ?? 0;
-        const note = have === s.numPartitions ? '' : ` (WARNING: wanted ${s.numPartitions}; not changed)`;
-        console.log(`exists   ${s.topic} partitions=${have}${note}`);
-      }
-    }
-    if (missing.length > 0) {
-      // waitForLeaders: false, then our own wait: kafkajs' wait bails when the broker's
-      // metadata cache still says UNKNOWN_TOPIC_OR_PARTITION right after creation (KRaft).
-      await admin.createTopics({
-        waitForLeaders: false,
-        topics: missing.map((s) => ({ topic: s.topic, numPartitions: s.numPartitions, replicationFactor })),
-      });
-      await waitForLeaders(
-        admin,
-        missing.map((s) => s.topic),
-      );
-      for (const s of missing) console.log(`created  ${s.topic} partitions=${s.numPartitions}`);
-    }
+    await ensureTopics(admin, specs, topicConfigsFor());
     console.log(`${specs.length} topic(s) ready on ${brokers.join(',')}`);
   } finally {
     await admin.disconnect();
+  }
+}
+
+/**
+ * Creates the missing topics of `specs` with `configs`. Existing topics are left alone; a
+ * differing partition count or a smaller `max.message.bytes` is reported.
+ */
+export async function ensureTopics(
+  admin: Admin,
+  specs: readonly TopicSpec[],
+  configs: Record<string, string>,
+  log: (line: string) => void = console.log,
+): Promise<void> {
+  const existing = new Set(await admin.listTopics());
+  const missing = specs.filter((s) => !existing.has(s.topic));
+  const present = specs.filter((s) => existing.has(s.topic));
+
+  if (present.length > 0) {
+    const meta = await admin.fetchTopicMetadata({ topics: present.map((s) => s.topic) });
+    const described = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: present.map((s) => ({
+        type: kafkajs.ConfigResourceTypes.TOPIC,
+        name: s.topic,
+        configNames: ['max.message.bytes'],
+      })),
+    });
+    const wantedBytes = Number(configs['max.message.bytes'] ?? 0);
+    for (const s of present) {
+      const have = meta.topics.find((t) => t.name === s.topic)?.partitions.length ?? 0;
+      const entries = described.resources.find((r) => r.resourceName === s.topic)?.configEntries ?? [];
+      const haveBytes = Number(entries.find((e) => e.configName === 'max.message.bytes')?.configValue ?? 0);
+      const notes = [
+        have === s.numPartitions ? '' : ` (WARNING: wanted ${s.numPartitions} partitions; not changed)`,
+        haveBytes >= wantedBytes ? '' : ` (WARNING: max.message.bytes=${haveBytes} < ${wantedBytes}; see the README)`,
+      ];
+      log(`exists   ${s.topic} partitions=${have}${notes.join('')}`);
+    }
+  }
+  if (missing.length > 0) {
+    // waitForLeaders: false, then our own wait: kafkajs' wait bails when the broker's
+    // metadata cache still says UNKNOWN_TOPIC_OR_PARTITION right after creation (KRaft).
+    await admin.createTopics({
+      waitForLeaders: false,
+      topics: missing.map((s) => ({
+        topic: s.topic,
+        numPartitions: s.numPartitions,
+        replicationFactor: s.replicationFactor ?? -1,
+        configEntries: Object.entries(configs).map(([name, value]) => ({ name, value })),
+      })),
+    });
+    await waitForLeaders(admin, missing.map((s) => s.topic));
+    const shown = Object.entries(configs).map(([k, v]) => ` ${k}=${v}`).join('');
+    for (const s of missing) log(`created  ${s.topic} partitions=${s.numPartitions}${shown}`);
   }
 }
 

@@ -10,6 +10,7 @@ import {
   listEnvironments,
   loadEnvironmentFile,
 } from '../../infra/environment-files.ts';
+import { functionEnvironment } from '../../infra/pipeline-stack.ts';
 import { MSK_CLUSTER_ARN, synth } from './helpers.ts';
 
 const context = (values: Record<string, unknown>) => (key: string) => values[key];
@@ -168,6 +169,21 @@ describe('validation', () => {
     invalid({ mwApiBatchSize: 501, kafkaGzipLevel: 0 } as never, /mwApiBatchSize \(MW_API_BATCH_SIZE\)[^]*kafkaGzipLevel \(KAFKA_GZIP_LEVEL\)/);
     invalid({ subnetIds: ['subnet-1'], availabilityZones: ['us-east-1a', 'us-east-1b'] }, /same length/);
     invalid({ alarmEmail: 'x@example.org', createAlarmTopic: false }, /alarmEmail requires createAlarmTopic/);
+  });
+
+  test('a service mesh proxy: one fixed URL, the wiki chosen by Host; retries bounded by a time budget', () => {
+    const mesh = { mwApiUrlTemplate: 'http://localhost:6500/w/api.php', mwApiHostHeader: 'domain' } as const;
+    const env = functionEnvironment(resolveConfig('t', { ...base(), ...mesh, mwApiRetryBudgetMs: 20_000 }));
+    assert.equal(env.MW_API_URL_TEMPLATE, 'http://localhost:6500/w/api.php');
+    assert.equal(env.MW_API_HOST_HEADER, 'domain');
+    assert.equal(env.MW_API_RETRY_BUDGET_MS, '20000');
+    const plain = functionEnvironment(resolveConfig('t', base()));
+    assert.ok(!('MW_API_MAX_RETRIES' in plain), 'no retry count cap unless configured');
+    assert.ok(!('MW_API_HOST_HEADER' in plain));
+    invalid({ mwApiUrlTemplate: 'http://localhost:6500/w/api.php' }, /https/);
+    invalid({ mwApiUrlTemplate: 'http://{domain}:6500/w/api.php', mwApiHostHeader: 'domain' }, /fixed/);
+    invalid({ mwApiHostHeader: 'url' as never }, /mwApiHostHeader/);
+    invalid({ mwApiRetryBudgetMs: -1 } as never, /mwApiRetryBudgetMs/);
   });
 });
 

@@ -251,7 +251,7 @@ describe('MSK with IAM access control (example-msk-iam)', () => {
       assert.equal(t.Properties.RemovalPolicy, 'retain');
       assert.equal(t.Properties.NumPartitions, 3);
       assert.equal(t.Properties.ReplicationFactor, 3);
-      assert.deepEqual(t.Properties.Configs, { 'retention.ms': '604800000', 'max.message.bytes': '1048576' });
+      assert.deepEqual(t.Properties.Configs, { 'retention.ms': '604800000', 'max.message.bytes': '10485760' });
     }
     const manage = bySid(roleStatements(s.template, 'TopicsOnEventRole'), 'MskManageTopics');
     assert.ok(!actionsOf(manage).includes('kafka-cluster:DeleteTopic'), 'no DeleteTopic with removal policy retain');
@@ -351,7 +351,7 @@ describe('options', () => {
         setting.type === 'integer' ? String(Math.max(setting.min ?? 0, 1)) :
         setting.type === 'enum' ? setting.values![setting.values!.length - 1]! :
         setting.type === 'list' ? 'a.example.org,b.example.org' :
-        name === 'MW_API_URL_TEMPLATE' ? 'https://{domain}/api.php' :
+        name === 'MW_API_URL_TEMPLATE' ? 'https://mesh.example.org/w/api.php' :
         name === 'MW_API_USER_AGENT' ? 'tool/1 (ops@example.org)' : `value-of-${name}`;
       values[settingKey(name)] = sample;
     }

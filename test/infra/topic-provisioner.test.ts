@@ -61,7 +61,7 @@ const props = (over: Record<string, unknown> = {}) => ({
   TopicName: 'eqiad.mw_page_content_change_enrich.error',
   NumPartitions: '3',
   ReplicationFactor: '3',
-  Configs: { 'retention.ms': '604800000', 'max.message.bytes': '1048576' },
+  Configs: { 'retention.ms': '604800000', 'max.message.bytes': '10485760' },
   RemovalPolicy: 'retain',
   ...over,
 });
@@ -87,7 +87,7 @@ describe('topic provisioner', () => {
     assert.equal(out.Data?.Created, true);
     const t = f.topics.get('eqiad.mw_page_content_change_enrich.error')!;
     assert.equal(t.partitions, 3);
-    assert.equal(t.configs.get('max.message.bytes'), '1048576');
+    assert.equal(t.configs.get('max.message.bytes'), '10485760');
     assert.equal(f.connected(), 0, 'disconnected');
   });
 

@@ -1,112 +1,248 @@
 /**
- * The seed's failure table, row by row, through a fault-injecting proxy in front of
- * the real MediaWiki: which failures are retried (and how often), which go straight
- * to the error topic, and that the Lambda deadline bounds every retry.
+ * The MediaWiki failure table, row by row, through a fault-injecting proxy in front of
+ * the real MediaWiki: which failures are retried (and how often, and for how long), which
+ * go straight to the error topic, and that the Lambda deadline bounds every retry. The
+ * whole table runs twice: with the URL naming the wiki, and the way Wikimedia runs it,
+ * through a service mesh proxy on one fixed URL that routes by `Host`
+ * (`MW_API_HOST_HEADER=domain`).
  */
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, test } from 'node:test';
+import { after, before, beforeEach, describe, test } from 'node:test';
+import type { MediaWikiApiConfig } from '../../lib/config.js';
 import { createRevision, ensureMediaWiki, hideRevisionContent, uniqueTitle } from '../support/mediawiki.js';
 import { pageChangeEvent } from '../support/events.js';
 import { enrichBatch, TEST_DOMAIN } from '../support/enrich-harness.js';
 import { startFaultProxy, type Fault, type FaultProxy } from '../support/fault-proxy.js';
-import { deadlineAt } from '../../lib/retry.js';
+import { startHostRouter, type HostRouter } from '../support/host-router.js';
+import { deadlineAt, type Deadline } from '../../lib/retry.js';
 
 const MAX_RETRIES = 2;
+const FIRST_RECORD = { itemIdentifier: { partition: 'mediawiki.page_change.v1-0', offset: 0 } };
+/** The production backoff defaults, for the time-based rows. */
+const PRODUCTION_BACKOFF = { retryBaseMs: 200, retryMaxMs: 5000, maxRetries: undefined } as const;
 let proxy: FaultProxy;
+let router: HostRouter;
 let page: { pageId: number; revId: number; text: string };
 
 before(async () => {
   const { apiUrl } = await ensureMediaWiki();
   proxy = await startFaultProxy(apiUrl);
+  router = await startHostRouter({ [TEST_DOMAIN]: proxy.url });
   page = await createRevision(uniqueTitle('Faults'), 'content behind faults ✓');
 });
-after(() => proxy.close());
-beforeEach(() => proxy.reset());
-
-const event = () => pageChangeEvent({ domain: TEST_DOMAIN, pageId: page.pageId, revId: page.revId, content: page.text });
-const run = (api: Record<string, number> = {}) => enrichBatch(proxy.url, [event()], { api: { maxRetries: MAX_RETRIES, timeoutMs: 1000, retryBaseMs: 10, ...api } });
-
-async function expectError(faults: Fault[] | Fault, errorType: string, attempts: number) {
-  if (Array.isArray(faults)) proxy.script(...faults);
-  else proxy.setDefault(faults);
-  const { messages, result } = await run();
-  assert.deepEqual(result.response.batchItemFailures, []);
-  assert.equal(messages.length, 1);
-  assert.equal(messages[0]!.kind, 'error', 'an error event');
-  assert.equal(messages[0]!.event.error_type, errorType, messages[0]!.event.message);
-  assert.equal(proxy.requests.length, attempts, `attempts at the wiki for ${errorType}`);
-}
-
-async function expectRecovery(faults: Fault[]) {
-  proxy.script(...faults);
-  const { messages } = await run();
-  assert.equal(messages[0]!.kind, 'output', JSON.stringify(messages[0]!.event.message));
-  assert.equal(messages[0]!.event.revision.content_slots.main.content_body, page.text);
-  assert.equal(proxy.requests.length, faults.length + 1);
-}
-
-test('read timeout: retried up to the threshold, then MediaWikiNetworkError', () => expectError({ kind: 'timeout' }, 'MediaWikiNetworkError', MAX_RETRIES + 1));
-test('read timeout then success: enriched', () => expectRecovery([{ kind: 'timeout' }]));
-test('connection reset: retried, then MediaWikiNetworkError', () => expectError({ kind: 'reset' }, 'MediaWikiNetworkError', MAX_RETRIES + 1));
-test('connect timeout/refused: retried, then MediaWikiNetworkError', async () => {
-  const { messages } = await enrichBatch('http://127.0.0.1:9/api.php', [event()], { api: { maxRetries: MAX_RETRIES, retryBaseMs: 5, connectTimeoutMs: 200 } });
-  assert.equal(messages[0]!.event.error_type, 'MediaWikiNetworkError');
-  assert.match(messages[0]!.event.message, /after 2 retries/);
+after(async () => {
+  await router.close();
+  await proxy.close();
 });
-test('HTTP 204: no retry, MediaWikiHttpNoContent', () => expectError({ kind: 'status', status: 204 }, 'MediaWikiHttpNoContent', 1));
-for (const status of [301, 302, 307]) {
-  test(`HTTP ${status}: not followed, no retry, MediaWikiHttpRedirect`, async () => {
-    await expectError({ kind: 'status', status, headers: { location: `http://127.0.0.1:${proxy.port}/elsewhere.php` } }, 'MediaWikiHttpRedirect', 1);
-    assert.ok(!proxy.requests.some((r) => r.url.includes('elsewhere')), 'redirect not followed');
+beforeEach(() => {
+  proxy.reset();
+  router.requests.length = 0;
+});
+
+interface Route {
+  readonly name: string;
+  /** The API URL the client is configured with, and the settings that go with it. */
+  readonly url: () => string;
+  readonly api: Partial<MediaWikiApiConfig>;
+}
+
+const ROUTES: Route[] = [
+  { name: 'URL names the wiki', url: () => proxy.url, api: {} },
+  { name: 'mesh proxy, wiki chosen by Host', url: () => router.url, api: { hostHeader: 'domain' } },
+];
+
+for (const route of ROUTES) {
+  describe(`failure table (${route.name})`, () => {
+    const event = () =>
+      pageChangeEvent({ domain: TEST_DOMAIN, pageId: page.pageId, revId: page.revId, content: page.text });
+    type Values = Parameters<typeof enrichBatch>[1];
+    const enrich = (values: Values, api: Partial<MediaWikiApiConfig> = {}, deadline?: Deadline) =>
+      enrichBatch(route.url(), values, { api: { ...route.api, ...api }, deadline });
+    const run = (api: Partial<MediaWikiApiConfig> = {}) =>
+      enrich([event()], { maxRetries: MAX_RETRIES, timeoutMs: 1000, retryBaseMs: 10, ...api });
+
+    async function expectError(faults: Fault[] | Fault, errorType: string, attempts: number) {
+      if (Array.isArray(faults)) proxy.script(...faults);
+      else proxy.setDefault(faults);
+      const { messages, result } = await run();
+      assert.deepEqual(result.response.batchItemFailures, []);
+      assert.equal(messages.length, 1);
+      assert.equal(messages[0]!.kind, 'error', 'an error event');
+      assert.equal(messages[0]!.event.error_type, errorType, messages[0]!.event.message);
+      assert.equal(proxy.requests.length, attempts, `attempts at the wiki for ${errorType}`);
+    }
+
+    async function expectRecovery(faults: Fault[]) {
+      proxy.script(...faults);
+      const { messages } = await run();
+      assert.equal(messages[0]!.kind, 'output', JSON.stringify(messages[0]!.event.message));
+      assert.equal(messages[0]!.event.revision.content_slots.main.content_body, page.text);
+      assert.equal(proxy.requests.length, faults.length + 1);
+    }
+
+    test('read timeout: retried up to the threshold, then MediaWikiNetworkError', () =>
+      expectError({ kind: 'timeout' }, 'MediaWikiNetworkError', MAX_RETRIES + 1));
+    test('read timeout then success: enriched', () => expectRecovery([{ kind: 'timeout' }]));
+    test('connection reset: retried, then MediaWikiNetworkError', () =>
+      expectError({ kind: 'reset' }, 'MediaWikiNetworkError', MAX_RETRIES + 1));
+    test('connect timeout/refused: retried, then MediaWikiNetworkError', async () => {
+      const api = { ...route.api, maxRetries: MAX_RETRIES, retryBaseMs: 5, connectTimeoutMs: 200 };
+      const { messages } = await enrichBatch('http://127.0.0.1:9/api.php', [event()], { api });
+      assert.equal(messages[0]!.event.error_type, 'MediaWikiNetworkError');
+      assert.match(messages[0]!.event.message, /after 2 retries/);
+    });
+    test('HTTP 204: no retry, MediaWikiHttpNoContent', () =>
+      expectError({ kind: 'status', status: 204 }, 'MediaWikiHttpNoContent', 1));
+    for (const status of [301, 302, 307]) {
+      test(`HTTP ${status}: not followed, no retry, MediaWikiHttpRedirect`, async () => {
+        const headers = { location: `http://127.0.0.1:${proxy.port}/elsewhere.php` };
+        await expectError({ kind: 'status', status, headers }, 'MediaWikiHttpRedirect', 1);
+        assert.ok(!proxy.requests.some((r) => r.url.includes('elsewhere')), 'redirect not followed');
+      });
+    }
+    for (const status of [400, 403, 404, 429]) {
+      test(`HTTP ${status}: no retry, MediaWikiHttpClientError`, () =>
+        expectError({ kind: 'status', status }, 'MediaWikiHttpClientError', 1));
+    }
+    for (const status of [500, 502, 503, 504]) {
+      test(`HTTP ${status}: retried up to the threshold, then MediaWikiHttpServerError`, () =>
+        expectError({ kind: 'status', status }, 'MediaWikiHttpServerError', MAX_RETRIES + 1));
+    }
+    test('HTTP 503 then success: enriched', () =>
+      expectRecovery([{ kind: 'status', status: 503 }, { kind: 'status', status: 502 }]));
+    for (const status of [501, 505, 507]) {
+      test(`HTTP ${status}: no retry, MediaWikiHttpServerError`, () =>
+        expectError({ kind: 'status', status }, 'MediaWikiHttpServerError', 1));
+    }
+    test('200 with badrevids: retried, then RevisionMissing', () =>
+      expectError({ kind: 'omit-revisions' }, 'RevisionMissing', MAX_RETRIES + 1));
+    test('200 with badrevids then success (replica caught up): enriched', () =>
+      expectRecovery([{ kind: 'omit-revisions' }]));
+    test('200 with a maxlag error (the real wiki\'s): retried, then MediaWikiMaxlag', () =>
+      expectError({ kind: 'maxlag', retryAfterSeconds: 0 }, 'MediaWikiMaxlag', MAX_RETRIES + 1));
+    test('maxlag honours Retry-After before the retry', async () => {
+      proxy.script({ kind: 'maxlag', retryAfterSeconds: 1 });
+      const { messages } = await run();
+      assert.equal(messages[0]!.kind, 'output');
+      const [first, second] = proxy.requests;
+      assert.ok(second!.at - first!.at >= 1000, `waited ${second!.at - first!.at} ms`);
+    });
+    test('content hidden since the event (real texthidden): no retry, ContentHidden', async () => {
+      const title = uniqueTitle('Suppressed');
+      const hidden = await createRevision(title, 'suppressed later');
+      await createRevision(title, 'newer');
+      await hideRevisionContent(hidden.revId);
+      const hiddenEvent = pageChangeEvent({ domain: TEST_DOMAIN, pageId: hidden.pageId, revId: hidden.revId });
+      const { messages } = await enrich([hiddenEvent], { maxRetries: MAX_RETRIES });
+      assert.equal(messages[0]!.event.error_type, 'ContentHidden');
+      assert.equal(proxy.requests.length, 1);
+    });
+    test('200 with another API error: no retry, MediaWikiApiError', () =>
+      expectError(
+        { kind: 'status', status: 200, body: '{"error":{"code":"internal_api_error_DBQueryError","info":"db down"}}' },
+        'MediaWikiApiError',
+        1,
+      ));
+    test('no retry may run past the deadline: the record is redelivered, not errored', async () => {
+      proxy.setDefault({ kind: 'timeout' });
+      const started = Date.now();
+      const api = { maxRetries: 50, timeoutMs: 5000, retryBaseMs: 10 };
+      const { result, messages } = await enrich([event()], api, deadlineAt(started + 1200));
+      const elapsed = Date.now() - started;
+      assert.ok(elapsed < 1700, `returned after ${elapsed} ms`);
+      assert.equal(messages.length, 0, 'nothing half-written');
+      assert.deepEqual(result.response.batchItemFailures, [FIRST_RECORD]);
+    });
+    test('the configured User-Agent and maxlag go with every request', async () => {
+      proxy.script({ kind: 'status', status: 503 });
+      await run();
+      assert.equal(proxy.requests.length, 2);
+      for (const r of proxy.requests) {
+        assert.equal(r.userAgent, 'mw-page-content-change-enrich-tests/0.1 (test@example.org)');
+        assert.match(r.url, /[?&]maxlag=5(&|$)/);
+        assert.match(r.url, /[?&]formatversion=2(&|$)/);
+      }
+    });
+
+    // HTTP 408 ("Connection Timeout … Retry: Yes" in the table): retried like a 5xx.
+    test('HTTP 408: retried up to the threshold, then MediaWikiHttpClientError', () =>
+      expectError({ kind: 'status', status: 408 }, 'MediaWikiHttpClientError', MAX_RETRIES + 1));
+    test('HTTP 408 then success: enriched', () => expectRecovery([{ kind: 'status', status: 408 }]));
+    test('HTTP 503 honours Retry-After before the retry', async () => {
+      proxy.script({ kind: 'status', status: 503, headers: { 'retry-after': '1' } });
+      const { messages } = await run();
+      assert.equal(messages[0]!.kind, 'output');
+      const [first, second] = proxy.requests;
+      assert.ok(second!.at - first!.at >= 1000, `waited ${second!.at - first!.at} ms`);
+    });
+
+    test('replica lag of ~3 s (badrevids, then the revision): enriched within the default retry budget', async () => {
+      const lagUntil = Date.now() + 3000;
+      proxy.setDefault(() => (Date.now() < lagUntil ? { kind: 'omit-revisions' } : undefined));
+      const { messages, result } = await enrich([event()], { ...PRODUCTION_BACKOFF, timeoutMs: 2000 });
+      assert.deepEqual(result.response.batchItemFailures, []);
+      assert.equal(messages[0]!.kind, 'output', messages[0]!.event.message);
+      assert.equal(messages[0]!.event.revision.content_slots.main.content_body, page.text);
+      assert.ok(proxy.requests.filter((r) => r.fault === 'omit-revisions').length >= 1);
+      assert.ok(proxy.requests.at(-1)!.at >= lagUntil, 'the last request came after the lag');
+    });
+
+    test('retries stop when the retry budget is spent, counted from the first failure', async () => {
+      proxy.setDefault({ kind: 'status', status: 503 });
+      const api = { retryBudgetMs: 1000, retryBaseMs: 50, retryMaxMs: 200, maxRetries: undefined, timeoutMs: 1000 };
+      const { messages } = await enrich([event()], api);
+      assert.equal(messages[0]!.event.error_type, 'MediaWikiHttpServerError');
+      assert.match(messages[0]!.event.message, /after \d+ retries in \d+ ms/);
+      const span = proxy.requests.at(-1)!.at - proxy.requests[0]!.at;
+      // No retry starts after the budget; the last one starts once less than one backoff cap (200 ms) is left.
+      assert.ok(span <= 1000 + 150, `retried for ${span} ms`);
+      assert.ok(span >= 600, `gave up after ${span} ms`);
+      assert.ok(proxy.requests.length > 4, `${proxy.requests.length} attempts: more than a fixed count of 3 retries`);
+    });
+
+    test('unresolved when the deadline comes, within the retry budget: redelivered, not RevisionMissing', async () => {
+      proxy.setDefault({ kind: 'omit-revisions' });
+      const started = Date.now();
+      const api = { ...PRODUCTION_BACKOFF, timeoutMs: 2000 };
+      const { messages, result } = await enrich([event()], api, deadlineAt(started + 1500));
+      assert.ok(Date.now() - started < 2500, `returned after ${Date.now() - started} ms`);
+      assert.equal(messages.length, 0, 'no error event');
+      assert.deepEqual(result.response.batchItemFailures, [FIRST_RECORD]);
+    });
   });
 }
-for (const status of [400, 403, 404, 429]) {
-  test(`HTTP ${status}: no retry, MediaWikiHttpClientError`, () => expectError({ kind: 'status', status }, 'MediaWikiHttpClientError', 1));
-}
-for (const status of [500, 502, 503, 504]) {
-  test(`HTTP ${status}: retried up to the threshold, then MediaWikiHttpServerError`, () => expectError({ kind: 'status', status }, 'MediaWikiHttpServerError', MAX_RETRIES + 1));
-}
-test('HTTP 503 then success: enriched', () => expectRecovery([{ kind: 'status', status: 503 }, { kind: 'status', status: 502 }]));
-for (const status of [501, 505, 507]) {
-  test(`HTTP ${status}: no retry, MediaWikiHttpServerError`, () => expectError({ kind: 'status', status }, 'MediaWikiHttpServerError', 1));
-}
-test('200 with badrevids: retried, then RevisionMissing', () => expectError({ kind: 'omit-revisions' }, 'RevisionMissing', MAX_RETRIES + 1));
-test('200 with badrevids then success (replica caught up): enriched', () => expectRecovery([{ kind: 'omit-revisions' }]));
-test('200 with a maxlag error (the real wiki\'s): retried, then MediaWikiMaxlag', () => expectError({ kind: 'maxlag', retryAfterSeconds: 0 }, 'MediaWikiMaxlag', MAX_RETRIES + 1));
-test('maxlag honours Retry-After before the retry', async () => {
-  proxy.script({ kind: 'maxlag', retryAfterSeconds: 1 });
-  const { messages } = await run();
-  assert.equal(messages[0]!.kind, 'output');
-  const [first, second] = proxy.requests;
-  assert.ok(second!.at - first!.at >= 1000, `waited ${second!.at - first!.at} ms`);
-});
-test('content hidden since the event (real texthidden): no retry, ContentHidden', async () => {
-  const title = uniqueTitle('Suppressed');
-  const hidden = await createRevision(title, 'suppressed later');
-  await createRevision(title, 'newer');
-  await hideRevisionContent(hidden.revId);
-  const { messages } = await enrichBatch(proxy.url, [pageChangeEvent({ domain: TEST_DOMAIN, pageId: hidden.pageId, revId: hidden.revId })], { api: { maxRetries: MAX_RETRIES } });
-  assert.equal(messages[0]!.event.error_type, 'ContentHidden');
-  assert.equal(proxy.requests.length, 1);
-});
-test('200 with another API error: no retry, MediaWikiApiError', () =>
-  expectError({ kind: 'status', status: 200, body: '{"error":{"code":"internal_api_error_DBQueryError","info":"db down"}}' }, 'MediaWikiApiError', 1));
-test('no retry may run past the deadline: the record is redelivered, not errored', async () => {
-  proxy.setDefault({ kind: 'timeout' });
-  const started = Date.now();
-  const { result, messages } = await enrichBatch(proxy.url, [event()], { api: { maxRetries: 50, timeoutMs: 5000, retryBaseMs: 10 }, deadline: deadlineAt(started + 1200) });
-  const elapsed = Date.now() - started;
-  assert.ok(elapsed < 1700, `returned after ${elapsed} ms`);
-  assert.equal(messages.length, 0, 'nothing half-written');
-  assert.deepEqual(result.response.batchItemFailures, [{ itemIdentifier: { partition: 'mediawiki.page_change.v1-0', offset: 0 } }]);
-});
-test('the configured User-Agent and maxlag go with every request', async () => {
-  proxy.script({ kind: 'status', status: 503 });
-  await run();
-  assert.equal(proxy.requests.length, 2);
-  for (const r of proxy.requests) {
-    assert.equal(r.userAgent, 'mw-page-content-change-enrich-tests/0.1 (test@example.org)');
-    assert.match(r.url, /[?&]maxlag=5(&|$)/);
-    assert.match(r.url, /[?&]formatversion=2(&|$)/);
-  }
+
+describe('mesh proxy routing by Host (MW_API_HOST_HEADER=domain)', () => {
+  const event = (domain: string, revId = page.revId) =>
+    pageChangeEvent({ domain, pageId: page.pageId, revId, content: page.text });
+
+  test('every request carries Host: meta.domain to the one fixed URL', async () => {
+    const { messages } = await enrichBatch(router.url, [event(TEST_DOMAIN)], { api: { hostHeader: 'domain' } });
+    assert.equal(messages[0]!.kind, 'output');
+    assert.deepEqual(router.requests.map((r) => [r.host, r.routed]), [[TEST_DOMAIN, true]]);
+  });
+
+  test('without it the proxy sees its own address as Host and cannot route (404, not retried)', async () => {
+    const { messages } = await enrichBatch(router.url, [event(TEST_DOMAIN)], { api: { maxRetries: 2 } });
+    assert.equal(messages[0]!.event.error_type, 'MediaWikiHttpClientError');
+    assert.equal(router.requests.length, 1);
+    assert.match(router.requests[0]!.host!, /^127\.0\.0\.1:\d+$/);
+  });
+
+  test('an allowed domain the proxy does not know: 404, MediaWikiHttpClientError, no split', async () => {
+    const other = 'other.wiki.local';
+    const values = [event(other, page.revId + 1000), event(other, page.revId + 1001)];
+    const { messages } = await enrichBatch(router.url, values, {
+      api: { hostHeader: 'domain', allowedDomains: [TEST_DOMAIN, other], maxRetries: 2 },
+    });
+    assert.deepEqual(messages.map((m) => m.event.error_type), ['MediaWikiHttpClientError', 'MediaWikiHttpClientError']);
+    assert.deepEqual(router.requests.map((r) => [r.host, r.routed]), [[other, false]]);
+  });
+
+  test('the allowlist and the plain-hostname check apply to meta.domain before anything is sent', async () => {
+    const values = ['en.wikipedia.org', '127.0.0.1', 'dev.wiki.local:8080', 'evil.example\r\nx-injected: 1'].map(event);
+    const { messages } = await enrichBatch(router.url, values, { api: { hostHeader: 'domain' } });
+    assert.deepEqual(messages.map((m) => m.event.error_type), Array(4).fill('DomainNotAllowed'));
+    assert.equal(router.requests.length, 0, 'nothing reached the proxy');
+  });
 });

@@ -161,29 +161,41 @@ test(`fault soak: ${RECORDS} records, random faults in bursts, a broker restart;
       errorTypes[e.error_type] = (errorTypes[e.error_type] ?? 0) + 1;
     }
 
-    // 5. Retries at the wiki follow the table, per invocation and revision.
-    const attempts = new Map<string, string[]>();
+    // 5. Retries at the wiki follow the table, per invocation and revision: the request is
+    // retried as a whole; after it fails for good, its halves are asked once each, and so on.
+    const attempts = new Map<string, Array<{ fault: string; size: number }>>();
     for (const req of proxy.requests) {
       assert.ok(req.requestId, 'every request carries the invocation id');
       for (const revId of req.revids) {
         const key = `${req.requestId}|${revId}`;
         // A forwarded request the client abandoned (slow wiki under load) was a timeout from its side.
-        (attempts.get(key) ?? attempts.set(key, []).get(key)!).push(faultOf.get(req) ?? (req.clientAborted ? 'timeout' : 'ok'));
+        const fault = faultOf.get(req) ?? (req.clientAborted ? 'timeout' : 'ok');
+        (attempts.get(key) ?? attempts.set(key, []).get(key)!).push({ fault, size: req.revids.length });
       }
     }
     let retried = 0;
     let exhausted = 0;
-    for (const [key, faults] of attempts) {
-      assert.ok(faults.length <= MAX_RETRIES + 1, `${key}: ${faults.length} attempts`);
+    let probes = 0;
+    for (const [key, all] of attempts) {
+      const whole = all.filter((a) => a.size === all[0]!.size);
+      const split = all.slice(whole.length);
+      const faults = whole.map((a) => a.fault);
+      assert.ok(whole.length <= MAX_RETRIES + 1, `${key}: ${whole.length} attempts`);
       faults.slice(0, -1).forEach((f) => assert.ok(RETRIED.has(f), `${key}: retried after ${f}, which the table never retries (${faults})`));
       const last = faults.at(-1)!;
-      if (RETRIED.has(last)) {
-        assert.equal(faults.length, MAX_RETRIES + 1, `${key}: gave up after ${faults.length} attempts on ${last}`);
+      if (RETRIED.has(last) && split.length === 0) {
+        assert.equal(whole.length, MAX_RETRIES + 1, `${key}: gave up after ${whole.length} attempts on ${last}`);
         exhausted++;
       }
-      retried += faults.length - 1;
+      if (split.length > 0) {
+        assert.notEqual(last, 'ok', `${key}: split after a request that succeeded`);
+        split.forEach((a, i) => assert.ok(a.size < (i === 0 ? whole[0]!.size : split[i - 1]!.size), `${key}: each part is asked once, smaller each time (${all.map((x) => x.size)})`));
+        assert.ok(split.length <= Math.ceil(Math.log2(whole[0]!.size)), `${key}: ${split.length} parts`);
+      }
+      retried += whole.length - 1;
+      probes += split.length;
     }
-    console.error(`[soak] ok: records=${RECORDS} output=${acc.output.length} errors=${acc.errors.length} duplicates=${acc.duplicates} invocations=${esm.stats.invocations} redeliveries=${esm.stats.redeliveries} wiki requests=${proxy.requests.length} faults=${faultOf.size} retries=${retried} exhausted=${exhausted}`);
+    console.error(`[soak] ok: records=${RECORDS} output=${acc.output.length} errors=${acc.errors.length} duplicates=${acc.duplicates} invocations=${esm.stats.invocations} redeliveries=${esm.stats.redeliveries} wiki requests=${proxy.requests.length} faults=${faultOf.size} retries=${retried} exhausted=${exhausted} split probes=${probes}`);
     console.error(`[soak] error types: ${JSON.stringify(errorTypes)}`);
     assert.ok(faultOf.size > 0 && retried > 0, 'faults were injected and retried');
   } finally {

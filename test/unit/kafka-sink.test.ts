@@ -18,7 +18,7 @@ test('sink configuration: defaults, datacenter prefix, auth validation', () => {
   assert.deepEqual(c.connection.brokers, ['a:9092', 'b:9092']);
   assert.equal(c.connection.auth, 'none');
   assert.equal(c.compression, 'gzip');
-  assert.equal(c.maxMessageBytes, 1_048_576);
+  assert.equal(c.maxMessageBytes, 10_485_760);
   assert.equal(kafkaSinkConfigFromEnv({ KAFKA_MSK_CLUSTER_ARN: 'arn:aws:kafka:us-east-1:1:cluster/x/y' }).connection.auth, 'iam');
   assert.throws(() => kafkaSinkConfigFromEnv({}), ConfigurationError);
   assert.throws(() => kafkaSinkConfigFromEnv({ KAFKA_BROKERS: 'a:1', KAFKA_AUTH: 'scram' }), /KAFKA_SASL_SECRET_ARN/);
