@@ -21,6 +21,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel, type Admin, type IHeaders, type KafkaConfig } from 'kafkajs';
+import { registerKafkaCodecs } from '../../lib/kafka-codecs.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SCRIPTS_DIR = path.join(REPO_ROOT, 'scripts', 'kafka');
@@ -63,8 +64,12 @@ function clientLogLevel(): logLevel {
   return level ?? logLevel.NOTHING;
 }
 
-/** A kafkajs client for the test broker (quiet by default; see KAFKAJS_LOG_LEVEL). */
+/**
+ * A kafkajs client for the test broker (quiet by default; see KAFKAJS_LOG_LEVEL). Its consumers
+ * read every Kafka codec (gzip, snappy, lz4, zstd), as Lambda's event source mapping does.
+ */
 export function kafkaClient(brokers: string[], overrides: Partial<KafkaConfig> = {}): Kafka {
+  registerKafkaCodecs();
   return new Kafka({
     clientId: 'test-support',
     brokers,
