@@ -161,12 +161,15 @@ export function effectiveMaxRetries(maxRetryAttempts: number, hasOnFailureDestin
 /**
  * What to commit, retry and give up on after one invocation of `batch` (one partition, offset
  * order). Every record of the batch counts one more invocation; a record is exhausted once it
- * has been invoked `1 + maxRetries` times and still failed.
+ * has been invoked `1 + maxRetries` times and still failed. `pageEndOffset` is one past the last
+ * record polled with the batch's first invocation: a retry holds only the failed records, and the
+ * ones settled before it must not be delivered again. @default one past the batch's last record
  */
 export function planAfterInvocation<M>(
   batch: ReadonlyArray<TrackedRecord<M>>,
   verdict: InvocationVerdict,
   maxRetries: number,
+  pageEndOffset?: number,
 ): RetryPlan<M> {
   const counted = [...batch].sort((a, b) => a.offset - b.offset).map((r) => ({ ...r, invocations: r.invocations + 1 }));
   const failedSet =
@@ -179,8 +182,8 @@ export function planAfterInvocation<M>(
   const failed = counted.filter((r) => failedSet.has(r.offset));
   const exhausted = failed.filter((r) => r.invocations > maxRetries);
   const retry = failed.filter((r) => r.invocations <= maxRetries);
-  const last = counted.at(-1);
-  const commitOffset = retry.length > 0 ? retry[0]!.offset : last ? last.offset + 1 : 0;
+  const end = pageEndOffset ?? (counted.length > 0 ? counted.at(-1)!.offset + 1 : 0);
+  const commitOffset = retry.length > 0 ? retry[0]!.offset : end;
   return { succeeded, retry, exhausted, commitOffset };
 }
 
@@ -313,6 +316,7 @@ export async function startLocalEsm(handler: EsmHandler, opts: LocalEsmOptions):
         let pending: Array<TrackedRecord<KafkaMessage>> = batch.messages
           .slice(i, i + batchSize)
           .map((message) => ({ offset: Number(message.offset), invocations: 0, message }));
+        const pageEnd = pending.at(-1)!.offset + 1;
         for (let attempt = 1; pending.length > 0; attempt++) {
           // Not committed: after a rebalance the new owner gets these records again.
           if (!isRunning() || isStale()) return;
@@ -329,7 +333,7 @@ export async function startLocalEsm(handler: EsmHandler, opts: LocalEsmOptions):
             stats.batchFailures++;
             log(`${partitionKey}@${offsets[0]}..${offsets.at(-1)}: whole batch failed (${verdict.reason})`);
           }
-          const plan = planAfterInvocation(pending, verdict, maxRetries);
+          const plan = planAfterInvocation(pending, verdict, maxRetries, pageEnd);
           if (plan.exhausted.length > 0) {
             const reason = verdict.kind === 'batch-failure' ? verdict.reason : 'listed in batchItemFailures';
             const range = `${plan.exhausted[0]!.offset}..${plan.exhausted.at(-1)!.offset}`;

@@ -352,7 +352,7 @@ export function kcatProduce(brokers: string[], topic: string, codec: KcatCodec, 
   const args = ['-P', '-b', brokers.join(','), '-t', topic, '-z', codec, '-K', '\t', '-X', 'linger.ms=50', '-X', 'enable.idempotence=true'];
   const res = spawnSync('kcat', args, { input, encoding: 'utf8', timeout: 60_000 });
   if (res.error) throw new Error(`kcat failed to run (apt-get install kcat): ${res.error.message}`);
-  if (res.status !== 0 || /fail|error/i.test(res.stderr)) throw new Error(`kcat -P -z ${codec} exited ${res.status}: ${res.stderr}`);
+  if (res.status !== 0 || /Delivery failed|%[0-3]\|/.test(res.stderr)) throw new Error(`kcat -P -z ${codec} exited ${res.status}: ${res.stderr}`);
 }
 
 /**

@@ -84,6 +84,14 @@ test('retries are counted per record; after 1 + max invocations a record is exha
   assert.equal(plan.commitOffset, 12);
 });
 
+test('once the last retried record settles, the commit moves past the whole page, not just the retried records', () => {
+  // Page 10..15; 12 was retried alone and now goes to the on-failure topic: 13..15 were done long ago.
+  const plan = planAfterInvocation(tracked([12], 2), { kind: 'partial', failedOffsets: [12] }, 2, 16);
+  assert.deepEqual(plan.exhausted.map((r) => r.offset), [12]);
+  assert.equal(plan.commitOffset, 16);
+  assert.equal(planAfterInvocation(tracked([12], 1), { kind: 'success' }, 2, 16).commitOffset, 16);
+});
+
 test('maximum retry attempts 0 sends a failed record on after its first invocation', () => {
   const plan = planAfterInvocation(tracked([10, 11]), { kind: 'partial', failedOffsets: [11] }, 0);
   assert.deepEqual(plan.exhausted.map((r) => r.offset), [11]);
