@@ -9,7 +9,7 @@
  * from the `zstd` tool at the same level (same libzstd; `zstd -b` for speed) when installed.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -37,10 +37,13 @@ function benchPages(): string[] {
   });
 }
 
-function samplePages(): string[] {
-  const dir = 'samples/wiki';
-  const texts = readdirSync(dir).filter((f) => f.endsWith('.wikitext')).map((f) => readFileSync(join(dir, f), 'utf8'));
-  return Array.from({ length: EVENTS }, (_, i) => enrichedEvent(i, texts[i % texts.length]!));
+/** The same sizes, every page non-ASCII (Cyrillic, CJK, Greek words: more bytes per character). */
+function nonAsciiPages(): string[] {
+  const rand = prng(43);
+  return Array.from({ length: EVENTS }, (_, i) => {
+    const size = logNormalSize(rand, 16_000, 0.65, 2_000, 50_000);
+    return enrichedEvent(i, wikitext(prng(Math.floor(rand() * 2 ** 31)), size, true, `Bench page ${i}`));
+  });
 }
 
 /** Record-batch payload of `events` (value bytes plus a rough per-record overhead, as in Kafka). */
@@ -103,29 +106,35 @@ async function measure(name: string, events: string[]): Promise<Row[]> {
   return rows;
 }
 
-/** zstd level 3 bytes from `zstd -3`, speeds from `zstd -b3` (native libzstd); fzstd's reading speed in-process. */
+/** zstd bytes from `zstd -L`, speeds from `zstd -bL` (native libzstd), levels 1 and 3; fzstd's reading speed in-process. */
 function zstdWithTool(input: Buffer[], events: number, raw: number): Row[] {
   if (spawnSync('zstd', ['--version']).status !== 0) return [];
-  let bytes = 0;
-  const compressed: Buffer[] = [];
-  for (const b of input) {
-    const out = execFileSync('zstd', ['-3', '-q', '-c'], { input: b, maxBuffer: 1 << 28 });
-    compressed.push(out);
-    bytes += out.length;
-  }
   const dir = mkdtempSync(join(tmpdir(), 'codecs-'));
   const file = join(dir, 'batch');
-  writeFileSync(file, input[0]!);
-  const res = spawnSync('zstd', ['-b3', '-i2', file], { encoding: 'utf8' });
-  const text = `${res.stdout}${res.stderr}`;
-  const m = text.match(/([\d.]+) MB\/s\s*,?\s*([\d.]+) MB\/s/);
+  writeFileSync(file, Buffer.concat(input));
   const perEvent = raw / events / 1e6; // MB per event
+  const rows: Row[] = [];
+  let compressed: Buffer[] = [];
+  for (const level of [1, 3]) {
+    compressed = input.map((b) => execFileSync('zstd', [`-${level}`, '-q', '-c'], { input: b, maxBuffer: 1 << 28 }));
+    const bytes = compressed.reduce((n, b) => n + b.length, 0);
+    const res = spawnSync('zstd', [`-b${level}`, '-i2', `-B${input[0]!.length}`, file], { encoding: 'utf8' });
+    const m = `${res.stdout}${res.stderr}`.match(/([\d.]+) MB\/s\s*,?\s*([\d.]+) MB\/s/);
+    if (!m) continue;
+    rows.push({
+      codec: `zstd -${level}`,
+      impl: 'libzstd (zstd tool; node:zlib on Node >= 22.15)',
+      bytesPerEvent: bytes / events,
+      ratio: bytes / raw,
+      compressMs: (perEvent / Number(m[1])) * 1000,
+      decompressMs: (perEvent / Number(m[2])) * 1000,
+    });
+  }
   const fz = cpuMs(() => {
     for (const c of compressed) zstdDecompressSync(c);
   });
-  const rows: Row[] = [];
-  if (m) rows.push({ codec: 'zstd -3', impl: 'libzstd (zstd tool; node:zlib on Node >= 22.15)', bytesPerEvent: bytes / events, ratio: bytes / raw, compressMs: (perEvent / Number(m[1])) * 1000, decompressMs: (perEvent / Number(m[2])) * 1000 });
-  rows.push({ codec: 'zstd (read)', impl: 'fzstd (pure JS, Node < 22.15)', bytesPerEvent: bytes / events, ratio: bytes / raw, compressMs: NaN, decompressMs: fz / events });
+  const bytes = compressed.reduce((n, b) => n + b.length, 0);
+  rows.push({ codec: 'zstd -3 (read)', impl: 'fzstd (pure JS, Node < 22.15)', bytesPerEvent: bytes / events, ratio: bytes / raw, compressMs: NaN, decompressMs: fz / events });
   return rows;
 }
 
@@ -141,7 +150,7 @@ function table(rows: Row[]): string {
   ].join('\n');
 }
 
-for (const [name, events] of [['bench pages (generated wikitext, median 16 KB)', benchPages()], ['demo wiki pages (samples/wiki)', samplePages()]] as const) {
+for (const [name, events] of [['bench pages (generated wikitext, median 16 KB, 15% non-ASCII)', benchPages()], ['the same sizes, every page non-ASCII', nonAsciiPages()]] as const) {
   const rows = await measure(name, events);
   console.log(`\n${name}, Node ${process.versions.node}\n\n${table(rows)}`);
 }
