@@ -154,8 +154,8 @@ export async function zstdCompress(input: Buffer, level = 1): Promise<Buffer> {
 
 export interface KafkaCodecOptions {
   /**
-   * zstd level when writing (1 fastest … 19). Level 1, as for gzip: on page content it costs about
-   * half the CPU of level 3 for ~8% more bytes, and producing bounds throughput (bench/codecs.ts).
+   * zstd level when writing (1 fastest … 19). Level 1, as for gzip: on page content it costs 25–40%
+   * less CPU than level 3 for 8–10% more bytes, and producing bounds throughput (bench/codecs.ts).
    * @default 1
    */
   readonly zstdLevel?: number;

@@ -244,6 +244,12 @@ export async function startLocalEsm(handler: EsmHandler, opts: LocalEsmOptions):
     }
   });
 
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    // Joined again after crashes: the consumer has recovered.
+    if (restartsWithoutProgress > 0) log(`consumer recovered after ${restartsWithoutProgress} restart(s)`);
+    restartsWithoutProgress = 0;
+  });
+
   const admin: Admin = opts.kafka.admin();
   await admin.connect();
   let producer: Producer | undefined;

@@ -15,13 +15,16 @@
  * KAFKA_TOPIC_PREFIX, ESM_GROUP_ID, ESM_BATCH_SIZE (100), ESM_BATCHING_WINDOW_MS (500),
  * ESM_MAX_RETRY_ATTEMPTS (3; -1 infinite), ON_FAILURE_TOPIC (mw_page_content_change_enrich.on_failure;
  * "none": exhausted records are discarded, as Lambda does without a destination), ESM_TIMEOUT_MS
- * (60000), ESM_MAX_CONSUMER_RESTARTS (10), ESM_PROGRESS_MS (5000), plus the handler's own configuration.
+ * (60000), ESM_MAX_CONSUMER_RESTARTS (10), ESM_PROGRESS_MS (5000), KAFKA_LOG_LEVEL (NOTHING here: kafkajs'
+ * own logs; ERROR to see them), plus the handler's own configuration.
  */
 import { parseArgs } from 'node:util';
 
 process.env.KAFKA_BROKERS ??= '127.0.0.1:9092';
 process.env.POWERTOOLS_DEV ??= 'true';
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+// kafkajs logs every failed reconnect; the lines below name each crash, restart and final cause.
+process.env.KAFKA_LOG_LEVEL ??= 'NOTHING';
 
 const { values } = parseArgs({ options: { 'until-caught-up': { type: 'boolean', default: false } } });
 const untilCaughtUp = values['until-caught-up'] === true;
