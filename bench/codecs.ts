@@ -16,15 +16,31 @@ import { parseArgs } from 'node:util';
 import { gzipSync, gunzipSync } from 'node:zlib';
 import { decompress as fzstd } from 'fzstd';
 import { pageChangeEvent } from '../test/support/events.js';
-import { canWriteZstd, lz4Compress, lz4Decompress, snappyCompress, snappyDecompress, zstdCompress, zstdDecompress } from '../lib/kafka-codecs.js';
+import {
+  canWriteZstd,
+  lz4Compress,
+  lz4Decompress,
+  snappyCompress,
+  snappyDecompress,
+  zstdCompress,
+  zstdDecompress,
+} from '../lib/kafka-codecs.js';
 import { logNormalSize, prng, wikitext } from './content.js';
 
-const { values } = parseArgs({ options: { events: { type: 'string', default: '600' }, batch: { type: 'string', default: '100' } } });
+const { values } = parseArgs({
+  options: { events: { type: 'string', default: '600' }, batch: { type: 'string', default: '100' } },
+});
 const EVENTS = Number(values.events);
 const BATCH = Number(values.batch);
 
 function enrichedEvent(i: number, content: string): string {
-  const e = pageChangeEvent({ domain: 'en.wikipedia.org', pageId: 1000 + i, revId: 5000 + i, content, title: `Page_${i}` }) as Record<string, any>;
+  const e = pageChangeEvent({
+    domain: 'en.wikipedia.org',
+    pageId: 1000 + i,
+    revId: 5000 + i,
+    content,
+    title: `Page_${i}`,
+  }) as Record<string, any>;
   e.revision.content_slots.main.content_body = content;
   return JSON.stringify(e);
 }
@@ -67,34 +83,75 @@ async function cpuMsAsync(fn: () => Promise<void>): Promise<number> {
   return (d.user + d.system) / 1000;
 }
 
-interface Row { codec: string; impl: string; bytesPerEvent: number; ratio: number; compressMs: number; decompressMs: number }
+interface Row {
+  codec: string;
+  impl: string;
+  bytesPerEvent: number;
+  ratio: number;
+  compressMs: number;
+  decompressMs: number;
+}
 
 async function measure(name: string, events: string[]): Promise<Row[]> {
   const input = batches(events);
   const raw = input.reduce((n, b) => n + b.length, 0);
   const rows: Row[] = [];
   const reps = 3;
-  const add = async (codec: string, impl: string, c: (b: Buffer) => Buffer | Promise<Buffer>, d: (b: Buffer) => Buffer | Promise<Buffer>) => {
+  const add = async (
+    codec: string,
+    impl: string,
+    c: (b: Buffer) => Buffer | Promise<Buffer>,
+    d: (b: Buffer) => Buffer | Promise<Buffer>,
+  ) => {
     let out: Buffer[] = [];
     for (const b of input) out.push(await c(b)); // warm-up, and the bytes
     let comp = Infinity;
     let decomp = Infinity;
     for (let r = 0; r < reps; r++) {
-      comp = Math.min(comp, await cpuMsAsync(async () => {
-        out = [];
-        for (const b of input) out.push(await c(b));
-      }));
-      decomp = Math.min(decomp, await cpuMsAsync(async () => {
-        for (const b of out) await d(b);
-      }));
+      comp = Math.min(
+        comp,
+        await cpuMsAsync(async () => {
+          out = [];
+          for (const b of input) out.push(await c(b));
+        }),
+      );
+      decomp = Math.min(
+        decomp,
+        await cpuMsAsync(async () => {
+          for (const b of out) await d(b);
+        }),
+      );
     }
-    for (let i = 0; i < out.length; i++) if (!(await d(out[i]!)).equals(input[i]!)) throw new Error(`${codec}: round trip differs`);
+    for (let i = 0; i < out.length; i++)
+      if (!(await d(out[i]!)).equals(input[i]!)) throw new Error(`${codec}: round trip differs`);
     const bytes = out.reduce((n, b) => n + b.length, 0);
-    rows.push({ codec, impl, bytesPerEvent: bytes / events.length, ratio: bytes / raw, compressMs: comp / events.length, decompressMs: decomp / events.length });
+    rows.push({
+      codec,
+      impl,
+      bytesPerEvent: bytes / events.length,
+      ratio: bytes / raw,
+      compressMs: comp / events.length,
+      decompressMs: decomp / events.length,
+    });
   };
-  await add('none', '-', (b) => b, (b) => b);
-  await add('gzip -1', 'node:zlib (KAFKA_GZIP_LEVEL=1)', (b) => gzipSync(b, { level: 1 }), (b) => gunzipSync(b));
-  await add('gzip -6', 'node:zlib (zlib default)', (b) => gzipSync(b, { level: 6 }), (b) => gunzipSync(b));
+  await add(
+    'none',
+    '-',
+    (b) => b,
+    (b) => b,
+  );
+  await add(
+    'gzip -1',
+    'node:zlib (KAFKA_GZIP_LEVEL=1)',
+    (b) => gzipSync(b, { level: 1 }),
+    (b) => gunzipSync(b),
+  );
+  await add(
+    'gzip -6',
+    'node:zlib (zlib default)',
+    (b) => gzipSync(b, { level: 6 }),
+    (b) => gunzipSync(b),
+  );
   await add('snappy', 'snappyjs (pure JS)', snappyCompress, snappyDecompress);
   await add('lz4', 'lz4js (pure JS)', lz4Compress, lz4Decompress);
   if (canWriteZstd) {
@@ -102,11 +159,13 @@ async function measure(name: string, events: string[]): Promise<Row[]> {
   } else {
     rows.push(...zstdWithTool(input, events.length, raw));
   }
-  console.error(`${name}: ${events.length} events, ${(raw / events.length).toFixed(0)} B/event uncompressed, batches of ${BATCH}`);
+  console.error(
+    `${name}: ${events.length} events, ${(raw / events.length).toFixed(0)} B/event uncompressed, batches of ${BATCH}`,
+  );
   return rows;
 }
 
-/** zstd bytes from `zstd -L`, speeds from `zstd -bL` (native libzstd), levels 1 and 3; fzstd's reading speed in-process. */
+/** zstd bytes from `zstd -L`, speeds from `zstd -bL` (native libzstd), levels 1 and 3; fzstd's reading in-process. */
 function zstdWithTool(input: Buffer[], events: number, raw: number): Row[] {
   if (spawnSync('zstd', ['--version']).status !== 0) return [];
   const dir = mkdtempSync(join(tmpdir(), 'codecs-'));
@@ -134,23 +193,37 @@ function zstdWithTool(input: Buffer[], events: number, raw: number): Row[] {
     for (const c of compressed) zstdDecompressSync(c);
   });
   const bytes = compressed.reduce((n, b) => n + b.length, 0);
-  rows.push({ codec: 'zstd -3 (read)', impl: 'fzstd (pure JS, Node < 22.15)', bytesPerEvent: bytes / events, ratio: bytes / raw, compressMs: NaN, decompressMs: fz / events });
+  rows.push({
+    codec: 'zstd -3 (read)',
+    impl: 'fzstd (pure JS, Node < 22.15)',
+    bytesPerEvent: bytes / events,
+    ratio: bytes / raw,
+    compressMs: NaN,
+    decompressMs: fz / events,
+  });
   return rows;
 }
 
 const zstdDecompressSync = (b: Buffer) => Buffer.from(fzstd(b));
 
 function table(rows: Row[]): string {
-  const head = '| codec | implementation | Kafka bytes/event | ratio | compress CPU ms/event | decompress CPU ms/event |\n|---|---|---:|---:|---:|---:|';
+  const head =
+    '| codec | implementation | Kafka bytes/event | ratio | compress CPU ms/event | decompress CPU ms/event |\n' +
+    '|---|---|---:|---:|---:|---:|';
   return [
     head,
-    ...rows.map((r) =>
-      `| ${r.codec} | ${r.impl} | ${Math.round(r.bytesPerEvent).toLocaleString('en')} | ${r.ratio.toFixed(2)} | ${Number.isNaN(r.compressMs) ? '—' : r.compressMs.toFixed(3)} | ${r.decompressMs.toFixed(3)} |`,
+    ...rows.map(
+      (r) =>
+        `| ${r.codec} | ${r.impl} | ${Math.round(r.bytesPerEvent).toLocaleString('en')} | ${r.ratio.toFixed(2)} | ` +
+        `${Number.isNaN(r.compressMs) ? '—' : r.compressMs.toFixed(3)} | ${r.decompressMs.toFixed(3)} |`,
     ),
   ].join('\n');
 }
 
-for (const [name, events] of [['bench pages (generated wikitext, median 16 KB, 15% non-ASCII)', benchPages()], ['the same sizes, every page non-ASCII', nonAsciiPages()]] as const) {
+for (const [name, events] of [
+  ['bench pages (generated wikitext, median 16 KB, 15% non-ASCII)', benchPages()],
+  ['the same sizes, every page non-ASCII', nonAsciiPages()],
+] as const) {
   const rows = await measure(name, events);
   console.log(`\n${name}, Node ${process.versions.node}\n\n${table(rows)}`);
 }

@@ -40,7 +40,8 @@ type ZstdZlib = {
   zstdDecompress: (buf: Buffer, cb: (err: Error | null, out: Buffer) => void) => void;
   constants: Record<string, number>;
 };
-const nodeZstd = typeof (zlib as unknown as Partial<ZstdZlib>).zstdCompress === 'function' ? (zlib as unknown as ZstdZlib) : undefined;
+const nodeZstd =
+  typeof (zlib as unknown as Partial<ZstdZlib>).zstdCompress === 'function' ? (zlib as unknown as ZstdZlib) : undefined;
 
 /** True when this Node has zstd in `node:zlib` (Node ≥ 22.15), which writing zstd needs. */
 export const canWriteZstd = nodeZstd !== undefined;
@@ -62,11 +63,12 @@ export function snappyDecompress(input: Buffer): Buffer {
     return Buffer.from(snappy.uncompress(input));
   }
   const blocks: Buffer[] = [];
-  for (let pos = XERIAL_HEADER_BYTES; pos < input.length; ) {
+  for (let pos = XERIAL_HEADER_BYTES; pos < input.length;) {
     if (pos + 4 > input.length) throw new CorruptCompressedDataError('xerial snappy: truncated block length');
     const size = input.readInt32BE(pos);
     pos += 4;
-    if (size < 0 || pos + size > input.length) throw new CorruptCompressedDataError('xerial snappy: block past the end');
+    if (size < 0 || pos + size > input.length)
+      throw new CorruptCompressedDataError('xerial snappy: block past the end');
     blocks.push(Buffer.from(snappy.uncompress(input.subarray(pos, pos + size))));
     pos += size;
   }
@@ -144,7 +146,9 @@ export async function zstdDecompress(input: Buffer): Promise<Buffer> {
 
 export async function zstdCompress(input: Buffer, level = 1): Promise<Buffer> {
   if (!nodeZstd) {
-    throw new UnsupportedCompressionError(`writing zstd needs node:zlib zstd (Node >= 22.15); this is Node ${process.versions.node}`);
+    throw new UnsupportedCompressionError(
+      `writing zstd needs node:zlib zstd (Node >= 22.15); this is Node ${process.versions.node}`,
+    );
   }
   const params = { [nodeZstd.constants.ZSTD_c_compressionLevel!]: level };
   return promisify(nodeZstd.zstdCompress)(input, { params } as object);
@@ -161,10 +165,12 @@ export interface KafkaCodecOptions {
   readonly zstdLevel?: number;
 }
 
-const wrap = (compress: (b: Buffer) => Buffer | Promise<Buffer>, decompress: (b: Buffer) => Buffer | Promise<Buffer>) => (): KafkaCodec => ({
-  compress: async (encoder) => compress(encoder.buffer),
-  decompress: async (buffer) => decompress(buffer),
-});
+const wrap =
+  (compress: (b: Buffer) => Buffer | Promise<Buffer>, decompress: (b: Buffer) => Buffer | Promise<Buffer>) =>
+  (): KafkaCodec => ({
+    compress: async (encoder) => compress(encoder.buffer),
+    decompress: async (buffer) => decompress(buffer),
+  });
 
 /**
  * Installs snappy, lz4 and zstd into kafkajs' process-wide codec table, so every kafkajs client
@@ -181,7 +187,8 @@ export function registerKafkaCodecs(opts: KafkaCodecOptions = {}): void {
 export function compressionTypeFor(name: KafkaCompressionName): CompressionTypes {
   if (name === 'zstd' && !canWriteZstd) {
     throw new UnsupportedCompressionError(
-      `KAFKA_COMPRESSION=zstd needs node:zlib zstd (Node >= 22.15, e.g. Lambda's nodejs22.x); this is Node ${process.versions.node}`,
+      'KAFKA_COMPRESSION=zstd needs node:zlib zstd (Node >= 22.15, e.g. Lambda\'s nodejs22.x); ' +
+        `this is Node ${process.versions.node}`,
     );
   }
   registerKafkaCodecs();

@@ -127,7 +127,10 @@ export function verdictFor(
     const id = f?.itemIdentifier;
     const offset = typeof id?.offset === 'string' && id.offset.trim() !== '' ? Number(id.offset) : id?.offset;
     if (!id || id.partition !== partitionKey || typeof offset !== 'number' || !inBatch.has(offset)) {
-      return { kind: 'batch-failure', reason: `batchItemFailures names a record not in the batch: ${JSON.stringify(f)}` };
+      return {
+        kind: 'batch-failure',
+        reason: `batchItemFailures names a record not in the batch: ${JSON.stringify(f)}`,
+      };
     }
     failed.add(offset);
   }
@@ -237,7 +240,10 @@ export async function startLocalEsm(handler: EsmHandler, opts: LocalEsmOptions):
     if (payload.restart) {
       stats.consumerRestarts++;
       restartsWithoutProgress++;
-      log(`consumer crashed (${cause}); restarting it (restart ${restartsWithoutProgress} of ${maxRestarts} without progress)`);
+      log(
+        `consumer crashed (${cause}); restarting it ` +
+          `(restart ${restartsWithoutProgress} of ${maxRestarts} without progress)`,
+      );
     } else {
       log(`consumer stopped for good: ${cause}`);
       reportFailure(new ConsumerFailedError(`consumer of ${opts.topic} stopped: ${cause}`, { cause: payload.error }));
@@ -260,7 +266,11 @@ export async function startLocalEsm(handler: EsmHandler, opts: LocalEsmOptions):
   await consumer.connect();
   await consumer.subscribe({ topics: [opts.topic], fromBeginning: opts.fromBeginning ?? true });
 
-  async function invoke(topic: string, partition: number, messages: readonly KafkaMessage[]): Promise<KafkaBatchResponse | void | null> {
+  async function invoke(
+    topic: string,
+    partition: number,
+    messages: readonly KafkaMessage[],
+  ): Promise<KafkaBatchResponse | void | null> {
     const event = kafkaEsmEventFor(
       messages.map((m) => ({
         topic,
@@ -270,7 +280,9 @@ export async function startLocalEsm(handler: EsmHandler, opts: LocalEsmOptions):
         value: m.value,
         timestamp: Number(m.timestamp),
         headers: Object.entries(m.headers ?? {}).flatMap(([k, v]) =>
-          v === undefined ? [] : (Array.isArray(v) ? v : [v]).map((x) => [k, Buffer.from(x as Buffer | string)] as const),
+          v === undefined
+            ? []
+            : (Array.isArray(v) ? v : [v]).map((x) => [k, Buffer.from(x as Buffer | string)] as const),
         ),
       })),
     );
@@ -285,8 +297,15 @@ export async function startLocalEsm(handler: EsmHandler, opts: LocalEsmOptions):
     return handler(event, context);
   }
 
-  /** The actual records with failure metadata as headers (AWS: "Actual record content" plus metadata). */
-  async function sendToOnFailure(topic: string, partition: number, records: ReadonlyArray<TrackedRecord<KafkaMessage>>, reason: string): Promise<void> {
+  /**
+   * The actual records with failure metadata as headers (AWS: "Actual record content" plus metadata).
+   * The header set is what lib/redrive.ts strips when it redrives a record; the reason goes to the log.
+   */
+  async function sendToOnFailure(
+    topic: string,
+    partition: number,
+    records: ReadonlyArray<TrackedRecord<KafkaMessage>>,
+  ): Promise<void> {
     await producer!.send({
       topic: opts.onFailureTopic!,
       acks: -1,
@@ -301,7 +320,6 @@ export async function startLocalEsm(handler: EsmHandler, opts: LocalEsmOptions):
           source_offset: m.offset,
           failure_condition: 'RetryAttemptsExhausted',
           approximate_invoke_count: String(invocations),
-          failure_reason: reason.slice(0, 1000),
         },
       })),
     });
@@ -329,7 +347,11 @@ export async function startLocalEsm(handler: EsmHandler, opts: LocalEsmOptions):
           const offsets = pending.map((r) => r.offset);
           let verdict: InvocationVerdict;
           try {
-            const response = await invoke(batch.topic, batch.partition, pending.map((r) => r.message));
+            const response = await invoke(
+              batch.topic,
+              batch.partition,
+              pending.map((r) => r.message),
+            );
             verdict = verdictFor({ response }, partitionKey, offsets);
           } catch (err) {
             stats.handlerErrors++;
@@ -344,11 +366,17 @@ export async function startLocalEsm(handler: EsmHandler, opts: LocalEsmOptions):
             const reason = verdict.kind === 'batch-failure' ? verdict.reason : 'listed in batchItemFailures';
             const range = `${plan.exhausted[0]!.offset}..${plan.exhausted.at(-1)!.offset}`;
             if (producer) {
-              log(`${partitionKey}: retries exhausted for ${plan.exhausted.length} record(s) (${range}), sent to ${opts.onFailureTopic}`);
-              await sendToOnFailure(batch.topic, batch.partition, plan.exhausted, reason);
+              log(
+                `${partitionKey}: retries exhausted for ${plan.exhausted.length} record(s) (${range}; ${reason}), ` +
+                  `sent to ${opts.onFailureTopic}`,
+              );
+              await sendToOnFailure(batch.topic, batch.partition, plan.exhausted);
             } else {
               stats.discarded += plan.exhausted.length;
-              log(`${partitionKey}: retries exhausted for ${plan.exhausted.length} record(s) (${range}), DISCARDED (no on-failure topic)`);
+              log(
+                `${partitionKey}: retries exhausted for ${plan.exhausted.length} record(s) (${range}; ${reason}), ` +
+                  'DISCARDED (no on-failure topic)',
+              );
             }
           }
           await commit(plan.commitOffset);

@@ -75,15 +75,18 @@ async function progress(): Promise<number | undefined> {
   try {
     const l = await esm.lag();
     lag = l.total;
-    lagText = `lag=${l.total}${l.partitions.length > 1 ? ` (${l.partitions.map((p) => `p${p.partition}:${p.lag}`).join(' ')})` : ''}`;
+    const perPartition = l.partitions.map((p) => `p${p.partition}:${p.lag}`).join(' ');
+    lagText = `lag=${l.total}${l.partitions.length > 1 ? ` (${perPartition})` : ''}`;
   } catch (err) {
     lagText = `lag=unknown (${(err as Error).message})`;
   }
   const idleS = Math.round((Date.now() - s.lastProgressAt) / 1000);
-  const stalled = lag !== undefined && lag > 0 && idleS >= 30 ? ` STALLED: no batch settled for ${idleS}s with records waiting` : '';
+  const stalled =
+    lag !== undefined && lag > 0 && idleS >= 30 ? ` STALLED: no batch settled for ${idleS}s with records waiting` : '';
   say(
     `invocations=${s.invocations} records=${s.records} retried=${s.redeliveries} batch_failures=${s.batchFailures} ` +
-      `on_failure=${s.sentToOnFailure} discarded=${s.discarded} consumer_restarts=${s.consumerRestarts} ${lagText}${stalled}`,
+      `on_failure=${s.sentToOnFailure} discarded=${s.discarded} consumer_restarts=${s.consumerRestarts} ` +
+      `${lagText}${stalled}`,
   );
   return lag;
 }
@@ -98,7 +101,10 @@ if (untilCaughtUp) {
       lastLine = Date.now();
       lag = await progress();
     } else {
-      lag = await esm.lag().then((l) => l.total, () => undefined);
+      lag = await esm.lag().then(
+        (l) => l.total,
+        () => undefined,
+      );
     }
     if (lag === 0) {
       await progress();
@@ -107,7 +113,8 @@ if (untilCaughtUp) {
       await finish(
         lost > 0 ? 1 : 0,
         lost > 0
-          ? `caught up, but ${s.sentToOnFailure} record(s) went to the on-failure topic and ${s.discarded} were discarded`
+          ? `caught up, but ${s.sentToOnFailure} record(s) went to the on-failure topic ` +
+            `and ${s.discarded} were discarded`
           : 'caught up with the topic end',
       );
     }

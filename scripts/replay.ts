@@ -13,10 +13,15 @@ const { createKafka, kafkaConnectionConfigFromEnv, prefixedTopic } = await impor
 const { messageKeyForText } = await import('../lib/enrich.js');
 const { compressionTypeFor, isKafkaCompressionName, KAFKA_COMPRESSION_NAMES } = await import('../lib/kafka-codecs.js');
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { topic: { type: 'string' }, compression: { type: 'string', default: 'gzip' } } });
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { topic: { type: 'string' }, compression: { type: 'string', default: 'gzip' } },
+});
 const file = positionals[0];
 if (!file) {
-  console.error(`usage: npm run replay -- FILE.jsonl [--topic TOPIC] [--compression ${KAFKA_COMPRESSION_NAMES.join('|')}]`);
+  console.error(
+    `usage: npm run replay -- FILE.jsonl [--topic TOPIC] [--compression ${KAFKA_COMPRESSION_NAMES.join('|')}]`,
+  );
   process.exit(2);
 }
 const compressionName = values.compression ?? 'gzip';
@@ -26,14 +31,24 @@ if (!isKafkaCompressionName(compressionName)) {
 }
 const compression = compressionTypeFor(compressionName);
 const topic = prefixedTopic(values.topic ?? process.env.INPUT_TOPIC ?? 'mediawiki.page_change.v1');
-const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l.trim().length > 0);
+const lines = readFileSync(file, 'utf8')
+  .split('\n')
+  .filter((l) => l.trim().length > 0);
 
-const producer = (await createKafka(kafkaConnectionConfigFromEnv())).producer({ idempotent: true, maxInFlightRequests: 1 });
+const producer = (await createKafka(kafkaConnectionConfigFromEnv())).producer({
+  idempotent: true,
+  maxInFlightRequests: 1,
+});
 await producer.connect();
 const CHUNK = 500;
 for (let i = 0; i < lines.length; i += CHUNK) {
   const chunk = lines.slice(i, i + CHUNK);
-  await producer.send({ topic, acks: -1, compression, messages: chunk.map((value) => ({ key: messageKeyForText(value), value })) });
+  await producer.send({
+    topic,
+    acks: -1,
+    compression,
+    messages: chunk.map((value) => ({ key: messageKeyForText(value), value })),
+  });
   console.error(`[replay] ${Math.min(i + CHUNK, lines.length)}/${lines.length} → ${topic}`);
 }
 await producer.disconnect();

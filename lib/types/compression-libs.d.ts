@@ -8,12 +8,23 @@ declare module 'snappyjs' {
 declare module 'lz4js' {
   export function compress(input: Uint8Array, maxSize?: number): Uint8Array;
   export function decompress(input: Uint8Array, maxSize?: number): Uint8Array;
-  const lz4: { compress: typeof compress; decompress: typeof decompress; compressBound: typeof compressBound; compressBlock: typeof compressBlock };
+  const lz4: {
+    compress: typeof compress;
+    decompress: typeof decompress;
+    compressBound: typeof compressBound;
+    compressBlock: typeof compressBlock;
+  };
   export default lz4;
 }
 declare module 'lz4js' {
   export function compressBound(n: number): number;
-  export function compressBlock(src: Uint8Array, dst: Uint8Array, sIndex: number, sLength: number, hashTable: Uint32Array): number;
+  export function compressBlock(
+    src: Uint8Array,
+    dst: Uint8Array,
+    sIndex: number,
+    sLength: number,
+    hashTable: Uint32Array,
+  ): number;
 }
 declare module 'lz4js/xxh32.js' {
   export function hash(seed: number, src: Uint8Array, index: number, length: number): number;

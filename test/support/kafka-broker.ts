@@ -346,13 +346,21 @@ export type KcatCodec = keyof typeof KAFKA_CODEC_IDS;
  * one run: a producer other than kafkajs, as users replay events. Keys and values must not
  * contain a tab or a newline. Throws when kcat is missing or reports a failed delivery.
  */
-export function kcatProduce(brokers: string[], topic: string, codec: KcatCodec, records: Array<{ key: string | null; value: string }>): void {
+export function kcatProduce(
+  brokers: string[],
+  topic: string,
+  codec: KcatCodec,
+  records: Array<{ key: string | null; value: string }>,
+): void {
   const input = records.map((r) => `${r.key ?? ''}\t${r.value}`).join('\n') + '\n';
   // -X linger.ms: one batch per run where possible, so each codec really lands as its own batches.
-  const args = ['-P', '-b', brokers.join(','), '-t', topic, '-z', codec, '-K', '\t', '-X', 'linger.ms=50', '-X', 'enable.idempotence=true'];
+  const config = ['-X', 'linger.ms=50', '-X', 'enable.idempotence=true'];
+  const args = ['-P', '-b', brokers.join(','), '-t', topic, '-z', codec, '-K', '\t', ...config];
   const res = spawnSync('kcat', args, { input, encoding: 'utf8', timeout: 60_000 });
   if (res.error) throw new Error(`kcat failed to run (apt-get install kcat): ${res.error.message}`);
-  if (res.status !== 0 || /Delivery failed|%[0-3]\|/.test(res.stderr)) throw new Error(`kcat -P -z ${codec} exited ${res.status}: ${res.stderr}`);
+  if (res.status !== 0 || /Delivery failed|%[0-3]\|/.test(res.stderr)) {
+    throw new Error(`kcat -P -z ${codec} exited ${res.status}: ${res.stderr}`);
+  }
 }
 
 /**

@@ -18,16 +18,22 @@ import {
 
 // Page-like text over several 32/64 KiB blocks, with non-ASCII and incompressible parts.
 const text = Buffer.from(
-  Array.from({ length: 4000 }, (_, i) => `== Section ${i} == Zürich 東京 — ${(i * 7919).toString(36)} [[Link ${i % 97}]]\n`).join(''),
+  Array.from(
+    { length: 4000 },
+    (_, i) => `== Section ${i} == Zürich 東京 — ${(i * 7919).toString(36)} [[Link ${i % 97}]]\n`,
+  ).join(''),
 );
 
-test('snappy: xerial-framed blocks (as the Java client writes) round-trip; raw snappy (librdkafka, kcat) is read', () => {
+test('snappy: xerial framing (Java client) round-trips; raw snappy (librdkafka, kcat) is read', () => {
   const framed = snappyCompress(text);
   assert.equal(framed.subarray(0, 8).toString('latin1'), '\x82SNAPPY\x00');
   assert.ok(framed.length < text.length / 2);
   assert.deepEqual(snappyDecompress(framed), text);
   assert.deepEqual(snappyDecompress(Buffer.from(snappy.compress(text))), text);
-  assert.throws(() => snappyDecompress(Buffer.concat([framed.subarray(0, 16), Buffer.from([0, 0, 0x7f, 0xff])])), CorruptCompressedDataError);
+  assert.throws(
+    () => snappyDecompress(Buffer.concat([framed.subarray(0, 16), Buffer.from([0, 0, 0x7f, 0xff])])),
+    CorruptCompressedDataError,
+  );
 });
 
 test('lz4: frames of independent 64 KiB blocks (Kafka refuses dependent ones) round-trip', () => {
@@ -61,7 +67,10 @@ test('zstd: written where node:zlib has it, refused with a clear error elsewhere
 
 test('registerKafkaCodecs installs every codec kafkajs lacks', async () => {
   registerKafkaCodecs();
-  const codecs = kafkajs.CompressionCodecs as unknown as Record<number, () => { compress(e: { buffer: Buffer }): Promise<Buffer>; decompress(b: Buffer): Promise<Buffer> }>;
+  const codecs = kafkajs.CompressionCodecs as unknown as Record<
+    number,
+    () => { compress(e: { buffer: Buffer }): Promise<Buffer>; decompress(b: Buffer): Promise<Buffer> }
+  >;
   for (const type of [CompressionTypes.Snappy, CompressionTypes.LZ4]) {
     const codec = codecs[type]!();
     assert.deepEqual(await codec.decompress(await codec.compress({ buffer: text })), text);
