@@ -385,7 +385,8 @@ export async function startLocalEsm(handler: EsmHandler, opts: LocalEsmOptions):
           pending = [...plan.retry];
           if (pending.length === 0) break;
           stats.redeliveries++;
-          log(`${partitionKey}: retrying ${pending.length} record(s) from offset ${pending[0]!.offset} (retry ${attempt})`);
+          const from = pending[0]!.offset;
+          log(`${partitionKey}: retrying ${pending.length} record(s) from offset ${from} (retry ${attempt})`);
           await new Promise((r) => setTimeout(r, Math.min(5000, backoffMs * 2 ** Math.min(attempt - 1, 5))));
           await heartbeat();
         }

@@ -163,7 +163,7 @@ test(
   },
 );
 
-test("AWS's partial batch contract on the broker: listed retried, unlisted committed, on-failure after max", async () => {
+test("AWS's partial batch contract on the broker: listed retried, unlisted committed, then on-failure", async () => {
   const topic = uniqueTopicName('contract.in');
   const onFailureTopic = uniqueTopicName('contract.on_failure');
   await createTopics(brokers, [
