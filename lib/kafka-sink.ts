@@ -9,6 +9,7 @@ import { gzip, unzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import kafkajs, { CompressionTypes, type Kafka, type Message, type Producer } from 'kafkajs';
 import { readSettings, type SettingValues } from './settings.js';
+import { compressionTypeFor } from './kafka-codecs.js';
 import { createKafka, forgetCachedSecrets, kafkaConnectionConfigFromEnv, prefixedTopic, type KafkaConnectionConfig } from './kafka-client.js';
 import type { EventSink, OutboundMessage, SendReport, StreamKind } from './sink.js';
 
@@ -93,6 +94,7 @@ export interface KafkaSink extends EventSink {
 
 export function kafkaSink(config: KafkaSinkConfig, kafkaFactory: () => Promise<Kafka> = () => createKafka(config.connection)): KafkaSink {
   if (config.compression === 'gzip') useGzipLevel(config.gzipLevel ?? 1);
+  const compression = compressionTypeFor(config.compression); // zstd is refused here where Node cannot write it
   let producer: Producer | undefined;
   let connecting: Promise<Producer> | undefined;
   const stats = { requests: 0, bytes: 0 };
@@ -149,7 +151,7 @@ export function kafkaSink(config: KafkaSinkConfig, kafkaFactory: () => Promise<K
           topic,
           messages,
           acks: -1,
-          compression: config.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
+          compression,
         });
       } catch (err) {
         // This chunk and every later one of the stream go back to Lambda, in order.

@@ -1,15 +1,32 @@
 /**
- * A local stand-in for Lambda's Kafka event source mapping, with the same contract the
- * CDK stack configures in AWS: consume the input topic with a consumer group, invoke the
- * handler with the ESM event shape (records grouped by topic-partition, base64), commit
- * only what succeeded, redeliver from the reported failure offset with bounded retries,
- * then send the records that still fail to an on-failure topic and move on.
+ * A local stand-in for Lambda's Kafka event source mapping that follows what AWS documents,
+ * so local runs and tests see what a deployed function sees:
+ *
+ * - AWS, "Configuring error handling controls for Kafka event sources"
+ *   (https://docs.aws.amazon.com/lambda/latest/dg/kafka-retry-configurations.html): with
+ *   ReportBatchItemFailures the function says which records failed "so Lambda can retry only the
+ *   failed records"; maximum retry attempts do not count the first invocation; -1 is infinite,
+ *   and with an on-failure destination infinite becomes 10.
+ * - AWS, "Using a Kafka topic as an on-failure destination"
+ *   (https://docs.aws.amazon.com/lambda/latest/dg/kafka-on-failure-destination.html): after the
+ *   retries, the actual failed records go to the destination topic with failure metadata.
+ * - AWS, "Configuring partial batch response with Kinesis Data Streams and Lambda"
+ *   (https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-batchfailurereporting.html),
+ *   the page that spells out the response rules Lambda's stream pollers share: an empty or null
+ *   list (or no response) is complete success; a null or empty identifier, or one that is not in
+ *   the batch, is a complete failure; so is a function error.
+ *
+ * Records are consumed with a consumer group, one invocation per partition at a time, in the
+ * event shape Lambda sends (records grouped by topic-partition, base64). The consumer is loud:
+ * a crash it cannot recover from rejects `failure`, restarts are logged, and `lag()` reports how
+ * far the group is behind the topic's end.
  */
 import type { Context } from 'aws-lambda';
-import type { Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import type { Admin, Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import { registerKafkaCodecs } from './kafka-codecs.js';
 import { kafkaEsmEventFor, type KafkaBatchResponse, type KafkaEsmEvent } from './kafka-event.js';
 
-export type EsmHandler = (event: KafkaEsmEvent, context: Context) => Promise<KafkaBatchResponse | void>;
+export type EsmHandler = (event: KafkaEsmEvent, context: Context) => Promise<KafkaBatchResponse | void | null>;
 
 export interface LocalEsmOptions {
   readonly kafka: Kafka;
@@ -20,58 +37,227 @@ export interface LocalEsmOptions {
   readonly batchSize?: number;
   /** How long the consumer waits to fill a batch, ms. @default 500 */
   readonly batchingWindowMs?: number;
-  /** Redeliveries of a failed record before it goes to the on-failure topic. @default 3 */
+  /**
+   * Retries of a failed record after its first invocation; -1 retries forever (10 when an
+   * on-failure topic is set, as AWS does). After them the record goes to `onFailureTopic`, or
+   * is discarded (and counted, and logged) when there is none, as Lambda discards it. @default 3
+   */
   readonly maxRetryAttempts?: number;
-  /** Where records go after the retries; unset keeps retrying forever (like Lambda's -1). */
+  /** Kafka on-failure destination for records whose retries are exhausted. @default undefined */
   readonly onFailureTopic?: string;
   /** Invocation timeout given to the handler's context, ms. @default 60000 */
   readonly invocationTimeoutMs?: number;
   /** Partitions processed at the same time (Lambda: one invocation per partition at a time). @default 3 */
   readonly partitionsConcurrently?: number;
-  /** Start from the earliest offset when the group has none. @default true */
+  /** Start from the earliest offset when the group has none (TRIM_HORIZON). @default true */
   readonly fromBeginning?: boolean;
+  /** First wait before retrying failed records, doubled per attempt up to 5 s. @default 200 */
+  readonly retryBackoffMs?: number;
+  /** Consumer restarts after crashes without progress in between, before giving up. @default 10 */
+  readonly maxConsumerRestarts?: number;
   readonly log?: (message: string) => void;
 }
 
 export interface LocalEsmStats {
   invocations: number;
+  /** Records handed to the handler, counting each delivery. */
   records: number;
+  /** Invocations that retried records. */
   redeliveries: number;
+  /** Invocations that were whole-batch failures (handler error, malformed response). */
+  batchFailures: number;
   sentToOnFailure: number;
+  /** Records dropped after their retries because no on-failure topic is set. */
+  discarded: number;
   handlerErrors: number;
+  consumerRestarts: number;
+  lastProgressAt: number;
+}
+
+export interface PartitionLag {
+  readonly partition: number;
+  readonly committed: number;
+  readonly end: number;
+  readonly lag: number;
 }
 
 export interface LocalEsm {
   readonly stats: LocalEsmStats;
+  /** Settles (never rejects) with the cause when the consumer has stopped for good. */
+  readonly failure: Promise<ConsumerFailedError>;
+  /** Records between the group's committed offsets and the topic's end, per partition. */
+  lag(): Promise<{ total: number; partitions: PartitionLag[] }>;
   stop(): Promise<void>;
 }
 
-/** Offset of the first record to redeliver, or undefined when the whole batch succeeded. */
-export function firstFailedOffset(response: KafkaBatchResponse | void, partitionKey: string, batchOffsets: readonly number[]): number | undefined {
-  const failures = response?.batchItemFailures ?? [];
-  if (!Array.isArray(failures)) return batchOffsets[0];
-  let earliest: number | undefined;
-  for (const f of failures) {
-    const id = f?.itemIdentifier;
-    const offset = Number(id?.offset);
-    // A malformed identifier fails the whole batch, as Lambda does.
-    if (!id || id.partition !== partitionKey || !Number.isInteger(offset) || !batchOffsets.includes(offset)) return batchOffsets[0];
-    earliest = earliest === undefined ? offset : Math.min(earliest, offset);
-  }
-  return earliest;
+export class ConsumerFailedError extends Error {
+  override readonly name = 'ConsumerFailedError';
 }
 
+// ------------------------------------------------------------------------------------------
+// The contract, as pure functions.
+
+/** How Lambda reads one invocation's result for one partition's batch. */
+export type InvocationVerdict =
+  | { readonly kind: 'success' }
+  | { readonly kind: 'partial'; readonly failedOffsets: readonly number[] }
+  | { readonly kind: 'batch-failure'; readonly reason: string };
+
+/**
+ * Reads a handler's result the way Lambda does for a batch of one partition (`batchOffsets`):
+ * no response, a null or empty `batchItemFailures` → success; every identifier names a record
+ * of the batch → exactly those fail; anything else (an identifier that is null, malformed, of
+ * another partition or not in the batch; a list that is not a list) → the whole batch failed.
+ */
+export function verdictFor(
+  result: { readonly response: unknown } | { readonly error: unknown },
+  partitionKey: string,
+  batchOffsets: readonly number[],
+): InvocationVerdict {
+  if ('error' in result) return { kind: 'batch-failure', reason: `function error: ${errorText(result.error)}` };
+  const response = result.response as { batchItemFailures?: unknown } | null | undefined;
+  if (response === null || response === undefined || typeof response !== 'object') return { kind: 'success' };
+  const failures = response.batchItemFailures;
+  if (failures === null || failures === undefined) return { kind: 'success' };
+  if (!Array.isArray(failures)) return { kind: 'batch-failure', reason: 'batchItemFailures is not a list' };
+  if (failures.length === 0) return { kind: 'success' };
+  const inBatch = new Set(batchOffsets);
+  const failed = new Set<number>();
+  for (const f of failures as Array<{ itemIdentifier?: { partition?: unknown; offset?: unknown } } | null>) {
+    const id = f?.itemIdentifier;
+    const offset = typeof id?.offset === 'string' && id.offset.trim() !== '' ? Number(id.offset) : id?.offset;
+    if (!id || id.partition !== partitionKey || typeof offset !== 'number' || !inBatch.has(offset)) {
+      return {
+        kind: 'batch-failure',
+        reason: `batchItemFailures names a record not in the batch: ${JSON.stringify(f)}`,
+      };
+    }
+    failed.add(offset);
+  }
+  return { kind: 'partial', failedOffsets: [...failed].sort((a, b) => a - b) };
+}
+
+export interface TrackedRecord<M = unknown> {
+  readonly offset: number;
+  /** Invocations this record has been part of. */
+  readonly invocations: number;
+  readonly message: M;
+}
+
+export interface RetryPlan<M = unknown> {
+  /** Records written or otherwise done with, in offset order. */
+  readonly succeeded: ReadonlyArray<TrackedRecord<M>>;
+  /** Records to invoke again, in offset order (per-page order is kept). */
+  readonly retry: ReadonlyArray<TrackedRecord<M>>;
+  /** Records whose retries are exhausted: to the on-failure destination (or discarded). */
+  readonly exhausted: ReadonlyArray<TrackedRecord<M>>;
+  /** Offset to commit for the partition: the first record still owed, else one past the batch. */
+  readonly commitOffset: number;
+}
+
+/** The effective retry limit: -1 (infinite) becomes 10 with an on-failure destination, as AWS documents. */
+export function effectiveMaxRetries(maxRetryAttempts: number, hasOnFailureDestination: boolean): number {
+  if (maxRetryAttempts < 0) return hasOnFailureDestination ? 10 : Number.POSITIVE_INFINITY;
+  return maxRetryAttempts;
+}
+
+/**
+ * What to commit, retry and give up on after one invocation of `batch` (one partition, offset
+ * order). Every record of the batch counts one more invocation; a record is exhausted once it
+ * has been invoked `1 + maxRetries` times and still failed. `pageEndOffset` is one past the last
+ * record polled with the batch's first invocation: a retry holds only the failed records, and the
+ * ones settled before it must not be delivered again. @default one past the batch's last record
+ */
+export function planAfterInvocation<M>(
+  batch: ReadonlyArray<TrackedRecord<M>>,
+  verdict: InvocationVerdict,
+  maxRetries: number,
+  pageEndOffset?: number,
+): RetryPlan<M> {
+  const counted = [...batch].sort((a, b) => a.offset - b.offset).map((r) => ({ ...r, invocations: r.invocations + 1 }));
+  const failedSet =
+    verdict.kind === 'success'
+      ? new Set<number>()
+      : verdict.kind === 'batch-failure'
+        ? new Set(counted.map((r) => r.offset))
+        : new Set(verdict.failedOffsets);
+  const succeeded = counted.filter((r) => !failedSet.has(r.offset));
+  const failed = counted.filter((r) => failedSet.has(r.offset));
+  const exhausted = failed.filter((r) => r.invocations > maxRetries);
+  const retry = failed.filter((r) => r.invocations <= maxRetries);
+  const end = pageEndOffset ?? (counted.length > 0 ? counted.at(-1)!.offset + 1 : 0);
+  const commitOffset = retry.length > 0 ? retry[0]!.offset : end;
+  return { succeeded, retry, exhausted, commitOffset };
+}
+
+function errorText(err: unknown): string {
+  if (err instanceof Error) return `${err.name}: ${err.message}`;
+  return String(err);
+}
+
+// ------------------------------------------------------------------------------------------
+// The consumer.
+
 export async function startLocalEsm(handler: EsmHandler, opts: LocalEsmOptions): Promise<LocalEsm> {
+  registerKafkaCodecs();
   const log = opts.log ?? (() => undefined);
   const batchSize = opts.batchSize ?? 100;
-  const maxRetries = opts.maxRetryAttempts ?? 3;
+  const maxRetries = effectiveMaxRetries(opts.maxRetryAttempts ?? 3, opts.onFailureTopic !== undefined);
   const timeoutMs = opts.invocationTimeoutMs ?? 60_000;
-  const stats: LocalEsmStats = { invocations: 0, records: 0, redeliveries: 0, sentToOnFailure: 0, handlerErrors: 0 };
+  const backoffMs = opts.retryBackoffMs ?? 200;
+  const maxRestarts = opts.maxConsumerRestarts ?? 10;
+  const groupId = opts.groupId ?? 'mw-page-content-change-enrich';
+  const stats: LocalEsmStats = {
+    invocations: 0,
+    records: 0,
+    redeliveries: 0,
+    batchFailures: 0,
+    sentToOnFailure: 0,
+    discarded: 0,
+    handlerErrors: 0,
+    consumerRestarts: 0,
+    lastProgressAt: Date.now(),
+  };
+  let restartsWithoutProgress = 0;
+  let stopping = false;
+  let reportFailure!: (e: ConsumerFailedError) => void;
+  const failure = new Promise<ConsumerFailedError>((resolve) => (reportFailure = resolve));
+
   const consumer: Consumer = opts.kafka.consumer({
-    groupId: opts.groupId ?? 'mw-page-content-change-enrich',
+    groupId,
     maxWaitTimeInMs: opts.batchingWindowMs ?? 500,
-    retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 5000, restartOnFailure: async () => true },
+    retry: {
+      retries: 10,
+      initialRetryTime: 300,
+      maxRetryTime: 5000,
+      // kafkajs restarts only after retriable errors; this bounds restarts that make no progress.
+      restartOnFailure: async () => restartsWithoutProgress < maxRestarts,
+    },
   });
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    if (stopping) return;
+    const cause = errorText(payload.error);
+    if (payload.restart) {
+      stats.consumerRestarts++;
+      restartsWithoutProgress++;
+      log(
+        `consumer crashed (${cause}); restarting it ` +
+          `(restart ${restartsWithoutProgress} of ${maxRestarts} without progress)`,
+      );
+    } else {
+      log(`consumer stopped for good: ${cause}`);
+      reportFailure(new ConsumerFailedError(`consumer of ${opts.topic} stopped: ${cause}`, { cause: payload.error }));
+    }
+  });
+
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    // Joined again after crashes: the consumer has recovered.
+    if (restartsWithoutProgress > 0) log(`consumer recovered after ${restartsWithoutProgress} restart(s)`);
+    restartsWithoutProgress = 0;
+  });
+
+  const admin: Admin = opts.kafka.admin();
+  await admin.connect();
   let producer: Producer | undefined;
   if (opts.onFailureTopic) {
     producer = opts.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
@@ -80,7 +266,11 @@ export async function startLocalEsm(handler: EsmHandler, opts: LocalEsmOptions):
   await consumer.connect();
   await consumer.subscribe({ topics: [opts.topic], fromBeginning: opts.fromBeginning ?? true });
 
-  async function invoke(topic: string, partition: number, messages: KafkaMessage[]): Promise<KafkaBatchResponse | void> {
+  async function invoke(
+    topic: string,
+    partition: number,
+    messages: readonly KafkaMessage[],
+  ): Promise<KafkaBatchResponse | void | null> {
     const event = kafkaEsmEventFor(
       messages.map((m) => ({
         topic,
@@ -89,7 +279,11 @@ export async function startLocalEsm(handler: EsmHandler, opts: LocalEsmOptions):
         key: m.key,
         value: m.value,
         timestamp: Number(m.timestamp),
-        headers: Object.entries(m.headers ?? {}).flatMap(([k, v]) => (v === undefined ? [] : [[k, Buffer.from(v as Buffer | string)] as const])),
+        headers: Object.entries(m.headers ?? {}).flatMap(([k, v]) =>
+          v === undefined
+            ? []
+            : (Array.isArray(v) ? v : [v]).map((x) => [k, Buffer.from(x as Buffer | string)] as const),
+        ),
       })),
     );
     const started = Date.now();
@@ -103,24 +297,33 @@ export async function startLocalEsm(handler: EsmHandler, opts: LocalEsmOptions):
     return handler(event, context);
   }
 
-  async function sendToOnFailure(topic: string, partition: number, messages: KafkaMessage[], attempts: number): Promise<void> {
+  /**
+   * The actual records with failure metadata as headers (AWS: "Actual record content" plus metadata).
+   * The header set is what lib/redrive.ts strips when it redrives a record; the reason goes to the log.
+   */
+  async function sendToOnFailure(
+    topic: string,
+    partition: number,
+    records: ReadonlyArray<TrackedRecord<KafkaMessage>>,
+  ): Promise<void> {
     await producer!.send({
       topic: opts.onFailureTopic!,
       acks: -1,
-      messages: messages.map((m) => ({
+      messages: records.map(({ message: m, invocations }) => ({
         key: m.key,
         value: m.value,
+        timestamp: m.timestamp,
         headers: {
           ...(m.headers ?? {}),
           source_topic: topic,
           source_partition: String(partition),
           source_offset: m.offset,
           failure_condition: 'RetryAttemptsExhausted',
-          approximate_invoke_count: String(attempts),
+          approximate_invoke_count: String(invocations),
         },
       })),
     });
-    stats.sentToOnFailure += messages.length;
+    stats.sentToOnFailure += records.length;
   }
 
   await consumer.run({
@@ -129,37 +332,62 @@ export async function startLocalEsm(handler: EsmHandler, opts: LocalEsmOptions):
     partitionsConsumedConcurrently: opts.partitionsConcurrently ?? 3,
     eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
       const partitionKey = `${batch.topic}-${batch.partition}`;
-      for (let i = 0; i < batch.messages.length && isRunning() && !isStale(); i += batchSize) {
-        let pending = batch.messages.slice(i, i + batchSize);
+      const commit = async (offset: number) => {
+        resolveOffset(String(offset - 1));
+        await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(offset) }]);
+      };
+      for (let i = 0; i < batch.messages.length; i += batchSize) {
+        let pending: Array<TrackedRecord<KafkaMessage>> = batch.messages
+          .slice(i, i + batchSize)
+          .map((message) => ({ offset: Number(message.offset), invocations: 0, message }));
+        const pageEnd = pending.at(-1)!.offset + 1;
         for (let attempt = 1; pending.length > 0; attempt++) {
-          let failedAt: number | undefined;
+          // Not committed: after a rebalance the new owner gets these records again.
+          if (!isRunning() || isStale()) return;
+          const offsets = pending.map((r) => r.offset);
+          let verdict: InvocationVerdict;
           try {
-            const response = await invoke(batch.topic, batch.partition, pending);
-            failedAt = firstFailedOffset(response, partitionKey, pending.map((m) => Number(m.offset)));
+            const response = await invoke(
+              batch.topic,
+              batch.partition,
+              pending.map((r) => r.message),
+            );
+            verdict = verdictFor({ response }, partitionKey, offsets);
           } catch (err) {
             stats.handlerErrors++;
-            log(`handler error on ${partitionKey}@${pending[0]!.offset}: ${(err as Error).message}`);
-            failedAt = Number(pending[0]!.offset);
+            verdict = verdictFor({ error: err }, partitionKey, offsets);
           }
-          const done = failedAt === undefined ? pending : pending.filter((m) => Number(m.offset) < failedAt!);
-          if (done.length > 0) {
-            // Unresolved messages are fetched again by kafkajs; committed ones survive a restart.
-            resolveOffset(done.at(-1)!.offset);
-            await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(Number(done.at(-1)!.offset) + 1) }]);
+          if (verdict.kind === 'batch-failure') {
+            stats.batchFailures++;
+            log(`${partitionKey}@${offsets[0]}..${offsets.at(-1)}: whole batch failed (${verdict.reason})`);
           }
-          if (failedAt === undefined) break;
-          pending = pending.filter((m) => Number(m.offset) >= failedAt!);
-          if (opts.onFailureTopic && attempt > maxRetries) {
-            log(`${partitionKey}@${failedAt}: retries exhausted, ${pending.length} record(s) to ${opts.onFailureTopic}`);
-            await sendToOnFailure(batch.topic, batch.partition, pending, attempt);
-            resolveOffset(pending.at(-1)!.offset);
-            await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(Number(pending.at(-1)!.offset) + 1) }]);
-            break;
+          const plan = planAfterInvocation(pending, verdict, maxRetries, pageEnd);
+          if (plan.exhausted.length > 0) {
+            const reason = verdict.kind === 'batch-failure' ? verdict.reason : 'listed in batchItemFailures';
+            const range = `${plan.exhausted[0]!.offset}..${plan.exhausted.at(-1)!.offset}`;
+            if (producer) {
+              log(
+                `${partitionKey}: retries exhausted for ${plan.exhausted.length} record(s) (${range}; ${reason}), ` +
+                  `sent to ${opts.onFailureTopic}`,
+              );
+              await sendToOnFailure(batch.topic, batch.partition, plan.exhausted);
+            } else {
+              stats.discarded += plan.exhausted.length;
+              log(
+                `${partitionKey}: retries exhausted for ${plan.exhausted.length} record(s) (${range}; ${reason}), ` +
+                  'DISCARDED (no on-failure topic)',
+              );
+            }
           }
+          await commit(plan.commitOffset);
+          stats.lastProgressAt = Date.now();
+          restartsWithoutProgress = 0;
+          pending = [...plan.retry];
+          if (pending.length === 0) break;
           stats.redeliveries++;
-          log(`${partitionKey}: redelivering from offset ${failedAt} (attempt ${attempt + 1})`);
-          await new Promise((r) => setTimeout(r, Math.min(5000, 200 * 2 ** Math.min(attempt, 5))));
-          if (!isRunning() || isStale()) return;
+          const from = pending[0]!.offset;
+          log(`${partitionKey}: retrying ${pending.length} record(s) from offset ${from} (retry ${attempt})`);
+          await new Promise((r) => setTimeout(r, Math.min(5000, backoffMs * 2 ** Math.min(attempt - 1, 5))));
           await heartbeat();
         }
         await heartbeat();
@@ -169,9 +397,25 @@ export async function startLocalEsm(handler: EsmHandler, opts: LocalEsmOptions):
 
   return {
     stats,
+    failure,
+    async lag() {
+      const [ends, [committed]] = await Promise.all([
+        admin.fetchTopicOffsets(opts.topic),
+        admin.fetchOffsets({ groupId, topics: [opts.topic] }),
+      ]);
+      const partitions = ends.map((p) => {
+        const c = Number(committed?.partitions.find((x) => x.partition === p.partition)?.offset ?? -1);
+        const from = c >= 0 ? c : Number(p.low);
+        const end = Number(p.high);
+        return { partition: p.partition, committed: c, end, lag: Math.max(0, end - from) };
+      });
+      return { total: partitions.reduce((n, p) => n + p.lag, 0), partitions };
+    },
     async stop() {
+      stopping = true;
       await consumer.disconnect();
       await producer?.disconnect();
+      await admin.disconnect();
     },
   };
 }

@@ -1,16 +1,33 @@
 /**
- * `npm run local:esm`: the local event source mapping. Consumes the input topic and
- * invokes the real handler (which produces to the output and error topics), with the
- * retry and on-failure contract of the AWS event source mapping. Ctrl-C stops it.
+ * `npm run local:esm [-- --until-caught-up]`: the local event source mapping. Consumes the input
+ * topic (records of any codec: gzip, snappy, lz4, zstd, none) and invokes the real handler (which
+ * produces to the output and error topics), with the retry and on-failure contract AWS documents
+ * for Kafka event source mappings (see lib/local-esm.ts). Ctrl-C stops it.
+ *
+ * --until-caught-up  exit once the group has committed up to the topic's end: 0 when nothing went
+ *                    to the on-failure topic or was discarded, 1 otherwise. For scripts:
+ *                    replay → local:esm --until-caught-up → check, without sleeping.
+ *
+ * A consumer that stops for good (a crash kafkajs does not restart, or more restarts without
+ * progress than ESM_MAX_CONSUMER_RESTARTS) ends the process with exit code 1 and the cause.
  *
  * Env: KAFKA_BROKERS (default 127.0.0.1:9092), INPUT_TOPIC (default mediawiki.page_change.v1),
  * KAFKA_TOPIC_PREFIX, ESM_GROUP_ID, ESM_BATCH_SIZE (100), ESM_BATCHING_WINDOW_MS (500),
- * ESM_MAX_RETRY_ATTEMPTS (3), ON_FAILURE_TOPIC (mw_page_content_change_enrich.on_failure;
- * "none" to retry forever), ESM_TIMEOUT_MS (60000), plus the handler's own configuration.
+ * ESM_MAX_RETRY_ATTEMPTS (3; -1 infinite), ON_FAILURE_TOPIC (mw_page_content_change_enrich.on_failure;
+ * "none": exhausted records are discarded, as Lambda does without a destination), ESM_TIMEOUT_MS
+ * (60000), ESM_MAX_CONSUMER_RESTARTS (10), ESM_PROGRESS_MS (5000), KAFKA_LOG_LEVEL (NOTHING here: kafkajs'
+ * own logs; ERROR to see them), plus the handler's own configuration.
  */
+import { parseArgs } from 'node:util';
+
 process.env.KAFKA_BROKERS ??= '127.0.0.1:9092';
 process.env.POWERTOOLS_DEV ??= 'true';
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+// kafkajs logs every failed reconnect; the lines below name each crash, restart and final cause.
+process.env.KAFKA_LOG_LEVEL ??= 'NOTHING';
+
+const { values } = parseArgs({ options: { 'until-caught-up': { type: 'boolean', default: false } } });
+const untilCaughtUp = values['until-caught-up'] === true;
 
 const { createKafka, kafkaConnectionConfigFromEnv, prefixedTopic } = await import('../lib/kafka-client.js');
 const { intFrom, stringFrom } = await import('../lib/config.js');
@@ -18,8 +35,10 @@ const { startLocalEsm } = await import('../lib/local-esm.js');
 const { handler } = await import('../functions/page-content-change-enrich/handler.js');
 
 const env = process.env;
+const say = (m: string) => console.error(`[local-esm] ${m}`);
 const onFailure = stringFrom(env, 'ON_FAILURE_TOPIC', 'mw_page_content_change_enrich.on_failure');
 const topic = prefixedTopic(stringFrom(env, 'INPUT_TOPIC', 'mediawiki.page_change.v1'));
+const progressMs = intFrom(env, 'ESM_PROGRESS_MS', 5000, 100);
 const kafka = await createKafka(kafkaConnectionConfigFromEnv(env));
 const esm = await startLocalEsm(handler as never, {
   kafka,
@@ -27,20 +46,79 @@ const esm = await startLocalEsm(handler as never, {
   groupId: stringFrom(env, 'ESM_GROUP_ID', 'mw-page-content-change-enrich'),
   batchSize: intFrom(env, 'ESM_BATCH_SIZE', 100, 1),
   batchingWindowMs: intFrom(env, 'ESM_BATCHING_WINDOW_MS', 500),
-  maxRetryAttempts: intFrom(env, 'ESM_MAX_RETRY_ATTEMPTS', 3),
+  maxRetryAttempts: intFrom(env, 'ESM_MAX_RETRY_ATTEMPTS', 3, -1),
   onFailureTopic: onFailure === 'none' ? undefined : prefixedTopic(onFailure),
   invocationTimeoutMs: intFrom(env, 'ESM_TIMEOUT_MS', 60_000, 1000),
-  log: (m) => console.error(`[local-esm] ${m}`),
+  maxConsumerRestarts: intFrom(env, 'ESM_MAX_CONSUMER_RESTARTS', 10, 0),
+  log: say,
 });
-console.error(`[local-esm] consuming ${topic} from ${env.KAFKA_BROKERS}; Ctrl-C to stop`);
-const progress = setInterval(() => {
+say(`consuming ${topic} from ${env.KAFKA_BROKERS}${untilCaughtUp ? ' until caught up' : '; Ctrl-C to stop'}`);
+
+let finished = false;
+async function finish(code: number, message: string): Promise<never> {
+  if (!finished) {
+    finished = true;
+    say(message);
+    await Promise.race([esm.stop().catch(() => undefined), new Promise((r) => setTimeout(r, 10_000))]);
+  }
+  process.exit(code);
+}
+
+void esm.failure.then((err) => finish(1, `FAILED: ${err.message}`));
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void finish(0, `stopped by ${signal}`));
+
+/** The progress line: counters, lag from the group's committed offsets, and a stall warning. */
+async function progress(): Promise<number | undefined> {
   const s = esm.stats;
-  console.error(`[local-esm] invocations=${s.invocations} records=${s.records} redeliveries=${s.redeliveries} on_failure=${s.sentToOnFailure}`);
-}, 5000);
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, async () => {
-    clearInterval(progress);
-    await esm.stop();
-    process.exit(0);
-  });
+  let lagText: string;
+  let lag: number | undefined;
+  try {
+    const l = await esm.lag();
+    lag = l.total;
+    const perPartition = l.partitions.map((p) => `p${p.partition}:${p.lag}`).join(' ');
+    lagText = `lag=${l.total}${l.partitions.length > 1 ? ` (${perPartition})` : ''}`;
+  } catch (err) {
+    lagText = `lag=unknown (${(err as Error).message})`;
+  }
+  const idleS = Math.round((Date.now() - s.lastProgressAt) / 1000);
+  const stalled =
+    lag !== undefined && lag > 0 && idleS >= 30 ? ` STALLED: no batch settled for ${idleS}s with records waiting` : '';
+  say(
+    `invocations=${s.invocations} records=${s.records} retried=${s.redeliveries} batch_failures=${s.batchFailures} ` +
+      `on_failure=${s.sentToOnFailure} discarded=${s.discarded} consumer_restarts=${s.consumerRestarts} ` +
+      `${lagText}${stalled}`,
+  );
+  return lag;
+}
+
+if (untilCaughtUp) {
+  // Checked often; the full line printed every progressMs.
+  let lastLine = 0;
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 500));
+    let lag: number | undefined;
+    if (Date.now() - lastLine >= progressMs) {
+      lastLine = Date.now();
+      lag = await progress();
+    } else {
+      lag = await esm.lag().then(
+        (l) => l.total,
+        () => undefined,
+      );
+    }
+    if (lag === 0) {
+      await progress();
+      const s = esm.stats;
+      const lost = s.sentToOnFailure + s.discarded;
+      await finish(
+        lost > 0 ? 1 : 0,
+        lost > 0
+          ? `caught up, but ${s.sentToOnFailure} record(s) went to the on-failure topic ` +
+            `and ${s.discarded} were discarded`
+          : 'caught up with the topic end',
+      );
+    }
+  }
+} else {
+  setInterval(() => void progress(), progressMs);
 }

@@ -15,12 +15,13 @@
  *   KAFKA_PORT, KAFKA_CONTROLLER_PORT, KAFKA_LOCAL_DIR, ...: passed on to the scripts.
  *   KAFKAJS_LOG_LEVEL  NOTHING (default) | ERROR | WARN | INFO | DEBUG for clients made here.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel, type Admin, type IHeaders, type KafkaConfig } from 'kafkajs';
+import { registerKafkaCodecs } from '../../lib/kafka-codecs.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SCRIPTS_DIR = path.join(REPO_ROOT, 'scripts', 'kafka');
@@ -63,8 +64,12 @@ function clientLogLevel(): logLevel {
   return level ?? logLevel.NOTHING;
 }
 
-/** A kafkajs client for the test broker (quiet by default; see KAFKAJS_LOG_LEVEL). */
+/**
+ * A kafkajs client for the test broker (quiet by default; see KAFKAJS_LOG_LEVEL). Its consumers
+ * read every Kafka codec (gzip, snappy, lz4, zstd), as Lambda's event source mapping does.
+ */
 export function kafkaClient(brokers: string[], overrides: Partial<KafkaConfig> = {}): Kafka {
+  registerKafkaCodecs();
   return new Kafka({
     clientId: 'test-support',
     brokers,
@@ -330,4 +335,50 @@ export async function consumeAll(
 export function uniqueTopicName(prefix: string): string {
   const clean = prefix.replace(/[^a-zA-Z0-9._-]/g, '-');
   return `${clean}-${Date.now().toString(36)}-${process.pid}-${randomBytes(3).toString('hex')}`;
+}
+
+/** Kafka's codec ids in a record batch's attributes. */
+export const KAFKA_CODEC_IDS = { none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 } as const;
+export type KcatCodec = keyof typeof KAFKA_CODEC_IDS;
+
+/**
+ * Produces `records` with kcat (librdkafka, Debian package `kcat`), compressed with `codec`, in
+ * one run: a producer other than kafkajs, as users replay events. Keys and values must not
+ * contain a tab or a newline. Throws when kcat is missing or reports a failed delivery.
+ */
+export function kcatProduce(
+  brokers: string[],
+  topic: string,
+  codec: KcatCodec,
+  records: Array<{ key: string | null; value: string }>,
+): void {
+  const input = records.map((r) => `${r.key ?? ''}\t${r.value}`).join('\n') + '\n';
+  // -X linger.ms: one batch per run where possible, so each codec really lands as its own batches.
+  const config = ['-X', 'linger.ms=50', '-X', 'enable.idempotence=true'];
+  const args = ['-P', '-b', brokers.join(','), '-t', topic, '-z', codec, '-K', '\t', ...config];
+  const res = spawnSync('kcat', args, { input, encoding: 'utf8', timeout: 60_000 });
+  if (res.error) throw new Error(`kcat failed to run (apt-get install kcat): ${res.error.message}`);
+  if (res.status !== 0 || /Delivery failed|%[0-3]\|/.test(res.stderr)) {
+    throw new Error(`kcat -P -z ${codec} exited ${res.status}: ${res.stderr}`);
+  }
+}
+
+/**
+ * Codec ids of the record batches stored for `topic`, read from the local broker's log segments
+ * (RecordBatch v2 attributes at byte 21): proof of what a test really put on the topic.
+ */
+export function storedBatchCodecs(topic: string): number[] {
+  const codecs: number[] = [];
+  for (const dir of readdirSync(KAFKA_DATA_DIR)) {
+    const m = dir.match(/^(.*)-(\d+)$/);
+    if (!m || m[1] !== topic) continue;
+    for (const file of readdirSync(path.join(KAFKA_DATA_DIR, dir)).filter((f) => f.endsWith('.log'))) {
+      const buf = readFileSync(path.join(KAFKA_DATA_DIR, dir, file));
+      for (let pos = 0; pos + 61 <= buf.length; pos += 12 + buf.readInt32BE(pos + 8)) {
+        if (buf.readInt32BE(pos + 8) === 0) break; // preallocated tail
+        codecs.push(buf.readInt16BE(pos + 21) & 0x7);
+      }
+    }
+  }
+  return codecs;
 }

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { chunkBySize, kafkaSinkConfigFromEnv, sourceHeaders } from '../../lib/kafka-sink.js';
-import { firstFailedOffset } from '../../lib/local-esm.js';
 import { ConfigurationError } from '../../lib/config.js';
 
 test('messages are chunked in order under the size limit; an oversized one travels alone', () => {
@@ -31,15 +30,4 @@ test('source headers trace a message to its input record', () => {
     source_partition: '2',
     source_offset: '41',
   });
-});
-
-test('local ESM reads partial batch responses as Lambda does', () => {
-  const offsets = [10, 11, 12];
-  assert.equal(firstFailedOffset({ batchItemFailures: [] }, 't-0', offsets), undefined);
-  assert.equal(firstFailedOffset(undefined, 't-0', offsets), undefined);
-  assert.equal(firstFailedOffset({ batchItemFailures: [{ itemIdentifier: { partition: 't-0', offset: 12 } }, { itemIdentifier: { partition: 't-0', offset: 11 } }] }, 't-0', offsets), 11);
-  // Identifiers that do not name a record of this batch fail the whole batch.
-  assert.equal(firstFailedOffset({ batchItemFailures: [{ itemIdentifier: { partition: 't-1', offset: 11 } }] }, 't-0', offsets), 10);
-  assert.equal(firstFailedOffset({ batchItemFailures: [{ itemIdentifier: { partition: 't-0', offset: 99 } }] }, 't-0', offsets), 10);
-  assert.equal(firstFailedOffset({ batchItemFailures: [{}] } as never, 't-0', offsets), 10);
 });
