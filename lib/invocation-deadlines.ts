@@ -1,8 +1,10 @@
 /**
  * `invocationDeadlines`: how one invocation divides its time between fetching and producing, so
  * the handler returns its partial batch response before Lambda's timeout even when MediaWiki or
- * the broker stalls. A function that times out returns nothing: Lambda then retries (and, with
- * bisect on error, splits) the whole batch, and the records written so far come again.
+ * the broker stalls. A function that times out returns nothing: Lambda treats that as a function
+ * error and retries (and, with bisect on error, splits) the whole batch, so the records written
+ * so far come again (AWS, "Configuring error handling controls for Kafka event sources",
+ * https://docs.aws.amazon.com/lambda/latest/dg/kafka-retry-configurations.html).
  */
 import { deadlineAt, type Deadline } from './retry.js';
 

@@ -112,7 +112,11 @@ export function sendWorstCaseMs(requestTimeoutMs: number, retry: { retries: numb
 
 /**
  * Broker errors after which kafkajs cannot use its producer id again: it treats them as not
- * retriable and never asks for a new id, so every later send of a warm container would fail.
+ * retriable and never asks for a new id, so every later send of a warm container would fail, or
+ * be dropped by the broker as a duplicate. The producer lives as long as the execution
+ * environment, which Lambda freezes and reuses across invocations (AWS, "Understanding the Lambda
+ * execution environment lifecycle",
+ * https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html), so it is replaced.
  */
 const LOST_PRODUCER_SESSION = new Set(['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH']);
 
