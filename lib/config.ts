@@ -1,69 +1,51 @@
 /**
- * Typed configuration of the enrichment function, read once per container from
- * environment variables. Every field documents its environment variable and default.
+ * Typed configuration of the enrichment function, read once per container from the
+ * environment through the settings catalogue (`lib/settings.ts`), where each variable's
+ * default, bounds and meaning are declared.
  */
+import { ConfigurationError, readSettings, type SettingValues } from './settings.js';
 
-/** Wikimedia project domains. Anything else needs an explicit `MW_API_ALLOWED_DOMAINS`. */
-export const WIKIMEDIA_DOMAINS: readonly string[] = [
-  '*.wikipedia.org',
-  '*.wiktionary.org',
-  '*.wikibooks.org',
-  '*.wikinews.org',
-  '*.wikiquote.org',
-  '*.wikisource.org',
-  '*.wikiversity.org',
-  '*.wikivoyage.org',
-  '*.wikimedia.org',
-  'www.wikidata.org',
-  'test.wikidata.org',
-  'commons.wikimedia.org',
-  'www.mediawiki.org',
-  'www.wikifunctions.org',
-];
+export { ConfigurationError, DEFAULT_USER_AGENT, WIKIMEDIA_DOMAINS } from './settings.js';
 
 export interface MediaWikiApiConfig {
-  /**
-   * URL of the Action API; `{domain}` is replaced by the event's `meta.domain`.
-   * A template without `{domain}` is a fixed URL (a local wiki, a proxy).
-   * Env `MW_API_URL_TEMPLATE`. @default 'https://{domain}/w/api.php'
-   */
+  /** `MW_API_URL_TEMPLATE` */
   readonly urlTemplate: string;
-  /** Globs of domains that may be requested. Env `MW_API_ALLOWED_DOMAINS` (comma-separated). @default WIKIMEDIA_DOMAINS */
+  /** `MW_API_ALLOWED_DOMAINS` */
   readonly allowedDomains: readonly string[];
-  /** User-Agent; Wikimedia's policy asks for contact information. Env `MW_API_USER_AGENT`. */
+  /** `MW_API_USER_AGENT` */
   readonly userAgent: string;
-  /** Per-request timeout (headers and body), ms. Env `MW_API_TIMEOUT_MS`. @default 5000 */
+  /** `MW_API_TIMEOUT_MS` */
   readonly timeoutMs: number;
-  /** TCP/TLS connect timeout, ms. Env `MW_API_CONNECT_TIMEOUT_MS`. @default 2000 */
+  /** `MW_API_CONNECT_TIMEOUT_MS` */
   readonly connectTimeoutMs: number;
-  /** Retries after the first attempt for retryable failures. Env `MW_API_MAX_RETRIES`. @default 3 */
+  /** `MW_API_MAX_RETRIES` */
   readonly maxRetries: number;
-  /** Base of the exponential backoff, ms (full jitter). Env `MW_API_RETRY_BASE_MS`. @default 200 */
+  /** `MW_API_RETRY_BASE_MS` */
   readonly retryBaseMs: number;
-  /** Cap of a single backoff wait, ms. Env `MW_API_RETRY_MAX_MS`. @default 5000 */
+  /** `MW_API_RETRY_MAX_MS` */
   readonly retryMaxMs: number;
-  /** `maxlag` parameter sent with every request, seconds. Env `MW_API_MAXLAG`. @default 5 */
+  /** `MW_API_MAXLAG` */
   readonly maxlag: number;
-  /** Revision ids per request (the API allows 50 for normal clients). Env `MW_API_BATCH_SIZE`. @default 50 */
+  /** `MW_API_BATCH_SIZE` */
   readonly batchSize: number;
-  /** Concurrent requests per invocation. Env `MW_API_CONCURRENCY`. @default 8 */
+  /** `MW_API_CONCURRENCY` */
   readonly concurrency: number;
-  /** Keep-alive connections per origin. Env `MW_API_CONNECTIONS`. @default 8 */
+  /** `MW_API_CONNECTIONS` */
   readonly connections: number;
-  /** Time kept in reserve before the Lambda deadline: no retry starts inside it. Env `MW_API_DEADLINE_MARGIN_MS`. @default 3000 */
+  /** `MW_API_DEADLINE_MARGIN_MS` */
   readonly deadlineMarginMs: number;
 }
 
 export interface EventConfig {
-  /** `meta.stream` of enriched events. Env `OUTPUT_STREAM`. @default 'mediawiki.page_content_change.v1' */
+  /** `OUTPUT_STREAM` */
   readonly outputStream: string;
-  /** `meta.stream` of error events. Env `ERROR_STREAM`. @default 'mw_page_content_change_enrich.error' */
+  /** `ERROR_STREAM` */
   readonly errorStream: string;
-  /** Pins `$schema` of enriched events; unset keeps the input's. Env `OUTPUT_SCHEMA_URI`. @default undefined */
+  /** `OUTPUT_SCHEMA_URI`; unset keeps the input's `$schema`. */
   readonly outputSchemaUri?: string;
-  /** `$schema` of error events. Env `ERROR_SCHEMA_URI`. @default '/error/2.1.0' */
+  /** `ERROR_SCHEMA_URI` */
   readonly errorSchemaUri: string;
-  /** `emitter_id` of error events. Env `EMITTER_ID`. @default 'mw-page-content-change-enrich' */
+  /** `EMITTER_ID` */
   readonly emitterId: string;
 }
 
@@ -72,11 +54,40 @@ export interface EnrichConfig {
   readonly events: EventConfig;
 }
 
-export class ConfigurationError extends Error {
-  override readonly name = 'ConfigurationError';
+type Env = Record<string, string | undefined>;
+
+export function enrichConfigFromEnv(env: Env = process.env): EnrichConfig {
+  return enrichConfigFrom(readSettings(env));
 }
 
-type Env = Record<string, string | undefined>;
+export function enrichConfigFrom(s: SettingValues): EnrichConfig {
+  return {
+    mediawiki: {
+      urlTemplate: s.MW_API_URL_TEMPLATE,
+      allowedDomains: s.MW_API_ALLOWED_DOMAINS,
+      userAgent: s.MW_API_USER_AGENT,
+      timeoutMs: s.MW_API_TIMEOUT_MS,
+      connectTimeoutMs: s.MW_API_CONNECT_TIMEOUT_MS,
+      maxRetries: s.MW_API_MAX_RETRIES,
+      retryBaseMs: s.MW_API_RETRY_BASE_MS,
+      retryMaxMs: s.MW_API_RETRY_MAX_MS,
+      maxlag: s.MW_API_MAXLAG,
+      batchSize: s.MW_API_BATCH_SIZE,
+      concurrency: s.MW_API_CONCURRENCY,
+      connections: s.MW_API_CONNECTIONS,
+      deadlineMarginMs: s.MW_API_DEADLINE_MARGIN_MS,
+    },
+    events: {
+      outputStream: s.OUTPUT_STREAM,
+      errorStream: s.ERROR_STREAM,
+      outputSchemaUri: s.OUTPUT_SCHEMA_URI,
+      errorSchemaUri: s.ERROR_SCHEMA_URI,
+      emitterId: s.EMITTER_ID,
+    },
+  };
+}
+
+// Readers for the options of local tools (scripts/), which are not function settings.
 
 export function intFrom(env: Env, key: string, fallback: number, min = 0): number {
   const raw = env[key];
@@ -88,43 +99,7 @@ export function intFrom(env: Env, key: string, fallback: number, min = 0): numbe
   return value;
 }
 
-export function listFrom(env: Env, key: string, fallback: readonly string[]): readonly string[] {
-  const raw = env[key];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  return raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
-}
-
 export function stringFrom(env: Env, key: string, fallback: string): string {
   const raw = env[key];
   return raw === undefined || raw.trim() === '' ? fallback : raw.trim();
-}
-
-export const DEFAULT_USER_AGENT =
-  'mw-page-content-change-enrich/0.1 (https://github.com/example/mw-page-content-change-enrich; set MW_API_USER_AGENT to your contact)';
-
-export function enrichConfigFromEnv(env: Env = process.env): EnrichConfig {
-  return {
-    mediawiki: {
-      urlTemplate: stringFrom(env, 'MW_API_URL_TEMPLATE', 'https://{domain}/w/api.php'),
-      allowedDomains: listFrom(env, 'MW_API_ALLOWED_DOMAINS', WIKIMEDIA_DOMAINS),
-      userAgent: stringFrom(env, 'MW_API_USER_AGENT', DEFAULT_USER_AGENT),
-      timeoutMs: intFrom(env, 'MW_API_TIMEOUT_MS', 5000, 1),
-      connectTimeoutMs: intFrom(env, 'MW_API_CONNECT_TIMEOUT_MS', 2000, 1),
-      maxRetries: intFrom(env, 'MW_API_MAX_RETRIES', 3),
-      retryBaseMs: intFrom(env, 'MW_API_RETRY_BASE_MS', 200),
-      retryMaxMs: intFrom(env, 'MW_API_RETRY_MAX_MS', 5000),
-      maxlag: intFrom(env, 'MW_API_MAXLAG', 5, 1),
-      batchSize: Math.min(intFrom(env, 'MW_API_BATCH_SIZE', 50, 1), 500),
-      concurrency: intFrom(env, 'MW_API_CONCURRENCY', 8, 1),
-      connections: intFrom(env, 'MW_API_CONNECTIONS', 8, 1),
-      deadlineMarginMs: intFrom(env, 'MW_API_DEADLINE_MARGIN_MS', 3000),
-    },
-    events: {
-      outputStream: stringFrom(env, 'OUTPUT_STREAM', 'mediawiki.page_content_change.v1'),
-      errorStream: stringFrom(env, 'ERROR_STREAM', 'mw_page_content_change_enrich.error'),
-      outputSchemaUri: env.OUTPUT_SCHEMA_URI?.trim() || undefined,
-      errorSchemaUri: stringFrom(env, 'ERROR_SCHEMA_URI', '/error/2.1.0'),
-      emitterId: stringFrom(env, 'EMITTER_ID', 'mw-page-content-change-enrich'),
-    },
-  };
 }

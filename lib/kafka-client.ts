@@ -5,66 +5,63 @@
  * MSK IAM via SASL OAUTHBEARER).
  */
 import { Kafka, logLevel, type KafkaConfig, type SASLOptions } from 'kafkajs';
-import { ConfigurationError, intFrom, stringFrom } from './config.js';
+import { ConfigurationError, readSettings } from './settings.js';
 
 export type KafkaAuthMode = 'none' | 'tls' | 'scram' | 'iam';
 
+/** How to reach the cluster; each field names its variable in `lib/settings.ts`. */
 export interface KafkaConnectionConfig {
-  /** Bootstrap servers. Env `KAFKA_BROKERS` (comma-separated). Required unless `mskClusterArn` is set. */
+  /** `KAFKA_BROKERS`; required unless `mskClusterArn` is set. */
   readonly brokers?: readonly string[];
-  /** MSK cluster whose bootstrap brokers are looked up once. Env `KAFKA_MSK_CLUSTER_ARN`. */
+  /** `KAFKA_MSK_CLUSTER_ARN` */
   readonly mskClusterArn?: string;
-  /** Env `KAFKA_AUTH`. @default 'none' (or 'iam' when only an MSK cluster ARN is given) */
+  /** `KAFKA_AUTH` */
   readonly auth: KafkaAuthMode;
-  /** Secrets Manager secret with `{"username","password"}` for SCRAM. Env `KAFKA_SASL_SECRET_ARN`. */
+  /** `KAFKA_SASL_SECRET_ARN` */
   readonly saslSecretArn?: string;
-  /** Env `KAFKA_SCRAM_MECHANISM`: `SCRAM-SHA-512` or `SCRAM-SHA-256`. @default 'SCRAM-SHA-512' */
+  /** `KAFKA_SCRAM_MECHANISM` */
   readonly scramMechanism?: 'scram-sha-512' | 'scram-sha-256';
-  /**
-   * Secret holding the brokers' private root CA (PEM, or JSON `{"certificate": PEM}` as the
-   * event source mapping's SERVER_ROOT_CA_CERTIFICATE uses). Env `KAFKA_ROOT_CA_SECRET_ARN`.
-   * @default undefined (the runtime's public CAs)
-   */
+  /** `KAFKA_ROOT_CA_SECRET_ARN`; unset trusts the runtime's public CAs. */
   readonly rootCaSecretArn?: string;
-  /** Env `KAFKA_CLIENT_ID`. @default 'mw-page-content-change-enrich' */
+  /** `KAFKA_CLIENT_ID` */
   readonly clientId: string;
-  /** Env `KAFKA_CONNECTION_TIMEOUT_MS`. @default 3000 */
+  /** `KAFKA_CONNECTION_TIMEOUT_MS` */
   readonly connectionTimeoutMs: number;
-  /** Env `KAFKA_REQUEST_TIMEOUT_MS`. @default 10000 */
+  /** `KAFKA_REQUEST_TIMEOUT_MS` */
   readonly requestTimeoutMs: number;
-  /** AWS region for MSK IAM signing and lookups. Env `AWS_REGION`. */
+  /** AWS region for MSK IAM signing and lookups (`AWS_REGION`, set by Lambda). */
   readonly region?: string;
-  /** kafkajs log level. Env `KAFKA_LOG_LEVEL` (`NOTHING`, `ERROR`, `WARN`, `INFO`). @default 'ERROR' */
+  /** `KAFKA_LOG_LEVEL` */
   readonly logLevel?: keyof typeof logLevel;
 }
 
 export function kafkaConnectionConfigFromEnv(env: NodeJS.ProcessEnv = process.env): KafkaConnectionConfig {
-  const brokers = env.KAFKA_BROKERS?.split(',').map((s) => s.trim()).filter(Boolean);
-  const mskClusterArn = env.KAFKA_MSK_CLUSTER_ARN?.trim() || undefined;
-  const auth = stringFrom(env, 'KAFKA_AUTH', mskClusterArn && !brokers?.length ? 'iam' : 'none') as KafkaAuthMode;
-  if (!['none', 'tls', 'scram', 'iam'].includes(auth)) {
-    throw new ConfigurationError(`KAFKA_AUTH must be one of none, tls, scram, iam; got ${JSON.stringify(auth)}`);
-  }
+  const s = readSettings(env);
+  const brokers = s.KAFKA_BROKERS;
+  const mskClusterArn = s.KAFKA_MSK_CLUSTER_ARN;
+  const auth: KafkaAuthMode = s.KAFKA_AUTH ?? (mskClusterArn && !brokers?.length ? 'iam' : 'none');
   if (!brokers?.length && !mskClusterArn) throw new ConfigurationError('set KAFKA_BROKERS or KAFKA_MSK_CLUSTER_ARN');
-  if (auth === 'scram' && !env.KAFKA_SASL_SECRET_ARN) throw new ConfigurationError('KAFKA_AUTH=scram needs KAFKA_SASL_SECRET_ARN');
+  if (auth === 'scram' && !s.KAFKA_SASL_SECRET_ARN) {
+    throw new ConfigurationError('KAFKA_AUTH=scram needs KAFKA_SASL_SECRET_ARN');
+  }
   return {
     brokers,
     mskClusterArn,
     auth,
-    saslSecretArn: env.KAFKA_SASL_SECRET_ARN?.trim() || undefined,
-    scramMechanism: (env.KAFKA_SCRAM_MECHANISM ?? '').toUpperCase() === 'SCRAM-SHA-256' ? 'scram-sha-256' : 'scram-sha-512',
-    rootCaSecretArn: env.KAFKA_ROOT_CA_SECRET_ARN?.trim() || undefined,
-    clientId: stringFrom(env, 'KAFKA_CLIENT_ID', 'mw-page-content-change-enrich'),
-    connectionTimeoutMs: intFrom(env, 'KAFKA_CONNECTION_TIMEOUT_MS', 3000, 1),
-    requestTimeoutMs: intFrom(env, 'KAFKA_REQUEST_TIMEOUT_MS', 10000, 1),
+    saslSecretArn: s.KAFKA_SASL_SECRET_ARN,
+    scramMechanism: s.KAFKA_SCRAM_MECHANISM === 'SCRAM-SHA-256' ? 'scram-sha-256' : 'scram-sha-512',
+    rootCaSecretArn: s.KAFKA_ROOT_CA_SECRET_ARN,
+    clientId: s.KAFKA_CLIENT_ID,
+    connectionTimeoutMs: s.KAFKA_CONNECTION_TIMEOUT_MS,
+    requestTimeoutMs: s.KAFKA_REQUEST_TIMEOUT_MS,
     region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION,
-    logLevel: (['NOTHING', 'ERROR', 'WARN', 'INFO', 'DEBUG'].includes(env.KAFKA_LOG_LEVEL ?? '') ? env.KAFKA_LOG_LEVEL : 'ERROR') as keyof typeof logLevel,
+    logLevel: s.KAFKA_LOG_LEVEL,
   };
 }
 
 /** The topic name with the optional datacenter prefix (`eqiad.`), as Wikimedia names topics. */
 export function prefixedTopic(name: string, env: NodeJS.ProcessEnv = process.env): string {
-  const prefix = env.KAFKA_TOPIC_PREFIX ?? '';
+  const prefix = readSettings(env).KAFKA_TOPIC_PREFIX;
   return name.startsWith(prefix) ? name : `${prefix}${name}`;
 }
 

@@ -10,25 +10,25 @@
 import { gzip, unzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import kafkajs, { CompressionTypes, type Kafka, type Message, type Producer } from 'kafkajs';
-import { intFrom, stringFrom } from './config.js';
+import { readSettings, type SettingValues } from './settings.js';
 import { createKafka, forgetCachedSecrets, kafkaConnectionConfigFromEnv, prefixedTopic, type KafkaConnectionConfig } from './kafka-client.js';
 import { NO_DEADLINE, type Deadline } from './retry.js';
 import type { EventSink, OutboundMessage, SendReport, StreamKind } from './sink.js';
 
+/** The producer's settings; each field names its variable in `lib/settings.ts`. */
 export interface KafkaSinkConfig {
   readonly connection: KafkaConnectionConfig;
-  /** Env `OUTPUT_TOPIC` (prefixed by `KAFKA_TOPIC_PREFIX`). @default 'mediawiki.page_content_change.v1' */
+  /** `OUTPUT_TOPIC`, prefixed by `KAFKA_TOPIC_PREFIX`. */
   readonly outputTopic: string;
-  /** Env `ERROR_TOPIC` (prefixed by `KAFKA_TOPIC_PREFIX`). @default 'mw_page_content_change_enrich.error' */
+  /** `ERROR_TOPIC`, prefixed by `KAFKA_TOPIC_PREFIX`. */
   readonly errorTopic: string;
-  /** Bytes per produce request and per message; match the topics' `max.message.bytes`. Env `KAFKA_MAX_MESSAGE_BYTES`. @default 1048576 */
+  /** `KAFKA_MAX_MESSAGE_BYTES`: bytes per produce request and per message. */
   readonly maxMessageBytes: number;
-  /** Env `KAFKA_COMPRESSION`: `gzip` or `none`. @default 'gzip' */
-  readonly compression: 'gzip' | 'none';
+  /** `KAFKA_COMPRESSION` */
+  readonly compression: SettingValues['KAFKA_COMPRESSION'];
   /**
-   * zlib level of gzip batches. Level 1 compresses about 6× faster than zlib's default 6 for
-   * about 20% more bytes (see the benchmark): producing, not fetching, bounds throughput.
-   * Env `KAFKA_GZIP_LEVEL`. @default 1
+   * `KAFKA_GZIP_LEVEL`. Level 1 compresses about 6× faster than zlib's default 6 for about 20%
+   * more bytes (see the benchmark): producing, not fetching, bounds throughput.
    */
   readonly gzipLevel?: number;
 }
@@ -44,21 +44,19 @@ export function useGzipLevel(level: number): void {
   });
 }
 
-export const DEFAULT_MAX_MESSAGE_BYTES = 1_048_576;
-
 export function maxMessageBytesFromEnv(env: NodeJS.ProcessEnv = process.env): number {
-  return intFrom(env, 'KAFKA_MAX_MESSAGE_BYTES', DEFAULT_MAX_MESSAGE_BYTES, 1024);
+  return readSettings(env).KAFKA_MAX_MESSAGE_BYTES;
 }
 
 export function kafkaSinkConfigFromEnv(env: NodeJS.ProcessEnv = process.env): KafkaSinkConfig {
-  const compression = stringFrom(env, 'KAFKA_COMPRESSION', 'gzip');
+  const s = readSettings(env);
   return {
     connection: kafkaConnectionConfigFromEnv(env),
-    outputTopic: prefixedTopic(stringFrom(env, 'OUTPUT_TOPIC', 'mediawiki.page_content_change.v1'), env),
-    errorTopic: prefixedTopic(stringFrom(env, 'ERROR_TOPIC', 'mw_page_content_change_enrich.error'), env),
-    maxMessageBytes: maxMessageBytesFromEnv(env),
-    compression: compression === 'none' ? 'none' : 'gzip',
-    gzipLevel: Math.min(intFrom(env, 'KAFKA_GZIP_LEVEL', 1, 1), 9),
+    outputTopic: prefixedTopic(s.OUTPUT_TOPIC, env),
+    errorTopic: prefixedTopic(s.ERROR_TOPIC, env),
+    maxMessageBytes: s.KAFKA_MAX_MESSAGE_BYTES,
+    compression: s.KAFKA_COMPRESSION,
+    gzipLevel: s.KAFKA_GZIP_LEVEL,
   };
 }
 

@@ -5,14 +5,15 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { RecordOutcome } from './process-batch.js';
+import { SETTINGS } from './settings.js';
 
-export const SERVICE_NAME = process.env.POWERTOOLS_SERVICE_NAME ?? 'mw-page-content-change-enrich';
+export const SERVICE_NAME = process.env.POWERTOOLS_SERVICE_NAME || SETTINGS.POWERTOOLS_SERVICE_NAME.default;
 
 export const logger = new Logger({ serviceName: SERVICE_NAME });
 
 export const metrics = new Metrics({
   serviceName: SERVICE_NAME,
-  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'MwPageContentChangeEnrich',
+  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE || SETTINGS.POWERTOOLS_METRICS_NAMESPACE.default,
 });
 
 /** Counts of one invocation's outcomes, as metrics and as one log line. */

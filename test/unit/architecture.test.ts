@@ -1,0 +1,61 @@
+/**
+ * The import graph of what ships and what deploys: `lib/` imports only `lib/`, the function
+ * imports only `lib/`, `infra/` imports only `infra/` and `lib/`; no cycles anywhere.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+
+const ROOT = path.resolve(import.meta.dirname, '..', '..');
+
+/** Relative imports (static, dynamic and type-only) of every .ts file under the given folders. */
+function importGraph(dirs: readonly string[]): Map<string, string[]> {
+  const graph = new Map<string, string[]>();
+  for (const dir of dirs) {
+    for (const entry of readdirSync(path.join(ROOT, dir), { recursive: true, withFileTypes: true })) {
+      if (!entry.isFile() || !entry.name.endsWith('.ts')) continue;
+      const file = path.relative(ROOT, path.join(entry.parentPath, entry.name));
+      const source = readFileSync(path.join(ROOT, file), 'utf8');
+      const specifiers = [...source.matchAll(/(?:from|import)\s*\(?\s*['"](\.{1,2}\/[^'"]+)['"]/g)].map((m) => m[1]!);
+      graph.set(
+        file,
+        specifiers.map((s) => path.relative(ROOT, path.resolve(path.dirname(path.join(ROOT, file)), s)).replace(/\.js$/, '.ts')),
+      );
+    }
+  }
+  return graph;
+}
+
+const graph = importGraph(['lib', 'functions', 'infra']);
+const top = (file: string) => file.split(path.sep)[0]!;
+
+test('lib/ and the function import nothing above them; infra/ imports only infra/ and lib/', () => {
+  const allowed: Record<string, readonly string[]> = { lib: ['lib'], functions: ['lib', 'functions'], infra: ['infra', 'lib'] };
+  const violations: string[] = [];
+  for (const [file, imports] of graph) {
+    for (const target of imports) if (!allowed[top(file)]!.includes(top(target))) violations.push(`${file} → ${target}`);
+  }
+  assert.deepEqual(violations, []);
+});
+
+test('the import graph has no cycles', () => {
+  const state = new Map<string, 'visiting' | 'done'>();
+  const cycles: string[] = [];
+  const visit = (file: string, trail: string[]) => {
+    if (state.get(file) === 'done') return;
+    if (state.get(file) === 'visiting') {
+      cycles.push([...trail.slice(trail.indexOf(file)), file].join(' → '));
+      return;
+    }
+    state.set(file, 'visiting');
+    for (const next of graph.get(file) ?? []) visit(next, [...trail, file]);
+    state.set(file, 'done');
+  };
+  for (const file of graph.keys()) visit(file, []);
+  assert.deepEqual(cycles, []);
+});
+
+test('the graph is read from real files (a guard against a regex that matches nothing)', () => {
+  assert.ok(graph.get(path.join('functions', 'page-content-change-enrich', 'handler.ts'))!.includes(path.join('lib', 'process-batch.ts')));
+});

@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { enrichConfigFromEnv } from '../../lib/config.js';
+import { kafkaSinkConfigFromEnv } from '../../lib/kafka-sink.js';
+import {
+  ConfigurationError,
+  functionEnvironmentFor,
+  readSettings,
+  SETTINGS,
+  settingKey,
+  settingNames,
+  tunableSettingNames,
+  type FunctionSettingsConfig,
+} from '../../lib/settings.js';
+import { withSettingsTable } from '../../scripts/settings-table.js';
+
+const ROOT = path.resolve(import.meta.dirname, '..', '..');
+
+test('unset and blank variables take the catalogue default', () => {
+  const blank = Object.fromEntries(settingNames().map((n) => [n, '  ']));
+  for (const env of [{}, blank]) {
+    const values = readSettings(env);
+    for (const name of settingNames()) assert.deepEqual(values[name], SETTINGS[name].default, name);
+  }
+});
+
+test('every invalid value is named in one ConfigurationError; nothing is clamped or substituted', () => {
+  const env = {
+    MW_API_BATCH_SIZE: '501',
+    MW_API_TIMEOUT_MS: '0',
+    MW_API_MAXLAG: '1.5',
+    KAFKA_COMPRESSION: 'brotli',
+    KAFKA_GZIP_LEVEL: '10',
+    KAFKA_AUTH: 'kerberos',
+    MW_API_ALLOWED_DOMAINS: ' , ',
+  };
+  assert.throws(
+    () => readSettings(env),
+    (e: Error) => {
+      assert.ok(e instanceof ConfigurationError);
+      for (const name of Object.keys(env)) assert.match(e.message, new RegExp(`\\b${name}\\b`), name);
+      assert.match(e.message, /MW_API_BATCH_SIZE must be an integer from 1 to 500 \(got "501"\)/);
+      assert.match(e.message, /KAFKA_COMPRESSION must be one of gzip/);
+      return true;
+    },
+  );
+  // The readers the handler uses fail the same way instead of clamping.
+  assert.throws(() => enrichConfigFromEnv({ MW_API_BATCH_SIZE: '1000' }), /MW_API_BATCH_SIZE/);
+  assert.throws(() => kafkaSinkConfigFromEnv({ KAFKA_BROKERS: 'a:1', KAFKA_COMPRESSION: 'brotli' }), /KAFKA_COMPRESSION/);
+});
+
+test('the runtime reader takes each MediaWiki and event setting from its variable', () => {
+  const c = enrichConfigFromEnv({
+    MW_API_URL_TEMPLATE: 'http://localhost:6500/w/api.php',
+    MW_API_ALLOWED_DOMAINS: 'a.example, *.b.example',
+    MW_API_BATCH_SIZE: '500',
+    MW_API_CONCURRENCY: '3',
+    MW_API_DEADLINE_MARGIN_MS: '0',
+    OUTPUT_SCHEMA_URI: '/mediawiki/page/change/1.2.0',
+    EMITTER_ID: 'x',
+  });
+  assert.equal(c.mediawiki.urlTemplate, 'http://localhost:6500/w/api.php');
+  assert.deepEqual(c.mediawiki.allowedDomains, ['a.example', '*.b.example']);
+  assert.equal(c.mediawiki.batchSize, 500);
+  assert.equal(c.mediawiki.concurrency, 3);
+  assert.equal(c.mediawiki.deadlineMarginMs, 0);
+  assert.equal(c.events.outputSchemaUri, '/mediawiki/page/change/1.2.0');
+  assert.equal(c.events.emitterId, 'x');
+  assert.equal(c.events.errorSchemaUri, SETTINGS.ERROR_SCHEMA_URI.default);
+});
+
+test('infra keys are the camelCase of the variables, validated by the same parsers', () => {
+  assert.equal(settingKey('MW_API_BATCH_SIZE'), 'mwApiBatchSize');
+  assert.equal(settingKey('LOG_LEVEL'), 'logLevel');
+  const config: FunctionSettingsConfig = { mwApiBatchSize: 200, mwApiAllowedDomains: ['a.example', 'b.example'], kafkaCompression: 'none' };
+  assert.deepEqual(functionEnvironmentFor(config), {
+    MW_API_BATCH_SIZE: '200',
+    MW_API_ALLOWED_DOMAINS: 'a.example,b.example',
+    KAFKA_COMPRESSION: 'none',
+  });
+  assert.throws(
+    () => functionEnvironmentFor({ mwApiBatchSize: 501, kafkaGzipLevel: 0 }),
+    (e: Error) => e instanceof ConfigurationError && /mwApiBatchSize \(MW_API_BATCH_SIZE\)/.test(e.message) && /kafkaGzipLevel/.test(e.message),
+  );
+  // Wired settings are not config keys: the stack derives them.
+  assert.ok(!tunableSettingNames().includes('KAFKA_BROKERS' as never));
+});
+
+test('the README configuration table is the one generated from the catalogue', () => {
+  const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  assert.equal(readme, withSettingsTable(readme), 'README.md is stale: run npm run docs:settings');
+  for (const name of settingNames()) assert.ok(readme.includes(`| \`${name}\` |`), name);
+});
+
+test('every variable the function code reads is in the catalogue, and every catalogue entry is read', () => {
+  const files = ['lib', 'functions/page-content-change-enrich'].flatMap((dir) =>
+    readdirSync(path.join(ROOT, dir), { recursive: true, withFileTypes: true })
+      .filter((d) => d.isFile() && d.name.endsWith('.ts'))
+      .map((d) => path.join(d.parentPath, d.name)),
+  );
+  const source = files.map((f) => readFileSync(f, 'utf8')).join('\n');
+  const direct = new Set([...source.matchAll(/(?:process\.)?env\.([A-Z][A-Z0-9_]+)/g)].map((m) => m[1]!));
+  // Set by the Lambda runtime, not by us.
+  for (const runtime of ['AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_LAMBDA_FUNCTION_NAME']) direct.delete(runtime);
+  for (const name of direct) assert.ok(name in SETTINGS, `${name} is read directly but not declared in lib/settings.ts`);
+  // Powertools' logger reads LOG_LEVEL itself.
+  for (const name of settingNames().filter((n) => n !== 'LOG_LEVEL')) {
+    assert.ok(new RegExp(`(\\b(s|values|settings)|\\))\\.${name}\\b|SETTINGS\\.${name}\\b|env\\.${name}\\b`).test(source), `${name} is declared but never read`);
+  }
+});
