@@ -42,6 +42,7 @@ export function invocationDeadlines(
   settings: { readonly deadlineMarginMs: number; readonly sendWorstCaseMs: number },
 ): InvocationDeadlines {
   const produceByMs = nowMs + remainingMs - RESPONSE_RESERVE_MS;
-  const produceMarginMs = Math.max(0, Math.min(Math.max(settings.deadlineMarginMs, settings.sendWorstCaseMs), (produceByMs - nowMs) / 2));
+  const wanted = Math.max(settings.deadlineMarginMs, settings.sendWorstCaseMs);
+  const produceMarginMs = Math.max(0, Math.min(wanted, (produceByMs - nowMs) / 2));
   return { fetchBy: deadlineAt(produceByMs - produceMarginMs), produceBy: deadlineAt(produceByMs), produceMarginMs };
 }

@@ -11,7 +11,13 @@ import { gzip, unzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import kafkajs, { CompressionTypes, type Kafka, type Message, type Producer } from 'kafkajs';
 import { readSettings, type SettingValues } from './settings.js';
-import { createKafka, forgetCachedSecrets, kafkaConnectionConfigFromEnv, prefixedTopic, type KafkaConnectionConfig } from './kafka-client.js';
+import {
+  createKafka,
+  forgetCachedSecrets,
+  kafkaConnectionConfigFromEnv,
+  prefixedTopic,
+  type KafkaConnectionConfig,
+} from './kafka-client.js';
 import { NO_DEADLINE, type Deadline } from './retry.js';
 import type { EventSink, OutboundMessage, SendReport, StreamKind } from './sink.js';
 
@@ -104,7 +110,10 @@ export const PRODUCER_RETRY = { retries: 2, initialRetryTime: 100, maxRetryTime:
  * before each retry (its first wait, initialRetryTime × 1.2, is shorter). The handler keeps this
  * much time before the Lambda deadline for producing (`invocationDeadlines`).
  */
-export function sendWorstCaseMs(requestTimeoutMs: number, retry: { retries: number; maxRetryTime: number } = PRODUCER_RETRY): number {
+export function sendWorstCaseMs(
+  requestTimeoutMs: number,
+  retry: { retries: number; maxRetryTime: number } = PRODUCER_RETRY,
+): number {
   return (retry.retries + 1) * requestTimeoutMs + retry.retries * retry.maxRetryTime;
 }
 
@@ -116,7 +125,11 @@ export function sendWorstCaseMs(requestTimeoutMs: number, retry: { retries: numb
  * execution environment lifecycle",
  * https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html), so it is replaced.
  */
-const LOST_PRODUCER_SESSION = new Set(['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH']);
+const LOST_PRODUCER_SESSION = new Set([
+  'OUT_OF_ORDER_SEQUENCE_NUMBER',
+  'UNKNOWN_PRODUCER_ID',
+  'INVALID_PRODUCER_EPOCH',
+]);
 
 export interface KafkaSink extends EventSink {
   readonly sendWorstCaseMs: number;
@@ -125,7 +138,10 @@ export interface KafkaSink extends EventSink {
   readonly stats: { requests: number; bytes: number; producers: number };
 }
 
-export function kafkaSink(config: KafkaSinkConfig, kafkaFactory: () => Promise<Kafka> = () => createKafka(config.connection)): KafkaSink {
+export function kafkaSink(
+  config: KafkaSinkConfig,
+  kafkaFactory: () => Promise<Kafka> = () => createKafka(config.connection),
+): KafkaSink {
   if (config.compression === 'gzip') useGzipLevel(config.gzipLevel ?? 1);
   let producer: Producer | undefined;
   let connecting: Promise<Producer> | undefined;
@@ -137,7 +153,12 @@ export function kafkaSink(config: KafkaSinkConfig, kafkaFactory: () => Promise<K
     if (producer) return producer;
     connecting ??= (async () => {
       const kafka = await kafkaFactory();
-      const p = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, retry: { ...PRODUCER_RETRY } });
+      const p = kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+        retry: { ...PRODUCER_RETRY },
+      });
       stats.producers++;
       p.on(p.events.DISCONNECT, () => {
         if (producer === p) producer = undefined;
@@ -171,7 +192,12 @@ export function kafkaSink(config: KafkaSinkConfig, kafkaFactory: () => Promise<K
     void closing.finally(() => discarding.delete(closing));
   }
 
-  async function sendStream(kind: StreamKind, entries: Array<{ index: number; message: OutboundMessage }>, failed: Set<number>, deadline: Deadline): Promise<void> {
+  async function sendStream(
+    kind: StreamKind,
+    entries: Array<{ index: number; message: OutboundMessage }>,
+    failed: Set<number>,
+    deadline: Deadline,
+  ): Promise<void> {
     const topic = kind === 'output' ? config.outputTopic : config.errorTopic;
     const chunks = chunkBySize(entries, (e) => e.message.bytes, config.maxMessageBytes);
     // This chunk and every later one of the stream go back to Lambda, in order.
@@ -185,13 +211,15 @@ export function kafkaSink(config: KafkaSinkConfig, kafkaFactory: () => Promise<K
         const connected = await beforeDeadline(connectedProducer(), deadline);
         if (connected === DEADLINE_PASSED) return failFrom(c);
         p = connected;
-        const messages: Message[] = chunk.map(({ message }) => ({ key: message.key, value: message.value, headers: sourceHeaders(message) }));
+        const messages: Message[] = chunk.map(({ message }) => ({
+          key: message.key,
+          value: message.value,
+          headers: sourceHeaders(message),
+        }));
         stats.requests++;
         stats.bytes += chunk.reduce((n, e) => n + e.message.bytes, 0);
-        const sent = await beforeDeadline(
-          p.send({ topic, messages, acks: -1, compression: config.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None }),
-          deadline,
-        );
+        const compression = config.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
+        const sent = await beforeDeadline(p.send({ topic, messages, acks: -1, compression }), deadline);
         if (sent === DEADLINE_PASSED) {
           discardIf(p, 'abandoned');
           return failFrom(c);
@@ -210,7 +238,10 @@ export function kafkaSink(config: KafkaSinkConfig, kafkaFactory: () => Promise<K
       const failed = new Set<number>();
       const byKind: Record<StreamKind, Array<{ index: number; message: OutboundMessage }>> = { output: [], error: [] };
       messages.forEach((message, index) => byKind[message.kind].push({ index, message }));
-      await Promise.all([sendStream('output', byKind.output, failed, deadline), sendStream('error', byKind.error, failed, deadline)]);
+      await Promise.all([
+        sendStream('output', byKind.output, failed, deadline),
+        sendStream('error', byKind.error, failed, deadline),
+      ]);
       return { failed };
     },
     async disconnect() {
@@ -232,7 +263,9 @@ async function beforeDeadline<T>(work: Promise<T>, deadline: Deadline): Promise<
   work.catch(() => undefined);
   if (ms <= 0) return DEADLINE_PASSED;
   let timer: NodeJS.Timeout | undefined;
-  const passed = new Promise<typeof DEADLINE_PASSED>((resolve) => (timer = setTimeout(resolve, Math.min(ms, 2 ** 31 - 1), DEADLINE_PASSED)));
+  const passed = new Promise<typeof DEADLINE_PASSED>((resolve) => {
+    timer = setTimeout(resolve, Math.min(ms, 2 ** 31 - 1), DEADLINE_PASSED);
+  });
   try {
     return await Promise.race([work, passed]);
   } finally {
@@ -240,19 +273,23 @@ async function beforeDeadline<T>(work: Promise<T>, deadline: Deadline): Promise<
   }
 }
 
-function isLostProducerSession(err: unknown): boolean {
-  for (let e = err as { type?: unknown; cause?: unknown; originalError?: unknown } | undefined, depth = 0; e && depth < 5; depth++) {
-    if (typeof e.type === 'string' && LOST_PRODUCER_SESSION.has(e.type)) return true;
+/** The error and what it wraps: kafkajs nests the broker's error in `cause` or `originalError`. */
+function* errorChain(err: unknown): Generator<{ name?: unknown; type?: unknown }> {
+  let e = err as { name?: unknown; type?: unknown; cause?: unknown; originalError?: unknown } | undefined;
+  for (let depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
+    yield e;
     e = (e.originalError ?? e.cause) as typeof e;
   }
+}
+
+function isLostProducerSession(err: unknown): boolean {
+  for (const e of errorChain(err)) if (typeof e.type === 'string' && LOST_PRODUCER_SESSION.has(e.type)) return true;
   return false;
 }
 
 function isConnectionError(err: unknown): boolean {
-  for (let e = err as { name?: string; cause?: unknown; originalError?: unknown } | undefined, depth = 0; e && depth < 5; depth++) {
-    if (typeof e.name === 'string' && /Connection|BrokerNotFound|NotImplemented/.test(e.name)) return true;
-    e = (e.originalError ?? e.cause) as typeof e;
-  }
+  const lost = /Connection|BrokerNotFound|NotImplemented/;
+  for (const e of errorChain(err)) if (typeof e.name === 'string' && lost.test(e.name)) return true;
   return false;
 }
 

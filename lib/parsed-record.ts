@@ -6,7 +6,13 @@
 import type { ApiEndpointResolver } from './domain-allowlist.js';
 import { passthroughReason, type PassthroughReason } from './enrich.js';
 import type { DecodedRecord } from './kafka-event.js';
-import { decodeUtf8, erroredFieldsOf, parsePageChange, type ErroredFields, type PageChangeEvent } from './page-change.js';
+import {
+  decodeUtf8,
+  erroredFieldsOf,
+  parsePageChange,
+  type ErroredFields,
+  type PageChangeEvent,
+} from './page-change.js';
 
 interface Event {
   readonly record: DecodedRecord;
@@ -18,7 +24,12 @@ interface Event {
 
 export type ParsedRecord =
   /** Not UTF-8 (`text` undefined), not JSON, or not a page_change event. */
-  | { readonly kind: 'unparsable'; readonly record: DecodedRecord; readonly text: string | undefined; readonly error: Error }
+  | {
+      readonly kind: 'unparsable';
+      readonly record: DecodedRecord;
+      readonly text: string | undefined;
+      readonly error: Error;
+    }
   /** A page_change event that must not be fetched (its domain is not allowed). */
   | (Event & { readonly kind: 'refused'; readonly error: Error })
   /** A page_change event that carries no content (canary, delete, content hidden at the source). */

@@ -66,19 +66,30 @@ interface OutcomeContext {
  * @param deadline when fetching stops: no MediaWiki request or retry starts that could not end
  *   before it, and records it cuts short are redelivered.
  */
-export async function processBatch(kafkaEvent: unknown, deadline: Deadline, deps: BatchDependencies): Promise<BatchResult> {
+export async function processBatch(
+  kafkaEvent: unknown,
+  deadline: Deadline,
+  deps: BatchDependencies,
+): Promise<BatchResult> {
   const now = deps.now ?? (() => new Date());
   const records = decodeKafkaEvent(kafkaEvent);
   const parsed = records.map((record) => parseRecord(record, deps.resolver));
   const results = revisionResults(parsed, deadline, deps);
 
   // Records are produced in order while later revisions are still being fetched.
-  const sender = orderedSender({ sink: deps.sink, maxBatchBytes: deps.maxMessageBytes, deadline: deps.produceDeadline ?? NO_DEADLINE });
+  const sender = orderedSender({
+    sink: deps.sink,
+    maxBatchBytes: deps.maxMessageBytes,
+    deadline: deps.produceDeadline ?? NO_DEADLINE,
+  });
   const bodyBytes = new Map<string, number>();
   const outcomes: RecordOutcome[] = [];
   for (const [i, p] of parsed.entries()) {
     const context: OutcomeContext = { deps, now: now(), bodyBytes };
-    const outcome = p.kind === 'fetch' ? fetchedOutcome(p, await results.of(p.domain, p.revId), context) : unfetchedOutcome(p, context);
+    const outcome =
+      p.kind === 'fetch'
+        ? fetchedOutcome(p, await results.of(p.domain, p.revId), context)
+        : unfetchedOutcome(p, context);
     outcomes.push(outcome);
     if (outcome.kind === 'redeliver') sender.holdBack(records[i]!.partitionKey);
     else await sender.add(i, records[i]!.partitionKey, outcome.message);
@@ -128,7 +139,8 @@ function revisionResults(parsed: readonly ParsedRecord[], deadline: Deadline, de
         // Clients that do not report per request settle everything at the end.
         settle(await deps.client.fetchRevisions(domain, revIds, deadline, deps.requestId, settle));
       } catch (err) {
-        const error = new RetryLaterError(`fetching from ${domain} failed unexpectedly: ${(err as Error).message}`, { cause: err });
+        const message = `fetching from ${domain} failed unexpectedly: ${(err as Error).message}`;
+        const error = new RetryLaterError(message, { cause: err });
         for (const id of revIds) slot(domain, id).resolve({ ok: false, error });
       }
     }),
@@ -136,7 +148,11 @@ function revisionResults(parsed: readonly ParsedRecord[], deadline: Deadline, de
   return { of: (domain: string, revId: number) => slot(domain, revId).promise, done };
 }
 
-function fetchedOutcome(p: Extract<ParsedRecord, { kind: 'fetch' }>, result: FetchResult, context: OutcomeContext): RecordOutcome {
+function fetchedOutcome(
+  p: Extract<ParsedRecord, { kind: 'fetch' }>,
+  result: FetchResult,
+  context: OutcomeContext,
+): RecordOutcome {
   if (result.ok) return enrichedOutcome(p, result.revision, context);
   if (result.error instanceof RetryLaterError) return { kind: 'redeliver', reason: result.error.message };
   return errorOutcome(p, result.error, context);
@@ -158,7 +174,9 @@ function enrichedOutcome(
     const key = messageKeyFor(event.wiki_id, event.page.page_id);
     const size = serializedBytes(event, bodyBytes) + Buffer.byteLength(key, 'utf8');
     if (size > deps.maxMessageBytes) {
-      throw new MessageTooLargeError(`enriched event is ${size} bytes, larger than the output topic's limit of ${deps.maxMessageBytes} bytes`);
+      throw new MessageTooLargeError(
+        `enriched event is ${size} bytes, larger than the output topic's limit of ${deps.maxMessageBytes} bytes`,
+      );
     }
     const passthrough = p.kind === 'passthrough' ? p.reason : undefined;
     return { kind: 'enriched', message: lazyMessage(event, key, size, p.record.source), passthrough };
@@ -168,7 +186,12 @@ function enrichedOutcome(
 }
 
 /** A message whose value is serialized when read and not kept: events share their content strings until then. */
-function lazyMessage(event: PageChangeEvent, key: string, bytes: number, source: DecodedRecord['source']): OutboundMessage {
+function lazyMessage(
+  event: PageChangeEvent,
+  key: string,
+  bytes: number,
+  source: DecodedRecord['source'],
+): OutboundMessage {
   return {
     kind: 'output',
     key,
@@ -207,10 +230,14 @@ function serializedBytes(event: PageChangeEvent, bodyBytes: Map<string, number>)
 function errorOutcome(p: ParsedRecord, error: Error, { deps, now }: OutcomeContext): RecordOutcome {
   const fields = p.kind === 'unparsable' ? undefined : p.fields;
   const errorEvent = errorEventFor(error, { text: p.text, bytes: p.record.value, fields }, deps.events, now);
-  const key = p.kind === 'unparsable' ? (p.record.key?.toString('utf8') ?? null) : messageKeyFor(p.event.wiki_id, p.event.page.page_id);
+  const key =
+    p.kind === 'unparsable'
+      ? (p.record.key?.toString('utf8') ?? null)
+      : messageKeyFor(p.event.wiki_id, p.event.page.page_id);
   const value = JSON.stringify(errorEvent);
   const bytes = Buffer.byteLength(value, 'utf8') + Buffer.byteLength(key ?? '', 'utf8');
-  return { kind: 'error', errorType: errorEvent.error_type, message: { kind: 'error', key, value, bytes, source: p.record.source } };
+  const message: OutboundMessage = { kind: 'error', key, value, bytes, source: p.record.source };
+  return { kind: 'error', errorType: errorEvent.error_type, message };
 }
 
 /**
@@ -230,7 +257,10 @@ function errorOutcome(p: ParsedRecord, error: Error, { deps, now }: OutcomeConte
  * after it come again as duplicates (at-least-once), never as losses. Listing only the first
  * unwritten record per partition would lose the others under the first reading.
  */
-export function partialBatchResponse(records: readonly DecodedRecord[], written: ReadonlySet<number>): KafkaBatchResponse {
+export function partialBatchResponse(
+  records: readonly DecodedRecord[],
+  written: ReadonlySet<number>,
+): KafkaBatchResponse {
   return {
     batchItemFailures: records
       .filter((r) => !written.has(r.index))
