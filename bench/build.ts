@@ -1,11 +1,9 @@
-/** esbuild bundles: the Lambda handler (as the CDK stack bundles it) and the bench's memory child. */
+/** esbuild bundles of the bench's own child processes (the function itself: infra/constructs/function-bundle.ts). */
 import { build, type Metafile } from 'esbuild';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import { ESM_REQUIRE_BANNER } from '../infra/constructs/function-bundle.ts';
 import { REPO_ROOT } from './env.js';
-
-/** Same banner as infra/constructs/enrich-function.ts (ESM_REQUIRE_BANNER). */
-export const ESM_REQUIRE_BANNER = "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
 export const BUILD_DIR = path.join(REPO_ROOT, '.local', 'bench-build');
 
 export interface BundleResult {

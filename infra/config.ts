@@ -457,6 +457,15 @@ export interface PipelineConfig {
    * @default true
    */
   readonly dashboard?: boolean;
+
+  // ---------------------------------------------------------------- redrive
+
+  /**
+   * Deploy the redrive function (functions/redrive): an operator invokes it with the options of
+   * `npm run redrive` as JSON to put error events or on-failure records back on the input topic.
+   * @default false
+   */
+  readonly redriveFunction?: boolean;
 }
 
 /** Configuration with every default applied and validated. */
@@ -560,6 +569,7 @@ export const DEFAULTS = {
   offsetLagThreshold: 10_000,
   errorEventRatePercentThreshold: 5,
   dashboard: true,
+  redriveFunction: false,
 } as const satisfies Partial<PipelineConfig>;
 
 type ValueKind = 'string' | 'number' | 'boolean' | 'string[]' | 'number[]' | 'record';
@@ -644,6 +654,7 @@ export const CONFIG_KEY_KINDS: Record<keyof PipelineConfig, ValueKind> = {
   offsetLagThreshold: 'number',
   errorEventRatePercentThreshold: 'number',
   dashboard: 'boolean',
+  redriveFunction: 'boolean',
 };
 
 /** Raised for an invalid configuration; the message names the offending key. */

@@ -14,6 +14,12 @@ import { EnrichFunction } from './constructs/enrich-function.ts';
 import { KafkaEventSource } from './constructs/kafka-event-source.ts';
 import { KafkaClusterAccess, vpcNetworkInterfacesStatement, WILDCARD_STATEMENTS } from './constructs/kafka-permissions.ts';
 import { KafkaTopics } from './constructs/kafka-topics.ts';
+import {
+  RedriveFunction,
+  redriveEnvironment,
+  redriveStatements,
+  redriveTopics,
+} from './constructs/redrive-function.ts';
 import { HANDLER_METRICS_NAMESPACE, Operations } from './constructs/operations.ts';
 import { acknowledge } from './nag.ts';
 
@@ -36,6 +42,12 @@ export interface PipelineStackProps extends StackProps {
    * @default - bundled
    */
   readonly topicProvisionerCode?: lambda.Code;
+  /**
+   * Pre-built code of the redrive function (with `redriveFunction: true`) instead of bundling
+   * `functions/redrive/handler.ts`.
+   * @default - bundled
+   */
+  readonly redriveFunctionCode?: lambda.Code;
 }
 
 /** Environment variables of the enrichment handler, from the configuration. */
@@ -84,6 +96,8 @@ export class PipelineStack extends Stack {
   public readonly securityGroup?: ec2.SecurityGroup;
   public readonly topics?: KafkaTopics;
   public readonly operations: Operations;
+  /** The redrive function, with `redriveFunction: true`. */
+  public readonly redriveFunction?: RedriveFunction;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     const config = props.config;
@@ -265,6 +279,21 @@ export class PipelineStack extends Stack {
       dashboard: config.dashboard,
       dashboardName: `${config.serviceName}-${config.envName}`,
     });
+
+    // ------------------------------------------------------------------ redrive function (optional)
+    if (config.redriveFunction) {
+      this.redriveFunction = new RedriveFunction(this, 'RedriveFunction', {
+        code: props.redriveFunctionCode,
+        environment: redriveEnvironment(config, functionEnvironment(config)),
+        logRetention: config.logRetentionDays as logs.RetentionDays,
+        vpc,
+        vpcSubnets,
+        securityGroups: this.securityGroup ? [this.securityGroup] : undefined,
+      });
+      for (const statement of redriveStatements(config, kafka, redriveTopics(config), vpc !== undefined)) {
+        this.redriveFunction.addToRolePolicy(statement);
+      }
+    }
 
     this.addNagSuppressions();
   }

@@ -12,6 +12,11 @@ export interface SourceRef {
   readonly topic: string;
   readonly partition: number;
   readonly offset: number;
+  /**
+   * The record's redrive headers (`CARRIED_HEADERS`, see lib/redrive.ts), carried to the messages made from it so a
+   * redriven event that fails again keeps its redrive count. Absent when the record has none.
+   */
+  readonly carriedHeaders?: Readonly<Record<string, string>>;
 }
 
 export interface DecodedRecord {
@@ -34,6 +39,18 @@ export interface KafkaBatchItemFailure {
 export interface KafkaBatchResponse {
   readonly batchItemFailures: KafkaBatchItemFailure[];
 }
+
+/**
+ * Input headers carried to every message made from the record: the redrive lineage (lib/redrive.ts).
+ * Named one by one, so a producer of the input topic cannot make the pipeline copy other headers.
+ */
+export const CARRIED_HEADERS: ReadonlySet<string> = new Set([
+  'redrive_count',
+  'redrive_from_topic',
+  'redrive_from_partition',
+  'redrive_from_offset',
+  'redrive_error_type',
+]);
 
 export class MalformedKafkaEventError extends Error {
   override readonly name = 'MalformedKafkaEventError';
@@ -74,17 +91,22 @@ export function decodeKafkaEvent(event: unknown): DecodedRecord[] {
     if (!Array.isArray(list)) throw new MalformedKafkaEventError(`records["${partitionKey}"] is not an array`);
     const ordered = [...(list as MSKRecord[])].sort((a, b) => Number(a.offset) - Number(b.offset));
     for (const record of ordered) {
+      const headers = decodeHeaders(record.headers);
+      const carried = headers.filter(([name]) => CARRIED_HEADERS.has(name));
       decoded.push({
         source: {
           topic: String(record.topic ?? partitionKey.replace(/-\d+$/, '')),
           partition: Number(record.partition),
           offset: Number(record.offset),
+          ...(carried.length > 0
+            ? { carriedHeaders: Object.fromEntries(carried.map(([k, v]) => [k, v.toString('utf8')])) }
+            : {}),
         },
         partitionKey,
         index: decoded.length,
         key: decodeBase64(record.key),
         value: decodeBase64(record.value),
-        headers: decodeHeaders(record.headers),
+        headers,
         timestamp: typeof record.timestamp === 'number' ? record.timestamp : undefined,
       });
     }

@@ -69,6 +69,7 @@ export function kafkaSinkConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Ka
 /** Source of the record, for tracing an output message back to its input. */
 export function sourceHeaders(m: OutboundMessage): Record<string, string> {
   return {
+    ...m.source.carriedHeaders,
     source_topic: m.source.topic,
     source_partition: String(m.source.partition),
     source_offset: String(m.source.offset),

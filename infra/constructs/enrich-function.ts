@@ -3,21 +3,20 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { functionBundleCode, PROJECT_ROOT } from './function-bundle.ts';
 
-/** Repository root (this file is `infra/constructs/enrich-function.ts`). */
-export const PROJECT_ROOT = join(import.meta.dirname, '..', '..');
+export { ESM_REQUIRE_BANNER, PROJECT_ROOT } from './function-bundle.ts';
 
 /** Default handler entry of the enrichment function. */
 export const DEFAULT_ENRICH_ENTRY = join(PROJECT_ROOT, 'functions', 'page-content-change-enrich', 'handler.ts');
 
 /**
- * esbuild banner that gives the ESM bundle a CommonJS `require`, needed by the CJS dependencies
- * (kafkajs and friends) that esbuild inlines.
+ * NODE_OPTIONS of the project's functions. Source maps are resolved by the Node.js runtime itself
+ * (no source-map-support dependency).
  */
-export const ESM_REQUIRE_BANNER = "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
+export const FUNCTION_NODE_OPTIONS = '--enable-source-maps';
 
 /** How a Node.js function of this project is packaged. */
 export interface NodeFunctionCodeProps {
@@ -35,8 +34,8 @@ export interface NodeFunctionCodeProps {
 }
 
 /**
- * Creates a Node.js 22 arm64 function, bundled by esbuild as a minified ESM bundle with source maps.
- * Shared by the enrichment function and the topic provisioner.
+ * Creates a Node.js 22 arm64 function, bundled by esbuild as minified ESM with source maps and lazily
+ * loaded chunks (see `function-bundle.ts`). Shared by the enrichment function and the topic provisioner.
  */
 export function createNodeFunction(
   scope: Construct,
@@ -44,36 +43,13 @@ export function createNodeFunction(
   props: NodeFunctionCodeProps & Omit<lambda.FunctionOptions, 'runtime' | 'architecture'> & { readonly entry: string },
 ): lambda.Function {
   const { entry, code, ...options } = props;
-  const common: lambda.FunctionOptions = {
+  return new lambda.Function(scope, id, {
     ...options,
     architecture: lambda.Architecture.ARM_64,
-    // Source maps are resolved by the Node.js runtime itself (no source-map-support dependency).
-    environment: { NODE_OPTIONS: '--enable-source-maps', ...options.environment },
-  };
-  if (code) {
-    return new lambda.Function(scope, id, { ...common, runtime: lambda.Runtime.NODEJS_22_X, code, handler: 'index.handler' });
-  }
-  return new NodejsFunction(scope, id, {
-    ...common,
-    entry,
-    handler: 'handler',
     runtime: lambda.Runtime.NODEJS_22_X,
-    projectRoot: PROJECT_ROOT,
-    depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
-    bundling: {
-      forceDockerBundling: false, // esbuild is a local dev dependency; synth never needs Docker
-      format: OutputFormat.ESM,
-      mainFields: ['module', 'main'],
-      banner: ESM_REQUIRE_BANNER,
-      minify: true,
-      sourceMap: true,
-      // DEFAULT (linked): index.mjs.map plus the sourceMappingURL comment that --enable-source-maps needs.
-      sourceMapMode: SourceMapMode.DEFAULT,
-      sourcesContent: false,
-      target: 'node22',
-      // The Node.js 22 runtime ships AWS SDK v3, but bundling pins the version we test with.
-      externalModules: [],
-    },
+    code: code ?? functionBundleCode(entry),
+    handler: 'index.handler',
+    environment: { NODE_OPTIONS: FUNCTION_NODE_OPTIONS, ...options.environment },
   });
 }
 

@@ -3,11 +3,30 @@
  * and the real enrichment handler when `functions/page-content-change-enrich/handler.ts` exists.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, test } from 'node:test';
 import { DEFAULT_ENRICH_ENTRY, ESM_REQUIRE_BANNER } from '../../infra/constructs/enrich-function.ts';
+import { kafkaEsmEventFor } from '../../lib/kafka-event.ts';
 import { enrichFunction, synth, type Synth } from './helpers.ts';
+
+/** Entry file plus the chunks it imports statically: what a cold start reads and parses. */
+function coldStartCode(dir: string): string {
+  const seen = new Set<string>();
+  const visit = (file: string): string => {
+    if (seen.has(file)) return '';
+    seen.add(file);
+    const code = readFileSync(file, 'utf8');
+    // esbuild's minified static imports of chunks: import{...}from"./chunks/x.mjs" (dynamic ones are import("..."))
+    const imports = [...code.matchAll(/from\s*"(\.\/chunks\/[^"]+\.mjs)"/g)].map((m) => join(dir, m[1]!));
+    return code + imports.map(visit).join('');
+  };
+  return visit(join(dir, 'index.mjs'));
+}
 
 /** The bundled asset directory of the enrichment function. */
 function enrichAsset(s: Synth): { dir: string; code: string } {
@@ -41,5 +60,89 @@ describe('esbuild bundling', () => {
     assert.ok(code.startsWith(ESM_REQUIRE_BANNER));
     assert.ok(statSync(join(dir, 'index.mjs')).size > 10_000, 'dependencies (kafkajs, powertools) are bundled');
     assert.match(code, /kafkajs|KafkaJS/i, 'kafkajs is inlined');
+  });
+
+  const noEntry = { skip: !existsSync(DEFAULT_ENRICH_ENTRY) };
+
+  test('real handler bundle: AWS SDK clients in lazily imported chunks, cold start code ≤ 1 MB', noEntry, () => {
+    const { dir } = enrichAsset(synth('example-msk-iam', {}, { enrichFunctionCode: undefined }));
+    const chunks = readdirSync(join(dir, 'chunks')).filter((f) => f.endsWith('.mjs'));
+    assert.ok(chunks.length > 0, 'code splitting wrote chunks');
+    for (const chunk of chunks) {
+      // Inlined CommonJS code in a chunk calls require(): every output file needs the banner.
+      const code = readFileSync(join(dir, 'chunks', chunk), 'utf8');
+      assert.ok(code.startsWith(ESM_REQUIRE_BANNER), `${chunk} has the banner`);
+    }
+    const cold = coldStartCode(dir);
+    assert.ok(Buffer.byteLength(cold) <= 1024 * 1024, `cold start code is ${Buffer.byteLength(cold)} B`);
+    // The packages' names are in their user-agent code; the entry names only the commands it destructures.
+    const all = chunks.map((c) => readFileSync(join(dir, 'chunks', c), 'utf8')).join('');
+    for (const name of ['client-secrets-manager', 'client-kafka', 'aws-msk-iam-sasl-signer-js']) {
+      assert.ok(!cold.includes(name), `${name} is not loaded at cold start`);
+      assert.ok(all.includes(name), `${name} is in a lazily imported chunk`);
+    }
+  });
+
+  test('real handler bundle: the lazily loaded Secrets Manager client reads the SCRAM secret', noEntry, async () => {
+    const { dir } = enrichAsset(synth('example-msk-iam', {}, { enrichFunctionCode: undefined }));
+    const calls: Array<{ target: string | undefined; body: string }> = [];
+    // Stands in for Secrets Manager (AWS_ENDPOINT_URL_SECRETS_MANAGER): the SDK chunk must load, sign and send.
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () => {
+        calls.push({ target: req.headers['x-amz-target'] as string | undefined, body });
+        res.setHeader('content-type', 'application/x-amz-json-1.1');
+        const secret = JSON.stringify({ username: 'u', password: 'p' });
+        res.end(JSON.stringify({ Name: 'scram', SecretString: secret }));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const closedPort = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    try {
+      const secretArn = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:bench-scram-AbCdEf';
+      // A record that is not JSON becomes an error event, so the sink connects (and reads the SCRAM secret first).
+      const record = { topic: 'mediawiki.page_change.v1', partition: 0, offset: 7, key: null, value: 'not json' };
+      const event = kafkaEsmEventFor([record]);
+      const script = `const { handler } = await import(${JSON.stringify(pathToFileURL(join(dir, 'index.mjs')).href)});
+        const r = await handler(${JSON.stringify(event)}, { awsRequestId: 'r', getRemainingTimeInMillis: () => 60000 });
+        process.stdout.write(JSON.stringify(r)); process.exit(0);`;
+      const env = {
+        PATH: process.env.PATH ?? '',
+        NODE_OPTIONS: '--enable-source-maps',
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+        AWS_SECRET_ACCESS_KEY: 'secret',
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        KAFKA_BROKERS: `127.0.0.1:${closedPort}`,
+        KAFKA_AUTH: 'scram',
+        KAFKA_SASL_SECRET_ARN: secretArn,
+        KAFKA_CONNECTION_TIMEOUT_MS: '500',
+        POWERTOOLS_LOG_LEVEL: 'ERROR',
+        POWERTOOLS_METRICS_DISABLED: 'true',
+      };
+      const out = await new Promise<string>((resolve, reject) => {
+        const args = ['--input-type=module', '-e', script];
+        const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d) => (stdout += d));
+        child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
+        child.on('exit', (code) => {
+          if (code === 0) resolve(stdout);
+          else reject(new Error(`bundle exited ${code}: ${stderr}`));
+        });
+      });
+      assert.equal(calls[0]?.target, 'secretsmanager.GetSecretValue');
+      assert.equal(JSON.parse(calls[0]!.body).SecretId, secretArn);
+      // The broker is unreachable, so the error event goes back for redelivery rather than being lost.
+      const failure = { itemIdentifier: { partition: 'mediawiki.page_change.v1-0', offset: 7 } };
+      assert.deepEqual(JSON.parse(out), { batchItemFailures: [failure] });
+    } finally {
+      server.close();
+    }
   });
 });

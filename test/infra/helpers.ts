@@ -37,6 +37,7 @@ export function synth(env: string, overrides: Record<string, unknown> = {}, stac
     config,
     enrichFunctionCode: lambda.Code.fromInline('export const handler = async () => ({ batchItemFailures: [] });'),
     topicProvisionerCode: lambda.Code.fromInline('export const handler = async () => ({});'),
+    redriveFunctionCode: lambda.Code.fromInline('export const handler = async () => ({});'),
     ...stackProps,
   });
   return { app, stack, config, template: Template.fromStack(stack) };

@@ -1,0 +1,51 @@
+/**
+ * The redrive as a Lambda function the operator invokes (console or `aws lambda invoke`) with the
+ * options of `npm run redrive` as JSON, e.g. `{"from": "error", "dryRun": true}` or
+ * `{"from": "on-failure", "errorTypes": ["RetriesExhausted"], "max": 5000}`. Returns the summary.
+ *
+ * Thin: validation and the Kafka loop are lib/redrive.ts, shared with the CLI. Each invocation
+ * stops before its timeout with what it produced committed (`stoppedBy: "deadline"`); invoking it
+ * again resumes from the consumer group's position.
+ *
+ * Env: the Kafka connection settings (lib/settings.ts), KAFKA_TOPIC_PREFIX, INPUT_TOPIC,
+ * ERROR_TOPIC, ON_FAILURE_TOPIC, REDRIVE_GROUP_PREFIX (see `redriveTopicsFromEnv`).
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { Context } from 'aws-lambda';
+import type { Kafka } from 'kafkajs';
+import { createKafka, kafkaConnectionConfigFromEnv } from '../../lib/kafka-client.js';
+import {
+  parseRedriveRequest,
+  redriveGroupIdFor,
+  redriveTopicsFromEnv,
+  runRedrive,
+  type RedriveSummary,
+} from '../../lib/redrive.js';
+
+/**
+ * Time kept before the invocation's deadline (`context.getRemainingTimeInMillis()`, "Using the Lambda
+ * context object to retrieve Node.js function information") to commit, disconnect and return the summary.
+ */
+const DEADLINE_MARGIN_MS = 15_000;
+
+const logger = new Logger({ serviceName: 'mw-page-content-change-enrich-redrive' });
+let kafka: Promise<Kafka> | undefined;
+
+export async function handler(event: unknown, context: Context): Promise<RedriveSummary> {
+  // A bad request is an error for the invoker to read, before anything connects.
+  const request = parseRedriveRequest(event);
+  const topics = redriveTopicsFromEnv();
+  kafka ??= createKafka(kafkaConnectionConfigFromEnv());
+  kafka.catch(() => (kafka = undefined));
+  const summary = await runRedrive({
+    ...request,
+    kafka: await kafka,
+    groupId: redriveGroupIdFor(request, topics.groupPrefix, true),
+    sourceTopic: request.from === 'error' ? topics.error : topics.onFailure,
+    inputTopic: topics.input,
+    stopAt: Date.now() + context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS,
+    log: (line) => logger.info(line),
+  });
+  logger.info('redrive finished', { summary });
+  return summary;
+}

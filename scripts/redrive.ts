@@ -1,0 +1,75 @@
+/**
+ * `npm run redrive -- --from error|on-failure [--error-types T1,T2] [--since ISO] [--until ISO]
+ *   [--max N] [--dry-run] [--max-redrives N] [--group NAME]`
+ *
+ * Puts error events (their `raw_event`) or on-failure records back on the input topic with their
+ * original key, reading with a consumer group of its own so a second run resumes where the first
+ * stopped. Progress on stderr, the summary as JSON on stdout. See the README's runbook.
+ *
+ * Env: KAFKA_BROKERS (default 127.0.0.1:${KAFKA_PORT:-9092}) and the other KAFKA_* connection
+ * settings, KAFKA_TOPIC_PREFIX, INPUT_TOPIC, ERROR_TOPIC, ON_FAILURE_TOPIC, REDRIVE_GROUP_PREFIX.
+ */
+import { parseArgs } from 'node:util';
+
+process.env.KAFKA_BROKERS ??= `127.0.0.1:${process.env.KAFKA_PORT ?? '9092'}`;
+const { createKafka, kafkaConnectionConfigFromEnv } = await import('../lib/kafka-client.js');
+const { parseRedriveRequest, redriveGroupIdFor, redriveTopicsFromEnv, runRedrive, RedriveOptionsError } =
+  await import('../lib/redrive.js');
+
+const USAGE =
+  'usage: npm run redrive -- --from error|on-failure [--error-types T1,T2] [--since ISO] [--until ISO]\n' +
+  '                          [--max N] [--dry-run] [--max-redrives N (default 3)] [--group NAME]';
+
+let request;
+try {
+  const { values } = parseArgs({
+    options: {
+      from: { type: 'string' },
+      'error-types': { type: 'string' },
+      since: { type: 'string' },
+      until: { type: 'string' },
+      max: { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      'max-redrives': { type: 'string' },
+      group: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    console.error(USAGE);
+    process.exit(0);
+  }
+  request = parseRedriveRequest({
+    from: values.from,
+    errorTypes: values['error-types'],
+    since: values.since,
+    until: values.until,
+    max: values.max,
+    dryRun: values['dry-run'] ?? false,
+    maxRedrives: values['max-redrives'],
+    groupId: values.group,
+  });
+} catch (err) {
+  console.error(`${(err as Error).message}\n${USAGE}`);
+  process.exit(2);
+}
+
+const topics = redriveTopicsFromEnv();
+const sourceTopic = request.from === 'error' ? topics.error : topics.onFailure;
+console.error(
+  `[redrive] ${request.dryRun ? 'DRY RUN: ' : ''}${sourceTopic} → ${topics.input} (${process.env.KAFKA_BROKERS})`,
+);
+try {
+  const summary = await runRedrive({
+    ...request,
+    kafka: await createKafka(kafkaConnectionConfigFromEnv()),
+    groupId: redriveGroupIdFor(request, topics.groupPrefix),
+    sourceTopic,
+    inputTopic: topics.input,
+    log: (line) => console.error(`[redrive] ${line}`),
+  });
+  console.log(JSON.stringify(summary, null, 2));
+} catch (err) {
+  console.error(`[redrive] failed: ${(err as Error).message}`);
+  process.exit(err instanceof RedriveOptionsError ? 2 : 1);
+}

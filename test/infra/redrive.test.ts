@@ -1,0 +1,154 @@
+/**
+ * The optional redrive function (`redriveFunction: true`): off by default; when on, an invocable
+ * function with no trigger, the cluster connection of the enrichment function, least-privilege
+ * Kafka permissions (read the error and on-failure topics as its own groups, write the input topic),
+ * the stack's VPC and security group, cdk-nag clean; and its real esbuild bundle loads.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { mskGroupArn, mskTopicArn } from '../../infra/config.ts';
+import { DEFAULT_REDRIVE_ENTRY } from '../../infra/constructs/redrive-function.ts';
+import {
+  asArray,
+  bySid,
+  eventSourceMapping,
+  MSK_CLUSTER_ARN,
+  nagAnnotations,
+  nagFindings,
+  roleStatements,
+  SCRAM_SECRET_ARN,
+  synth,
+  type Statement,
+} from './helpers.ts';
+
+const inlineRedrive = { redriveFunctionCode: lambda.Code.fromInline('export const handler = async () => ({});') };
+const topicArn = (t: string) => mskTopicArn(MSK_CLUSTER_ARN, t);
+const actionsOf = (s: Statement) => asArray(s.Action).slice().sort();
+
+function redriveFunctions(template: ReturnType<typeof synth>['template']): Array<Record<string, any>> {
+  return Object.entries(template.findResources('AWS::Lambda::Function'))
+    .filter(([id]) => id.startsWith('RedriveFunction'))
+    .map(([, r]) => r);
+}
+
+describe('redrive function', () => {
+  test('is not deployed unless asked for', () => {
+    assert.equal(redriveFunctions(synth('example-self-managed-scram').template).length, 0);
+    assert.equal(redriveFunctions(synth('example-msk-iam', { redriveFunction: false }).template).length, 0);
+  });
+
+  test("MSK + IAM: invocable function, the enrich function's connection, its own topics and groups, in the VPC", () => {
+    const s = synth('example-msk-iam', { redriveFunction: true }, inlineRedrive);
+    const [fn] = redriveFunctions(s.template);
+    assert.ok(fn, 'the redrive function exists');
+    const p = fn.Properties;
+    assert.equal(p.Runtime, 'nodejs22.x');
+    assert.deepEqual(p.Architectures, ['arm64']);
+    assert.equal(p.Timeout, 900);
+    assert.equal(p.ReservedConcurrentExecutions, 1);
+    const env = p.Environment.Variables;
+    assert.equal(env.KAFKA_MSK_CLUSTER_ARN, MSK_CLUSTER_ARN);
+    assert.equal(env.KAFKA_AUTH, 'iam');
+    assert.equal(env.KAFKA_TOPIC_PREFIX, 'eqiad.');
+    assert.equal(env.INPUT_TOPIC, 'mediawiki.page_change.v1');
+    assert.equal(env.ERROR_TOPIC, 'mw_page_content_change_enrich.error');
+    assert.equal(env.ON_FAILURE_TOPIC, 'mw_page_content_change_enrich.dlq');
+    assert.equal(env.REDRIVE_GROUP_PREFIX, 'mw-page-content-change-enrich-eqiad.redrive.');
+    assert.equal(env.MW_API_URL_TEMPLATE, undefined, 'the redrive never calls MediaWiki');
+    // In the cluster's VPC with the stack's function security group.
+    assert.deepEqual(p.VpcConfig.SubnetIds, [
+      'subnet-0aaaaaaaaaaaaaaa1',
+      'subnet-0bbbbbbbbbbbbbbb2',
+      'subnet-0ccccccccccccccc3',
+    ]);
+    assert.match(JSON.stringify(p.VpcConfig.SecurityGroupIds), /FunctionSecurityGroup/);
+    // Invoked by an operator only: the one event source mapping is still the enrichment function's.
+    assert.match(JSON.stringify(eventSourceMapping(s.template).FunctionName), /EnrichFunction/);
+
+    const statements = roleStatements(s.template, 'RedriveFunctionExecutionRole');
+    const readers = statements
+      .filter((st) => actionsOf(st).includes('kafka-cluster:ReadData'))
+      .flatMap((st) => asArray(st.Resource));
+    assert.deepEqual(readers.sort(), [
+      topicArn('eqiad.mw_page_content_change_enrich.dlq'),
+      topicArn('eqiad.mw_page_content_change_enrich.error'),
+    ]);
+    const writers = statements
+      .filter((st) => actionsOf(st).includes('kafka-cluster:WriteData'))
+      .flatMap((st) => asArray(st.Resource));
+    assert.deepEqual(writers, [topicArn('eqiad.mediawiki.page_change.v1')]);
+    assert.deepEqual(actionsOf(bySid(statements, 'MskIdempotentProducer')), ['kafka-cluster:WriteDataIdempotently']);
+    const groups = bySid(statements, 'MskRedriveConsumerGroups');
+    assert.deepEqual(actionsOf(groups), ['kafka-cluster:AlterGroup', 'kafka-cluster:DescribeGroup']);
+    assert.deepEqual(asArray(groups.Resource), [
+      mskGroupArn(MSK_CLUSTER_ARN, 'mw-page-content-change-enrich-eqiad.redrive.*'),
+    ]);
+    // Not the enrichment function's group, and nothing on Resource '*' but the ENIs.
+    assert.ok(
+      !JSON.stringify(statements).includes(`${mskGroupArn(MSK_CLUSTER_ARN, 'mw-page-content-change-enrich-eqiad')}"`),
+    );
+    assert.deepEqual(
+      statements.filter((st) => asArray(st.Resource).includes('*')).map((st) => st.Sid),
+      ['VpcNetworkInterfaces'],
+    );
+    // The enrichment function's role gained nothing.
+    const enrichReaders = roleStatements(s.template, 'EnrichFunctionExecutionRole')
+      .filter((st) => actionsOf(st).includes('kafka-cluster:ReadData'))
+      .flatMap((st) => asArray(st.Resource));
+    assert.deepEqual(enrichReaders, [topicArn('eqiad.mediawiki.page_change.v1')]);
+
+    assert.deepEqual(nagFindings(s), []);
+    assert.deepEqual(nagAnnotations(s), []);
+  });
+
+  test('self-managed + SCRAM: brokers and secret from the stack, no IAM data-plane actions', () => {
+    const s = synth('example-self-managed-scram', { redriveFunction: true }, inlineRedrive);
+    const [fn] = redriveFunctions(s.template);
+    const env = fn!.Properties.Environment.Variables;
+    assert.ok(env.KAFKA_BROKERS.length > 0);
+    assert.equal(env.KAFKA_AUTH, 'scram');
+    assert.equal(env.KAFKA_SASL_SECRET_ARN, SCRAM_SECRET_ARN);
+    const statements = roleStatements(s.template, 'RedriveFunctionExecutionRole');
+    assert.ok(
+      statements.some(
+        (st) =>
+          actionsOf(st).includes('secretsmanager:GetSecretValue') && asArray(st.Resource).includes(SCRAM_SECRET_ARN),
+      ),
+    );
+    assert.ok(!statements.some((st) => actionsOf(st).some((a) => a.startsWith('kafka-cluster:'))));
+    assert.deepEqual(nagFindings(s), []);
+  });
+
+  test('-c redriveFunction=true works from the command line', () => {
+    assert.equal(
+      redriveFunctions(synth('example-msk-iam', { redriveFunction: 'true' }, inlineRedrive).template).length,
+      1,
+    );
+  });
+
+  test(
+    'real bundle: functions/redrive/handler.ts bundles to an ESM module that loads and rejects a bad request',
+    { skip: !existsSync(DEFAULT_REDRIVE_ENTRY) },
+    () => {
+      const s = synth('example-msk-iam', { redriveFunction: true }, { redriveFunctionCode: undefined });
+      const assembly = s.app.synth();
+      const [fn] = redriveFunctions(s.template);
+      const s3Key: string = fn!.Properties.Code.S3Key;
+      const index = join(assembly.directory, `asset.${s3Key.replace(/\.zip$/, '')}`, 'index.mjs');
+      assert.ok(existsSync(index), `${index} exists`);
+      const script = `
+      const { handler } = await import(${JSON.stringify(index)});
+      try { await handler({ from: 'input' }, { getRemainingTimeInMillis: () => 1000 }); console.log('accepted'); }
+      catch (err) { console.log(err.name + ': ' + err.message); }`;
+      const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH },
+      });
+      assert.equal(out.trim(), 'RedriveOptionsError: from must be "error" or "on-failure"');
+    },
+  );
+});
