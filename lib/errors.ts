@@ -88,9 +88,15 @@ export class MessageTooLargeError extends EnrichError {
 }
 
 /**
- * Not an error event: the invocation ran out of time before this record could be
- * fetched. The record is reported as a batch item failure so Lambda redelivers it.
+ * Not an error event: the record could not be handled in this invocation through no fault of
+ * its own (the wiki client failed unexpectedly, the producer lost its session). It is listed
+ * in the partial batch response, so Lambda delivers it again.
  */
-export class DeadlineExceededError extends Error {
-  override readonly name = 'DeadlineExceededError';
+export class RetryLaterError extends Error {
+  override readonly name: string = 'RetryLaterError';
+}
+
+/** A `RetryLaterError` because the invocation ran out of time before the record could be fetched or written. */
+export class DeadlineExceededError extends RetryLaterError {
+  override readonly name: string = 'DeadlineExceededError';
 }

@@ -4,13 +4,22 @@
  * per-key order). Messages are sent in as few requests as the topic's size limit
  * allows; a failed request marks it and every later message of that stream failed,
  * so the caller reports them for redelivery instead of losing or reordering them.
+ * No request is awaited past the caller's deadline, and a producer that lost its
+ * idempotence session is replaced.
  */
 import { gzip, unzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import kafkajs, { CompressionTypes, type Kafka, type Message, type Producer } from 'kafkajs';
 import { readSettings, type SettingValues } from './settings.js';
 import { compressionTypeFor } from './kafka-codecs.js';
-import { createKafka, forgetCachedSecrets, kafkaConnectionConfigFromEnv, prefixedTopic, type KafkaConnectionConfig } from './kafka-client.js';
+import {
+  createKafka,
+  forgetCachedSecrets,
+  kafkaConnectionConfigFromEnv,
+  prefixedTopic,
+  type KafkaConnectionConfig,
+} from './kafka-client.js';
+import { NO_DEADLINE, type Deadline } from './retry.js';
 import type { EventSink, OutboundMessage, SendReport, StreamKind } from './sink.js';
 
 /** The producer's settings; each field names its variable in `lib/settings.ts`. */
@@ -87,17 +96,61 @@ export function chunkBySize<T>(items: readonly T[], sizeOf: (item: T) => number,
   return chunks;
 }
 
-export interface KafkaSink extends EventSink {
-  disconnect(): Promise<void>;
-  readonly stats: { requests: number; bytes: number };
+/**
+ * kafkajs retry settings of the producer: few and short. A produce request that keeps failing
+ * is better listed for redelivery than retried into the Lambda timeout, and these bound
+ * `sendWorstCaseMs`.
+ */
+export const PRODUCER_RETRY = { retries: 2, initialRetryTime: 100, maxRetryTime: 1000 } as const;
+
+/**
+ * The longest one produce request takes through kafkajs when no deadline cuts it short, ms:
+ *
+ *   (retries + 1) × requestTimeoutMs + retries × maxRetryTime
+ *
+ * Every attempt may wait the full request timeout, and kafkajs waits at most `maxRetryTime`
+ * before each retry (its first wait, initialRetryTime × 1.2, is shorter). The handler keeps this
+ * much time before the Lambda deadline for producing (`invocationDeadlines`).
+ */
+export function sendWorstCaseMs(
+  requestTimeoutMs: number,
+  retry: { retries: number; maxRetryTime: number } = PRODUCER_RETRY,
+): number {
+  return (retry.retries + 1) * requestTimeoutMs + retry.retries * retry.maxRetryTime;
 }
 
-export function kafkaSink(config: KafkaSinkConfig, kafkaFactory: () => Promise<Kafka> = () => createKafka(config.connection)): KafkaSink {
+/**
+ * Broker errors after which kafkajs cannot use its producer id again: it treats them as not
+ * retriable and never asks for a new id, so every later send of a warm container would fail, or
+ * be dropped by the broker as a duplicate. The producer lives as long as the execution
+ * environment, which Lambda freezes and reuses across invocations (AWS, "Understanding the Lambda
+ * execution environment lifecycle",
+ * https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html), so it is replaced.
+ */
+const LOST_PRODUCER_SESSION = new Set([
+  'OUT_OF_ORDER_SEQUENCE_NUMBER',
+  'UNKNOWN_PRODUCER_ID',
+  'INVALID_PRODUCER_EPOCH',
+]);
+
+export interface KafkaSink extends EventSink {
+  readonly sendWorstCaseMs: number;
+  disconnect(): Promise<void>;
+  /** `producers`: producers created (one, unless one was replaced). */
+  readonly stats: { requests: number; bytes: number; producers: number };
+}
+
+export function kafkaSink(
+  config: KafkaSinkConfig,
+  kafkaFactory: () => Promise<Kafka> = () => createKafka(config.connection),
+): KafkaSink {
   if (config.compression === 'gzip') useGzipLevel(config.gzipLevel ?? 1);
   const compression = compressionTypeFor(config.compression); // zstd is refused here where Node cannot write it
   let producer: Producer | undefined;
   let connecting: Promise<Producer> | undefined;
-  const stats = { requests: 0, bytes: 0 };
+  /** Disconnects of discarded producers, awaited by `disconnect()`. */
+  const discarding = new Set<Promise<unknown>>();
+  const stats = { requests: 0, bytes: 0, producers: 0 };
 
   async function connectedProducer(): Promise<Producer> {
     if (producer) return producer;
@@ -107,8 +160,9 @@ export function kafkaSink(config: KafkaSinkConfig, kafkaFactory: () => Promise<K
         idempotent: true,
         maxInFlightRequests: 1,
         allowAutoTopicCreation: false,
-        retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 3000 },
+        retry: { ...PRODUCER_RETRY },
       });
+      stats.producers++;
       p.on(p.events.DISCONNECT, () => {
         if (producer === p) producer = undefined;
       });
@@ -127,48 +181,69 @@ export function kafkaSink(config: KafkaSinkConfig, kafkaFactory: () => Promise<K
   }
 
   /**
-   * After a lost connection the producer is replaced on next use. Other failures (a topic
+   * The producer is replaced on next use after a lost connection, a lost idempotence session,
+   * or a request abandoned at the deadline (it may still be in flight). Other failures (a topic
    * refusing a message, say) leave it alone: the other stream may be using it right now.
    */
-  async function discardIfConnectionLost(p: Producer | undefined, err: unknown): Promise<void> {
-    if (!p || producer !== p || !isConnectionError(err)) return;
+  function discardIf(p: Producer | undefined, reason: 'abandoned' | unknown): void {
+    if (!p || producer !== p) return;
+    if (reason !== 'abandoned' && !isConnectionError(reason) && !isLostProducerSession(reason)) return;
     producer = undefined;
-    await p.disconnect().catch(() => undefined);
+    // Not awaited: kafkajs waits for requests in flight, and the broker may not answer before the deadline.
+    const closing = p.disconnect().catch(() => undefined);
+    discarding.add(closing);
+    void closing.finally(() => discarding.delete(closing));
   }
 
-  async function sendStream(kind: StreamKind, entries: Array<{ index: number; message: OutboundMessage }>, failed: Set<number>): Promise<void> {
+  async function sendStream(
+    kind: StreamKind,
+    entries: Array<{ index: number; message: OutboundMessage }>,
+    failed: Set<number>,
+    deadline: Deadline,
+  ): Promise<void> {
     const topic = kind === 'output' ? config.outputTopic : config.errorTopic;
     const chunks = chunkBySize(entries, (e) => e.message.bytes, config.maxMessageBytes);
+    // This chunk and every later one of the stream go back to Lambda, in order.
+    const failFrom = (c: number) => {
+      for (const rest of chunks.slice(c)) for (const e of rest) failed.add(e.index);
+    };
     for (let c = 0; c < chunks.length; c++) {
       const chunk = chunks[c]!;
       let p: Producer | undefined;
       try {
-        p = await connectedProducer();
-        const messages: Message[] = chunk.map(({ message }) => ({ key: message.key, value: message.value, headers: sourceHeaders(message) }));
+        const connected = await beforeDeadline(connectedProducer(), deadline);
+        if (connected === DEADLINE_PASSED) return failFrom(c);
+        p = connected;
+        const messages: Message[] = chunk.map(({ message }) => ({
+          key: message.key,
+          value: message.value,
+          headers: sourceHeaders(message),
+        }));
         stats.requests++;
         stats.bytes += chunk.reduce((n, e) => n + e.message.bytes, 0);
-        await p.send({
-          topic,
-          messages,
-          acks: -1,
-          compression,
-        });
+        const sent = await beforeDeadline(p.send({ topic, messages, acks: -1, compression }), deadline);
+        if (sent === DEADLINE_PASSED) {
+          discardIf(p, 'abandoned');
+          return failFrom(c);
+        }
       } catch (err) {
-        // This chunk and every later one of the stream go back to Lambda, in order.
-        for (const rest of chunks.slice(c)) for (const e of rest) failed.add(e.index);
-        await discardIfConnectionLost(p, err);
-        return;
+        discardIf(p, err);
+        return failFrom(c);
       }
     }
   }
 
   return {
     stats,
-    async send(messages): Promise<SendReport> {
+    sendWorstCaseMs: sendWorstCaseMs(config.connection.requestTimeoutMs),
+    async send(messages, deadline = NO_DEADLINE): Promise<SendReport> {
       const failed = new Set<number>();
       const byKind: Record<StreamKind, Array<{ index: number; message: OutboundMessage }>> = { output: [], error: [] };
       messages.forEach((message, index) => byKind[message.kind].push({ index, message }));
-      await Promise.all([sendStream('output', byKind.output, failed), sendStream('error', byKind.error, failed)]);
+      await Promise.all([
+        sendStream('output', byKind.output, failed, deadline),
+        sendStream('error', byKind.error, failed, deadline),
+      ]);
       return { failed };
     },
     async disconnect() {
@@ -176,15 +251,47 @@ export function kafkaSink(config: KafkaSinkConfig, kafkaFactory: () => Promise<K
       const p = producer;
       producer = undefined;
       await p?.disconnect().catch(() => undefined);
+      await Promise.all(discarding);
     },
   };
 }
 
-function isConnectionError(err: unknown): boolean {
-  for (let e = err as { name?: string; cause?: unknown; originalError?: unknown } | undefined, depth = 0; e && depth < 5; depth++) {
-    if (typeof e.name === 'string' && /Connection|BrokerNotFound|NotImplemented/.test(e.name)) return true;
+const DEADLINE_PASSED = Symbol('deadline passed');
+
+/** `work`, or DEADLINE_PASSED if the deadline comes first; `work` goes on, and its failure is then ignored. */
+async function beforeDeadline<T>(work: Promise<T>, deadline: Deadline): Promise<T | typeof DEADLINE_PASSED> {
+  const ms = deadline.remainingMs();
+  if (!Number.isFinite(ms)) return work;
+  work.catch(() => undefined);
+  if (ms <= 0) return DEADLINE_PASSED;
+  let timer: NodeJS.Timeout | undefined;
+  const passed = new Promise<typeof DEADLINE_PASSED>((resolve) => {
+    timer = setTimeout(resolve, Math.min(ms, 2 ** 31 - 1), DEADLINE_PASSED);
+  });
+  try {
+    return await Promise.race([work, passed]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The error and what it wraps: kafkajs nests the broker's error in `cause` or `originalError`. */
+function* errorChain(err: unknown): Generator<{ name?: unknown; type?: unknown }> {
+  let e = err as { name?: unknown; type?: unknown; cause?: unknown; originalError?: unknown } | undefined;
+  for (let depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
+    yield e;
     e = (e.originalError ?? e.cause) as typeof e;
   }
+}
+
+function isLostProducerSession(err: unknown): boolean {
+  for (const e of errorChain(err)) if (typeof e.type === 'string' && LOST_PRODUCER_SESSION.has(e.type)) return true;
+  return false;
+}
+
+function isConnectionError(err: unknown): boolean {
+  const lost = /Connection|BrokerNotFound|NotImplemented/;
+  for (const e of errorChain(err)) if (typeof e.name === 'string' && lost.test(e.name)) return true;
   return false;
 }
 

@@ -1,20 +1,22 @@
 /**
  * One invocation: decode → validate → enrich → produce, for every record of every
  * partition, then the partial batch response. Each record ends as exactly one
- * message (enriched or error event) or is reported failed for redelivery; records
- * of a partition after one that must be redelivered are not produced, so the
- * partition's order holds on retry.
+ * message (enriched or error event) or is listed for redelivery; records of a
+ * partition after one that must be redelivered are not produced, and are listed
+ * too, so the partition's order holds on retry.
  */
 import type { EventConfig } from './config.js';
 import { type ApiEndpointResolver } from './domain-allowlist.js';
-import { passthroughReason, withContent, withOutputMeta, messageKeyFor, type PassthroughReason } from './enrich.js';
-import { DeadlineExceededError, MessageTooLargeError } from './errors.js';
+import { withContent, withOutputMeta, messageKeyFor } from './enrich.js';
+import { MessageTooLargeError, RetryLaterError } from './errors.js';
 import { errorEventFor } from './error-event.js';
-import { decodeKafkaEvent, type DecodedRecord, type KafkaBatchItemFailure, type KafkaBatchResponse } from './kafka-event.js';
-import { decodeUtf8, erroredFieldsOf, parsePageChange, type ErroredFields, type PageChangeEvent } from './page-change.js';
-import type { Deadline } from './retry.js';
-import type { RevisionContentClient, RevisionResult } from './revision-content-client.js';
-import type { EventSink, OutboundMessage, StreamKind } from './sink.js';
+import { decodeKafkaEvent, type DecodedRecord, type KafkaBatchResponse } from './kafka-event.js';
+import { orderedSender } from './ordered-sender.js';
+import type { PageChangeEvent } from './page-change.js';
+import { parseRecord, type ParsedRecord } from './parsed-record.js';
+import { NO_DEADLINE, type Deadline } from './retry.js';
+import type { FetchedRevision, RevisionContentClient, RevisionResult } from './revision-content-client.js';
+import type { EventSink, OutboundMessage } from './sink.js';
 
 export interface BatchDependencies {
   readonly client: RevisionContentClient;
@@ -23,6 +25,12 @@ export interface BatchDependencies {
   readonly events: EventConfig;
   /** Largest message (key + value, bytes) the output topic accepts. */
   readonly maxMessageBytes: number;
+  /**
+   * No message is sent after this instant; what is unwritten then is listed for redelivery.
+   * The `deadline` argument of `processBatch` (when fetching stops) comes earlier.
+   * @default NO_DEADLINE
+   */
+  readonly produceDeadline?: Deadline;
   readonly now?: () => Date;
   /** The invocation's id, sent to MediaWiki as X-Request-Id. */
   readonly requestId?: string;
@@ -40,133 +48,99 @@ export interface BatchResult {
   readonly records: DecodedRecord[];
   /** Messages the sink failed to write. */
   readonly sinkFailures: number;
+  /** Messages not sent because the produce deadline had passed. */
+  readonly unsentAtDeadline: number;
 }
 
-interface Parsed {
-  record: DecodedRecord;
-  text?: string;
-  event?: PageChangeEvent;
-  /** The input's own fields, taken before enrichment rewrites `meta`. */
-  fields?: ErroredFields;
-  passthrough?: PassthroughReason;
-  error?: Error;
-  fetch?: { domain: string; revId: number };
+/** A revision's result, or a failure of the client itself: the revision is fetched again on redelivery. */
+type FetchResult = RevisionResult | { readonly ok: false; readonly error: RetryLaterError };
+
+interface OutcomeContext {
+  readonly deps: BatchDependencies;
+  readonly now: Date;
+  /** Serialized size of each distinct content body, measured once per invocation. */
+  readonly bodyBytes: Map<string, number>;
 }
 
-export async function processBatch(kafkaEvent: unknown, deadline: Deadline, deps: BatchDependencies): Promise<BatchResult> {
+/**
+ * @param deadline when fetching stops: no MediaWiki request or retry starts that could not end
+ *   before it, and records it cuts short are redelivered.
+ */
+export async function processBatch(
+  kafkaEvent: unknown,
+  deadline: Deadline,
+  deps: BatchDependencies,
+): Promise<BatchResult> {
   const now = deps.now ?? (() => new Date());
   const records = decodeKafkaEvent(kafkaEvent);
-
-  const parsed: Parsed[] = records.map((record) => {
-    const p: Parsed = { record };
-    try {
-      p.text = decodeUtf8(record.value);
-      p.event = parsePageChange(p.text);
-      p.fields = erroredFieldsOf(p.event);
-      p.passthrough = passthroughReason(p.event);
-      if (p.passthrough === undefined) {
-        deps.resolver.endpointFor(p.event.meta.domain);
-        p.fetch = { domain: p.event.meta.domain, revId: p.event.revision.rev_id };
-      }
-    } catch (err) {
-      p.error = err as Error;
-    }
-    return p;
-  });
-
+  const parsed = records.map((record) => parseRecord(record, deps.resolver));
   const results = revisionResults(parsed, deadline, deps);
 
-  // Records are produced in order while later revisions are still being fetched. A send is
-  // awaited before the next one, so a stream that failed sends nothing after the failure.
+  // Records are produced in order while later revisions are still being fetched.
+  const sender = orderedSender({
+    sink: deps.sink,
+    maxBatchBytes: deps.maxMessageBytes,
+    deadline: deps.produceDeadline ?? NO_DEADLINE,
+  });
   const bodyBytes = new Map<string, number>();
   const outcomes: RecordOutcome[] = [];
-  const failedRecords = new Set<number>();
-  const blockedPartitions = new Set<string>();
-  const failedStreams = new Set<StreamKind>();
-  let buffer: Array<{ index: number; message: OutboundMessage }> = [];
-  let bufferBytes = 0;
-  let sinkFailures = 0;
-
-  const flush = async () => {
-    const batch = buffer;
-    buffer = [];
-    bufferBytes = 0;
-    const sendable = batch.filter((m) => !failedStreams.has(m.message.kind));
-    for (const m of batch) {
-      if (failedStreams.has(m.message.kind)) {
-        failedRecords.add(m.index);
-        sinkFailures++;
-      }
-    }
-    if (sendable.length === 0) return;
-    let failed: ReadonlySet<number>;
-    try {
-      failed = (await deps.sink.send(sendable.map((m) => m.message))).failed;
-    } catch {
-      failed = new Set(sendable.map((_, i) => i));
-    }
-    sinkFailures += failed.size;
-    for (const i of failed) {
-      failedRecords.add(sendable[i]!.index);
-      failedStreams.add(sendable[i]!.message.kind);
-    }
-  };
-
-  for (let i = 0; i < parsed.length; i++) {
-    const p = parsed[i]!;
-    const result = p.fetch ? await results.of(p.fetch.domain, p.fetch.revId) : undefined;
-    const outcome = outcomeFor(p, result, deps, now(), bodyBytes);
+  for (const [i, p] of parsed.entries()) {
+    const context: OutcomeContext = { deps, now: now(), bodyBytes };
+    const outcome =
+      p.kind === 'fetch'
+        ? fetchedOutcome(p, await results.of(p.domain, p.revId), context)
+        : unfetchedOutcome(p, context);
     outcomes.push(outcome);
-    const partition = records[i]!.partitionKey;
-    // Per partition, produce only up to the first record that must be redelivered.
-    if (outcome.kind === 'redeliver') {
-      failedRecords.add(i);
-      blockedPartitions.add(partition);
-      continue;
-    }
-    if (blockedPartitions.has(partition)) continue;
-    buffer.push({ index: i, message: outcome.message });
-    bufferBytes += outcome.message.bytes;
-    if (bufferBytes >= deps.maxMessageBytes) await flush();
+    if (outcome.kind === 'redeliver') sender.holdBack(records[i]!.partitionKey);
+    else await sender.add(i, records[i]!.partitionKey, outcome.message);
   }
-  await flush();
+  await sender.finish();
   await results.done;
 
-  return { response: batchItemFailuresFor(records, failedRecords), outcomes, records, sinkFailures };
+  return {
+    response: partialBatchResponse(records, sender.written),
+    outcomes,
+    records,
+    sinkFailures: sender.sinkFailures,
+    unsentAtDeadline: sender.unsentAtDeadline,
+  };
 }
 
 /**
  * Each fetched revision's result as a promise that settles when its request does. Never
  * rejects: if the client itself fails, the revisions it did not settle are redelivered.
  */
-function revisionResults(parsed: readonly Parsed[], deadline: Deadline, deps: BatchDependencies) {
-  const deferred = new Map<string, { promise: Promise<RevisionResult>; resolve: (r: RevisionResult) => void }>();
+function revisionResults(parsed: readonly ParsedRecord[], deadline: Deadline, deps: BatchDependencies) {
+  const deferred = new Map<string, { promise: Promise<FetchResult>; resolve: (r: FetchResult) => void }>();
   const slot = (domain: string, revId: number) => {
     const key = `${domain} ${revId}`;
     let d = deferred.get(key);
     if (!d) {
-      let resolve!: (r: RevisionResult) => void;
-      const promise = new Promise<RevisionResult>((r) => (resolve = r));
+      let resolve!: (r: FetchResult) => void;
+      const promise = new Promise<FetchResult>((r) => (resolve = r));
       deferred.set(key, (d = { promise, resolve }));
     }
     return d;
   };
   const revIdsByDomain = new Map<string, number[]>();
   for (const p of parsed) {
-    if (!p.fetch) continue;
-    slot(p.fetch.domain, p.fetch.revId);
-    (revIdsByDomain.get(p.fetch.domain) ?? revIdsByDomain.set(p.fetch.domain, []).get(p.fetch.domain)!).push(p.fetch.revId);
+    if (p.kind !== 'fetch') continue;
+    slot(p.domain, p.revId);
+    let revIds = revIdsByDomain.get(p.domain);
+    if (!revIds) revIdsByDomain.set(p.domain, (revIds = []));
+    revIds.push(p.revId);
   }
   const done = Promise.all(
     [...revIdsByDomain].map(async ([domain, revIds]) => {
-      const settle = (settled: ReadonlyMap<number, RevisionResult>) => {
+      const settle = (settled: ReadonlyMap<number, FetchResult>) => {
         for (const [id, r] of settled) slot(domain, id).resolve(r);
       };
       try {
         // Clients that do not report per request settle everything at the end.
         settle(await deps.client.fetchRevisions(domain, revIds, deadline, deps.requestId, settle));
       } catch (err) {
-        const error = new DeadlineExceededError(`fetching from ${domain} failed unexpectedly: ${(err as Error).message}`);
+        const message = `fetching from ${domain} failed unexpectedly: ${(err as Error).message}`;
+        const error = new RetryLaterError(message, { cause: err });
         for (const id of revIds) slot(domain, id).resolve({ ok: false, error });
       }
     }),
@@ -174,32 +148,50 @@ function revisionResults(parsed: readonly Parsed[], deadline: Deadline, deps: Ba
   return { of: (domain: string, revId: number) => slot(domain, revId).promise, done };
 }
 
-function outcomeFor(p: Parsed, result: RevisionResult | undefined, deps: BatchDependencies, now: Date, bodyBytes: Map<string, number>): RecordOutcome {
-  if (p.error) return errorOutcome(p, p.error, deps, now);
-  const event = p.event!;
+function fetchedOutcome(
+  p: Extract<ParsedRecord, { kind: 'fetch' }>,
+  result: FetchResult,
+  context: OutcomeContext,
+): RecordOutcome {
+  if (result.ok) return enrichedOutcome(p, result.revision, context);
+  if (result.error instanceof RetryLaterError) return { kind: 'redeliver', reason: result.error.message };
+  return errorOutcome(p, result.error, context);
+}
+
+function unfetchedOutcome(p: Exclude<ParsedRecord, { kind: 'fetch' }>, context: OutcomeContext): RecordOutcome {
+  return p.kind === 'passthrough' ? enrichedOutcome(p, undefined, context) : errorOutcome(p, p.error, context);
+}
+
+function enrichedOutcome(
+  p: Extract<ParsedRecord, { kind: 'fetch' | 'passthrough' }>,
+  revision: FetchedRevision | undefined,
+  { deps, now, bodyBytes }: OutcomeContext,
+): RecordOutcome {
+  const { event } = p;
   try {
-    if (p.fetch) {
-      if (!result) throw new Error(`no fetch result for revision ${p.fetch.revId}`);
-      if (!result.ok) {
-        if (result.error instanceof DeadlineExceededError) return { kind: 'redeliver', reason: result.error.message };
-        throw result.error;
-      }
-      withContent(event, result.revision);
-    }
+    if (revision) withContent(event, revision);
     withOutputMeta(event, deps.events, now);
     const key = messageKeyFor(event.wiki_id, event.page.page_id);
     const size = serializedBytes(event, bodyBytes) + Buffer.byteLength(key, 'utf8');
     if (size > deps.maxMessageBytes) {
-      throw new MessageTooLargeError(`enriched event is ${size} bytes, larger than the output topic's limit of ${deps.maxMessageBytes} bytes`);
+      throw new MessageTooLargeError(
+        `enriched event is ${size} bytes, larger than the output topic's limit of ${deps.maxMessageBytes} bytes`,
+      );
     }
-    return { kind: 'enriched', message: lazyMessage(event, key, size, p.record.source), passthrough: p.passthrough };
+    const passthrough = p.kind === 'passthrough' ? p.reason : undefined;
+    return { kind: 'enriched', message: lazyMessage(event, key, size, p.record.source), passthrough };
   } catch (err) {
-    return errorOutcome(p, err as Error, deps, now);
+    return errorOutcome(p, err as Error, { deps, now, bodyBytes });
   }
 }
 
 /** A message whose value is serialized when read and not kept: events share their content strings until then. */
-function lazyMessage(event: PageChangeEvent, key: string, bytes: number, source: DecodedRecord['source']): OutboundMessage {
+function lazyMessage(
+  event: PageChangeEvent,
+  key: string,
+  bytes: number,
+  source: DecodedRecord['source'],
+): OutboundMessage {
   return {
     kind: 'output',
     key,
@@ -235,29 +227,43 @@ function serializedBytes(event: PageChangeEvent, bodyBytes: Map<string, number>)
   return Buffer.byteLength(shell, 'utf8') + bodies;
 }
 
-function errorOutcome(p: Parsed, error: Error, deps: BatchDependencies, now: Date): RecordOutcome {
-  const errorEvent = errorEventFor(error, { text: p.text, bytes: p.record.value, fields: p.fields }, deps.events, now);
-  const event = p.event;
-  const key = event ? messageKeyFor(event.wiki_id, event.page.page_id) : (p.record.key?.toString('utf8') ?? null);
+function errorOutcome(p: ParsedRecord, error: Error, { deps, now }: OutcomeContext): RecordOutcome {
+  const fields = p.kind === 'unparsable' ? undefined : p.fields;
+  const errorEvent = errorEventFor(error, { text: p.text, bytes: p.record.value, fields }, deps.events, now);
+  const key =
+    p.kind === 'unparsable'
+      ? (p.record.key?.toString('utf8') ?? null)
+      : messageKeyFor(p.event.wiki_id, p.event.page.page_id);
   const value = JSON.stringify(errorEvent);
+  const bytes = Buffer.byteLength(value, 'utf8') + Buffer.byteLength(key ?? '', 'utf8');
+  const message: OutboundMessage = { kind: 'error', key, value, bytes, source: p.record.source };
+  return { kind: 'error', errorType: errorEvent.error_type, message };
+}
+
+/**
+ * The partial batch response: every record of the batch that was not confirmed written —
+ * records to redeliver, records held back behind one of their partition, records whose send
+ * failed or was cut short by the deadline — and no record that was written.
+ *
+ * AWS, "Configuring error handling controls for Kafka event sources"
+ * (https://docs.aws.amazon.com/lambda/latest/dg/kafka-retry-configurations.html): with
+ * `ReportBatchItemFailures` the function names the records that failed and Lambda retries
+ * those. The page does not say whether a Kafka mapping retries exactly the listed records or,
+ * as Lambda's stream sources do ("Configuring partial batch response with Kinesis Data Streams
+ * and Lambda", https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-batchfailurereporting.html),
+ * everything from the lowest listed offset of a partition. Listing every unwritten record and
+ * nothing else loses no record under either reading: under the first, each unwritten record is
+ * retried; under the second, retrying starts at the first unwritten one, and written records
+ * after it come again as duplicates (at-least-once), never as losses. Listing only the first
+ * unwritten record per partition would lose the others under the first reading.
+ */
+export function partialBatchResponse(
+  records: readonly DecodedRecord[],
+  written: ReadonlySet<number>,
+): KafkaBatchResponse {
   return {
-    kind: 'error',
-    errorType: errorEvent.error_type,
-    message: { kind: 'error', key, value, bytes: Buffer.byteLength(value, 'utf8') + Buffer.byteLength(key ?? '', 'utf8'), source: p.record.source },
+    batchItemFailures: records
+      .filter((r) => !written.has(r.index))
+      .map((r) => ({ itemIdentifier: { partition: r.partitionKey, offset: r.source.offset } })),
   };
 }
-
-/** For each partition, the earliest record that was not written, so the partition resumes there. */
-export function batchItemFailuresFor(records: readonly DecodedRecord[], failed: ReadonlySet<number>): KafkaBatchResponse {
-  const earliest = new Map<string, DecodedRecord>();
-  for (const i of failed) {
-    const record = records[i]!;
-    const current = earliest.get(record.partitionKey);
-    if (!current || record.source.offset < current.source.offset) earliest.set(record.partitionKey, record);
-  }
-  const batchItemFailures: KafkaBatchItemFailure[] = [...earliest.values()].map((r) => ({
-    itemIdentifier: { partition: r.partitionKey, offset: r.source.offset },
-  }));
-  return { batchItemFailures };
-}
-

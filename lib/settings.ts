@@ -181,7 +181,9 @@ export const SETTINGS = {
   MW_API_CONNECTIONS: integer({ default: 8, min: 1, doc: 'Keep-alive connections per origin.' }),
   MW_API_DEADLINE_MARGIN_MS: integer({
     default: 3000,
-    doc: 'Time kept before the Lambda deadline for producing; no MediaWiki retry starts inside it, ms.',
+    doc:
+      "Least time kept before the Lambda deadline for producing (the producer's worst case if longer); " +
+      'no MediaWiki request or retry starts inside it, ms.',
   }),
 
   // ------------------------------------------------------------------ events

@@ -4,6 +4,7 @@
  */
 import { appendFile } from 'node:fs/promises';
 import type { SourceRef } from './kafka-event.js';
+import type { Deadline } from './retry.js';
 
 export type StreamKind = 'output' | 'error';
 
@@ -26,7 +27,16 @@ export interface SendReport {
 }
 
 export interface EventSink {
-  send(messages: readonly OutboundMessage[]): Promise<SendReport>;
+  /**
+   * Writes the messages, each stream in order. A sink that cannot finish before `deadline`
+   * gives up and reports what it did not confirm as failed, rather than running past it.
+   */
+  send(messages: readonly OutboundMessage[], deadline?: Deadline): Promise<SendReport>;
+  /**
+   * The longest one `send` takes when the deadline does not cut it short, ms: the time the
+   * handler keeps for producing (see `invocationDeadlines`). @default 0
+   */
+  readonly sendWorstCaseMs?: number;
 }
 
 /** Writes JSON lines to files: enriched events to one, error events to the other. Used by local invoke. */

@@ -11,8 +11,8 @@ import { enrichConfigFromEnv, type EnrichConfig } from '../../lib/config.js';
 import { apiEndpointResolver, type ApiEndpointResolver } from '../../lib/domain-allowlist.js';
 import type { KafkaBatchResponse } from '../../lib/kafka-event.js';
 import { logger, metrics, recordBatchMetrics } from '../../lib/observability.js';
+import { invocationDeadlines } from '../../lib/invocation-deadlines.js';
 import { processBatch } from '../../lib/process-batch.js';
-import { deadlineAt } from '../../lib/retry.js';
 import { revisionContentClient, type RevisionContentClient } from '../../lib/revision-content-client.js';
 import type { EventSink } from '../../lib/sink.js';
 import { kafkaSinkFromEnv, maxMessageBytesFromEnv } from '../../lib/kafka-sink.js';
@@ -42,14 +42,18 @@ export function createHandler(getDependencies: () => HandlerDependencies) {
   return middy(async (event: unknown, context: Context): Promise<KafkaBatchResponse> => {
     const deps = getDependencies();
     const remaining = typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : 15 * 60_000;
-    const deadline = deadlineAt(Date.now() + remaining - deps.config.mediawiki.deadlineMarginMs);
+    const { fetchBy, produceBy } = invocationDeadlines(Date.now(), remaining, {
+      deadlineMarginMs: deps.config.mediawiki.deadlineMarginMs,
+      sendWorstCaseMs: deps.sink.sendWorstCaseMs ?? 0,
+    });
     const requestsBefore = deps.client.stats.requests;
-    const result = await processBatch(event, deadline, {
+    const result = await processBatch(event, fetchBy, {
       client: deps.client,
       resolver: deps.resolver,
       sink: deps.sink,
       events: deps.config.events,
       maxMessageBytes: deps.maxMessageBytes,
+      produceDeadline: produceBy,
       requestId: context?.awsRequestId,
     });
     recordBatchMetrics(result.outcomes, {

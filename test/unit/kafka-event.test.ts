@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { decodeKafkaEvent, kafkaEsmEventFor, MalformedKafkaEventError } from '../../lib/kafka-event.js';
-import { batchItemFailuresFor } from '../../lib/process-batch.js';
+import { partialBatchResponse } from '../../lib/process-batch.js';
 
 test('decodes MSK records per partition in offset order, with base64 values and byte-array headers', () => {
   const event = kafkaEsmEventFor([
@@ -35,14 +35,17 @@ test('an event without records is refused', () => {
   assert.throws(() => decodeKafkaEvent(null), MalformedKafkaEventError);
 });
 
-test('batch item failures name the earliest failed record of each partition', () => {
+test('the partial batch response lists every record not written, in offset order per partition, and nothing written', () => {
   const records = decodeKafkaEvent(
     kafkaEsmEventFor([0, 1, 2, 3].flatMap((o) => [0, 1].map((p) => ({ topic: 't', partition: p, offset: o, key: null, value: 'x' })))),
   );
-  const failedIdx = new Set(records.flatMap((r, i) => ((r.partitionKey === 't-0' && r.source.offset >= 2) || (r.partitionKey === 't-1' && r.source.offset === 3) ? [i] : [])));
-  assert.deepEqual(batchItemFailuresFor(records, failedIdx).batchItemFailures, [
+  const unwritten = (r: (typeof records)[number]) => (r.partitionKey === 't-0' && r.source.offset >= 2) || (r.partitionKey === 't-1' && r.source.offset === 1);
+  const written = new Set(records.flatMap((r) => (unwritten(r) ? [] : [r.index])));
+  assert.deepEqual(partialBatchResponse(records, written).batchItemFailures, [
     { itemIdentifier: { partition: 't-0', offset: 2 } },
-    { itemIdentifier: { partition: 't-1', offset: 3 } },
+    { itemIdentifier: { partition: 't-0', offset: 3 } },
+    { itemIdentifier: { partition: 't-1', offset: 1 } },
   ]);
-  assert.deepEqual(batchItemFailuresFor(records, new Set()).batchItemFailures, []);
+  assert.deepEqual(partialBatchResponse(records, new Set(records.map((r) => r.index))).batchItemFailures, []);
+  assert.equal(partialBatchResponse(records, new Set()).batchItemFailures.length, records.length);
 });

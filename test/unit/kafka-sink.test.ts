@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { chunkBySize, kafkaSinkConfigFromEnv, sourceHeaders } from '../../lib/kafka-sink.js';
+import type { Kafka } from 'kafkajs';
+import { chunkBySize, kafkaSink, kafkaSinkConfigFromEnv, PRODUCER_RETRY, sendWorstCaseMs, sourceHeaders } from '../../lib/kafka-sink.js';
+import { deadlineAt } from '../../lib/retry.js';
 import { ConfigurationError } from '../../lib/config.js';
 
 test('messages are chunked in order under the size limit; an oversized one travels alone', () => {
@@ -30,4 +32,47 @@ test('source headers trace a message to its input record', () => {
     source_partition: '2',
     source_offset: '41',
   });
+});
+
+test("the producer's worst case: every attempt waits the request timeout, every retry the longest backoff", () => {
+  assert.equal(sendWorstCaseMs(10_000), (PRODUCER_RETRY.retries + 1) * 10_000 + PRODUCER_RETRY.retries * PRODUCER_RETRY.maxRetryTime);
+  assert.equal(sendWorstCaseMs(5000, { retries: 0, maxRetryTime: 1000 }), 5000);
+  const sink = kafkaSink(kafkaSinkConfigFromEnv({ KAFKA_BROKERS: 'a:1', KAFKA_REQUEST_TIMEOUT_MS: '4000' }), async () => hangingKafka().kafka);
+  assert.equal(sink.sendWorstCaseMs, sendWorstCaseMs(4000));
+});
+
+/** A kafkajs stand-in whose sends never complete (a broker that stopped answering). */
+function hangingKafka() {
+  const state = { producers: 0, disconnects: 0 };
+  const kafka = {
+    producer: () => {
+      state.producers++;
+      return {
+        events: { DISCONNECT: 'producer.disconnect' },
+        on: () => undefined,
+        connect: async () => undefined,
+        send: () => new Promise(() => undefined),
+        disconnect: async () => {
+          state.disconnects++;
+        },
+      };
+    },
+  } as unknown as Kafka;
+  return { kafka, state };
+}
+
+test('a send still running at the deadline is abandoned: reported failed, its producer replaced', async () => {
+  const { kafka, state } = hangingKafka();
+  const sink = kafkaSink(kafkaSinkConfigFromEnv({ KAFKA_BROKERS: 'a:1', KAFKA_COMPRESSION: 'none' }), async () => kafka);
+  const m = (offset: number, kind: 'output' | 'error' = 'output') => ({ kind, key: null, value: 'v', bytes: 1, source: { topic: 't', partition: 0, offset } });
+  const started = Date.now();
+  const report = await sink.send([m(0), m(1, 'error'), m(2)], deadlineAt(Date.now() + 150));
+  assert.ok(Date.now() - started < 1000, 'returned at the deadline');
+  assert.deepEqual([...report.failed].sort(), [0, 1, 2]);
+  assert.equal(state.disconnects, 1, 'the producer with a request in flight is closed');
+  // Past the deadline nothing is attempted; with time again a new producer is used.
+  assert.deepEqual([...(await sink.send([m(3)], deadlineAt(Date.now() - 1))).failed], [0]);
+  await sink.send([m(4)], deadlineAt(Date.now() + 50));
+  assert.equal(state.producers, 2);
+  await sink.disconnect();
 });
