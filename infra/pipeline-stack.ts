@@ -85,6 +85,8 @@ export function functionEnvironment(config: ResolvedPipelineConfig): Record<stri
     ERROR_TOPIC: config.errorTopic,
     POWERTOOLS_SERVICE_NAME: config.serviceName,
     POWERTOOLS_METRICS_NAMESPACE: HANDLER_METRICS_NAMESPACE,
+    // Partial batch responses exist in provisioned mode only; without them the handler fails the invocation.
+    ESM_PARTIAL_BATCH_RESPONSE: config.provisionedPollers ? 'true' : 'false',
   };
 }
 

@@ -100,3 +100,11 @@ export class RetryLaterError extends Error {
 export class DeadlineExceededError extends RetryLaterError {
   override readonly name: string = 'DeadlineExceededError';
 }
+
+/**
+ * Thrown by the handler when records were not written and the event source mapping does not read partial
+ * batch responses (on-demand mode): a function error is then the only way to keep Lambda from committing them.
+ */
+export class UnwrittenRecordsError extends Error {
+  override readonly name = 'UnwrittenRecordsError';
+}

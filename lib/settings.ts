@@ -261,6 +261,16 @@ export const SETTINGS = {
     doc: "zlib level of gzip batches: 1 is ~6× faster than zlib's 6 for ~20% more bytes (see Performance).",
   }),
 
+  // ------------------------------------------------------------------ event source mapping
+  ESM_PARTIAL_BATCH_RESPONSE: oneOf(['true', 'false'], {
+    default: 'true',
+    scope: 'wired',
+    doc:
+      'Whether the event source mapping reads `batchItemFailures` (`ReportBatchItemFailures`, provisioned mode only). ' +
+      '`false` (on-demand mode): any unwritten record fails the invocation, so Lambda retries the batch instead of ' +
+      'committing it.',
+  }),
+
   // ------------------------------------------------------------------ logs and metrics (Powertools)
   LOG_LEVEL: oneOf(['DEBUG', 'INFO', 'WARN', 'ERROR'], { default: 'INFO', doc: 'Powertools logger level.' }),
   POWERTOOLS_SERVICE_NAME: text({

@@ -16,6 +16,8 @@ import { processBatch } from '../../lib/process-batch.js';
 import { revisionContentClient, type RevisionContentClient } from '../../lib/revision-content-client.js';
 import type { EventSink } from '../../lib/sink.js';
 import { kafkaSinkFromEnv, maxMessageBytesFromEnv } from '../../lib/kafka-sink.js';
+import { UnwrittenRecordsError } from '../../lib/errors.js';
+import { readSettings } from '../../lib/settings.js';
 
 export interface HandlerDependencies {
   readonly config: EnrichConfig;
@@ -23,6 +25,8 @@ export interface HandlerDependencies {
   readonly resolver: ApiEndpointResolver;
   readonly sink: EventSink;
   readonly maxMessageBytes: number;
+  /** `ESM_PARTIAL_BATCH_RESPONSE`: false when the event source mapping ignores `batchItemFailures`. @default true */
+  readonly partialBatchResponse?: boolean;
 }
 
 /** Per-container dependencies from the environment; created on first use, reused across invocations. */
@@ -35,6 +39,7 @@ export function dependenciesFromEnv(env: NodeJS.ProcessEnv = process.env, sink?:
     client: revisionContentClient(config.mediawiki, { resolver }),
     sink: sink ?? kafkaSinkFromEnv(env),
     maxMessageBytes: maxMessageBytesFromEnv(env),
+    partialBatchResponse: readSettings(env).ESM_PARTIAL_BATCH_RESPONSE === 'true',
   };
 }
 
@@ -61,6 +66,17 @@ export function createHandler(getDependencies: () => HandlerDependencies) {
       sinkFailures: result.sinkFailures,
       batchItemFailures: result.response.batchItemFailures.length,
     });
+    const unwritten = result.response.batchItemFailures.length;
+    if (unwritten > 0 && deps.partialBatchResponse === false) {
+      // On-demand mode has no partial batch response ("Kafka event source mapping scaling modes",
+      // https://docs.aws.amazon.com/lambda/latest/dg/kafka-scaling-modes.html): Lambda would commit the listed
+      // records with the batch. A function error makes it retry the whole batch instead ("Configuring error
+      // handling controls for Kafka event sources"): records already written come again as duplicates, none is lost.
+      throw new UnwrittenRecordsError(
+        `${unwritten} record(s) not written and partial batch responses are off (ESM_PARTIAL_BATCH_RESPONSE=false): ` +
+          'failing the invocation so the event source mapping retries the batch',
+      );
+    }
     return result.response;
   })
     .use(injectLambdaContext(logger))

@@ -120,6 +120,11 @@ describe('Provisioned mode only: retries, record age, bisect, partial batch resp
     const topics = Object.values(s.template.findResources('Custom::KafkaTopic')).map((t) => t.Properties.TopicName);
     assert.ok(!topics.some((t: string) => t.endsWith('.dlq')), 'no on-failure topic to provision');
     assert.equal(warnings(s.stack, /on-demand mode has no partial batch response/).length, 1);
+    // ...so the handler is told to fail the invocation rather than return a list Lambda would ignore.
+    const vars = enrichFunction(s.template).resource.Properties.Environment.Variables;
+    assert.equal(vars.ESM_PARTIAL_BATCH_RESPONSE, 'false');
+    const provisioned = synthVariant('example-msk-iam', {});
+    assert.equal(enrichFunction(provisioned.template).resource.Properties.Environment.Variables.ESM_PARTIAL_BATCH_RESPONSE, 'true');
     assert.deepEqual(nagFindings({ ...s, app: s.stack.node.root as App }), []);
   });
 
