@@ -13,7 +13,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { DEFAULT_ENRICH_ENTRY, FUNCTION_NODE_OPTIONS } from '../infra/constructs/enrich-function.ts';
 import { bundleFunction, coldStartFiles } from '../infra/constructs/function-bundle.ts';
-import { kafkaEsmEventFor } from '../lib/kafka-event.js';
+import { kafkaEsmEventFor } from '../scripts/lib/esm-event.js';
 import { createTopics, uniqueTopicName } from '../test/support/kafka-broker.js';
 import { bundle, BUILD_DIR, topContributors } from './build.js';
 import { table } from './report.js';

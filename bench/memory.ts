@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { kafkaEsmEventFor } from '../lib/kafka-event.js';
+import { kafkaEsmEventFor } from '../scripts/lib/esm-event.js';
 import { createTopics, uniqueTopicName } from '../test/support/kafka-broker.js';
 import { bundle, BUILD_DIR } from './build.js';
 import type { PipelineContext } from './pipeline.js';

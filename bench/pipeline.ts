@@ -5,8 +5,9 @@
  */
 import type { Context } from 'aws-lambda';
 import { performance } from 'node:perf_hooks';
-import { kafkaEsmEventFor, type KafkaEsmEvent } from '../lib/kafka-event.js';
-import { startLocalEsm } from '../lib/local-esm.js';
+import { type KafkaEsmEvent } from '../lib/kafka-event.js';
+import { kafkaEsmEventFor } from '../scripts/lib/esm-event.js';
+import { startLocalEsm } from '../scripts/lib/local-esm.js';
 import { processBatch } from '../lib/process-batch.js';
 import { NO_DEADLINE } from '../lib/retry.js';
 import type { RevisionContentClient, RevisionResult } from '../lib/revision-content-client.js';

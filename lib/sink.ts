@@ -2,7 +2,6 @@
  * Where results go. The pipeline hands every record's result to a sink as one
  * message; the sink reports which messages it could not durably write.
  */
-import { appendFile } from 'node:fs/promises';
 import type { SourceRef } from './kafka-event.js';
 import type { Deadline } from './retry.js';
 
@@ -37,29 +36,4 @@ export interface EventSink {
    * handler keeps for producing (see `invocationDeadlines`). @default 0
    */
   readonly sendWorstCaseMs?: number;
-}
-
-/** Writes JSON lines to files: enriched events to one, error events to the other. Used by local invoke. */
-export function fileSink(paths: { output: string; error: string }): EventSink {
-  return {
-    async send(messages) {
-      const lines: Record<StreamKind, string[]> = { output: [], error: [] };
-      for (const m of messages) lines[m.kind].push(m.value);
-      if (lines.output.length > 0) await appendFile(paths.output, `${lines.output.join('\n')}\n`);
-      if (lines.error.length > 0) await appendFile(paths.error, `${lines.error.join('\n')}\n`);
-      return { failed: new Set() };
-    },
-  };
-}
-
-/** Keeps messages in memory; tests inspect `messages`. */
-export function memorySink(): EventSink & { messages: OutboundMessage[] } {
-  const messages: OutboundMessage[] = [];
-  return {
-    messages,
-    async send(batch) {
-      messages.push(...batch);
-      return { failed: new Set() };
-    },
-  };
 }

@@ -34,8 +34,8 @@ if (!values.event) {
   process.exit(2);
 }
 
-const { kafkaEsmEventFor } = await import('../lib/kafka-event.js');
-const { fileSink } = await import('../lib/sink.js');
+const { kafkaEsmEventFor } = await import('./lib/esm-event.js');
+const { fileSink } = await import('./lib/dev-sinks.js');
 const { messageKeyForText } = await import('../lib/enrich.js');
 const { createHandler, dependenciesFromEnv } = await import('../functions/page-content-change-enrich/handler.js');
 

@@ -31,7 +31,7 @@ const untilCaughtUp = values['until-caught-up'] === true;
 
 const { createKafka, kafkaConnectionConfigFromEnv, prefixedTopic } = await import('../lib/kafka-client.js');
 const { intFrom, stringFrom } = await import('../lib/config.js');
-const { startLocalEsm } = await import('../lib/local-esm.js');
+const { startLocalEsm } = await import('./lib/local-esm.js');
 const { handler } = await import('../functions/page-content-change-enrich/handler.js');
 
 const env = process.env;

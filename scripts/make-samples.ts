@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { messageKeyForText } from '../lib/enrich.js';
-import { kafkaEsmEventFor } from '../lib/kafka-event.js';
+import { kafkaEsmEventFor } from './lib/esm-event.js';
 import { sha1HexToBase36 } from '../lib/sha1.js';
 
 interface Seeded { title: string; page_id: number; rev_id: number; sha1_hex: string; size: number }

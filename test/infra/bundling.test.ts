@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, test } from 'node:test';
 import { DEFAULT_ENRICH_ENTRY, ESM_REQUIRE_BANNER } from '../../infra/constructs/enrich-function.ts';
-import { kafkaEsmEventFor } from '../../lib/kafka-event.ts';
+import { kafkaEsmEventFor } from '../../scripts/lib/esm-event.ts';
 import { enrichFunction, synth, type Synth } from './helpers.ts';
 
 /** Entry file plus the chunks it imports statically: what a cold start reads and parses. */
@@ -81,6 +81,16 @@ describe('esbuild bundling', () => {
       assert.ok(!cold.includes(name), `${name} is not loaded at cold start`);
       assert.ok(all.includes(name), `${name} is in a lazily imported chunk`);
     }
+  });
+
+  test('real handler bundle: only what ships — no development stand-in, tool or test code', noEntry, () => {
+    const { dir } = enrichAsset(synth('example-msk-iam', {}, { enrichFunctionCode: undefined }));
+    const maps = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.mjs.map'));
+    const sources = maps.flatMap((m) => (JSON.parse(readFileSync(join(dir, m), 'utf8')).sources as string[]) ?? []);
+    const own = sources.filter((src) => !src.includes('node_modules'));
+    assert.ok(own.some((src) => src.endsWith('lib/process-batch.ts')), 'the source maps name the project files');
+    const strays = own.filter((src) => /(^|\/)(scripts|test|bench|infra)\//.test(src));
+    assert.deepEqual(strays, [], 'local event source mapping, file/memory sinks, ESM event builder stay out');
   });
 
   test('real handler bundle: the lazily loaded Secrets Manager client reads the SCRAM secret', noEntry, async () => {

@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import type { KafkaBatchResponse, KafkaEsmEvent } from '../../lib/kafka-event.js';
 import { messageKeyForText } from '../../lib/enrich.js';
-import { startLocalEsm } from '../../lib/local-esm.js';
+import { startLocalEsm } from '../../scripts/lib/local-esm.js';
 import { pageChangeEvent } from '../support/events.js';
 import { TEST_DOMAIN } from '../support/enrich-harness.js';
 import {

@@ -9,7 +9,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { kafkaEsmEventFor } from '../../lib/kafka-event.js';
+import { kafkaEsmEventFor } from '../../scripts/lib/esm-event.js';
 import { pageChangeEvent } from '../support/events.js';
 import { TEST_DOMAIN } from '../support/enrich-harness.js';
 import { consumeAll, ensureKafka, kafkaIsManaged, localBrokerPid, startKafka, stopKafka, REPO_ROOT } from '../support/kafka-broker.js';

@@ -18,7 +18,7 @@ import { apiEndpointResolver, compileDomainAllowlist } from '../../lib/domain-al
 import { processBatch } from '../../lib/process-batch.js';
 import { NO_DEADLINE } from '../../lib/retry.js';
 import { revisionContentClient } from '../../lib/revision-content-client.js';
-import { memorySink } from '../../lib/sink.js';
+import { memorySink } from '../../scripts/lib/dev-sinks.js';
 import { esmEventOf, pageChangeEvent } from '../support/events.js';
 import { testApiConfig, TEST_DOMAIN } from '../support/enrich-harness.js';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';

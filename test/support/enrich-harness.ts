@@ -4,7 +4,7 @@ import { apiEndpointResolver } from '../../lib/domain-allowlist.js';
 import { processBatch } from '../../lib/process-batch.js';
 import { NO_DEADLINE, type Deadline } from '../../lib/retry.js';
 import { revisionContentClient } from '../../lib/revision-content-client.js';
-import { memorySink } from '../../lib/sink.js';
+import { memorySink } from '../../scripts/lib/dev-sinks.js';
 import { esmEventOf } from './events.js';
 
 export const TEST_DOMAIN = 'dev.wiki.local';

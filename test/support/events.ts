@@ -1,5 +1,5 @@
 /** Builders of page_change events and Kafka ESM events for tests. */
-import { kafkaEsmEventFor } from '../../lib/kafka-event.js';
+import { kafkaEsmEventFor } from '../../scripts/lib/esm-event.js';
 import { contentSha1Base36 } from '../../lib/sha1.js';
 
 export interface PageChangeOptions {

@@ -9,7 +9,7 @@ import { createHandler, type HandlerDependencies } from '../../functions/page-co
 import type { EnrichConfig, MediaWikiApiConfig } from '../../lib/config.js';
 import { apiEndpointResolver } from '../../lib/domain-allowlist.js';
 import { kafkaSink, type KafkaSink } from '../../lib/kafka-sink.js';
-import { startLocalEsm, type LocalEsm, type LocalEsmOptions } from '../../lib/local-esm.js';
+import { startLocalEsm, type LocalEsm, type LocalEsmOptions } from '../../scripts/lib/local-esm.js';
 import { revisionContentClient } from '../../lib/revision-content-client.js';
 import { testApiConfig, testEventConfig } from './enrich-harness.js';
 import { consumeAll, createTopics, kafkaClient, uniqueTopicName, type ConsumedRecord } from './kafka-broker.js';

@@ -13,12 +13,12 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import fc from 'fast-check';
 import { apiEndpointResolver } from '../../lib/domain-allowlist.js';
-import { kafkaEsmEventFor } from '../../lib/kafka-event.js';
+import { kafkaEsmEventFor } from '../../scripts/lib/esm-event.js';
 import { processBatch, type BatchDependencies } from '../../lib/process-batch.js';
 import { NO_DEADLINE } from '../../lib/retry.js';
 import { RevisionMissingError } from '../../lib/errors.js';
 import type { RevisionContentClient, RevisionResult } from '../../lib/revision-content-client.js';
-import { memorySink } from '../../lib/sink.js';
+import { memorySink } from '../../scripts/lib/dev-sinks.js';
 import { assertCorrectEnrichment, assertErrorEvent, EVENTS, KNOWN_ERROR_TYPES } from '../support/hostile/outcomes.js';
 import {
   ALLOWED_DOMAINS,

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { errorEventFor } from '../../lib/error-event.js';
 import { ContentIntegrityError, InvalidJsonError, MediaWikiHttpError, RevisionMissingError } from '../../lib/errors.js';
-import { CARRIED_HEADERS, decodeKafkaEvent, kafkaEsmEventFor } from '../../lib/kafka-event.js';
+import { CARRIED_HEADERS, decodeKafkaEvent } from '../../lib/kafka-event.js';
+import { kafkaEsmEventFor } from '../../scripts/lib/esm-event.js';
 import { sourceHeaders } from '../../lib/kafka-sink.js';
 import { NO_DEADLINE } from '../../lib/retry.js';
 import { processBatch } from '../../lib/process-batch.js';
@@ -20,7 +21,7 @@ import {
   type RedriveSelection,
   type SourceRecord,
 } from '../../lib/redrive.js';
-import { memorySink } from '../../lib/sink.js';
+import { memorySink } from '../../scripts/lib/dev-sinks.js';
 import { apiEndpointResolver } from '../../lib/domain-allowlist.js';
 import { pageChangeEvent } from '../support/events.js';
 

@@ -23,8 +23,9 @@
  */
 import type { Context } from 'aws-lambda';
 import type { Admin, Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
-import { registerKafkaCodecs } from './kafka-codecs.js';
-import { kafkaEsmEventFor, type KafkaBatchResponse, type KafkaEsmEvent } from './kafka-event.js';
+import { registerKafkaCodecs } from '../../lib/kafka-codecs.js';
+import type { KafkaBatchResponse, KafkaEsmEvent } from '../../lib/kafka-event.js';
+import { kafkaEsmEventFor } from './esm-event.js';
 
 export type EsmHandler = (event: KafkaEsmEvent, context: Context) => Promise<KafkaBatchResponse | void | null>;
 
