@@ -61,7 +61,7 @@ export function wikitext(rand: () => number, bytes: number, nonAscii: boolean, t
         let w = words(rand, 8 + Math.floor(rand() * 14), nonAscii);
         if (rand() < 0.3) w += ` [[${words(rand, 2, false)}]]`;
         if (rand() < 0.1) w = `'''${w}'''`;
-        sentences.push(w.charAt(0).toUpperCase() + w.slice(1) + '.');
+        sentences.push(`${w.charAt(0).toUpperCase() + w.slice(1)}.`);
       }
       chunk = sentences.join(' ');
     }

@@ -56,7 +56,7 @@ async function main(): Promise<void> {
   const maxRss = process.resourceUsage().maxRSS * 1024;
   await bh.close();
   process.stdout.write(
-    JSON.stringify({
+    `${JSON.stringify({
       rssBeforeMB: mb(before.rss),
       maxRssBeforeMB: mb(maxRssBefore),
       peakRssMB: mb(Math.max(maxRss, peak.rss)),
@@ -69,7 +69,7 @@ async function main(): Promise<void> {
       errorMessages: bh.counters.errorMessages - c0.errorMessages,
       batchItemFailures: (response as { batchItemFailures?: unknown[] })?.batchItemFailures?.length ?? 0,
       mwRequests: bh.client.stats.requests - c0.requests,
-    }) + '\n',
+    })}\n`,
   );
   process.exit(0);
 }

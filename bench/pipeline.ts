@@ -5,7 +5,7 @@
  */
 import type { Context } from 'aws-lambda';
 import { performance } from 'node:perf_hooks';
-import { type KafkaEsmEvent } from '../lib/kafka-event.js';
+import type { KafkaEsmEvent } from '../lib/kafka-event.js';
 import { kafkaEsmEventFor } from '../scripts/lib/esm-event.js';
 import { startLocalEsm } from '../scripts/lib/local-esm.js';
 import { processBatch } from '../lib/process-batch.js';

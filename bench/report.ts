@@ -32,8 +32,8 @@ export function throughputSvg(results: RunResult[], title: string): string {
   const m = { l: 80, r: 220, t: 50, b: 60 };
   const batches = [...new Set(results.filter((r) => r.kind !== 'skew').map((r) => r.batch))].sort((a, b) => a - b);
   const values = [...series.values()].flat().map((r) => r.eventsPerSecond).filter((v) => v > 0);
-  const lo = Math.pow(10, Math.floor(Math.log10(Math.min(...values))));
-  const hi = Math.pow(10, Math.ceil(Math.log10(Math.max(...values))));
+  const lo = 10 ** Math.floor(Math.log10(Math.min(...values)));
+  const hi = 10 ** Math.ceil(Math.log10(Math.max(...values)));
   const x = (b: number) => m.l + ((batches.indexOf(b) + 0.5) / batches.length) * (W - m.l - m.r);
   const y = (v: number) => m.t + (1 - (Math.log10(v) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * (H - m.t - m.b);
   const colors: Record<string, string> = {
@@ -76,7 +76,7 @@ export function throughputSvg(results: RunResult[], title: string): string {
     ly += 22;
   }
   out.push('</svg>');
-  return out.join('\n') + '\n';
+  return `${out.join('\n')}\n`;
 }
 
 function esc(s: string): string {

@@ -30,7 +30,7 @@ import { cleanupTopics, runWorkload, type PipelineContext, type RunResult } from
 import { groupCpuMs, pgidOf, pidFrom } from './procstat.js';
 import { bytes, n, table, throughputSvg } from './report.js';
 import { ensureSeeded, FULL_SEED, QUICK_SEED, type SeededRevision } from './seed.js';
-import { BASELINE, BATCHED, STRATEGIES } from './wiring.js';
+import { BATCHED, STRATEGIES } from './wiring.js';
 import { buildWorkloads, type EventRef, type WorkloadPlan } from './workloads.js';
 import { prng } from './content.js';
 import zlib from 'node:zlib';
@@ -153,7 +153,7 @@ async function main(): Promise<void> {
     try {
       const lp = await runLambdaPath(ctx, seed.revisions, LAMBDA_PATH, latencyMs);
       const out = ['', ...lambdaPathReport(lp), '', 'Targets (Lambda path)', ...lp.targets.map(targetLine)];
-      process.stdout.write(out.join('\n') + '\n');
+      process.stdout.write(`${out.join('\n')}\n`);
       const meta = { mode: quick ? 'quick' : 'full', startedAt: new Date(t0).toISOString(), latencyMs };
       await writeFile(path.join(outDir, 'results.json'), JSON.stringify({ meta, lambdaPath: lp }, null, 2));
     } finally {
@@ -417,7 +417,7 @@ async function report(input: {
     out.push(`Targets on the Lambda path (issue 12)${quickNote}`);
     for (const t of lambdaPath.targets) out.push(targetLine(t));
   }
-  process.stdout.write(out.join('\n') + '\n');
+  process.stdout.write(`${out.join('\n')}\n`);
 
   const jsonFile = path.join(outDir, 'results.json');
   const svgFile = path.join(outDir, 'throughput.svg');

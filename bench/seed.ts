@@ -117,7 +117,7 @@ function itemsFor(spec: SeedSpec): Item[] {
   const hotSeed = Math.floor(rand() * 2 ** 31);
   for (let i = 0; i < spec.hotRevisions; i++) {
     // Each revision appends to the previous text, like successive edits.
-    items.push({ kind: 'hot', index: i, nonAscii: true, model: 'wikitext', text: () => wikitext(prng(hotSeed), spec.hotBytes, true, 'Bench hot page') + `\n\nEdit ${i}: ${'x'.repeat(i % 7)}` });
+    items.push({ kind: 'hot', index: i, nonAscii: true, model: 'wikitext', text: () => `${wikitext(prng(hotSeed), spec.hotBytes, true, 'Bench hot page')}\n\nEdit ${i}: ${'x'.repeat(i % 7)}` });
   }
   return items;
 }

@@ -97,7 +97,7 @@ export function buildWorkloads(revisions: readonly SeededRevision[], plan: Workl
 /** A page_change event for a seeded revision, with the slot sha1/size the function verifies. */
 export function eventFor(ref: EventRef): Record<string, unknown> {
   const { rev, domain } = ref;
-  const event = pageChangeEvent({ domain, wikiId: domain.split('.')[0] + 'wiki', pageId: rev.pageId, title: rev.title.replaceAll(' ', '_'), revId: rev.revId });
+  const event = pageChangeEvent({ domain, wikiId: `${domain.split('.')[0]}wiki`, pageId: rev.pageId, title: rev.title.replaceAll(' ', '_'), revId: rev.revId });
   const sha1 = sha1HexToBase36(rev.sha1Hex);
   const revision = event.revision as Record<string, unknown>;
   revision.rev_sha1 = sha1;
@@ -118,5 +118,5 @@ export function eventFor(ref: EventRef): Record<string, unknown> {
 }
 
 export function keyFor(ref: EventRef): string {
-  return JSON.stringify({ wiki_id: ref.domain.split('.')[0] + 'wiki', page_id: ref.rev.pageId });
+  return JSON.stringify({ wiki_id: `${ref.domain.split('.')[0]}wiki`, page_id: ref.rev.pageId });
 }

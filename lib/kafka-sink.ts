@@ -239,7 +239,7 @@ export function kafkaSink(
     async send(messages, deadline = NO_DEADLINE): Promise<SendReport> {
       const failed = new Set<number>();
       const byKind: Record<StreamKind, Array<{ index: number; message: OutboundMessage }>> = { output: [], error: [] };
-      messages.forEach((message, index) => byKind[message.kind].push({ index, message }));
+      for (const [index, message] of messages.entries()) byKind[message.kind].push({ index, message });
       await Promise.all([
         sendStream('output', byKind.output, failed, deadline),
         sendStream('error', byKind.error, failed, deadline),

@@ -6,7 +6,7 @@
  * too, so the partition's order holds on retry.
  */
 import type { EventConfig } from './config.js';
-import { type ApiEndpointResolver } from './domain-allowlist.js';
+import type { ApiEndpointResolver } from './domain-allowlist.js';
 import { withContent, withOutputMeta, messageKeyFor } from './enrich.js';
 import { MessageTooLargeError, RetryLaterError } from './errors.js';
 import { errorEventFor } from './error-event.js';

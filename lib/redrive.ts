@@ -229,7 +229,7 @@ interface AwsOnFailureDocument {
 }
 
 function awsOnFailureDocument(value: Buffer | null): AwsOnFailureDocument | undefined {
-  if (!value || value[0] !== 0x7b /* { */) return undefined;
+  if (value?.[0] !== 0x7b /* { */) return undefined;
   try {
     const doc = JSON.parse(value.toString('utf8')) as Partial<AwsOnFailureDocument>;
     const records = doc?.payload?.records;
@@ -328,6 +328,7 @@ export interface RedriveSample {
 function sampleOf(value: Buffer | string): Record<string, unknown> {
   const text = value.toString();
   try {
+    // biome-ignore lint/suspicious/noExplicitAny: a sample reads whatever fields the event happens to have
     const e = JSON.parse(text) as Record<string, any>;
     if (e && typeof e === 'object' && e.page && e.revision) {
       return {

@@ -27,7 +27,7 @@ import { apiEndpointResolver, type ApiEndpointResolver } from './domain-allowlis
 import {
   ContentHiddenError,
   DeadlineExceededError,
-  EnrichError,
+  type EnrichError,
   MediaWikiApiError,
   MediaWikiHttpError,
   MediaWikiMaxlagError,
@@ -203,7 +203,7 @@ export function revisionContentClient(config: MediaWikiApiConfig, opts: Revision
     for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
     const timeout = Math.max(1, Math.min(config.timeoutMs, deadline.remainingMs()));
     stats.requests++;
-    let response;
+    let response: Awaited<ReturnType<typeof request>>;
     try {
       response = await request(agent, url, {
         method: 'GET',

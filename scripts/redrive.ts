@@ -10,6 +10,7 @@
  * settings, KAFKA_TOPIC_PREFIX, INPUT_TOPIC, ERROR_TOPIC, ON_FAILURE_TOPIC, REDRIVE_GROUP_PREFIX.
  */
 import { parseArgs } from 'node:util';
+import type { RedriveRequest } from '../lib/redrive.js';
 
 process.env.KAFKA_BROKERS ??= `127.0.0.1:${process.env.KAFKA_PORT ?? '9092'}`;
 const { createKafka, kafkaConnectionConfigFromEnv } = await import('../lib/kafka-client.js');
@@ -20,7 +21,7 @@ const USAGE =
   'usage: npm run redrive -- --from error|on-failure [--error-types T1,T2] [--since ISO] [--until ISO]\n' +
   '                          [--max N] [--dry-run] [--max-redrives N (default 3)] [--group NAME]';
 
-let request;
+let request: RedriveRequest;
 try {
   const { values } = parseArgs({
     options: {

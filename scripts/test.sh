@@ -15,6 +15,9 @@ step() { printf '\n==> %s\n' "$*" >&2; }
 step "type check (tsc --noEmit)"
 npx tsc --noEmit -p .
 
+step "format and lint (biome ci; npm run format fixes formatting)"
+npx biome ci .
+
 if [[ -z "${MW_API_URL:-}" ]]; then
   step "MediaWiki: install and start on 127.0.0.1:${MW_PORT:-8765}"
   bash scripts/mediawiki/setup.sh

@@ -99,6 +99,7 @@ export class MediaWikiApiError extends Error {
 
 type Params = Record<string, string | number | boolean | undefined>;
 // Deliberately loose: callers pick out the few fields they need and check them.
+// biome-ignore lint/suspicious/noExplicitAny: API responses are read field by field, as the wiki sends them
 type Json = any;
 
 /** Raw revision object from prop=revisions with formatversion=2. */
@@ -282,7 +283,7 @@ export class MediaWikiClient {
     let body: URLSearchParams | FormData | undefined;
     const entries = Object.entries(all).filter((e): e is [string, string | number | boolean] => e[1] !== undefined);
     if (method === 'GET') {
-      url += '?' + new URLSearchParams(entries.map(([k, v]) => [k, String(v)])).toString();
+      url += `?${new URLSearchParams(entries.map(([k, v]) => [k, String(v)])).toString()}`;
     } else if (entries.some(([, v]) => typeof v === 'string' && v.length > 8192)) {
       // Multipart for big texts: url-encoding would triple non-ASCII bytes.
       body = new FormData();

@@ -40,6 +40,7 @@ interface SeededRevision {
  * ~~~~ are not modelled; such pages are simply re-saved.)
  */
 function asStored(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: MediaWiki trims NUL and VT from the end of a text
   return text.replace(/\r\n?/g, '\n').normalize('NFC').replace(/[ \t\n\r\0\x0B]+$/, '');
 }
 
@@ -123,7 +124,7 @@ async function main(): Promise<void> {
   const results: SeededRevision[] = [];
   // Sequential on purpose: revision order within and across pages stays deterministic.
   for (const page of pages) results.push(...(await seedPage(client, page, path.dirname(path.resolve(manifestPath)))));
-  process.stdout.write(JSON.stringify(results, null, 2) + '\n');
+  process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
 }
 
 main().catch((err: unknown) => {

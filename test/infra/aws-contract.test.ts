@@ -260,7 +260,7 @@ describe('Consumer groups: stable logical id, a new group whenever the mapping i
     const statement = roleStatements(template, 'EnrichFunctionExecutionRole').find(
       (st) => st.Sid === 'MskConsumerGroup',
     )!;
-    assert.deepEqual(asArray(statement.Resource), [MSK_CLUSTER_ARN.replace(':cluster/', ':group/') + `/${group}`]);
+    assert.deepEqual(asArray(statement.Resource), [`${MSK_CLUSTER_ARN.replace(':cluster/', ':group/')}/${group}`]);
   });
 });
 

@@ -166,7 +166,7 @@ describe('validation', () => {
     invalid({ logRetentionDays: 31 }, /logRetentionDays/);
     invalid({ kafkaCompression: 'brotli' as never }, /kafkaCompression \(KAFKA_COMPRESSION\) must be one of gzip, snappy, lz4, zstd, none \(got "brotli"\)/);
     // Every invalid function setting in one message, named by key and variable.
-    invalid({ mwApiBatchSize: 501, kafkaGzipLevel: 0 } as never, /mwApiBatchSize \(MW_API_BATCH_SIZE\)[^]*kafkaGzipLevel \(KAFKA_GZIP_LEVEL\)/);
+    invalid({ mwApiBatchSize: 501, kafkaGzipLevel: 0 } as never, /mwApiBatchSize \(MW_API_BATCH_SIZE\)[\s\S]*kafkaGzipLevel \(KAFKA_GZIP_LEVEL\)/);
     invalid({ subnetIds: ['subnet-1'], availabilityZones: ['us-east-1a', 'us-east-1b'] }, /same length/);
     invalid({ alarmEmail: 'x@example.org', createAlarmTopic: false }, /alarmEmail requires createAlarmTopic/);
   });

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 import { kafkaEsmEventFor } from '../../scripts/lib/esm-event.js';
 import { pageChangeEvent } from '../support/events.js';
 import { TEST_DOMAIN } from '../support/enrich-harness.js';
@@ -196,7 +196,9 @@ test('broker paused (SIGSTOP) while a batch is produced: the handler returns bef
         paused = true;
       }
       const report = await h.sink.send(messages, deadline);
-      messages.forEach((m, i) => report.failed.has(i) || confirmed.push(m));
+      messages.forEach((m, i) => {
+        if (!report.failed.has(i)) confirmed.push(m);
+      });
       return report;
     },
   };

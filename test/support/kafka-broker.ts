@@ -352,7 +352,7 @@ export function kcatProduce(
   codec: KcatCodec,
   records: Array<{ key: string | null; value: string }>,
 ): void {
-  const input = records.map((r) => `${r.key ?? ''}\t${r.value}`).join('\n') + '\n';
+  const input = `${records.map((r) => `${r.key ?? ''}\t${r.value}`).join('\n')}\n`;
   // -X linger.ms: one batch per run where possible, so each codec really lands as its own batches.
   const config = ['-X', 'linger.ms=50', '-X', 'enable.idempotence=true'];
   const args = ['-P', '-b', brokers.join(','), '-t', topic, '-z', codec, '-K', '\t', ...config];

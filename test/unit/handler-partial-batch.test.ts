@@ -18,7 +18,10 @@ function refusingOutput(): EventSink & { written: number } {
     written: 0,
     async send(batch: Parameters<EventSink['send']>[0]) {
       const failed = new Set<number>();
-      batch.forEach((m, i) => (m.kind === 'output' ? failed.add(i) : sink.written++));
+      batch.forEach((m, i) => {
+        if (m.kind === 'output') failed.add(i);
+        else sink.written++;
+      });
       return { failed };
     },
   };

@@ -41,7 +41,7 @@ test('same verdict and first error as ajv compiling the schema at run time', () 
   lengths.push('x'.repeat(254));
   const values = fc.oneof(
     fc.constantFrom(...lengths),
-    fc.constantFrom(0, -1, 1.5, 2 ** 53 - 1, 2 ** 53, 1e309, Number.NaN, null, true, [], {}),
+    fc.constantFrom(0, -1, 1.5, 2 ** 53 - 1, 2 ** 53, Number.POSITIVE_INFINITY, Number.NaN, null, true, [], {}),
     fc.string(),
     fc.integer(),
   );

@@ -8,7 +8,7 @@ import { ContentHiddenError, DeadlineExceededError, RevisionMissingError } from 
 import { processBatch, type BatchDependencies } from '../../lib/process-batch.js';
 import { deadlineAt, NO_DEADLINE } from '../../lib/retry.js';
 import type { RevisionContentClient, RevisionResult } from '../../lib/revision-content-client.js';
-import { type EventSink, type OutboundMessage } from '../../lib/sink.js';
+import type { EventSink, OutboundMessage } from '../../lib/sink.js';
 import { memorySink } from '../../scripts/lib/dev-sinks.js';
 import { esmEventOf, pageChangeEvent } from '../support/events.js';
 import { referenceDir } from '../support/reference.js';

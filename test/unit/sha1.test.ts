@@ -14,5 +14,5 @@ test('hex and base 36 convert both ways, padded to 31 and 40 characters', () => 
     assert.equal(b36.length, 31);
     assert.equal(sha1Base36ToHex(b36), hex);
   }
-  assert.equal(sha1HexToBase36('0000000000000000000000000000000000000001'), '0'.repeat(30) + '1');
+  assert.equal(sha1HexToBase36('0000000000000000000000000000000000000001'), `${'0'.repeat(30)}1`);
 });

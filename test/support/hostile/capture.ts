@@ -45,7 +45,9 @@ export function captureOutput(opts: { forward?: boolean } = {}): Capture {
     text: () => lines.join('\n'),
     restore: () => {
       for (const [m, fn] of savedConsole) (console as any)[m] = fn;
-      streams.forEach((s, i) => ((s as any).write = savedWrites[i]));
+      streams.forEach((s, i) => {
+        (s as any).write = savedWrites[i];
+      });
     },
   };
 }

@@ -41,7 +41,10 @@ export async function startTrap(): Promise<Trap> {
   servers.push(v4);
   const port = (v4.address() as AddressInfo).port;
   const v6 = createServer(onConnection);
-  await new Promise<void>((resolve) => v6.once('error', () => resolve()).listen(port, '::1', () => (servers.push(v6), resolve())));
+  await new Promise<void>((resolve) => v6.once('error', () => resolve()).listen(port, '::1', () => {
+    servers.push(v6);
+    resolve();
+  }));
   return {
     port,
     connections,

@@ -87,7 +87,10 @@ const fatal = new TextDecoder('utf-8', { fatal: true });
  * truncated), or `base64:` of its bytes when they are not UTF-8, or empty for an empty value.
  */
 export function assertCarriesRecord(rawEvent: string, value: Buffer | null, where: string): void {
-  if (value === null || value.length === 0) return assert.equal(rawEvent, '', `${where}: empty record, empty raw_event`);
+  if (value === null || value.length === 0) {
+    assert.equal(rawEvent, '', `${where}: empty record, empty raw_event`);
+    return;
+  }
   let text: string | undefined;
   try {
     text = fatal.decode(value);
@@ -95,7 +98,10 @@ export function assertCarriesRecord(rawEvent: string, value: Buffer | null, wher
     text = undefined;
   }
   if (text !== undefined) {
-    if (text.length <= RAW_MAX_CHARS) return assert.ok(rawEvent === text, `${where}: raw_event is not the record text`);
+    if (text.length <= RAW_MAX_CHARS) {
+    assert.ok(rawEvent === text, `${where}: raw_event is not the record text`);
+    return;
+  }
     assert.ok(rawEvent.startsWith(text.slice(0, RAW_MAX_CHARS)), `${where}: truncated raw_event is not a prefix of the record`);
     assert.ok(rawEvent.length < RAW_MAX_CHARS + 100, `${where}: raw_event of ${rawEvent.length} chars is not bounded`);
     assert.ok(rawEvent.includes(String(text.length)), `${where}: truncated raw_event does not say how long the record was`);
@@ -104,7 +110,10 @@ export function assertCarriesRecord(rawEvent: string, value: Buffer | null, wher
   assert.ok(rawEvent.startsWith('base64:'), `${where}: non-UTF-8 record must be carried as base64, got ${JSON.stringify(rawEvent.slice(0, 40))}`);
   const b64 = /^base64:([A-Za-z0-9+/=]*)/.exec(rawEvent)![1]!;
   const carried = Buffer.from(b64, 'base64');
-  if (carried.length === value.length) return assert.ok(carried.equals(value), `${where}: base64 raw_event differs from the record bytes`);
+  if (carried.length === value.length) {
+    assert.ok(carried.equals(value), `${where}: base64 raw_event differs from the record bytes`);
+    return;
+  }
   assert.ok(carried.length > 0 && value.subarray(0, carried.length).equals(carried), `${where}: truncated base64 raw_event is not a prefix of the record`);
   assert.ok(rawEvent.includes(String(value.length)), `${where}: truncated base64 raw_event does not say how long the record was`);
 }

@@ -397,7 +397,7 @@ export function deepRecord(p: BaseParams, form: DeepForm, depth: number): Hostil
   const splice = (path: Path, raw: string) => {
     const event = baseEvent({ ...p, contentMeta: 'match' });
     const marker = '\u0001DEEP\u0001';
-    parentOf(event, [...path, 'deep'])['deep'] = marker;
+    parentOf(event, [...path, 'deep']).deep = marker;
     return withRawAt(event, marker, Buffer.from(raw));
   };
   switch (form) {
