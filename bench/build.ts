@@ -12,7 +12,11 @@ export interface BundleResult {
   metafile: Metafile;
 }
 
-export async function bundle(entry: string, outName: string, opts: { minify: boolean; target: string }): Promise<BundleResult> {
+export async function bundle(
+  entry: string,
+  outName: string,
+  opts: { minify: boolean; target: string },
+): Promise<BundleResult> {
   await mkdir(BUILD_DIR, { recursive: true });
   const outfile = path.join(BUILD_DIR, outName);
   const result = await build({
@@ -28,7 +32,9 @@ export async function bundle(entry: string, outName: string, opts: { minify: boo
     metafile: true,
     logLevel: 'silent',
   });
-  const bytes = result.metafile.outputs[path.relative(process.cwd(), outfile)]?.bytes ?? Object.values(result.metafile.outputs)[0]!.bytes;
+  const bytes =
+    result.metafile.outputs[path.relative(process.cwd(), outfile)]?.bytes ??
+    Object.values(result.metafile.outputs)[0]!.bytes;
   return { file: outfile, bytes, metafile: result.metafile };
 }
 
@@ -42,5 +48,8 @@ export function topContributors(meta: Metafile, n = 8): Array<{ name: string; by
       byName.set(name, (byName.get(name) ?? 0) + info.bytesInOutput);
     }
   }
-  return [...byName].map(([name, bytes]) => ({ name, bytes })).sort((a, b) => b.bytes - a.bytes).slice(0, n);
+  return [...byName]
+    .map(([name, bytes]) => ({ name, bytes }))
+    .sort((a, b) => b.bytes - a.bytes)
+    .slice(0, n);
 }

@@ -20,7 +20,13 @@ function normal(rand: () => number): number {
 }
 
 /** Log-normal size in bytes, clamped to [min, max]. */
-export function logNormalSize(rand: () => number, medianBytes: number, sigma: number, min: number, max: number): number {
+export function logNormalSize(
+  rand: () => number,
+  medianBytes: number,
+  sigma: number,
+  min: number,
+  max: number,
+): number {
   return Math.round(Math.min(max, Math.max(min, medianBytes * Math.exp(sigma * normal(rand)))));
 }
 
@@ -53,8 +59,10 @@ export function wikitext(rand: () => number, bytes: number, nonAscii: boolean, t
     let chunk: string;
     const r = rand();
     if (r < 0.08) chunk = `== Section ${++section} ${words(rand, 2, nonAscii)} ==`;
-    else if (r < 0.14) chunk = Array.from({ length: 3 + Math.floor(rand() * 4) }, () => `* ${words(rand, 6, nonAscii)}`).join('\n');
-    else if (r < 0.16) chunk = `{| class="wikitable"\n! A !! B\n|-\n| ${words(rand, 3, nonAscii)} || ${Math.floor(rand() * 1e6)}\n|}`;
+    else if (r < 0.14)
+      chunk = Array.from({ length: 3 + Math.floor(rand() * 4) }, () => `* ${words(rand, 6, nonAscii)}`).join('\n');
+    else if (r < 0.16)
+      chunk = `{| class="wikitable"\n! A !! B\n|-\n| ${words(rand, 3, nonAscii)} || ${Math.floor(rand() * 1e6)}\n|}`;
     else {
       const sentences: string[] = [];
       for (let s = 0; s < 3 + Math.floor(rand() * 4); s++) {

@@ -25,21 +25,37 @@ interface Args {
 
 function context(): Context {
   const started = Date.now();
-  return { functionName: 'bench-memory', awsRequestId: `bench-memory-${started}`, getRemainingTimeInMillis: () => 600_000 - (Date.now() - started) } as unknown as Context;
+  return {
+    functionName: 'bench-memory',
+    awsRequestId: `bench-memory-${started}`,
+    getRemainingTimeInMillis: () => 600_000 - (Date.now() - started),
+  } as unknown as Context;
 }
 
 const mb = (n: number) => Math.round((n / (1024 * 1024)) * 10) / 10;
 
 async function main(): Promise<void> {
   const args = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as Args;
-  const bh = benchHandler({ brokers: args.brokers, apiUrl: args.apiUrl, strategy: args.strategy, outputTopic: args.outputTopic, errorTopic: args.errorTopic, compression: 'gzip' });
+  const bh = benchHandler({
+    brokers: args.brokers,
+    apiUrl: args.apiUrl,
+    strategy: args.strategy,
+    outputTopic: args.outputTopic,
+    errorTopic: args.errorTopic,
+    compression: 'gzip',
+  });
   await bh.handler(JSON.parse(readFileSync(args.warmupFile, 'utf8')), context());
   let event: unknown = JSON.parse(readFileSync(args.eventFile, 'utf8'));
   const gc = (globalThis as { gc?: () => void }).gc;
   gc?.();
   const before = process.memoryUsage();
   const maxRssBefore = process.resourceUsage().maxRSS * 1024;
-  const peak = { rss: before.rss, heapUsed: before.heapUsed, external: before.external, arrayBuffers: before.arrayBuffers };
+  const peak = {
+    rss: before.rss,
+    heapUsed: before.heapUsed,
+    external: before.external,
+    arrayBuffers: before.arrayBuffers,
+  };
   const timer = setInterval(() => {
     const m = process.memoryUsage();
     peak.rss = Math.max(peak.rss, m.rss);

@@ -38,15 +38,26 @@ export interface MemoryResult {
 let childBundle: Promise<string> | undefined;
 
 export function memoryChildBundle(): Promise<string> {
-  childBundle ??= bundle('bench/memory-child.ts', 'memory-child.mjs', { minify: false, target: 'node20' }).then((b) => b.file);
+  childBundle ??= bundle('bench/memory-child.ts', 'memory-child.mjs', { minify: false, target: 'node20' }).then(
+    (b) => b.file,
+  );
   return childBundle;
 }
 
 function esmEventJson(refs: EventRef[], topic: string): string {
-  return JSON.stringify(kafkaEsmEventFor(refs.map((r, i) => ({ topic, partition: 0, offset: i, key: keyFor(r), value: JSON.stringify(eventFor(r)) }))));
+  return JSON.stringify(
+    kafkaEsmEventFor(
+      refs.map((r, i) => ({ topic, partition: 0, offset: i, key: keyFor(r), value: JSON.stringify(eventFor(r)) })),
+    ),
+  );
 }
 
-export async function runMemoryScenario(ctx: PipelineContext, scenario: MemoryScenario, strategy: Strategy, warmup: EventRef[]): Promise<MemoryResult> {
+export async function runMemoryScenario(
+  ctx: PipelineContext,
+  scenario: MemoryScenario,
+  strategy: Strategy,
+  warmup: EventRef[],
+): Promise<MemoryResult> {
   const file = await memoryChildBundle();
   const tag = `bench.mem.${scenario.name}.${strategy.name}`;
   const outputTopic = uniqueTopicName(`${tag}.out`);
@@ -61,17 +72,38 @@ export async function runMemoryScenario(ctx: PipelineContext, scenario: MemorySc
   await writeFile(`${base}.warmup.json`, esmEventJson(warmup, 'mediawiki.page_change.v1'));
   await writeFile(
     `${base}.args.json`,
-    JSON.stringify({ brokers: ctx.brokers, apiUrl: ctx.proxyUrl, strategy, outputTopic, errorTopic, eventFile: `${base}.event.json`, warmupFile: `${base}.warmup.json` }),
+    JSON.stringify({
+      brokers: ctx.brokers,
+      apiUrl: ctx.proxyUrl,
+      strategy,
+      outputTopic,
+      errorTopic,
+      eventFile: `${base}.event.json`,
+      warmupFile: `${base}.warmup.json`,
+    }),
   );
   const report = await new Promise<string>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--expose-gc', file, `${base}.args.json`], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
+    const child = spawn(process.execPath, ['--expose-gc', file, `${base}.args.json`], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NODE_OPTIONS: '' },
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (err += d));
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`memory child ${scenario.name}/${strategy.name} exited ${code}: ${err.slice(-2000)}`))));
+    child.on('exit', (code) =>
+      code === 0
+        ? resolve(out)
+        : reject(new Error(`memory child ${scenario.name}/${strategy.name} exited ${code}: ${err.slice(-2000)}`)),
+    );
   });
   const r = JSON.parse(report.trim().split('\n').pop()!);
-  return { scenario: scenario.name, strategy: strategy.name, events: scenario.refs.length, meanContentBytes: scenario.meanContentBytes, ...r };
+  return {
+    scenario: scenario.name,
+    strategy: strategy.name,
+    events: scenario.refs.length,
+    meanContentBytes: scenario.meanContentBytes,
+    ...r,
+  };
 }

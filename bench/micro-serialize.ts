@@ -16,19 +16,35 @@ import type { EventSink } from '../lib/sink.js';
 import { esmEventOf, pageChangeEvent } from '../test/support/events.js';
 
 const require = createRequire(import.meta.url);
-const encodeRecord = require('kafkajs/src/protocol/recordBatch/record/v0') as (r: { key: unknown; value: unknown; headers?: Record<string, string> }) => { buffer: Buffer };
+const encodeRecord = require('kafkajs/src/protocol/recordBatch/record/v0') as (r: {
+  key: unknown;
+  value: unknown;
+  headers?: Record<string, string>;
+}) => { buffer: Buffer };
 
 const EVENTS = Number(process.argv[2] ?? 500);
 const ITERATIONS = Number(process.argv[3] ?? 8);
 const events = { outputStream: 'out', errorStream: 'err', errorSchemaUri: '/error/2.1.0', emitterId: 'bench' };
 
 // Wikitext-like content of 5–60 KB with some non-ASCII; a third of the events share revisions.
-const texts = Array.from({ length: EVENTS }, (_, i) => `== Section ${i} ==\n${'Lorem ipsum [[dolor]] sit amet, Grüße 🌍 "quoted" {{tmpl|x}}\n'.repeat(80 + ((i * 37) % 900))}`);
+const texts = Array.from(
+  { length: EVENTS },
+  (_, i) =>
+    `== Section ${i} ==\n${'Lorem ipsum [[dolor]] sit amet, Grüße 🌍 "quoted" {{tmpl|x}}\n'.repeat(80 + ((i * 37) % 900))}`,
+);
 const revOf = (i: number) => (i % 3 === 0 ? 1 + (i % 20) : 1 + i);
 const client: RevisionContentClient = {
   stats: { requests: 0, responseBytes: 0, retries: 0 },
   async fetchRevisions(_domain, revIds) {
-    return new Map(revIds.map((id): [number, RevisionResult] => [id, { ok: true, revision: { revId: id, pageId: 1, slots: new Map([['main', { role: 'main', content: texts[id - 1]! }]]) } }]));
+    return new Map(
+      revIds.map((id): [number, RevisionResult] => [
+        id,
+        {
+          ok: true,
+          revision: { revId: id, pageId: 1, slots: new Map([['main', { role: 'main', content: texts[id - 1]! }]]) },
+        },
+      ]),
+    );
   },
   async close() {},
 };
@@ -37,7 +53,9 @@ let peak = 0;
 let encodedBytes = 0;
 const sink: EventSink = {
   async send(messages) {
-    for (const m of messages) encodedBytes += encodeRecord({ key: m.key, value: m.value, headers: { source_offset: String(m.source.offset) } }).buffer.length;
+    for (const m of messages)
+      encodedBytes += encodeRecord({ key: m.key, value: m.value, headers: { source_offset: String(m.source.offset) } })
+        .buffer.length;
     const mem = process.memoryUsage();
     peak = Math.max(peak, mem.heapUsed + mem.arrayBuffers);
     return { failed: new Set() };

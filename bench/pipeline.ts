@@ -13,13 +13,28 @@ import { NO_DEADLINE } from '../lib/retry.js';
 import type { RevisionContentClient, RevisionResult } from '../lib/revision-content-client.js';
 import { createTopics, deleteTopics, kafkaClient, uniqueTopicName } from '../test/support/kafka-broker.js';
 import { groupCpuMs, pidCpuMs } from './procstat.js';
-import { benchHandler, benchKafka, BENCH_EVENT_CONFIG, MAX_MESSAGE_BYTES, type InvocationSample, type Strategy } from './wiring.js';
+import {
+  benchHandler,
+  benchKafka,
+  BENCH_EVENT_CONFIG,
+  MAX_MESSAGE_BYTES,
+  type InvocationSample,
+  type Strategy,
+} from './wiring.js';
 import { eventFor, keyFor, type Workload } from './workloads.js';
 
 export interface PipelineContext {
   brokers: string[];
   proxyUrl: string;
-  proxyStats(reset?: boolean): Promise<{ requests: number; revids: number; responseBytes: number; upstreamMsTotal: number; upstreamMs: number[]; inFlightMax: number; errors: number }>;
+  proxyStats(reset?: boolean): Promise<{
+    requests: number;
+    revids: number;
+    responseBytes: number;
+    upstreamMsTotal: number;
+    upstreamMs: number[];
+    inFlightMax: number;
+    errors: number;
+  }>;
   mwPgid?: number;
   kafkaPid?: number;
   log(message: string): void;
@@ -72,9 +87,19 @@ export function percentile(values: readonly number[], p: number): number {
 
 const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
 
-export async function runWorkload(ctx: PipelineContext, workload: Workload, strategy: Strategy, compression: 'gzip' | 'none'): Promise<RunResult> {
+export async function runWorkload(
+  ctx: PipelineContext,
+  workload: Workload,
+  strategy: Strategy,
+  compression: 'gzip' | 'none',
+): Promise<RunResult> {
   const tag = `bench.${workload.name}.${strategy.name}.${compression}`;
-  const topics = { input: uniqueTopicName(`${tag}.in`), output: uniqueTopicName(`${tag}.out`), error: uniqueTopicName(`${tag}.err`), onFailure: uniqueTopicName(`${tag}.dlq`) };
+  const topics = {
+    input: uniqueTopicName(`${tag}.in`),
+    output: uniqueTopicName(`${tag}.out`),
+    error: uniqueTopicName(`${tag}.err`),
+    onFailure: uniqueTopicName(`${tag}.dlq`),
+  };
   ctx.createdTopics.push(...Object.values(topics));
   await createTopics(ctx.brokers, [
     // One input partition: invocations run one after another, so their CPU deltas do not overlap.
@@ -89,16 +114,36 @@ export async function runWorkload(ctx: PipelineContext, workload: Workload, stra
   const producer = kafkaClient(ctx.brokers, { clientId: 'bench-replay' }).producer({ allowAutoTopicCreation: false });
   await producer.connect();
   for (let i = 0; i < refs.length; i += 500) {
-    await producer.send({ topic: topics.input, acks: -1, messages: refs.slice(i, i + 500).map((r) => ({ key: keyFor(r), value: JSON.stringify(eventFor(r)) })) });
+    await producer.send({
+      topic: topics.input,
+      acks: -1,
+      messages: refs.slice(i, i + 500).map((r) => ({ key: keyFor(r), value: JSON.stringify(eventFor(r)) })),
+    });
   }
   await producer.disconnect();
 
-  const bh = benchHandler({ brokers: ctx.brokers, apiUrl: ctx.proxyUrl, strategy, outputTopic: topics.output, errorTopic: topics.error, compression, record: true });
+  const bh = benchHandler({
+    brokers: ctx.brokers,
+    apiUrl: ctx.proxyUrl,
+    strategy,
+    outputTopic: topics.output,
+    errorTopic: topics.error,
+    compression,
+    record: true,
+  });
 
   // Warm the container: producer connected, keep-alive connections to the wiki open (Lambda reuses both).
   const warm = refs.slice(0, Math.min(refs.length, strategy.concurrency * strategy.batchSize, 16));
   await bh.handler(
-    kafkaEsmEventFor(warm.map((r, i) => ({ topic: 'bench-warmup', partition: 0, offset: i, key: keyFor(r), value: JSON.stringify(eventFor(r)) }))) as never,
+    kafkaEsmEventFor(
+      warm.map((r, i) => ({
+        topic: 'bench-warmup',
+        partition: 0,
+        offset: i,
+        key: keyFor(r),
+        value: JSON.stringify(eventFor(r)),
+      })),
+    ) as never,
     fakeContext('warmup'),
   );
   bh.recorded.clear();
@@ -222,14 +267,22 @@ function diffCounts(now: Record<string, number>, before: Record<string, number>)
 
 function fakeContext(id: string): Context {
   const started = Date.now();
-  return { functionName: 'bench', awsRequestId: `bench-${id}-${started}`, getRemainingTimeInMillis: () => 600_000 - (Date.now() - started) } as unknown as Context;
+  return {
+    functionName: 'bench',
+    awsRequestId: `bench-${id}-${started}`,
+    getRemainingTimeInMillis: () => 600_000 - (Date.now() - started),
+  } as unknown as Context;
 }
 
 /**
  * CPU ms of processBatch over the recorded invocations with no network: each fetch parses an
  * API-shaped JSON body (prepared beforehand, as the wiki would send it per request) and the sink drops messages.
  */
-async function replayCompute(events: KafkaEsmEvent[], recorded: Map<string, Map<number, RevisionResult>>, idsPerRequest: number): Promise<number> {
+async function replayCompute(
+  events: KafkaEsmEvent[],
+  recorded: Map<string, Map<number, RevisionResult>>,
+  idsPerRequest: number,
+): Promise<number> {
   const bodies = new Map<string, Map<number, string>>();
   for (const [domain, revs] of recorded) {
     const m = new Map<number, string>();
@@ -240,7 +293,23 @@ async function replayCompute(events: KafkaEsmEvent[], recorded: Map<string, Map<
         id,
         JSON.stringify({
           pageid: rev.pageId,
-          revisions: [{ revid: rev.revId, slots: Object.fromEntries([...rev.slots].map(([role, s]) => [role, { content: s.content, contentmodel: s.contentModel, contentformat: s.contentFormat, sha1: s.sha1Hex, size: s.size }])) }],
+          revisions: [
+            {
+              revid: rev.revId,
+              slots: Object.fromEntries(
+                [...rev.slots].map(([role, s]) => [
+                  role,
+                  {
+                    content: s.content,
+                    contentmodel: s.contentModel,
+                    contentformat: s.contentFormat,
+                    sha1: s.sha1Hex,
+                    size: s.size,
+                  },
+                ]),
+              ),
+            },
+          ],
         }),
       );
     }
@@ -253,11 +322,39 @@ async function replayCompute(events: KafkaEsmEvent[], recorded: Map<string, Map<
       const unique = [...new Set(revIds)];
       for (let i = 0; i < unique.length; i += idsPerRequest) {
         const chunk = unique.slice(i, i + idsPerRequest);
-        const body = `{"batchcomplete":true,"query":{"pages":[${chunk.map((id) => bodies.get(domain)?.get(id) ?? '').filter(Boolean).join(',')}]}}`;
-        const json = JSON.parse(body) as { query: { pages: Array<{ pageid: number; revisions: Array<{ revid: number; slots: Record<string, { content: string; contentmodel?: string; contentformat?: string; sha1?: string; size?: number }> }> }> } };
+        const body = `{"batchcomplete":true,"query":{"pages":[${chunk
+          .map((id) => bodies.get(domain)?.get(id) ?? '')
+          .filter(Boolean)
+          .join(',')}]}}`;
+        const json = JSON.parse(body) as {
+          query: {
+            pages: Array<{
+              pageid: number;
+              revisions: Array<{
+                revid: number;
+                slots: Record<
+                  string,
+                  { content: string; contentmodel?: string; contentformat?: string; sha1?: string; size?: number }
+                >;
+              }>;
+            }>;
+          };
+        };
         for (const p of json.query.pages) {
           for (const rev of p.revisions) {
-            const slots = new Map(Object.entries(rev.slots).map(([role, s]) => [role, { role, content: s.content, contentModel: s.contentmodel, contentFormat: s.contentformat, sha1Hex: s.sha1, size: s.size }]));
+            const slots = new Map(
+              Object.entries(rev.slots).map(([role, s]) => [
+                role,
+                {
+                  role,
+                  content: s.content,
+                  contentModel: s.contentmodel,
+                  contentFormat: s.contentformat,
+                  sha1Hex: s.sha1,
+                  size: s.size,
+                },
+              ]),
+            );
             results.set(rev.revid, { ok: true, revision: { revId: rev.revid, pageId: p.pageid, slots } });
           }
         }
@@ -272,7 +369,13 @@ async function replayCompute(events: KafkaEsmEvent[], recorded: Map<string, Map<
   let cpuMs = 0;
   for (const event of events) {
     const cpu0 = process.cpuUsage();
-    await processBatch(event, NO_DEADLINE, { client, resolver, sink, events: BENCH_EVENT_CONFIG, maxMessageBytes: MAX_MESSAGE_BYTES });
+    await processBatch(event, NO_DEADLINE, {
+      client,
+      resolver,
+      sink,
+      events: BENCH_EVENT_CONFIG,
+      maxMessageBytes: MAX_MESSAGE_BYTES,
+    });
     const cpu = process.cpuUsage(cpu0);
     cpuMs += (cpu.user + cpu.system) / 1000;
   }
@@ -281,5 +384,6 @@ async function replayCompute(events: KafkaEsmEvent[], recorded: Map<string, Map<
 
 export async function cleanupTopics(ctx: PipelineContext): Promise<void> {
   const topics = ctx.createdTopics.splice(0);
-  for (let i = 0; i < topics.length; i += 50) await deleteTopics(ctx.brokers, topics.slice(i, i + 50)).catch(() => undefined);
+  for (let i = 0; i < topics.length; i += 50)
+    await deleteTopics(ctx.brokers, topics.slice(i, i + 50)).catch(() => undefined);
 }

@@ -8,7 +8,10 @@ function statOf(pid: string): { pgrp: number; ticks: number } | undefined {
     const raw = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = raw.slice(raw.lastIndexOf(')') + 2).split(' ');
     // fields[0] is state (field 3); pgrp is field 5, utime 14, stime 15, cutime 16, cstime 17.
-    return { pgrp: Number(fields[2]), ticks: Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]) };
+    return {
+      pgrp: Number(fields[2]),
+      ticks: Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]),
+    };
   } catch {
     return undefined;
   }

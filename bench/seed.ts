@@ -106,18 +106,37 @@ function itemsFor(spec: SeedSpec): Item[] {
     const size = logNormalSize(rand, spec.medianBytes, spec.sigma, spec.minBytes, spec.maxBytes);
     const nonAscii = rand() < spec.nonAsciiShare;
     const seed = Math.floor(rand() * 2 ** 31);
-    items.push({ kind: 'regular', index: i, nonAscii, model: 'wikitext', text: () => wikitext(prng(seed), size, nonAscii, `Bench page ${i}`) });
+    items.push({
+      kind: 'regular',
+      index: i,
+      nonAscii,
+      model: 'wikitext',
+      text: () => wikitext(prng(seed), size, nonAscii, `Bench page ${i}`),
+    });
   }
   spec.big.forEach((size, i) => {
     const seed = Math.floor(rand() * 2 ** 31);
     // Non-ASCII in every other big page: V8 then holds it as a two-byte string (2 bytes per char).
     const nonAscii = i % 2 === 0;
-    items.push({ kind: 'big', index: i, nonAscii, model: 'javascript', text: () => javascript(prng(seed), size, nonAscii, `Bench big ${i}`) });
+    items.push({
+      kind: 'big',
+      index: i,
+      nonAscii,
+      model: 'javascript',
+      text: () => javascript(prng(seed), size, nonAscii, `Bench big ${i}`),
+    });
   });
   const hotSeed = Math.floor(rand() * 2 ** 31);
   for (let i = 0; i < spec.hotRevisions; i++) {
     // Each revision appends to the previous text, like successive edits.
-    items.push({ kind: 'hot', index: i, nonAscii: true, model: 'wikitext', text: () => `${wikitext(prng(hotSeed), spec.hotBytes, true, 'Bench hot page')}\n\nEdit ${i}: ${'x'.repeat(i % 7)}` });
+    items.push({
+      kind: 'hot',
+      index: i,
+      nonAscii: true,
+      model: 'wikitext',
+      text: () =>
+        `${wikitext(prng(hotSeed), spec.hotBytes, true, 'Bench hot page')}\n\nEdit ${i}: ${'x'.repeat(i % 7)}`,
+    });
   }
   return items;
 }
@@ -135,7 +154,12 @@ async function verify(apiUrl: string, revisions: SeededRevision[]): Promise<Seed
   const live = new Map<number, string>();
   for (let i = 0; i < revisions.length; i += 50) {
     const chunk = revisions.slice(i, i + 50);
-    const res = await anon.get({ action: 'query', prop: 'revisions', revids: chunk.map((r) => r.revId).join('|'), rvprop: 'ids|sha1' });
+    const res = await anon.get({
+      action: 'query',
+      prop: 'revisions',
+      revids: chunk.map((r) => r.revId).join('|'),
+      rvprop: 'ids|sha1',
+    });
     for (const p of res.query?.pages ?? []) for (const r of p.revisions ?? []) live.set(r.revid, r.sha1);
   }
   return revisions.filter((r) => live.get(r.revId) === r.sha1Hex);
@@ -149,7 +173,12 @@ export interface SeedResult {
   readonly seconds: number;
 }
 
-export async function ensureSeeded(apiUrl: string, spec: SeedSpec, log: (m: string) => void, concurrency = 3): Promise<SeedResult> {
+export async function ensureSeeded(
+  apiUrl: string,
+  spec: SeedSpec,
+  log: (m: string) => void,
+  concurrency = 3,
+): Promise<SeedResult> {
   const started = Date.now();
   const hash = specHash(spec);
   const cached = (await readCache())[hash];
@@ -160,9 +189,18 @@ export async function ensureSeeded(apiUrl: string, spec: SeedSpec, log: (m: stri
   }
   const have = new Set(kept.map((r) => `${r.kind}:${r.index}`));
   const todo = itemsFor(spec).filter((it) => !have.has(`${it.kind}:${it.index}`));
-  if (todo.length === 0) return { hash, revisions: sortRevisions(kept), created: 0, reused: kept.length, seconds: (Date.now() - started) / 1000 };
+  if (todo.length === 0)
+    return {
+      hash,
+      revisions: sortRevisions(kept),
+      created: 0,
+      reused: kept.length,
+      seconds: (Date.now() - started) / 1000,
+    };
 
-  log(`seed ${hash}: creating ${todo.length} revisions (cached for later runs in ${path.relative(REPO_ROOT, CACHE_FILE)})`);
+  log(
+    `seed ${hash}: creating ${todo.length} revisions (cached for later runs in ${path.relative(REPO_ROOT, CACHE_FILE)})`,
+  );
   const admin = MediaWikiClient.admin(apiUrl);
   const nonce = randomBytes(3).toString('hex');
   const results: SeededRevision[] = [...kept];
@@ -176,7 +214,17 @@ export async function ensureSeeded(apiUrl: string, spec: SeedSpec, log: (m: stri
       try {
         const title = titleFor(item, hash, attempt === 0 ? nonce : `${nonce}r${attempt}`);
         const stored = await admin.createRevision(title, text, 'bench seed');
-        results.push({ kind: item.kind, index: item.index, title, pageId: stored.pageId, revId: stored.revId, sha1Hex: stored.sha1Hex, size: stored.size, contentModel: item.model, nonAscii: item.nonAscii });
+        results.push({
+          kind: item.kind,
+          index: item.index,
+          title,
+          pageId: stored.pageId,
+          revId: stored.revId,
+          sha1Hex: stored.sha1Hex,
+          size: stored.size,
+          contentModel: item.model,
+          nonAscii: item.nonAscii,
+        });
         return;
       } catch (err) {
         if (attempt >= 3) throw err;
@@ -210,7 +258,13 @@ export async function ensureSeeded(apiUrl: string, spec: SeedSpec, log: (m: stri
   };
   await Promise.all([hotWorker(), ...Array.from({ length: concurrency }, worker)]);
   await save();
-  return { hash, revisions: sortRevisions(results), created: todo.length, reused: kept.length, seconds: (Date.now() - started) / 1000 };
+  return {
+    hash,
+    revisions: sortRevisions(results),
+    created: todo.length,
+    reused: kept.length,
+    seconds: (Date.now() - started) / 1000,
+  };
 }
 
 function sortRevisions(revs: SeededRevision[]): SeededRevision[] {

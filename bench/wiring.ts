@@ -10,7 +10,11 @@ import { createHandler, type HandlerDependencies } from '../functions/page-conte
 import type { EnrichConfig, MediaWikiApiConfig } from '../lib/config.js';
 import { apiEndpointResolver } from '../lib/domain-allowlist.js';
 import { kafkaSink, type KafkaSink } from '../lib/kafka-sink.js';
-import { revisionContentClient, type RevisionContentClient, type RevisionResult } from '../lib/revision-content-client.js';
+import {
+  revisionContentClient,
+  type RevisionContentClient,
+  type RevisionResult,
+} from '../lib/revision-content-client.js';
 import type { EventSink } from '../lib/sink.js';
 
 export const BENCH_DOMAIN_SUFFIX = 'bench.wiki.local';
@@ -26,9 +30,21 @@ export interface Strategy {
 }
 
 /** The project's defaults (MW_API_BATCH_SIZE=50, MW_API_CONCURRENCY=8, MW_API_CONNECTIONS=8). */
-export const BATCHED: Strategy = { name: 'batched', label: 'batched (50 ids/req, conc 8)', batchSize: 50, concurrency: 8, connections: 8 };
+export const BATCHED: Strategy = {
+  name: 'batched',
+  label: 'batched (50 ids/req, conc 8)',
+  batchSize: 50,
+  concurrency: 8,
+  connections: 8,
+};
 /** The same code asking for one revision per request. */
-export const BASELINE: Strategy = { name: 'baseline', label: 'one-per-event (1 id/req, conc 8)', batchSize: 1, concurrency: 8, connections: 8 };
+export const BASELINE: Strategy = {
+  name: 'baseline',
+  label: 'one-per-event (1 id/req, conc 8)',
+  batchSize: 1,
+  concurrency: 8,
+  connections: 8,
+};
 export const STRATEGIES: readonly Strategy[] = [BATCHED, BASELINE];
 
 export function domainFor(i: number): string {
@@ -61,15 +77,30 @@ export const BENCH_EVENT_CONFIG = {
   emitterId: 'bench',
 };
 
-export function benchKafka(brokers: string[], clientId: string, consumerOverrides: Record<string, unknown> = {}): Kafka {
-  const kafka = new KafkaClient({ clientId, brokers, logLevel: logLevel.NOTHING, connectionTimeout: 3000, retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 2000 } });
+export function benchKafka(
+  brokers: string[],
+  clientId: string,
+  consumerOverrides: Record<string, unknown> = {},
+): Kafka {
+  const kafka = new KafkaClient({
+    clientId,
+    brokers,
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 3000,
+    retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 2000 },
+  });
   // The local ESM creates its consumer with kafkajs' default fetch limits (1 MB per partition),
   // which would cut a 1000-record batch short. Raise them so an invocation gets `batchSize` records.
   return new Proxy(kafka, {
     get(target, prop, receiver) {
       if (prop === 'consumer') {
         return (opts: Parameters<Kafka['consumer']>[0]) =>
-          target.consumer({ maxBytesPerPartition: 64 * 1024 * 1024, maxBytes: 128 * 1024 * 1024, ...opts, ...consumerOverrides });
+          target.consumer({
+            maxBytesPerPartition: 64 * 1024 * 1024,
+            maxBytes: 128 * 1024 * 1024,
+            ...opts,
+            ...consumerOverrides,
+          });
       }
       return Reflect.get(target, prop, receiver);
     },
@@ -123,7 +154,16 @@ export function benchHandler(opts: {
 }): BenchHandler {
   const config: EnrichConfig = { mediawiki: benchApiConfig(opts.apiUrl, opts.strategy), events: BENCH_EVENT_CONFIG };
   const resolver = apiEndpointResolver(config.mediawiki.urlTemplate, config.mediawiki.allowedDomains);
-  const counters: Counters = { kafkaProduceRequests: 0, kafkaBytesWritten: 0, outputMessages: 0, errorMessages: 0, outputValueBytes: 0, fetchMs: 0, sinkMs: 0, errorTypes: {} };
+  const counters: Counters = {
+    kafkaProduceRequests: 0,
+    kafkaBytesWritten: 0,
+    outputMessages: 0,
+    errorMessages: 0,
+    outputValueBytes: 0,
+    fetchMs: 0,
+    sinkMs: 0,
+    errorTypes: {},
+  };
   const recorded = new Map<string, Map<number, RevisionResult>>();
 
   // Bytes on the wire to the broker: count what the sink's sockets write (Produce requests dominate).
@@ -138,7 +178,9 @@ export function benchHandler(opts: {
       socket.setKeepAlive(true, 60_000);
       const write = socket.write.bind(socket) as (chunk: unknown, ...rest: unknown[]) => boolean;
       socket.write = ((chunk: unknown, ...rest: unknown[]) => {
-        counters.kafkaBytesWritten += Buffer.isBuffer(chunk) ? chunk.length : Buffer.byteLength(String(chunk), 'binary');
+        counters.kafkaBytesWritten += Buffer.isBuffer(chunk)
+          ? chunk.length
+          : Buffer.byteLength(String(chunk), 'binary');
         return write(chunk, ...rest);
       }) as typeof socket.write;
       return socket;
@@ -160,7 +202,14 @@ export function benchHandler(opts: {
   });
   const sink = kafkaSink(
     {
-      connection: { brokers: opts.brokers, auth: 'none', clientId: 'bench', connectionTimeoutMs: 3000, requestTimeoutMs: 30_000, logLevel: 'NOTHING' },
+      connection: {
+        brokers: opts.brokers,
+        auth: 'none',
+        clientId: 'bench',
+        connectionTimeoutMs: 3000,
+        requestTimeoutMs: 30_000,
+        logLevel: 'NOTHING',
+      },
       outputTopic: opts.outputTopic,
       errorTopic: opts.errorTopic,
       maxMessageBytes: MAX_MESSAGE_BYTES,
@@ -213,7 +262,13 @@ export function benchHandler(opts: {
       }
     },
   };
-  const deps: HandlerDependencies = { config, resolver, client: timedClient, sink: timedSink, maxMessageBytes: MAX_MESSAGE_BYTES };
+  const deps: HandlerDependencies = {
+    config,
+    resolver,
+    client: timedClient,
+    sink: timedSink,
+    maxMessageBytes: MAX_MESSAGE_BYTES,
+  };
   return {
     handler: createHandler(() => deps),
     deps,

@@ -60,14 +60,22 @@ export function buildWorkloads(revisions: readonly SeededRevision[], plan: Workl
       const invocations = plan.invocationsFor(batch);
       const batches: EventRef[][] = [];
       for (let i = 0; i < invocations; i++) {
-        batches.push(sample(pool, batch, rand).map((rev, j) => ({ rev, domain: kind === 'one-wiki' ? domainFor(0) : domainFor(j % plan.domains) })));
+        batches.push(
+          sample(pool, batch, rand).map((rev, j) => ({
+            rev,
+            domain: kind === 'one-wiki' ? domainFor(0) : domainFor(j % plan.domains),
+          })),
+        );
       }
       workloads.push({
         name: `${kind}-${batch}`,
         kind,
         batch,
         invocations,
-        description: kind === 'one-wiki' ? `${batch} distinct revisions of one wiki per invocation` : `${batch} revisions spread over ${plan.domains} wikis per invocation`,
+        description:
+          kind === 'one-wiki'
+            ? `${batch} distinct revisions of one wiki per invocation`
+            : `${batch} revisions spread over ${plan.domains} wikis per invocation`,
         batches,
       });
     }
@@ -78,7 +86,10 @@ export function buildWorkloads(revisions: readonly SeededRevision[], plan: Workl
     const nHot = Math.round(plan.skewBatch * plan.hotShare);
     const refs: EventRef[] = [
       // Consecutive edits of the hot page: each of its revisions is referenced by several events (redeliveries, duplicates).
-      ...Array.from({ length: nHot }, (_, j) => ({ rev: hot[Math.floor((j * hot.length) / nHot)]!, domain: domainFor(0) })),
+      ...Array.from({ length: nHot }, (_, j) => ({
+        rev: hot[Math.floor((j * hot.length) / nHot)]!,
+        domain: domainFor(0),
+      })),
       ...sample(regular, plan.skewBatch - nHot, rand).map((rev) => ({ rev, domain: domainFor(0) })),
     ];
     batches.push(shuffled(refs, rand));
@@ -97,7 +108,13 @@ export function buildWorkloads(revisions: readonly SeededRevision[], plan: Workl
 /** A page_change event for a seeded revision, with the slot sha1/size the function verifies. */
 export function eventFor(ref: EventRef): Record<string, unknown> {
   const { rev, domain } = ref;
-  const event = pageChangeEvent({ domain, wikiId: `${domain.split('.')[0]}wiki`, pageId: rev.pageId, title: rev.title.replaceAll(' ', '_'), revId: rev.revId });
+  const event = pageChangeEvent({
+    domain,
+    wikiId: `${domain.split('.')[0]}wiki`,
+    pageId: rev.pageId,
+    title: rev.title.replaceAll(' ', '_'),
+    revId: rev.revId,
+  });
   const sha1 = sha1HexToBase36(rev.sha1Hex);
   const revision = event.revision as Record<string, unknown>;
   revision.rev_sha1 = sha1;
@@ -113,7 +130,8 @@ export function eventFor(ref: EventRef): Record<string, unknown> {
     },
   };
   (event.meta as Record<string, unknown>).id = randomUUID();
-  (event.meta as Record<string, unknown>).uri = `https://${domain}/wiki/${encodeURIComponent(rev.title.replaceAll(' ', '_'))}`;
+  (event.meta as Record<string, unknown>).uri =
+    `https://${domain}/wiki/${encodeURIComponent(rev.title.replaceAll(' ', '_'))}`;
   return event;
 }
 

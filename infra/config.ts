@@ -236,12 +236,10 @@ export type ResolvedPipelineConfig = WithDefaults &
     readonly settings: SettingValues;
   };
 
-
 const TOPIC_NAME = /^[A-Za-z0-9._-]{1,249}$/;
 const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ];
-
 
 function intIn(key: string, value: number, min: number, max: number): void {
   if (!Number.isInteger(value) || value < min || value > max) {
@@ -379,7 +377,9 @@ export function resolveConfig(envName: string, input: Partial<PipelineConfig>): 
   const url = settings.MW_API_URL_TEMPLATE;
   if (settings.MW_API_HOST_HEADER === 'domain') {
     if (!/^https?:\/\/[^{}]+$/.test(url)) {
-      throw new ConfigError("with mwApiHostHeader 'domain', mwApiUrlTemplate must be a fixed http(s):// URL without '{domain}'");
+      throw new ConfigError(
+        "with mwApiHostHeader 'domain', mwApiUrlTemplate must be a fixed http(s):// URL without '{domain}'",
+      );
     }
   } else if (!url.startsWith('https://') || !url.includes('{domain}')) {
     throw new ConfigError("mwApiUrlTemplate must be an https:// URL containing '{domain}'");

@@ -16,24 +16,66 @@ import {
 type ValueKind = 'string' | 'number' | 'boolean' | 'string[]' | 'number[]' | 'record';
 
 const INFRA_KEY_KINDS: Record<keyof InfraConfig, ValueKind> = {
-  account: 'string', region: 'string', stackName: 'string', serviceName: 'string', tags: 'record',
-  kafkaClusterType: 'string', mskClusterArn: 'string', kafkaBootstrapServers: 'string[]', kafkaAuth: 'string',
-  kafkaScramMechanism: 'string', kafkaSecretArn: 'string', kafkaRootCaSecretArn: 'string',
+  account: 'string',
+  region: 'string',
+  stackName: 'string',
+  serviceName: 'string',
+  tags: 'record',
+  kafkaClusterType: 'string',
+  mskClusterArn: 'string',
+  kafkaBootstrapServers: 'string[]',
+  kafkaAuth: 'string',
+  kafkaScramMechanism: 'string',
+  kafkaSecretArn: 'string',
+  kafkaRootCaSecretArn: 'string',
   kafkaSecretKmsKeyArn: 'string',
-  kafkaBrokerPorts: 'number[]', brokerSecurityGroupId: 'string', brokerSecurityGroupSelfIngress: 'boolean',
-  vpcId: 'string', subnetIds: 'string[]', availabilityZones: 'string[]',
-  kafkaTopicPrefix: 'string', inputTopic: 'string', outputTopic: 'string', errorTopic: 'string',
-  provisionTopics: 'boolean', topicPartitions: 'number', topicReplicationFactor: 'number', topicRetentionMs: 'number',
-  topicMaxMessageBytes: 'number', topicRemovalPolicy: 'string',
-  consumerGroupId: 'string', startingPosition: 'string', startingPositionTimestamp: 'number', batchSize: 'number',
-  maxBatchingWindowSeconds: 'number', provisionedPollers: 'boolean', minPollers: 'number', maxPollers: 'number',
-  retryAttempts: 'number', maxRecordAgeSeconds: 'number', bisectBatchOnError: 'boolean', onFailureDestination: 'string',
-  onFailureTopic: 'string', onFailureQueueArn: 'string', onFailureBucketArn: 'string', onFailureVpcEndpoint: 'string',
-  functionName: 'string', memorySize: 'number', timeoutSeconds: 'number', reservedConcurrency: 'number',
+  kafkaBrokerPorts: 'number[]',
+  brokerSecurityGroupId: 'string',
+  brokerSecurityGroupSelfIngress: 'boolean',
+  vpcId: 'string',
+  subnetIds: 'string[]',
+  availabilityZones: 'string[]',
+  kafkaTopicPrefix: 'string',
+  inputTopic: 'string',
+  outputTopic: 'string',
+  errorTopic: 'string',
+  provisionTopics: 'boolean',
+  topicPartitions: 'number',
+  topicReplicationFactor: 'number',
+  topicRetentionMs: 'number',
+  topicMaxMessageBytes: 'number',
+  topicRemovalPolicy: 'string',
+  consumerGroupId: 'string',
+  startingPosition: 'string',
+  startingPositionTimestamp: 'number',
+  batchSize: 'number',
+  maxBatchingWindowSeconds: 'number',
+  provisionedPollers: 'boolean',
+  minPollers: 'number',
+  maxPollers: 'number',
+  retryAttempts: 'number',
+  maxRecordAgeSeconds: 'number',
+  bisectBatchOnError: 'boolean',
+  onFailureDestination: 'string',
+  onFailureTopic: 'string',
+  onFailureQueueArn: 'string',
+  onFailureBucketArn: 'string',
+  onFailureVpcEndpoint: 'string',
+  functionName: 'string',
+  memorySize: 'number',
+  timeoutSeconds: 'number',
+  reservedConcurrency: 'number',
   logRetentionDays: 'number',
-  alarmTopicArn: 'string', createAlarmTopic: 'boolean', alarmEmail: 'string', alarmPeriodSeconds: 'number',
-  alarmEvaluationPeriods: 'number', functionErrorsThreshold: 'number', throttlesThreshold: 'number',
-  offsetLagThreshold: 'number', errorEventRatePercentThreshold: 'number', dashboard: 'boolean',
+  alarmTopicArn: 'string',
+  createAlarmTopic: 'boolean',
+  alarmEmail: 'string',
+  alarmPeriodSeconds: 'number',
+  alarmEvaluationPeriods: 'number',
+  functionErrorsThreshold: 'number',
+  throttlesThreshold: 'number',
+  offsetLagThreshold: 'number',
+  errorEventRatePercentThreshold: 'number',
+  dashboard: 'boolean',
   redriveFunction: 'boolean',
 };
 
@@ -52,7 +94,10 @@ export const ENVIRONMENTS_DIR = join(import.meta.dirname, 'environments');
 
 export function listEnvironments(dir: string = ENVIRONMENTS_DIR): string[] {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, '')).sort();
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => f.replace(/\.json$/, ''))
+    .sort();
 }
 
 /** Reads `<dir>/<envName>.json`; unknown keys are an error (`$…` and `//…` keys are comments). */
@@ -96,7 +141,12 @@ function coerce(key: string, kind: ValueKind, value: unknown): unknown {
     case 'string[]':
     case 'number[]': {
       const parsed = json();
-      const list = Array.isArray(parsed) ? parsed : value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+      const list = Array.isArray(parsed)
+        ? parsed
+        : value
+            .split(',')
+            .map((s) => s.trim())
+            .filter((s) => s !== '');
       return kind === 'number[]' ? list.map((v) => coerce(key, 'number', String(v))) : list.map(String);
     }
     case 'record': {

@@ -35,7 +35,9 @@ export function messageKeyFor(wikiId: string, pageId: number): string {
 export function messageKeyForText(text: string): string | null {
   try {
     const e = JSON.parse(text) as { wiki_id?: unknown; page?: { page_id?: unknown } };
-    return typeof e.wiki_id === 'string' && typeof e.page?.page_id === 'number' ? messageKeyFor(e.wiki_id, e.page.page_id) : null;
+    return typeof e.wiki_id === 'string' && typeof e.page?.page_id === 'number'
+      ? messageKeyFor(e.wiki_id, e.page.page_id)
+      : null;
   } catch {
     return null;
   }
@@ -54,7 +56,9 @@ export function withContent(event: PageChangeEvent, revision: FetchedRevision): 
   const slots: Record<string, ContentSlot> = {};
   for (const role of Object.keys(existing)) {
     if (!revision.slots.has(role)) {
-      throw new ContentIntegrityError(`slot "${role}" of revision ${revision.revId} is in the event but not returned by the API`);
+      throw new ContentIntegrityError(
+        `slot "${role}" of revision ${revision.revId} is in the event but not returned by the API`,
+      );
     }
   }
   for (const [role, fetched] of revision.slots) {

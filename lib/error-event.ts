@@ -33,7 +33,9 @@ export interface ErroredRecord {
 
 export function errorTypeOf(error: Error): string {
   const typed = (error as { errorType?: unknown }).errorType;
-  return typeof typed === 'string' ? typed : `Unexpected${error.name && error.name !== 'Error' ? `:${error.name}` : 'Error'}`;
+  return typeof typed === 'string'
+    ? typed
+    : `Unexpected${error.name && error.name !== 'Error' ? `:${error.name}` : 'Error'}`;
 }
 
 function rawEventOf(record: ErroredRecord): string {
@@ -48,7 +50,12 @@ function rawEventOf(record: ErroredRecord): string {
   return `base64:${b64}${record.bytes.length * 4 > RAW_EVENT_MAX_CHARS * 3 ? `…[truncated: ${record.bytes.length} bytes in all]` : ''}`;
 }
 
-export function errorEventFor(error: Error, record: ErroredRecord, config: EventConfig, now: Date = new Date()): ErrorEvent {
+export function errorEventFor(
+  error: Error,
+  record: ErroredRecord,
+  config: EventConfig,
+  now: Date = new Date(),
+): ErrorEvent {
   const fields = record.fields ?? erroredEventFields(record.text);
   const dt = now.toISOString();
   const event: ErrorEvent = {

@@ -63,7 +63,7 @@ export function snappyDecompress(input: Buffer): Buffer {
     return Buffer.from(snappy.uncompress(input));
   }
   const blocks: Buffer[] = [];
-  for (let pos = XERIAL_HEADER_BYTES; pos < input.length;) {
+  for (let pos = XERIAL_HEADER_BYTES; pos < input.length; ) {
     if (pos + 4 > input.length) throw new CorruptCompressedDataError('xerial snappy: truncated block length');
     const size = input.readInt32BE(pos);
     pos += 4;
@@ -187,7 +187,7 @@ export function registerKafkaCodecs(opts: KafkaCodecOptions = {}): void {
 export function compressionTypeFor(name: KafkaCompressionName): CompressionTypes {
   if (name === 'zstd' && !canWriteZstd) {
     throw new UnsupportedCompressionError(
-      'KAFKA_COMPRESSION=zstd needs node:zlib zstd (Node >= 22.15, e.g. Lambda\'s nodejs22.x); ' +
+      "KAFKA_COMPRESSION=zstd needs node:zlib zstd (Node >= 22.15, e.g. Lambda's nodejs22.x); " +
         `this is Node ${process.versions.node}`,
     );
   }

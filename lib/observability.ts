@@ -17,7 +17,10 @@ export const metrics = new Metrics({
 });
 
 /** Counts of one invocation's outcomes, as metrics and as one log line. */
-export function recordBatchMetrics(outcomes: readonly RecordOutcome[], extra: { mediawikiRequests: number; sinkFailures: number; batchItemFailures: number }): void {
+export function recordBatchMetrics(
+  outcomes: readonly RecordOutcome[],
+  extra: { mediawikiRequests: number; sinkFailures: number; batchItemFailures: number },
+): void {
   let enriched = 0;
   let errors = 0;
   let redelivered = 0;

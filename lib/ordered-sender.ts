@@ -67,7 +67,12 @@ export function orderedSender(options: OrderedSenderOptions): OrderedSender {
     if (sendable.length === 0) return;
     let failed: ReadonlySet<number>;
     try {
-      failed = (await options.sink.send(sendable.map((m) => m.message), deadline)).failed;
+      failed = (
+        await options.sink.send(
+          sendable.map((m) => m.message),
+          deadline,
+        )
+      ).failed;
     } catch {
       // A sink that throws has written nothing we can vouch for.
       failed = new Set(sendable.keys());

@@ -124,7 +124,18 @@ interface ApiPage {
 }
 interface ApiRevision {
   revid: number;
-  slots?: Record<string, { content?: string; contentmodel?: string; contentformat?: string; sha1?: string; size?: number; texthidden?: boolean; textmissing?: boolean }>;
+  slots?: Record<
+    string,
+    {
+      content?: string;
+      contentmodel?: string;
+      contentformat?: string;
+      sha1?: string;
+      size?: number;
+      texthidden?: boolean;
+      textmissing?: boolean;
+    }
+  >;
 }
 interface ApiResponse {
   error?: { code?: string; info?: string };
@@ -166,7 +177,10 @@ export interface RevisionContentClientOptions {
   readonly random?: () => number;
 }
 
-export function revisionContentClient(config: MediaWikiApiConfig, opts: RevisionContentClientOptions = {}): RevisionContentClient {
+export function revisionContentClient(
+  config: MediaWikiApiConfig,
+  opts: RevisionContentClientOptions = {},
+): RevisionContentClient {
   const resolver = opts.resolver ?? apiEndpointResolver(config.urlTemplate, config.allowedDomains);
   const random = opts.random ?? Math.random;
   const agent = new Agent({
@@ -229,7 +243,10 @@ export function revisionContentClient(config: MediaWikiApiConfig, opts: Revision
     }
     stats.responseBytes += body.length;
     if (response.statusCode !== 200) {
-      const error = new MediaWikiHttpError(response.statusCode, `MediaWiki API ${url.host} answered HTTP ${response.statusCode}`);
+      const error = new MediaWikiHttpError(
+        response.statusCode,
+        `MediaWiki API ${url.host} answered HTTP ${response.statusCode}`,
+      );
       if (RETRYABLE_STATUS.has(response.statusCode)) {
         throw new RetryableFailure(error, 'unclear', retryAfterMs(response.headers['retry-after']));
       }
@@ -279,13 +296,22 @@ export function revisionContentClient(config: MediaWikiApiConfig, opts: Revision
     const timedOut = e.name === 'TimeoutError' || e.name === 'AbortError' || /TIMEOUT/.test(code);
     const known = NETWORK_CODES.has(code) || timedOut;
     return new RetryableFailure(
-      new MediaWikiNetworkError(`${timedOut ? 'timeout' : 'network error'} calling ${url.host}: ${known ? code : `${code} ${e.message ?? ''}`.trim()}`),
+      new MediaWikiNetworkError(
+        `${timedOut ? 'timeout' : 'network error'} calling ${url.host}: ${known ? code : `${code} ${e.message ?? ''}`.trim()}`,
+      ),
       CONNECT_CODES.has(code) ? 'wiki' : 'unclear',
     );
   }
 
   /** One attempt for a set of revisions, following `continue` until the result is complete. */
-  async function attempt(endpoint: URL, domain: string, pending: Set<number>, results: Map<number, RevisionResult>, deadline: Deadline, requestId: string | undefined): Promise<EnrichError | undefined> {
+  async function attempt(
+    endpoint: URL,
+    domain: string,
+    pending: Set<number>,
+    results: Map<number, RevisionResult>,
+    deadline: Deadline,
+    requestId: string | undefined,
+  ): Promise<EnrichError | undefined> {
     const ids = [...pending];
     let cont: Record<string, string> = {};
     for (let page = 0; page < 1000; page++) {
@@ -303,7 +329,9 @@ export function revisionContentClient(config: MediaWikiApiConfig, opts: Revision
       cont = json.continue;
     }
     if (pending.size === 0) return undefined;
-    return new RevisionMissingError(`revision not returned by ${domain} (badrevids: deleted, suppressed, or not yet replicated)`);
+    return new RevisionMissingError(
+      `revision not returned by ${domain} (badrevids: deleted, suppressed, or not yet replicated)`,
+    );
   }
 
   /**
@@ -402,7 +430,12 @@ export function revisionContentClient(config: MediaWikiApiConfig, opts: Revision
     settle(pending, unsettled, results, domain);
   }
 
-  function settle(pending: ReadonlySet<number>, unsettled: Unsettled, results: Map<number, RevisionResult>, domain: string) {
+  function settle(
+    pending: ReadonlySet<number>,
+    unsettled: Unsettled,
+    results: Map<number, RevisionResult>,
+    domain: string,
+  ) {
     for (const id of pending) {
       const error =
         unsettled.kind === 'final'
@@ -473,7 +506,11 @@ function isApiResponse(json: unknown): json is ApiResponse {
     (p) =>
       isObject(p) &&
       (p.revisions === undefined ||
-        (Array.isArray(p.revisions) && p.revisions.every((r) => isObject(r) && (r.slots === undefined || (isObject(r.slots) && Object.values(r.slots).every(isObject)))))),
+        (Array.isArray(p.revisions) &&
+          p.revisions.every(
+            (r) =>
+              isObject(r) && (r.slots === undefined || (isObject(r.slots) && Object.values(r.slots).every(isObject))),
+          ))),
   );
 }
 
@@ -481,14 +518,29 @@ function revisionResultFor(rev: ApiRevision, pageId: number, domain: string): Re
   const slots = new Map<string, SlotContent>();
   for (const [role, slot] of Object.entries(rev.slots ?? {})) {
     if (slot.texthidden) {
-      return { ok: false, error: new ContentHiddenError(`content of revision ${rev.revid} on ${domain} is hidden (slot ${role})`) };
+      return {
+        ok: false,
+        error: new ContentHiddenError(`content of revision ${rev.revid} on ${domain} is hidden (slot ${role})`),
+      };
     }
     if (slot.textmissing) {
-      return { ok: false, error: new MediaWikiApiError(`content of revision ${rev.revid} on ${domain} is missing from storage (slot ${role})`) };
+      return {
+        ok: false,
+        error: new MediaWikiApiError(
+          `content of revision ${rev.revid} on ${domain} is missing from storage (slot ${role})`,
+        ),
+      };
     }
     // A revision without content in a continued response: the body comes with a later page.
     if (typeof slot.content !== 'string') return undefined;
-    slots.set(role, { role, content: slot.content, contentModel: slot.contentmodel, contentFormat: slot.contentformat, sha1Hex: slot.sha1, size: slot.size });
+    slots.set(role, {
+      role,
+      content: slot.content,
+      contentModel: slot.contentmodel,
+      contentFormat: slot.contentformat,
+      sha1Hex: slot.sha1,
+      size: slot.size,
+    });
   }
   if (slots.size === 0) return undefined;
   return { ok: true, revision: { revId: rev.revid, pageId, slots } };

@@ -81,7 +81,12 @@ function integer<D extends number | undefined, S extends SettingScope = 'tunable
     max: o.max,
     parse(raw) {
       const value = Number(raw);
-      if (!/^-?\d+$/.test(raw) || !Number.isSafeInteger(value) || value < min || (o.max !== undefined && value > o.max)) {
+      if (
+        !/^-?\d+$/.test(raw) ||
+        !Number.isSafeInteger(value) ||
+        value < min ||
+        (o.max !== undefined && value > o.max)
+      ) {
         throw `must be an integer ${o.max === undefined ? `>= ${min}` : `from ${min} to ${o.max}`}`;
       }
       return value as Exclude<Defined<D, number>, undefined>;
@@ -110,7 +115,10 @@ function list<D extends readonly string[] | undefined, S extends SettingScope = 
     type: 'list',
     scope: o.scope ?? ('tunable' as S),
     parse(raw) {
-      const items = raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+      const items = raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0);
       if (items.length === 0) throw 'must list at least one comma-separated value';
       return items as unknown as Exclude<Defined<D, readonly string[]>, undefined>;
     },
@@ -206,7 +214,7 @@ export const SETTINGS = {
   KAFKA_MSK_CLUSTER_ARN: text({
     default: undefined,
     scope: 'wired',
-    doc: "MSK cluster whose bootstrap brokers are looked up once (`GetBootstrapBrokers`).",
+    doc: 'MSK cluster whose bootstrap brokers are looked up once (`GetBootstrapBrokers`).',
   }),
   KAFKA_AUTH: oneOf(['none', 'tls', 'scram', 'iam'], {
     default: undefined,
@@ -236,13 +244,29 @@ export const SETTINGS = {
     scope: 'wired',
     doc: 'Secret with the brokers\' private root CA (PEM, or `{"certificate": PEM}`).',
   }),
-  KAFKA_TOPIC_PREFIX: text({ default: '', defaultDoc: 'empty', scope: 'wired', doc: 'Datacenter prefix of every topic, e.g. `eqiad.`.' }),
-  OUTPUT_TOPIC: text({ default: 'mediawiki.page_content_change.v1', scope: 'wired', doc: 'Topic of enriched events (prefixed).' }),
-  ERROR_TOPIC: text({ default: 'mw_page_content_change_enrich.error', scope: 'wired', doc: 'Topic of error events (prefixed).' }),
+  KAFKA_TOPIC_PREFIX: text({
+    default: '',
+    defaultDoc: 'empty',
+    scope: 'wired',
+    doc: 'Datacenter prefix of every topic, e.g. `eqiad.`.',
+  }),
+  OUTPUT_TOPIC: text({
+    default: 'mediawiki.page_content_change.v1',
+    scope: 'wired',
+    doc: 'Topic of enriched events (prefixed).',
+  }),
+  ERROR_TOPIC: text({
+    default: 'mw_page_content_change_enrich.error',
+    scope: 'wired',
+    doc: 'Topic of error events (prefixed).',
+  }),
   KAFKA_CLIENT_ID: text({ default: 'mw-page-content-change-enrich', doc: 'Kafka client id of the producer.' }),
   KAFKA_CONNECTION_TIMEOUT_MS: integer({ default: 3000, min: 1, doc: 'Broker connect timeout, ms.' }),
   KAFKA_REQUEST_TIMEOUT_MS: integer({ default: 10000, min: 1, doc: 'Broker request timeout, ms.' }),
-  KAFKA_LOG_LEVEL: oneOf(['NOTHING', 'ERROR', 'WARN', 'INFO', 'DEBUG'], { default: 'ERROR', doc: 'kafkajs log level.' }),
+  KAFKA_LOG_LEVEL: oneOf(['NOTHING', 'ERROR', 'WARN', 'INFO', 'DEBUG'], {
+    default: 'ERROR',
+    doc: 'kafkajs log level.',
+  }),
   KAFKA_MAX_MESSAGE_BYTES: integer({
     default: 10_485_760,
     min: 1024,

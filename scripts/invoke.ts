@@ -52,10 +52,15 @@ function eventFromFile(text: string): unknown {
   }
   const lines = text.split('\n').filter((l) => l.trim().length > 0);
   return kafkaEsmEventFor(
-    lines.map((line, offset) => ({ topic: values.topic!, partition: 0, offset, key: messageKeyForText(line), value: line })),
+    lines.map((line, offset) => ({
+      topic: values.topic!,
+      partition: 0,
+      offset,
+      key: messageKeyForText(line),
+      value: line,
+    })),
   );
 }
-
 
 const event = eventFromFile(await readFile(values.event, 'utf8'));
 for (const path of [values.out!, values.errors!]) {

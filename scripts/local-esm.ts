@@ -114,7 +114,7 @@ if (untilCaughtUp) {
         lost > 0 ? 1 : 0,
         lost > 0
           ? `caught up, but ${s.sentToOnFailure} record(s) went to the on-failure topic ` +
-            `and ${s.discarded} were discarded`
+              `and ${s.discarded} were discarded`
           : 'caught up with the topic end',
       );
     }

@@ -13,20 +13,52 @@ import { messageKeyForText } from '../lib/enrich.js';
 import { kafkaEsmEventFor } from './lib/esm-event.js';
 import { sha1HexToBase36 } from '../lib/sha1.js';
 
-interface Seeded { title: string; page_id: number; rev_id: number; sha1_hex: string; size: number }
+interface Seeded {
+  title: string;
+  page_id: number;
+  rev_id: number;
+  sha1_hex: string;
+  size: number;
+}
 const seeded = JSON.parse(readFileSync(0, 'utf8')) as Seeded[];
 const DOMAIN = 'dev.wiki.local';
 const rev = (title: string, nth = -1) => seeded.filter((s) => s.title === title).at(nth)!;
 
 function event(kind: string, s: Seeded, prior?: Seeded, overrides: Record<string, unknown> = {}) {
   const dt = '2026-11-25T09:00:00Z';
-  const slot = { slot_role: 'main', content_model: 'wikitext', content_sha1: sha1HexToBase36(s.sha1_hex), content_size: s.size, content_format: 'text/x-wiki', origin_rev_id: s.rev_id };
-  const editor = { user_id: 1, user_text: 'Admin', groups: ['sysop', '*', 'user', 'autoconfirmed'], is_bot: false, is_system: false, is_temp: false, edit_count: 10, registration_dt: '2026-11-25T08:00:00Z' };
+  const slot = {
+    slot_role: 'main',
+    content_model: 'wikitext',
+    content_sha1: sha1HexToBase36(s.sha1_hex),
+    content_size: s.size,
+    content_format: 'text/x-wiki',
+    origin_rev_id: s.rev_id,
+  };
+  const editor = {
+    user_id: 1,
+    user_text: 'Admin',
+    groups: ['sysop', '*', 'user', 'autoconfirmed'],
+    is_bot: false,
+    is_system: false,
+    is_temp: false,
+    edit_count: 10,
+    registration_dt: '2026-11-25T08:00:00Z',
+  };
   const revision = (r: Seeded, parent?: Seeded) => ({
-    rev_id: r.rev_id, rev_dt: dt, is_minor_edit: false, rev_sha1: sha1HexToBase36(r.sha1_hex), rev_size: r.size,
-    ...(parent ? { rev_parent_id: parent.rev_id } : {}), comment: `${kind} of ${r.title}`, editor,
-    is_content_visible: true, is_editor_visible: true, is_comment_visible: true,
-    content_slots: { main: { ...slot, content_sha1: sha1HexToBase36(r.sha1_hex), content_size: r.size, origin_rev_id: r.rev_id } },
+    rev_id: r.rev_id,
+    rev_dt: dt,
+    is_minor_edit: false,
+    rev_sha1: sha1HexToBase36(r.sha1_hex),
+    rev_size: r.size,
+    ...(parent ? { rev_parent_id: parent.rev_id } : {}),
+    comment: `${kind} of ${r.title}`,
+    editor,
+    is_content_visible: true,
+    is_editor_visible: true,
+    is_comment_visible: true,
+    content_slots: {
+      main: { ...slot, content_sha1: sha1HexToBase36(r.sha1_hex), content_size: r.size, origin_rev_id: r.rev_id },
+    },
   });
   const title = s.title.replaceAll(' ', '_');
   return {
@@ -35,7 +67,14 @@ function event(kind: string, s: Seeded, prior?: Seeded, overrides: Record<string
     page_change_kind: kind,
     dt,
     wiki_id: 'devwiki',
-    meta: { domain: DOMAIN, stream: 'mediawiki.page_change.v1', uri: `http://${DOMAIN}/wiki/${title}`, request_id: randomUUID(), id: randomUUID(), dt: '2026-11-25T09:00:01.123Z' },
+    meta: {
+      domain: DOMAIN,
+      stream: 'mediawiki.page_change.v1',
+      uri: `http://${DOMAIN}/wiki/${title}`,
+      request_id: randomUUID(),
+      id: randomUUID(),
+      dt: '2026-11-25T09:00:01.123Z',
+    },
     page: { page_id: s.page_id, page_title: title, namespace_id: 0, is_redirect: false },
     performer: editor,
     revision: revision(s, prior),
@@ -53,19 +92,37 @@ const lines = [
   event('edit', rev('Sample deleted')),
   event('delete', rev('Sample deleted')),
   // Suppressed at the source: passes through without content.
-  { ...event('edit', rev('Sample create')), revision: { ...event('edit', rev('Sample create')).revision, is_content_visible: false } },
+  {
+    ...event('edit', rev('Sample create')),
+    revision: { ...event('edit', rev('Sample create')).revision, is_content_visible: false },
+  },
   // Wikimedia canary events are passed through and never fetched.
-  { ...event('edit', rev('Sample edit')), meta: { ...edit.meta, domain: 'canary', uri: 'https://canary/wiki/Sample_edit' } },
+  {
+    ...event('edit', rev('Sample edit')),
+    meta: { ...edit.meta, domain: 'canary', uri: 'https://canary/wiki/Sample_edit' },
+  },
   // A domain outside MW_API_ALLOWED_DOMAINS is refused before any request.
   { ...event('edit', rev('Sample edit')), meta: { ...edit.meta, domain: '169.254.169.254' } },
 ].map((e) => JSON.stringify(e));
 lines.push('{"$schema": "/mediawiki/page/change/1.2.0", "meta": {"stream": "mediawiki.page_change.v1"}, "truncated');
 
 writeFileSync('samples/page-change-events.jsonl', `${lines.join('\n')}\n`);
-const records = lines.map((value, offset) => ({ topic: 'mediawiki.page_change.v1', partition: 0, offset, key: messageKeyForText(value), value }));
+const records = lines.map((value, offset) => ({
+  topic: 'mediawiki.page_change.v1',
+  partition: 0,
+  offset,
+  key: messageKeyForText(value),
+  value,
+}));
 writeFileSync('samples/msk-event.json', `${JSON.stringify(kafkaEsmEventFor(records.slice(0, 3)), null, 2)}\n`);
 writeFileSync(
   'samples/self-managed-kafka-event.json',
-  `${JSON.stringify(kafkaEsmEventFor(records.slice(3).map((r, i) => ({ ...r, topic: 'eqiad.mediawiki.page_change.v1', partition: i % 2 })), { eventSource: 'SelfManagedKafka', bootstrapServers: '127.0.0.1:9092' }), null, 2)}\n`,
+  `${JSON.stringify(
+    kafkaEsmEventFor(
+      records.slice(3).map((r, i) => ({ ...r, topic: 'eqiad.mediawiki.page_change.v1', partition: i % 2 })),
+      { eventSource: 'SelfManagedKafka', bootstrapServers: '127.0.0.1:9092' },
+    ),
+    null,
+    2,
+  )}\n`,
 );
-

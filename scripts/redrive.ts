@@ -14,8 +14,9 @@ import type { RedriveRequest } from '../lib/redrive.js';
 
 process.env.KAFKA_BROKERS ??= `127.0.0.1:${process.env.KAFKA_PORT ?? '9092'}`;
 const { createKafka, kafkaConnectionConfigFromEnv } = await import('../lib/kafka-client.js');
-const { parseRedriveRequest, redriveGroupIdFor, redriveTopicsFromEnv, runRedrive, RedriveOptionsError } =
-  await import('../lib/redrive.js');
+const { parseRedriveRequest, redriveGroupIdFor, redriveTopicsFromEnv, runRedrive, RedriveOptionsError } = await import(
+  '../lib/redrive.js'
+);
 
 const USAGE =
   'usage: npm run redrive -- --from error|on-failure [--error-types T1,T2] [--since ISO] [--until ISO]\n' +

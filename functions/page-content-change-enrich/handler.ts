@@ -46,7 +46,8 @@ export function dependenciesFromEnv(env: NodeJS.ProcessEnv = process.env, sink?:
 export function createHandler(getDependencies: () => HandlerDependencies) {
   return middy(async (event: unknown, context: Context): Promise<KafkaBatchResponse> => {
     const deps = getDependencies();
-    const remaining = typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : 15 * 60_000;
+    const remaining =
+      typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : 15 * 60_000;
     const { fetchBy, produceBy } = invocationDeadlines(Date.now(), remaining, {
       deadlineMarginMs: deps.config.mediawiki.deadlineMarginMs,
       sendWorstCaseMs: deps.sink.sendWorstCaseMs ?? 0,

@@ -164,7 +164,6 @@ export class EnrichFunction extends Construct {
       securityGroups: props.vpc ? props.securityGroups : undefined,
       allowPublicSubnet: false,
     });
-
   }
 
   /** Adds a statement to the execution role. */

@@ -135,7 +135,13 @@ export class Operations extends Construct {
     });
 
     const emf = (metricName: string): cloudwatch.Metric =>
-      new cloudwatch.Metric({ namespace, metricName, dimensionsMap: { service: props.serviceName }, statistic: cloudwatch.Stats.SUM, period });
+      new cloudwatch.Metric({
+        namespace,
+        metricName,
+        dimensionsMap: { service: props.serviceName },
+        statistic: cloudwatch.Stats.SUM,
+        period,
+      });
     const enrichedEvents = emf('EnrichedEvents');
     const errorEvents = emf('ErrorEvents');
     const errorRate = new cloudwatch.MathExpression({
@@ -146,7 +152,13 @@ export class Operations extends Construct {
     });
 
     // Every alarm shares the evaluation window and treats missing data (no traffic) as healthy.
-    const alarm = (metric: cloudwatch.Metric | cloudwatch.MathExpression, id: string, alarmDescription: string, threshold: number, atThreshold: boolean) =>
+    const alarm = (
+      metric: cloudwatch.Metric | cloudwatch.MathExpression,
+      id: string,
+      alarmDescription: string,
+      threshold: number,
+      atThreshold: boolean,
+    ) =>
       metric.createAlarm(this, id, {
         alarmDescription,
         threshold,
@@ -201,14 +213,32 @@ export class Operations extends Construct {
         widgets: [
           [new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms, width: 24, height: 3 })],
           [
-            new cloudwatch.GraphWidget({ title: 'Invocations / errors / throttles', left: [invocations, errors, throttles], width: 8 }),
+            new cloudwatch.GraphWidget({
+              title: 'Invocations / errors / throttles',
+              left: [invocations, errors, throttles],
+              width: 8,
+            }),
             new cloudwatch.GraphWidget({ title: 'Duration p99 (ms)', left: [duration], width: 8 }),
             new cloudwatch.GraphWidget({ title: 'Concurrent executions', left: [concurrency], width: 8 }),
           ],
           [
-            new cloudwatch.GraphWidget({ title: 'Consumer offset lag', left: [offsetLag], leftAnnotations: [{ value: props.offsetLagThreshold ?? 10_000, label: 'alarm' }], width: 8 }),
-            new cloudwatch.GraphWidget({ title: 'Enriched vs error events', left: [enrichedEvents, errorEvents], width: 8 }),
-            new cloudwatch.GraphWidget({ title: 'Error events (%)', left: [errorRate], leftAnnotations: [{ value: props.errorEventRatePercentThreshold ?? 5, label: 'alarm' }], width: 8 }),
+            new cloudwatch.GraphWidget({
+              title: 'Consumer offset lag',
+              left: [offsetLag],
+              leftAnnotations: [{ value: props.offsetLagThreshold ?? 10_000, label: 'alarm' }],
+              width: 8,
+            }),
+            new cloudwatch.GraphWidget({
+              title: 'Enriched vs error events',
+              left: [enrichedEvents, errorEvents],
+              width: 8,
+            }),
+            new cloudwatch.GraphWidget({
+              title: 'Error events (%)',
+              left: [errorRate],
+              leftAnnotations: [{ value: props.errorEventRatePercentThreshold ?? 5, label: 'alarm' }],
+              width: 8,
+            }),
           ],
         ],
       });
@@ -230,7 +260,11 @@ export class Operations extends Construct {
         conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
       }),
     );
-    const topic = new sns.Topic(this, 'AlarmTopic', { masterKey: key, enforceSSL: true, displayName: 'mw-page-content-change-enrich alarms' });
+    const topic = new sns.Topic(this, 'AlarmTopic', {
+      masterKey: key,
+      enforceSSL: true,
+      displayName: 'mw-page-content-change-enrich alarms',
+    });
     if (email) topic.addSubscription(new subscriptions.EmailSubscription(email));
     return topic;
   }

@@ -156,8 +156,13 @@ export async function ensureTopics(
         configEntries: Object.entries(configs).map(([name, value]) => ({ name, value })),
       })),
     });
-    await waitForLeaders(admin, missing.map((s) => s.topic));
-    const shown = Object.entries(configs).map(([k, v]) => ` ${k}=${v}`).join('');
+    await waitForLeaders(
+      admin,
+      missing.map((s) => s.topic),
+    );
+    const shown = Object.entries(configs)
+      .map(([k, v]) => ` ${k}=${v}`)
+      .join('');
     for (const s of missing) log(`created  ${s.topic} partitions=${s.numPartitions}${shown}`);
   }
 }

@@ -42,7 +42,12 @@ export function kafkaEsmEventFor(
   };
   return (
     eventSource === 'aws:kafka'
-      ? { ...base, eventSourceArn: opts.eventSourceArn ?? 'arn:aws:kafka:us-east-1:111122223333:cluster/local/00000000-0000-0000-0000-000000000000-1' }
+      ? {
+          ...base,
+          eventSourceArn:
+            opts.eventSourceArn ??
+            'arn:aws:kafka:us-east-1:111122223333:cluster/local/00000000-0000-0000-0000-000000000000-1',
+        }
       : base
   ) as KafkaEsmEvent;
 }

@@ -146,7 +146,9 @@ export class MediaWikiClient {
   async write(params: Params): Promise<Json> {
     for (let attempt = 0; ; attempt++) {
       await this.login();
-      this.csrfToken ??= (await this.call('GET', { action: 'query', meta: 'tokens', type: 'csrf' })).query.tokens.csrftoken;
+      this.csrfToken ??= (
+        await this.call('GET', { action: 'query', meta: 'tokens', type: 'csrf' })
+      ).query.tokens.csrftoken;
       try {
         return await this.call('POST', { ...params, token: this.csrfToken, assert: 'user' });
       } catch (err) {
@@ -163,7 +165,8 @@ export class MediaWikiClient {
     if (!this.credentials) return Promise.resolve();
     const { username, password } = this.credentials;
     this.loggedIn ??= (async () => {
-      const token = (await this.call('GET', { action: 'query', meta: 'tokens', type: 'login' })).query.tokens.logintoken;
+      const token = (await this.call('GET', { action: 'query', meta: 'tokens', type: 'login' })).query.tokens
+        .logintoken;
       // clientlogin with the main password: action=login only accepts bot passwords cleanly.
       const res = await this.call('POST', {
         action: 'clientlogin',

@@ -40,8 +40,13 @@ interface SeededRevision {
  * ~~~~ are not modelled; such pages are simply re-saved.)
  */
 function asStored(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: MediaWiki trims NUL and VT from the end of a text
-  return text.replace(/\r\n?/g, '\n').normalize('NFC').replace(/[ \t\n\r\0\x0B]+$/, '');
+  return (
+    text
+      .replace(/\r\n?/g, '\n')
+      .normalize('NFC')
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: MediaWiki trims NUL and VT from the end of a text
+      .replace(/[ \t\n\r\0\x0B]+$/, '')
+  );
 }
 
 function parseManifest(raw: unknown): ManifestPage[] {
@@ -128,6 +133,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  console.error(err instanceof Error ? err.stack ?? err.message : err);
+  console.error(err instanceof Error ? (err.stack ?? err.message) : err);
   process.exit(1);
 });

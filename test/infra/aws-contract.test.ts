@@ -124,7 +124,10 @@ describe('Provisioned mode only: retries, record age, bisect, partial batch resp
     const vars = enrichFunction(s.template).resource.Properties.Environment.Variables;
     assert.equal(vars.ESM_PARTIAL_BATCH_RESPONSE, 'false');
     const provisioned = synthVariant('example-msk-iam', {});
-    assert.equal(enrichFunction(provisioned.template).resource.Properties.Environment.Variables.ESM_PARTIAL_BATCH_RESPONSE, 'true');
+    assert.equal(
+      enrichFunction(provisioned.template).resource.Properties.Environment.Variables.ESM_PARTIAL_BATCH_RESPONSE,
+      'true',
+    );
     assert.deepEqual(nagFindings({ ...s, app: s.stack.node.root as App }), []);
   });
 

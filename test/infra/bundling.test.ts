@@ -45,7 +45,11 @@ function enrichAsset(s: Synth): { dir: string; code: string } {
 
 describe('esbuild bundling', () => {
   test('entry override: minified ESM bundle with the createRequire banner and a source map', () => {
-    const s = synth('example-msk-iam', {}, { enrichFunctionCode: undefined, enrichFunctionEntry: join(import.meta.dirname, 'fixtures', 'stub-handler.ts') });
+    const s = synth(
+      'example-msk-iam',
+      {},
+      { enrichFunctionCode: undefined, enrichFunctionEntry: join(import.meta.dirname, 'fixtures', 'stub-handler.ts') },
+    );
     const { code } = enrichAsset(s);
     assert.ok(code.startsWith(ESM_REQUIRE_BANNER), 'banner gives the ESM bundle a CommonJS require');
     assert.match(code, /export\s*\{/, 'ESM export');
@@ -54,7 +58,11 @@ describe('esbuild bundling', () => {
     assert.equal(enrichFunction(s.template).resource.Properties.Runtime, 'nodejs22.x');
   });
 
-  test('real handler bundle', { skip: existsSync(DEFAULT_ENRICH_ENTRY) ? false : `${DEFAULT_ENRICH_ENTRY} does not exist yet; skipping the real bundle` }, () => {
+  test('real handler bundle', {
+    skip: existsSync(DEFAULT_ENRICH_ENTRY)
+      ? false
+      : `${DEFAULT_ENRICH_ENTRY} does not exist yet; skipping the real bundle`,
+  }, () => {
     const s = synth('example-msk-iam', {}, { enrichFunctionCode: undefined });
     const { dir, code } = enrichAsset(s);
     assert.ok(code.startsWith(ESM_REQUIRE_BANNER));
@@ -88,7 +96,10 @@ describe('esbuild bundling', () => {
     const maps = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.mjs.map'));
     const sources = maps.flatMap((m) => (JSON.parse(readFileSync(join(dir, m), 'utf8')).sources as string[]) ?? []);
     const own = sources.filter((src) => !src.includes('node_modules'));
-    assert.ok(own.some((src) => src.endsWith('lib/process-batch.ts')), 'the source maps name the project files');
+    assert.ok(
+      own.some((src) => src.endsWith('lib/process-batch.ts')),
+      'the source maps name the project files',
+    );
     const strays = own.filter((src) => /(^|\/)(scripts|test|bench|infra)\//.test(src));
     assert.deepEqual(strays, [], 'local event source mapping, file/memory sinks, ESM event builder stay out');
   });

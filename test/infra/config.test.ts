@@ -18,7 +18,10 @@ const base = (): Partial<PipelineConfig> => loadEnvironmentFile('example-msk-iam
 
 describe('environment files', () => {
   test('both example environments exist and resolve', () => {
-    assert.deepEqual(listEnvironments().filter((e) => e.startsWith('example-')), ['example-msk-iam', 'example-self-managed-scram']);
+    assert.deepEqual(
+      listEnvironments().filter((e) => e.startsWith('example-')),
+      ['example-msk-iam', 'example-self-managed-scram'],
+    );
     for (const env of listEnvironments()) {
       const config = configFromContext(context({ env }));
       assert.equal(config.envName, env);
@@ -27,7 +30,10 @@ describe('environment files', () => {
   });
 
   test('-c env is required and must name an existing file', () => {
-    assert.throws(() => configFromContext(context({})), /select an environment with -c env=<name>; available: .*example-msk-iam/);
+    assert.throws(
+      () => configFromContext(context({})),
+      /select an environment with -c env=<name>; available: .*example-msk-iam/,
+    );
     assert.throws(() => configFromContext(context({ env: 'nope' })), /unknown environment 'nope'/);
     assert.throws(() => configFromContext(context({ env: '../etc/passwd' })), /invalid environment name/);
   });
@@ -115,12 +121,17 @@ describe('defaults', () => {
 
 describe('validation', () => {
   const invalid = (overrides: Partial<PipelineConfig> & Record<string, unknown>, message: RegExp) =>
-    assert.throws(() => resolveConfig('t', { ...base(), ...overrides } as Partial<PipelineConfig>), (e: unknown) => e instanceof ConfigError && message.test(e.message));
+    assert.throws(
+      () => resolveConfig('t', { ...base(), ...overrides } as Partial<PipelineConfig>),
+      (e: unknown) => e instanceof ConfigError && message.test(e.message),
+    );
 
   test('the MediaWiki User-Agent is required and must carry contact information', () => {
     invalid({ mwApiUserAgent: undefined as never }, /mwApiUserAgent is required/);
     invalid({ mwApiUserAgent: 'my-tool/1.0' }, /contact information/);
-    assert.doesNotThrow(() => resolveConfig('t', { ...base(), mwApiUserAgent: 'my-tool/1.0 (https://example.org/bot)' }));
+    assert.doesNotThrow(() =>
+      resolveConfig('t', { ...base(), mwApiUserAgent: 'my-tool/1.0 (https://example.org/bot)' }),
+    );
   });
 
   test('cluster coordinates match the cluster type and auth', () => {
@@ -129,15 +140,40 @@ describe('validation', () => {
     invalid({ mskClusterArn: MSK_CLUSTER_ARN.replace('us-east-1', 'eu-west-1') }, /stack's account and region/);
     invalid({ kafkaAuth: 'tls' }, /not supported with MSK/);
     invalid({ kafkaAuth: 'scram' }, /kafkaSecretArn is required/);
-    invalid({ kafkaAuth: 'scram', kafkaSecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:other-AbCdEf' }, /AmazonMSK_/);
+    invalid(
+      { kafkaAuth: 'scram', kafkaSecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:other-AbCdEf' },
+      /AmazonMSK_/,
+    );
     invalid({ kafkaClusterType: 'self-managed', mskClusterArn: undefined }, /kafkaBootstrapServers is required/);
-    invalid({ kafkaClusterType: 'self-managed', mskClusterArn: undefined, kafkaAuth: undefined, kafkaBootstrapServers: ['broker'] }, /host:port/);
-    invalid({ kafkaClusterType: 'self-managed', mskClusterArn: undefined, kafkaBootstrapServers: ['b:9092'], kafkaAuth: 'iam' }, /requires kafkaClusterType 'msk'/);
-    invalid({ vpcId: undefined, subnetIds: undefined, brokerSecurityGroupId: undefined, provisionTopics: false }, /vpcId is required/);
+    invalid(
+      {
+        kafkaClusterType: 'self-managed',
+        mskClusterArn: undefined,
+        kafkaAuth: undefined,
+        kafkaBootstrapServers: ['broker'],
+      },
+      /host:port/,
+    );
+    invalid(
+      {
+        kafkaClusterType: 'self-managed',
+        mskClusterArn: undefined,
+        kafkaBootstrapServers: ['b:9092'],
+        kafkaAuth: 'iam',
+      },
+      /requires kafkaClusterType 'msk'/,
+    );
+    invalid(
+      { vpcId: undefined, subnetIds: undefined, brokerSecurityGroupId: undefined, provisionTopics: false },
+      /vpcId is required/,
+    );
   });
 
   test('secrets must be complete ARNs', () => {
-    invalid({ kafkaAuth: 'scram', kafkaSecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:AmazonMSK_x' }, /complete Secrets Manager secret ARN/);
+    invalid(
+      { kafkaAuth: 'scram', kafkaSecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:AmazonMSK_x' },
+      /complete Secrets Manager secret ARN/,
+    );
   });
 
   test('event source mapping settings the stack checks itself', () => {
@@ -150,13 +186,22 @@ describe('validation', () => {
 
   test("ranges aws-cdk-lib's EventSourceMapping already checks are reported by it, with the value", () => {
     const rejected = (overrides: Record<string, string>, message: RegExp) =>
-      assert.throws(() => synth('example-msk-iam', overrides), (e: unknown) => e instanceof Error && message.test(e.message));
+      assert.throws(
+        () => synth('example-msk-iam', overrides),
+        (e: unknown) => e instanceof Error && message.test(e.message),
+      );
     rejected({ maxBatchingWindowSeconds: '301' }, /maxBatchingWindow cannot be over 300 seconds, got 301/);
-    rejected({ retryAttempts: '-2' }, /retryAttempts must be -1 \(for infinite\) or between 0 and 10000 inclusive, got -2/);
+    rejected(
+      { retryAttempts: '-2' },
+      /retryAttempts must be -1 \(for infinite\) or between 0 and 10000 inclusive, got -2/,
+    );
     rejected({ maxRecordAgeSeconds: '30' }, /maxRecordAge must be between 60 seconds and 7 days/);
     rejected({ minPollers: '5', maxPollers: '2' }, /Minimum provisioned pollers must be less than or equal to maximum/);
     rejected({ maxPollers: '2001' }, /Maximum provisioned pollers must be between 1 and 2000/);
-    rejected({ startingPosition: 'AT_TIMESTAMP' }, /startingPositionTimestamp must be provided when startingPosition is AT_TIMESTAMP/);
+    rejected(
+      { startingPosition: 'AT_TIMESTAMP' },
+      /startingPositionTimestamp must be provided when startingPosition is AT_TIMESTAMP/,
+    );
     rejected({ consumerGroupId: 'bad group' }, /kafkaConsumerGroupId contains invalid characters/);
   });
 
@@ -164,9 +209,15 @@ describe('validation', () => {
     invalid({ mwApiUrlTemplate: 'http://{domain}/w/api.php' }, /https/);
     invalid({ mwApiTimeoutMs: 200_000, timeoutSeconds: 120 }, /shorter than the function timeout/);
     invalid({ logRetentionDays: 31 }, /logRetentionDays/);
-    invalid({ kafkaCompression: 'brotli' as never }, /kafkaCompression \(KAFKA_COMPRESSION\) must be one of gzip, snappy, lz4, zstd, none \(got "brotli"\)/);
+    invalid(
+      { kafkaCompression: 'brotli' as never },
+      /kafkaCompression \(KAFKA_COMPRESSION\) must be one of gzip, snappy, lz4, zstd, none \(got "brotli"\)/,
+    );
     // Every invalid function setting in one message, named by key and variable.
-    invalid({ mwApiBatchSize: 501, kafkaGzipLevel: 0 } as never, /mwApiBatchSize \(MW_API_BATCH_SIZE\)[\s\S]*kafkaGzipLevel \(KAFKA_GZIP_LEVEL\)/);
+    invalid(
+      { mwApiBatchSize: 501, kafkaGzipLevel: 0 } as never,
+      /mwApiBatchSize \(MW_API_BATCH_SIZE\)[\s\S]*kafkaGzipLevel \(KAFKA_GZIP_LEVEL\)/,
+    );
     invalid({ subnetIds: ['subnet-1'], availabilityZones: ['us-east-1a', 'us-east-1b'] }, /same length/);
     invalid({ alarmEmail: 'x@example.org', createAlarmTopic: false }, /alarmEmail requires createAlarmTopic/);
   });
@@ -196,7 +247,13 @@ describe('MSK ARNs', () => {
       clusterName: 'wiki-events',
       clusterUuid: 'abcd1234-abcd-cafe-abab-9876543210ab-4',
     });
-    assert.equal(mskTopicArn(MSK_CLUSTER_ARN, 'eqiad.t'), 'arn:aws:kafka:us-east-1:111122223333:topic/wiki-events/abcd1234-abcd-cafe-abab-9876543210ab-4/eqiad.t');
-    assert.equal(mskGroupArn(MSK_CLUSTER_ARN, 'g'), 'arn:aws:kafka:us-east-1:111122223333:group/wiki-events/abcd1234-abcd-cafe-abab-9876543210ab-4/g');
+    assert.equal(
+      mskTopicArn(MSK_CLUSTER_ARN, 'eqiad.t'),
+      'arn:aws:kafka:us-east-1:111122223333:topic/wiki-events/abcd1234-abcd-cafe-abab-9876543210ab-4/eqiad.t',
+    );
+    assert.equal(
+      mskGroupArn(MSK_CLUSTER_ARN, 'g'),
+      'arn:aws:kafka:us-east-1:111122223333:group/wiki-events/abcd1234-abcd-cafe-abab-9876543210ab-4/g',
+    );
   });
 });

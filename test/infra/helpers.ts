@@ -13,12 +13,17 @@ import { configFromContext } from '../../infra/environment-files.ts';
 import { PipelineStack, type PipelineStackProps } from '../../infra/pipeline-stack.ts';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
-const cdkJson = JSON.parse(readFileSync(join(ROOT, 'cdk.json'), 'utf8')) as { app: string; context: Record<string, unknown> };
+const cdkJson = JSON.parse(readFileSync(join(ROOT, 'cdk.json'), 'utf8')) as {
+  app: string;
+  context: Record<string, unknown>;
+};
 
-export const MSK_CLUSTER_ARN = 'arn:aws:kafka:us-east-1:111122223333:cluster/wiki-events/abcd1234-abcd-cafe-abab-9876543210ab-4';
+export const MSK_CLUSTER_ARN =
+  'arn:aws:kafka:us-east-1:111122223333:cluster/wiki-events/abcd1234-abcd-cafe-abab-9876543210ab-4';
 export const MSK_RESOURCE = 'wiki-events/abcd1234-abcd-cafe-abab-9876543210ab-4';
 export const SCRAM_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:wiki-events/kafka-scram-AbCdEf';
-export const ROOT_CA_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:wiki-events/kafka-root-ca-GhIjKl';
+export const ROOT_CA_SECRET_ARN =
+  'arn:aws:secretsmanager:us-east-1:111122223333:secret:wiki-events/kafka-root-ca-GhIjKl';
 
 export interface Synth {
   readonly app: App;
@@ -31,7 +36,11 @@ export interface Synth {
  * Synthesizes the stack of `env` with `-c key=value` style overrides (strings are coerced as on the CLI).
  * Lambda code is inline unless `stackProps` says otherwise, so no bundling happens.
  */
-export function synth(env: string, overrides: Record<string, unknown> = {}, stackProps: Partial<PipelineStackProps> = {}): Synth {
+export function synth(
+  env: string,
+  overrides: Record<string, unknown> = {},
+  stackProps: Partial<PipelineStackProps> = {},
+): Synth {
   const app = new App({ context: { ...cdkJson.context, env, ...overrides } });
   const config = configFromContext((key) => app.node.tryGetContext(key));
   const stack = new PipelineStack(app, config.stackName, {
@@ -47,7 +56,9 @@ export function synth(env: string, overrides: Record<string, unknown> = {}, stac
 /** Unacknowledged cdk-nag AwsSolutions findings (cdk-nag v3 reports through `validateScope`). */
 export function nagFindings(s: Synth): string[] {
   const report = new AwsSolutionsChecks(undefined, { verbose: true }).validateScope(s.stack);
-  return report.violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} (${v.severity}) at ${r.constructPath}: ${v.description}`));
+  return report.violations.flatMap((v) =>
+    v.violatingResources.map((r) => `${v.ruleName} (${v.severity}) at ${r.constructPath}: ${v.description}`),
+  );
 }
 
 /** AwsSolutions errors and warnings left as annotations (cdk-nag v2 style), expected to be none. */
@@ -78,7 +89,8 @@ export function identityStatements(template: Template): Array<{ owner: string; s
       for (const statement of r.Properties.PolicyDocument.Statement) out.push({ owner: id, statement });
     }
     if (r.Type === 'AWS::IAM::Role') {
-      for (const p of r.Properties.Policies ?? []) for (const statement of p.PolicyDocument.Statement) out.push({ owner: id, statement });
+      for (const p of r.Properties.Policies ?? [])
+        for (const statement of p.PolicyDocument.Statement) out.push({ owner: id, statement });
     }
   }
   return out;
@@ -98,7 +110,10 @@ export function roleStatements(template: Template, rolePrefix: string): Statemen
 
 export function bySid(statements: Statement[], sid: string): Statement {
   const found = statements.filter((s) => s.Sid === sid);
-  if (found.length !== 1) throw new Error(`expected one statement ${sid}, found ${found.length}: ${JSON.stringify(statements.map((s) => s.Sid))}`);
+  if (found.length !== 1)
+    throw new Error(
+      `expected one statement ${sid}, found ${found.length}: ${JSON.stringify(statements.map((s) => s.Sid))}`,
+    );
   return found[0]!;
 }
 
@@ -111,7 +126,9 @@ export function eventSourceMapping(template: Template): Record<string, any> {
 
 /** The enrichment function resource. */
 export function enrichFunction(template: Template): { id: string; resource: Record<string, any> } {
-  const fns = Object.entries(template.findResources('AWS::Lambda::Function')).filter(([id]) => id.startsWith('EnrichFunction'));
+  const fns = Object.entries(template.findResources('AWS::Lambda::Function')).filter(([id]) =>
+    id.startsWith('EnrichFunction'),
+  );
   if (fns.length !== 1) throw new Error(`expected one enrichment function, found ${fns.length}`);
   return { id: fns[0]![0], resource: fns[0]![1] };
 }

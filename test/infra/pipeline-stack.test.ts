@@ -42,7 +42,9 @@ function commonChecks(name: string, make: () => ReturnType<typeof synth>) {
     assert.ok(resource.Properties.LoggingConfig.LogGroup, 'dedicated log group');
     assert.equal(resource.Properties.Environment.Variables.NODE_OPTIONS, '--enable-source-maps');
     // The function waits for its policy (ENI and Kafka permissions are checked when it and its ESM are created).
-    assert.ok(asArray(resource.DependsOn).some((d: string) => d.startsWith('EnrichFunctionExecutionRoleDefaultPolicy')));
+    assert.ok(
+      asArray(resource.DependsOn).some((d: string) => d.startsWith('EnrichFunctionExecutionRoleDefaultPolicy')),
+    );
   });
 
   test(`${name}: the function environment is the catalogue's, and the runtime reads back the configured settings`, () => {
@@ -73,9 +75,15 @@ function commonChecks(name: string, make: () => ReturnType<typeof synth>) {
     for (const { owner, statement } of identityStatements(s.template)) {
       const wildcard = asArray(statement.Resource).some((r) => r === '*');
       if (wildcard) {
-        assert.ok(statement.Sid && WILDCARD_STATEMENTS[statement.Sid], `${owner}: Resource '*' without a documented reason: ${JSON.stringify(statement)}`);
+        assert.ok(
+          statement.Sid && WILDCARD_STATEMENTS[statement.Sid],
+          `${owner}: Resource '*' without a documented reason: ${JSON.stringify(statement)}`,
+        );
       }
-      assert.ok(!actionsOf(statement).some((a) => a === '*' || a.endsWith(':*')), `${owner}: wildcard action ${JSON.stringify(statement.Action)}`);
+      assert.ok(
+        !actionsOf(statement).some((a) => a === '*' || a.endsWith(':*')),
+        `${owner}: wildcard action ${JSON.stringify(statement.Action)}`,
+      );
     }
   });
 
@@ -143,7 +151,10 @@ describe('MSK with IAM access control (example-msk-iam)', () => {
     const esm = eventSourceMapping(make().template);
     assert.equal(esm.EventSourceArn, MSK_CLUSTER_ARN);
     assert.deepEqual(esm.Topics, ['eqiad.mediawiki.page_change.v1']);
-    assert.match(esm.AmazonManagedKafkaEventSourceConfig.ConsumerGroupId, /^mw-page-content-change-enrich-eqiad\.[0-9a-f]{8}$/);
+    assert.match(
+      esm.AmazonManagedKafkaEventSourceConfig.ConsumerGroupId,
+      /^mw-page-content-change-enrich-eqiad\.[0-9a-f]{8}$/,
+    );
     assert.equal(esm.StartingPosition, 'TRIM_HORIZON');
     assert.equal(esm.BatchSize, 100);
     assert.equal(esm.MaximumBatchingWindowInSeconds, 1);
@@ -152,7 +163,9 @@ describe('MSK with IAM access control (example-msk-iam)', () => {
     assert.equal(esm.MaximumRecordAgeInSeconds, 86400);
     assert.equal(esm.BisectBatchOnFunctionError, true);
     assert.deepEqual(esm.FunctionResponseTypes, ['ReportBatchItemFailures']);
-    assert.deepEqual(esm.DestinationConfig, { OnFailure: { Destination: 'kafka://eqiad.mw_page_content_change_enrich.dlq' } });
+    assert.deepEqual(esm.DestinationConfig, {
+      OnFailure: { Destination: 'kafka://eqiad.mw_page_content_change_enrich.dlq' },
+    });
     // IAM access control: no SourceAccessConfigurations, the execution role authenticates.
     assert.equal(esm.SourceAccessConfigurations, undefined);
     assert.equal(esm.SelfManagedEventSource, undefined);
@@ -162,7 +175,11 @@ describe('MSK with IAM access control (example-msk-iam)', () => {
   test('function runs in the cluster VPC subnets with reserved concurrency', () => {
     const s = make();
     const props = enrichFunction(s.template).resource.Properties;
-    assert.deepEqual(props.VpcConfig.SubnetIds, ['subnet-0aaaaaaaaaaaaaaa1', 'subnet-0bbbbbbbbbbbbbbb2', 'subnet-0ccccccccccccccc3']);
+    assert.deepEqual(props.VpcConfig.SubnetIds, [
+      'subnet-0aaaaaaaaaaaaaaa1',
+      'subnet-0bbbbbbbbbbbbbbb2',
+      'subnet-0ccccccccccccccc3',
+    ]);
     assert.equal(props.VpcConfig.SecurityGroupIds.length, 1);
     assert.equal(props.ReservedConcurrentExecutions, 20);
     assert.equal(props.Environment.Variables.KAFKA_MSK_CLUSTER_ARN, MSK_CLUSTER_ARN);
@@ -178,7 +195,9 @@ describe('MSK with IAM access control (example-msk-iam)', () => {
 
     const read = bySid(statements, 'MskReadInputTopic');
     assert.deepEqual(actionsOf(read), ['kafka-cluster:DescribeTopic', 'kafka-cluster:ReadData']);
-    assert.deepEqual(asArray(read.Resource), [`arn:aws:kafka:us-east-1:111122223333:topic/${MSK_RESOURCE}/eqiad.mediawiki.page_change.v1`]);
+    assert.deepEqual(asArray(read.Resource), [
+      `arn:aws:kafka:us-east-1:111122223333:topic/${MSK_RESOURCE}/eqiad.mediawiki.page_change.v1`,
+    ]);
 
     const group = bySid(statements, 'MskConsumerGroup');
     assert.deepEqual(actionsOf(group), ['kafka-cluster:AlterGroup', 'kafka-cluster:DescribeGroup']);
@@ -188,7 +207,13 @@ describe('MSK with IAM access control (example-msk-iam)', () => {
 
     const write = bySid(statements, 'MskWriteTopics');
     assert.deepEqual(actionsOf(write), ['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData']);
-    assert.deepEqual(asArray(write.Resource).sort(), [topicArn('eqiad.mediawiki.page_content_change.v1'), topicArn('eqiad.mw_page_content_change_enrich.error')].sort());
+    assert.deepEqual(
+      asArray(write.Resource).sort(),
+      [
+        topicArn('eqiad.mediawiki.page_content_change.v1'),
+        topicArn('eqiad.mw_page_content_change_enrich.error'),
+      ].sort(),
+    );
 
     const dlq = bySid(statements, 'MskWriteOnFailureTopic');
     assert.deepEqual(actionsOf(dlq), ['kafka-cluster:WriteData']);
@@ -203,14 +228,26 @@ describe('MSK with IAM access control (example-msk-iam)', () => {
     for (const statement of statements) {
       if (!actionsOf(statement).some((a) => a.startsWith('kafka'))) continue;
       for (const resource of asArray(statement.Resource)) {
-        assert.match(String(resource), new RegExp(`^arn:aws:kafka:us-east-1:111122223333:(cluster|topic|group)/${MSK_RESOURCE}(/[A-Za-z0-9._-]+)?$`));
+        assert.match(
+          String(resource),
+          new RegExp(`^arn:aws:kafka:us-east-1:111122223333:(cluster|topic|group)/${MSK_RESOURCE}(/[A-Za-z0-9._-]+)?$`),
+        );
       }
     }
     // Read only the input topic, write only output/error/on-failure topics.
-    const readers = statements.filter((st) => actionsOf(st).includes('kafka-cluster:ReadData')).flatMap((st) => asArray(st.Resource));
+    const readers = statements
+      .filter((st) => actionsOf(st).includes('kafka-cluster:ReadData'))
+      .flatMap((st) => asArray(st.Resource));
     assert.deepEqual(readers, [topicArn('eqiad.mediawiki.page_change.v1')]);
-    const writers = statements.filter((st) => actionsOf(st).includes('kafka-cluster:WriteData')).flatMap((st) => asArray(st.Resource));
-    assert.deepEqual(writers.sort(), ['mediawiki.page_content_change.v1', 'mw_page_content_change_enrich.error', 'mw_page_content_change_enrich.dlq'].map((t) => topicArn(`eqiad.${t}`)).sort());
+    const writers = statements
+      .filter((st) => actionsOf(st).includes('kafka-cluster:WriteData'))
+      .flatMap((st) => asArray(st.Resource));
+    assert.deepEqual(
+      writers.sort(),
+      ['mediawiki.page_content_change.v1', 'mw_page_content_change_enrich.error', 'mw_page_content_change_enrich.dlq']
+        .map((t) => topicArn(`eqiad.${t}`))
+        .sort(),
+    );
     // No secrets with IAM auth.
     assert.ok(!statements.some((st) => actionsOf(st).some((a) => a.startsWith('secretsmanager:'))));
   });
@@ -218,7 +255,10 @@ describe('MSK with IAM access control (example-msk-iam)', () => {
   test('the only wildcard statement is the ENI statement for the VPC function and the MSK pollers', () => {
     const statements = roleStatements(make().template, 'EnrichFunctionExecutionRole');
     const wildcard = statements.filter((st) => asArray(st.Resource).includes('*'));
-    assert.deepEqual(wildcard.map((st) => st.Sid), ['VpcNetworkInterfaces']);
+    assert.deepEqual(
+      wildcard.map((st) => st.Sid),
+      ['VpcNetworkInterfaces'],
+    );
     assert.ok(actionsOf(wildcard[0]!).every((a) => a.startsWith('ec2:')));
   });
 
@@ -231,10 +271,16 @@ describe('MSK with IAM access control (example-msk-iam)', () => {
       assert.equal(rule.FromPort, 9098);
       assert.equal(rule.ToPort, 9098);
     }
-    assert.equal(ingress.filter((r) => JSON.stringify(r.SourceSecurityGroupId).includes('FunctionSecurityGroup')).length, 1);
+    assert.equal(
+      ingress.filter((r) => JSON.stringify(r.SourceSecurityGroupId).includes('FunctionSecurityGroup')).length,
+      1,
+    );
     assert.equal(ingress.filter((r) => r.SourceSecurityGroupId === 'sg-0123456789abcdef0').length, 1);
     const egress = Object.values(s.template.findResources('AWS::EC2::SecurityGroupEgress')).map((r) => r.Properties);
-    assert.deepEqual(egress.map((e) => [e.DestinationSecurityGroupId, e.FromPort]), [['sg-0123456789abcdef0', 9098]]);
+    assert.deepEqual(
+      egress.map((e) => [e.DestinationSecurityGroupId, e.FromPort]),
+      [['sg-0123456789abcdef0', 9098]],
+    );
   });
 
   test('topics are provisioned by the custom resource, retained on delete', () => {
@@ -292,10 +338,19 @@ describe('self-managed Kafka with SASL/SCRAM (example-self-managed-scram)', () =
     const esm = eventSourceMapping(make().template);
     assert.equal(esm.EventSourceArn, undefined);
     assert.deepEqual(esm.SelfManagedEventSource, {
-      Endpoints: { KafkaBootstrapServers: ['kafka-1.example.internal:9096', 'kafka-2.example.internal:9096', 'kafka-3.example.internal:9096'] },
+      Endpoints: {
+        KafkaBootstrapServers: [
+          'kafka-1.example.internal:9096',
+          'kafka-2.example.internal:9096',
+          'kafka-3.example.internal:9096',
+        ],
+      },
     });
     assert.deepEqual(esm.Topics, ['codfw.mediawiki.page_change.v1']);
-    assert.match(esm.SelfManagedKafkaEventSourceConfig.ConsumerGroupId, /^mw-page-content-change-enrich-codfw\.[0-9a-f]{8}$/);
+    assert.match(
+      esm.SelfManagedKafkaEventSourceConfig.ConsumerGroupId,
+      /^mw-page-content-change-enrich-codfw\.[0-9a-f]{8}$/,
+    );
     assert.equal(esm.StartingPosition, 'TRIM_HORIZON');
     assert.equal(esm.BatchSize, 200);
     assert.equal(esm.MaximumBatchingWindowInSeconds, 2);
@@ -304,11 +359,22 @@ describe('self-managed Kafka with SASL/SCRAM (example-self-managed-scram)', () =
     assert.equal(esm.MaximumRecordAgeInSeconds, undefined, 'maxRecordAgeSeconds -1 leaves the (infinite) default');
     assert.equal(esm.BisectBatchOnFunctionError, true);
     assert.deepEqual(esm.FunctionResponseTypes, ['ReportBatchItemFailures']);
-    assert.deepEqual(esm.DestinationConfig, { OnFailure: { Destination: 'kafka://codfw.mw_page_content_change_enrich.dlq' } });
+    assert.deepEqual(esm.DestinationConfig, {
+      OnFailure: { Destination: 'kafka://codfw.mw_page_content_change_enrich.dlq' },
+    });
     const sac = esm.SourceAccessConfigurations as Array<{ Type: string; URI: unknown }>;
-    assert.deepEqual(sac.filter((c) => c.Type === 'SASL_SCRAM_512_AUTH').map((c) => c.URI), [SCRAM_SECRET_ARN]);
-    assert.deepEqual(sac.filter((c) => c.Type === 'SERVER_ROOT_CA_CERTIFICATE').map((c) => c.URI), [ROOT_CA_SECRET_ARN]);
-    assert.deepEqual(sac.filter((c) => c.Type === 'VPC_SUBNET').map((c) => c.URI), ['subnet-0aaaaaaaaaaaaaaa1', 'subnet-0bbbbbbbbbbbbbbb2']);
+    assert.deepEqual(
+      sac.filter((c) => c.Type === 'SASL_SCRAM_512_AUTH').map((c) => c.URI),
+      [SCRAM_SECRET_ARN],
+    );
+    assert.deepEqual(
+      sac.filter((c) => c.Type === 'SERVER_ROOT_CA_CERTIFICATE').map((c) => c.URI),
+      [ROOT_CA_SECRET_ARN],
+    );
+    assert.deepEqual(
+      sac.filter((c) => c.Type === 'VPC_SUBNET').map((c) => c.URI),
+      ['subnet-0aaaaaaaaaaaaaaa1', 'subnet-0bbbbbbbbbbbbbbb2'],
+    );
     const sg = sac.filter((c) => c.Type === 'VPC_SECURITY_GROUP');
     assert.equal(sg.length, 1);
     assert.match(JSON.stringify(sg[0]!.URI), /FunctionSecurityGroup/);
@@ -316,7 +382,10 @@ describe('self-managed Kafka with SASL/SCRAM (example-self-managed-scram)', () =
 
   test('function gets the brokers and the SCRAM secret, no MSK settings', () => {
     const vars = enrichFunction(make().template).resource.Properties.Environment.Variables;
-    assert.equal(vars.KAFKA_BROKERS, 'kafka-1.example.internal:9096,kafka-2.example.internal:9096,kafka-3.example.internal:9096');
+    assert.equal(
+      vars.KAFKA_BROKERS,
+      'kafka-1.example.internal:9096,kafka-2.example.internal:9096,kafka-3.example.internal:9096',
+    );
     assert.equal(vars.KAFKA_AUTH, 'scram');
     assert.equal(vars.KAFKA_SASL_SECRET_ARN, SCRAM_SECRET_ARN);
     assert.equal(vars.KAFKA_MSK_CLUSTER_ARN, undefined);
@@ -329,7 +398,10 @@ describe('self-managed Kafka with SASL/SCRAM (example-self-managed-scram)', () =
     assert.deepEqual(actionsOf(secrets), ['secretsmanager:GetSecretValue']);
     assert.deepEqual(asArray(secrets.Resource).sort(), [ROOT_CA_SECRET_ARN, SCRAM_SECRET_ARN].sort());
     assert.ok(!statements.some((st) => actionsOf(st).some((a) => a.startsWith('kafka'))));
-    assert.deepEqual(statements.filter((st) => asArray(st.Resource).includes('*')).map((st) => st.Sid), ['VpcNetworkInterfaces']);
+    assert.deepEqual(
+      statements.filter((st) => asArray(st.Resource).includes('*')).map((st) => st.Sid),
+      ['VpcNetworkInterfaces'],
+    );
   });
 
   test('no topic provisioning and an imported alarm topic', () => {
@@ -348,11 +420,17 @@ describe('options', () => {
     for (const name of tunableSettingNames()) {
       const setting = SETTINGS[name];
       const sample =
-        setting.type === 'integer' ? String(Math.max(setting.min ?? 0, 1)) :
-        setting.type === 'enum' ? setting.values![setting.values!.length - 1]! :
-        setting.type === 'list' ? 'a.example.org,b.example.org' :
-        name === 'MW_API_URL_TEMPLATE' ? 'https://mesh.example.org/w/api.php' :
-        name === 'MW_API_USER_AGENT' ? 'tool/1 (ops@example.org)' : `value-of-${name}`;
+        setting.type === 'integer'
+          ? String(Math.max(setting.min ?? 0, 1))
+          : setting.type === 'enum'
+            ? setting.values![setting.values!.length - 1]!
+            : setting.type === 'list'
+              ? 'a.example.org,b.example.org'
+              : name === 'MW_API_URL_TEMPLATE'
+                ? 'https://mesh.example.org/w/api.php'
+                : name === 'MW_API_USER_AGENT'
+                  ? 'tool/1 (ops@example.org)'
+                  : `value-of-${name}`;
       values[settingKey(name)] = sample;
     }
     values.mwApiTimeoutMs = '1000';
@@ -378,7 +456,11 @@ describe('options', () => {
     assert.equal(esm.MaximumBatchingWindowInSeconds, 10);
     assert.equal(esm.MaximumRetryAttempts, -1);
     assert.equal(esm.BisectBatchOnFunctionError, false);
-    assert.deepEqual(esm.FunctionResponseTypes, ['ReportBatchItemFailures'], 'the handler always answers with a partial batch response');
+    assert.deepEqual(
+      esm.FunctionResponseTypes,
+      ['ReportBatchItemFailures'],
+      'the handler always answers with a partial batch response',
+    );
     assert.equal(esm.MaximumRecordAgeInSeconds, 3600);
     assert.equal(esm.StartingPosition, 'AT_TIMESTAMP');
     assert.equal(esm.StartingPositionTimestamp, 1767225600);
@@ -394,7 +476,9 @@ describe('options', () => {
     const send = bySid(roleStatements(s.template, 'EnrichFunctionExecutionRole'), 'SendToOnFailureQueue');
     assert.match(JSON.stringify(send.Resource), /OnFailureQueue/);
     // No Kafka on-failure topic then.
-    assert.ok(!roleStatements(s.template, 'EnrichFunctionExecutionRole').some((st) => st.Sid === 'MskWriteOnFailureTopic'));
+    assert.ok(
+      !roleStatements(s.template, 'EnrichFunctionExecutionRole').some((st) => st.Sid === 'MskWriteOnFailureTopic'),
+    );
     assert.deepEqual(nagFindings(s), []);
   });
 
@@ -403,7 +487,12 @@ describe('options', () => {
     const esm = eventSourceMapping(s.template);
     assert.match(JSON.stringify(esm.DestinationConfig.OnFailure.Destination), /OnFailureBucket/);
     s.template.hasResourceProperties('AWS::S3::Bucket', {
-      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
     });
     const put = bySid(roleStatements(s.template, 'EnrichFunctionExecutionRole'), 'WriteOnFailureBucket');
     assert.deepEqual(actionsOf(put), ['s3:PutObject']);
@@ -422,18 +511,29 @@ describe('options', () => {
     const esm = eventSourceMapping(s.template);
     assert.deepEqual(esm.SourceAccessConfigurations, [{ Type: 'SASL_SCRAM_512_AUTH', URI: secret }]);
     const statements = roleStatements(s.template, 'EnrichFunctionExecutionRole');
-    assert.deepEqual(actionsOf(bySid(statements, 'MskClusterDiscovery')), ['kafka:DescribeClusterV2', 'kafka:GetBootstrapBrokers']);
+    assert.deepEqual(actionsOf(bySid(statements, 'MskClusterDiscovery')), [
+      'kafka:DescribeClusterV2',
+      'kafka:GetBootstrapBrokers',
+    ]);
     assert.ok(!statements.some((st) => actionsOf(st).some((a) => a.startsWith('kafka-cluster:'))));
     assert.deepEqual(asArray(bySid(statements, 'ReadKafkaSecrets').Resource), [secret]);
-    const egress = Object.values(s.template.findResources('AWS::EC2::SecurityGroupEgress')).map((r) => r.Properties.FromPort);
+    const egress = Object.values(s.template.findResources('AWS::EC2::SecurityGroupEgress')).map(
+      (r) => r.Properties.FromPort,
+    );
     assert.deepEqual(egress, [9096]);
     assert.deepEqual(nagFindings(s), []);
   });
 
   test('self-managed mTLS: client certificate access configuration', () => {
-    const s = synth('example-self-managed-scram', { kafkaAuth: 'tls', kafkaBootstrapServers: 'kafka-1.example.internal:9094' });
+    const s = synth('example-self-managed-scram', {
+      kafkaAuth: 'tls',
+      kafkaBootstrapServers: 'kafka-1.example.internal:9094',
+    });
     const sac = eventSourceMapping(s.template).SourceAccessConfigurations as Array<{ Type: string; URI: unknown }>;
-    assert.deepEqual(sac.filter((c) => c.Type === 'CLIENT_CERTIFICATE_TLS_AUTH').map((c) => c.URI), [SCRAM_SECRET_ARN]);
+    assert.deepEqual(
+      sac.filter((c) => c.Type === 'CLIENT_CERTIFICATE_TLS_AUTH').map((c) => c.URI),
+      [SCRAM_SECRET_ARN],
+    );
   });
 
   test('self-managed brokers over the internet: no VPC, no security group, no wildcard permission', () => {
@@ -452,7 +552,9 @@ describe('options', () => {
     const s = synth('example-self-managed-scram', { kafkaSecretKmsKeyArn: key });
     const decrypt = bySid(roleStatements(s.template, 'EnrichFunctionExecutionRole'), 'DecryptKafkaSecrets');
     assert.equal(decrypt.Resource, key);
-    assert.deepEqual(decrypt.Condition, { StringEquals: { 'kms:ViaService': 'secretsmanager.us-east-1.amazonaws.com' } });
+    assert.deepEqual(decrypt.Condition, {
+      StringEquals: { 'kms:ViaService': 'secretsmanager.us-east-1.amazonaws.com' },
+    });
   });
 
   test('the default entry is the handler path', async () => {

@@ -130,25 +130,23 @@ describe('redrive function', () => {
     );
   });
 
-  test(
-    'real bundle: functions/redrive/handler.ts bundles to an ESM module that loads and rejects a bad request',
-    { skip: !existsSync(DEFAULT_REDRIVE_ENTRY) },
-    () => {
-      const s = synth('example-msk-iam', { redriveFunction: true }, { redriveFunctionCode: undefined });
-      const assembly = s.app.synth();
-      const [fn] = redriveFunctions(s.template);
-      const s3Key: string = fn!.Properties.Code.S3Key;
-      const index = join(assembly.directory, `asset.${s3Key.replace(/\.zip$/, '')}`, 'index.mjs');
-      assert.ok(existsSync(index), `${index} exists`);
-      const script = `
+  test('real bundle: functions/redrive/handler.ts bundles to an ESM module that loads and rejects a bad request', {
+    skip: !existsSync(DEFAULT_REDRIVE_ENTRY),
+  }, () => {
+    const s = synth('example-msk-iam', { redriveFunction: true }, { redriveFunctionCode: undefined });
+    const assembly = s.app.synth();
+    const [fn] = redriveFunctions(s.template);
+    const s3Key: string = fn!.Properties.Code.S3Key;
+    const index = join(assembly.directory, `asset.${s3Key.replace(/\.zip$/, '')}`, 'index.mjs');
+    assert.ok(existsSync(index), `${index} exists`);
+    const script = `
       const { handler } = await import(${JSON.stringify(index)});
       try { await handler({ from: 'input' }, { getRemainingTimeInMillis: () => 1000 }); console.log('accepted'); }
       catch (err) { console.log(err.name + ': ' + err.message); }`;
-      const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
-        encoding: 'utf8',
-        env: { PATH: process.env.PATH },
-      });
-      assert.equal(out.trim(), 'RedriveOptionsError: from must be "error" or "on-failure"');
-    },
-  );
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH },
+    });
+    assert.equal(out.trim(), 'RedriveOptionsError: from must be "error" or "on-failure"');
+  });
 });

@@ -1,7 +1,12 @@
 /** Topic provisioner onEvent logic against an in-memory kafkajs admin. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { handleEvent, parseSpec, type TopicAdmin, type TopicResourceEvent } from '../../infra/topic-provisioner/handler.ts';
+import {
+  handleEvent,
+  parseSpec,
+  type TopicAdmin,
+  type TopicResourceEvent,
+} from '../../infra/topic-provisioner/handler.ts';
 
 interface FakeTopic {
   partitions: number;
@@ -16,17 +21,27 @@ function fakeAdmin(initial: Record<string, FakeTopic> = {}) {
   const admin = {
     connect: async () => void connected++,
     disconnect: async () => void connected--,
-    createTopics: async ({ topics: specs }: { topics: Array<{ topic: string; numPartitions?: number; configEntries?: Array<{ name: string; value: string }> }> }) => {
+    createTopics: async ({
+      topics: specs,
+    }: {
+      topics: Array<{ topic: string; numPartitions?: number; configEntries?: Array<{ name: string; value: string }> }>;
+    }) => {
       calls.push('createTopics');
       const spec = specs[0]!;
       if (topics.has(spec.topic)) return false;
-      topics.set(spec.topic, { partitions: spec.numPartitions ?? 1, configs: new Map((spec.configEntries ?? []).map((c) => [c.name, c.value])), records: 0 });
+      topics.set(spec.topic, {
+        partitions: spec.numPartitions ?? 1,
+        configs: new Map((spec.configEntries ?? []).map((c) => [c.name, c.value])),
+        records: 0,
+      });
       return true;
     },
     fetchTopicMetadata: async ({ topics: names }: { topics: string[] }) => {
       const t = topics.get(names[0]!);
       if (!t) throw new Error('UNKNOWN_TOPIC_OR_PARTITION');
-      return { topics: [{ name: names[0]!, partitions: Array.from({ length: t.partitions }, (_, i) => ({ partitionId: i })) }] };
+      return {
+        topics: [{ name: names[0]!, partitions: Array.from({ length: t.partitions }, (_, i) => ({ partitionId: i })) }],
+      };
     },
     createPartitions: async ({ topicPartitions }: { topicPartitions: Array<{ topic: string; count: number }> }) => {
       calls.push('createPartitions');
@@ -36,18 +51,31 @@ function fakeAdmin(initial: Record<string, FakeTopic> = {}) {
       resources: [
         {
           configEntries: [...topics.get(resources[0]!.name)!.configs].map(([configName, configValue]) => ({
-            configName, configValue, isDefault: false, readOnly: false, isSensitive: false,
+            configName,
+            configValue,
+            isDefault: false,
+            readOnly: false,
+            isSensitive: false,
           })),
         },
       ],
     }),
-    alterConfigs: async ({ resources }: { resources: Array<{ name: string; configEntries: Array<{ name: string; value: string }> }> }) => {
+    alterConfigs: async ({
+      resources,
+    }: {
+      resources: Array<{ name: string; configEntries: Array<{ name: string; value: string }> }>;
+    }) => {
       calls.push('alterConfigs');
       topics.get(resources[0]!.name)!.configs = new Map(resources[0]!.configEntries.map((c) => [c.name, c.value]));
     },
     fetchTopicOffsets: async (name: string) => {
       const t = topics.get(name)!;
-      return Array.from({ length: t.partitions }, (_, i) => ({ partition: i, offset: '0', low: '0', high: i === 0 ? String(t.records) : '0' }));
+      return Array.from({ length: t.partitions }, (_, i) => ({
+        partition: i,
+        offset: '0',
+        low: '0',
+        high: i === 0 ? String(t.records) : '0',
+      }));
     },
     deleteTopics: async ({ topics: names }: { topics: string[] }) => {
       calls.push('deleteTopics');
@@ -65,7 +93,11 @@ const props = (over: Record<string, unknown> = {}) => ({
   RemovalPolicy: 'retain',
   ...over,
 });
-const event = (RequestType: TopicResourceEvent['RequestType'], over: Record<string, unknown> = {}, physicalId?: string): TopicResourceEvent => ({
+const event = (
+  RequestType: TopicResourceEvent['RequestType'],
+  over: Record<string, unknown> = {},
+  physicalId?: string,
+): TopicResourceEvent => ({
   RequestType,
   ResourceProperties: props(over),
   PhysicalResourceId: physicalId,
@@ -92,7 +124,13 @@ describe('topic provisioner', () => {
   });
 
   test('Create adopts an existing topic without altering it', async () => {
-    const f = fakeAdmin({ 'eqiad.mw_page_content_change_enrich.error': { partitions: 6, configs: new Map([['retention.ms', '1']]), records: 10 } });
+    const f = fakeAdmin({
+      'eqiad.mw_page_content_change_enrich.error': {
+        partitions: 6,
+        configs: new Map([['retention.ms', '1']]),
+        records: 10,
+      },
+    });
     const out = await handleEvent(event('Create'), async () => f.admin);
     assert.equal(out.Data?.Created, false);
     assert.equal(out.Data?.Partitions, 6);
@@ -100,7 +138,16 @@ describe('topic provisioner', () => {
   });
 
   test('Update grows partitions (never shrinks) and merges configs', async () => {
-    const f = fakeAdmin({ 'eqiad.mw_page_content_change_enrich.error': { partitions: 1, configs: new Map([['cleanup.policy', 'delete'], ['retention.ms', '1']]), records: 0 } });
+    const f = fakeAdmin({
+      'eqiad.mw_page_content_change_enrich.error': {
+        partitions: 1,
+        configs: new Map([
+          ['cleanup.policy', 'delete'],
+          ['retention.ms', '1'],
+        ]),
+        records: 0,
+      },
+    });
     await handleEvent(event('Update', { NumPartitions: '4' }), async () => f.admin);
     const t = f.topics.get('eqiad.mw_page_content_change_enrich.error')!;
     assert.equal(t.partitions, 4);
@@ -111,7 +158,9 @@ describe('topic provisioner', () => {
   });
 
   test('Delete with retain never touches the cluster', async () => {
-    const f = fakeAdmin({ 'eqiad.mw_page_content_change_enrich.error': { partitions: 1, configs: new Map(), records: 5 } });
+    const f = fakeAdmin({
+      'eqiad.mw_page_content_change_enrich.error': { partitions: 1, configs: new Map(), records: 5 },
+    });
     let created = false;
     const out = await handleEvent(event('Delete', {}, 'eqiad.mw_page_content_change_enrich.error'), async () => {
       created = true;
@@ -123,18 +172,29 @@ describe('topic provisioner', () => {
   });
 
   test('Delete with destroy-if-empty keeps a topic holding records and deletes an empty one', async () => {
-    const f = fakeAdmin({ 'eqiad.mw_page_content_change_enrich.error': { partitions: 2, configs: new Map(), records: 5 } });
-    const kept = await handleEvent(event('Delete', { RemovalPolicy: 'destroy-if-empty' }, 'eqiad.mw_page_content_change_enrich.error'), async () => f.admin);
+    const f = fakeAdmin({
+      'eqiad.mw_page_content_change_enrich.error': { partitions: 2, configs: new Map(), records: 5 },
+    });
+    const kept = await handleEvent(
+      event('Delete', { RemovalPolicy: 'destroy-if-empty' }, 'eqiad.mw_page_content_change_enrich.error'),
+      async () => f.admin,
+    );
     assert.equal(kept.Data?.Outcome, 'retained-not-empty');
     assert.ok(f.topics.has('eqiad.mw_page_content_change_enrich.error'));
     f.topics.get('eqiad.mw_page_content_change_enrich.error')!.records = 0;
-    const deleted = await handleEvent(event('Delete', { RemovalPolicy: 'destroy-if-empty' }, 'eqiad.mw_page_content_change_enrich.error'), async () => f.admin);
+    const deleted = await handleEvent(
+      event('Delete', { RemovalPolicy: 'destroy-if-empty' }, 'eqiad.mw_page_content_change_enrich.error'),
+      async () => f.admin,
+    );
     assert.equal(deleted.Data?.Outcome, 'deleted');
     assert.ok(!f.topics.has('eqiad.mw_page_content_change_enrich.error'));
   });
 
   test('Delete with destroy deletes only the physical id it owns', async () => {
-    const f = fakeAdmin({ old: { partitions: 1, configs: new Map(), records: 5 }, 'eqiad.mw_page_content_change_enrich.error': { partitions: 1, configs: new Map(), records: 0 } });
+    const f = fakeAdmin({
+      old: { partitions: 1, configs: new Map(), records: 5 },
+      'eqiad.mw_page_content_change_enrich.error': { partitions: 1, configs: new Map(), records: 0 },
+    });
     await handleEvent(event('Delete', { RemovalPolicy: 'destroy' }, 'old'), async () => f.admin);
     assert.ok(!f.topics.has('old'));
     assert.ok(f.topics.has('eqiad.mw_page_content_change_enrich.error'));

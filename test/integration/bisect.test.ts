@@ -68,7 +68,10 @@ for (const position of [0, 17, 49]) {
     assert.deepEqual(result.response.batchItemFailures, []);
     assertOnlyTheseFailed(messages, bad, 'MediaWikiApiError');
     assert.ok(proxy.requests.length - 1 <= SPLIT_REQUESTS, `${proxy.requests.length} requests`);
-    assert.ok(proxy.requests.some((r) => r.revids.length === 1 && r.revids[0] === bad[0]), 'asked for alone');
+    assert.ok(
+      proxy.requests.some((r) => r.revids.length === 1 && r.revids[0] === bad[0]),
+      'asked for alone',
+    );
   });
 }
 
@@ -114,12 +117,18 @@ for (const fault of [{ kind: 'status', status: 503 }, { kind: 'reset' }] as cons
 }
 
 test('failures that say nothing about the revisions are not split (403, maxlag, connection refused)', async () => {
-  for (const fault of [{ kind: 'status', status: 403 }, { kind: 'maxlag', retryAfterSeconds: 0 }] as const) {
+  for (const fault of [
+    { kind: 'status', status: 403 },
+    { kind: 'maxlag', retryAfterSeconds: 0 },
+  ] as const) {
     proxy.reset();
     proxy.setDefault(fault);
     const { messages } = await run();
     assert.equal(messages.filter((m) => m.kind === 'error').length, 50);
-    assert.ok(proxy.requests.every((r) => r.revids.length === 50), `${fault.kind}: never split`);
+    assert.ok(
+      proxy.requests.every((r) => r.revids.length === 50),
+      `${fault.kind}: never split`,
+    );
   }
   const api = { maxRetries: MAX_RETRIES, retryBaseMs: 5, connectTimeoutMs: 200 };
   const refused = await enrichBatch('http://127.0.0.1:9/api.php', events(), { api });

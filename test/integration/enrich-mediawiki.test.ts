@@ -5,7 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { createRevision, deletePage, ensureMediaWiki, hideRevisionContent, revisionContent, uniqueTitle } from '../support/mediawiki.js';
+import {
+  createRevision,
+  deletePage,
+  ensureMediaWiki,
+  hideRevisionContent,
+  revisionContent,
+  uniqueTitle,
+} from '../support/mediawiki.js';
 import { pageChangeEvent } from '../support/events.js';
 import { enrichBatch, TEST_DOMAIN } from '../support/enrich-harness.js';
 
@@ -14,21 +21,34 @@ const pages: Array<{ pageId: number; revId: number; text: string }> = [];
 
 before(async () => {
   ({ apiUrl } = await ensureMediaWiki());
-  const texts = ['plain ASCII wikitext', 'Grüße 🌍 日本語 — ünïcödé', `== Big ==\n${'Lorem ipsum dolor sit amet. '.repeat(8000)}`, '𝔘𝔫𝔦𝔠𝔬𝔡𝔢 𐍈 and combining e\u0301'];
+  const texts = [
+    'plain ASCII wikitext',
+    'Grüße 🌍 日本語 — ünïcödé',
+    `== Big ==\n${'Lorem ipsum dolor sit amet. '.repeat(8000)}`,
+    '𝔘𝔫𝔦𝔠𝔬𝔡𝔢 𐍈 and combining e\u0301',
+  ];
   for (const text of texts) pages.push(await createRevision(uniqueTitle('Enrich'), text));
 });
 
-const eventFor = (p: { pageId: number; revId: number; text: string }, extra: Parameters<typeof pageChangeEvent>[0] = {}) =>
-  pageChangeEvent({ domain: TEST_DOMAIN, pageId: p.pageId, revId: p.revId, content: p.text, ...extra });
+const eventFor = (
+  p: { pageId: number; revId: number; text: string },
+  extra: Parameters<typeof pageChangeEvent>[0] = {},
+) => pageChangeEvent({ domain: TEST_DOMAIN, pageId: p.pageId, revId: p.revId, content: p.text, ...extra });
 
 test('enriched events carry the stored content byte for byte', async () => {
-  const { messages, result } = await enrichBatch(apiUrl, pages.map((p) => eventFor(p)));
+  const { messages, result } = await enrichBatch(
+    apiUrl,
+    pages.map((p) => eventFor(p)),
+  );
   assert.deepEqual(result.response.batchItemFailures, []);
   assert.equal(messages.length, pages.length);
   for (const [i, m] of messages.entries()) {
     assert.equal(m.kind, 'output', JSON.stringify(m.event.message));
     const stored = await revisionContent(pages[i]!.revId);
-    assert.ok(Buffer.from(m.event.revision.content_slots.main.content_body, 'utf8').equals(Buffer.from(stored, 'utf8')), `page ${i}`);
+    assert.ok(
+      Buffer.from(m.event.revision.content_slots.main.content_body, 'utf8').equals(Buffer.from(stored, 'utf8')),
+      `page ${i}`,
+    );
   }
 });
 
@@ -76,7 +96,10 @@ test('a response split by the API result size limit is followed with continue', 
     const text = Array.from({ length: 28000 }, (_, n) => `// ${i}:${n} ${'ü'.repeat(20)} lorem ipsum`).join('\n');
     big.push(await createRevision(`User:Admin/${uniqueTitle('big').replaceAll(' ', '-')}.js`, text));
   }
-  const { messages, stats } = await enrichBatch(apiUrl, big.map((p) => pageChangeEvent({ domain: TEST_DOMAIN, pageId: p.pageId, revId: p.revId, content: p.text })));
+  const { messages, stats } = await enrichBatch(
+    apiUrl,
+    big.map((p) => pageChangeEvent({ domain: TEST_DOMAIN, pageId: p.pageId, revId: p.revId, content: p.text })),
+  );
   assert.ok(stats.requests >= 2, `expected a continuation, got ${stats.requests} request(s)`);
   for (const [i, m] of messages.entries()) {
     assert.equal(m.kind, 'output', m.event.message);

@@ -109,7 +109,10 @@ for (const route of ROUTES) {
         expectError({ kind: 'status', status }, 'MediaWikiHttpServerError', MAX_RETRIES + 1));
     }
     test('HTTP 503 then success: enriched', () =>
-      expectRecovery([{ kind: 'status', status: 503 }, { kind: 'status', status: 502 }]));
+      expectRecovery([
+        { kind: 'status', status: 503 },
+        { kind: 'status', status: 502 },
+      ]));
     for (const status of [501, 505, 507]) {
       test(`HTTP ${status}: no retry, MediaWikiHttpServerError`, () =>
         expectError({ kind: 'status', status }, 'MediaWikiHttpServerError', 1));
@@ -118,7 +121,7 @@ for (const route of ROUTES) {
       expectError({ kind: 'omit-revisions' }, 'RevisionMissing', MAX_RETRIES + 1));
     test('200 with badrevids then success (replica caught up): enriched', () =>
       expectRecovery([{ kind: 'omit-revisions' }]));
-    test('200 with a maxlag error (the real wiki\'s): retried, then MediaWikiMaxlag', () =>
+    test("200 with a maxlag error (the real wiki's): retried, then MediaWikiMaxlag", () =>
       expectError({ kind: 'maxlag', retryAfterSeconds: 0 }, 'MediaWikiMaxlag', MAX_RETRIES + 1));
     test('maxlag honours Retry-After before the retry', async () => {
       proxy.script({ kind: 'maxlag', retryAfterSeconds: 1 });
@@ -219,7 +222,10 @@ describe('mesh proxy routing by Host (MW_API_HOST_HEADER=domain)', () => {
   test('every request carries Host: meta.domain to the one fixed URL', async () => {
     const { messages } = await enrichBatch(router.url, [event(TEST_DOMAIN)], { api: { hostHeader: 'domain' } });
     assert.equal(messages[0]!.kind, 'output');
-    assert.deepEqual(router.requests.map((r) => [r.host, r.routed]), [[TEST_DOMAIN, true]]);
+    assert.deepEqual(
+      router.requests.map((r) => [r.host, r.routed]),
+      [[TEST_DOMAIN, true]],
+    );
   });
 
   test('without it the proxy sees its own address as Host and cannot route (404, not retried)', async () => {
@@ -235,14 +241,23 @@ describe('mesh proxy routing by Host (MW_API_HOST_HEADER=domain)', () => {
     const { messages } = await enrichBatch(router.url, values, {
       api: { hostHeader: 'domain', allowedDomains: [TEST_DOMAIN, other], maxRetries: 2 },
     });
-    assert.deepEqual(messages.map((m) => m.event.error_type), ['MediaWikiHttpClientError', 'MediaWikiHttpClientError']);
-    assert.deepEqual(router.requests.map((r) => [r.host, r.routed]), [[other, false]]);
+    assert.deepEqual(
+      messages.map((m) => m.event.error_type),
+      ['MediaWikiHttpClientError', 'MediaWikiHttpClientError'],
+    );
+    assert.deepEqual(
+      router.requests.map((r) => [r.host, r.routed]),
+      [[other, false]],
+    );
   });
 
   test('the allowlist and the plain-hostname check apply to meta.domain before anything is sent', async () => {
     const values = ['en.wikipedia.org', '127.0.0.1', 'dev.wiki.local:8080', 'evil.example\r\nx-injected: 1'].map(event);
     const { messages } = await enrichBatch(router.url, values, { api: { hostHeader: 'domain' } });
-    assert.deepEqual(messages.map((m) => m.event.error_type), Array(4).fill('DomainNotAllowed'));
+    assert.deepEqual(
+      messages.map((m) => m.event.error_type),
+      Array(4).fill('DomainNotAllowed'),
+    );
     assert.equal(router.requests.length, 0, 'nothing reached the proxy');
   });
 });

@@ -175,7 +175,9 @@ describe('local Kafka broker (scripts/kafka) with kafkajs', { timeout: 300_000 }
     }
   });
 
-  it('keeps the messages across a graceful stop and restart', { skip: !managed && 'KAFKA_BROKERS is set' }, async (t) => {
+  it('keeps the messages across a graceful stop and restart', {
+    skip: !managed && 'KAFKA_BROKERS is set',
+  }, async (t) => {
     let t0 = performance.now();
     await stopKafka();
     const stopMs = performance.now() - t0;
@@ -188,7 +190,9 @@ describe('local Kafka broker (scripts/kafka) with kafkajs', { timeout: 300_000 }
     assertAllInOrder(await consumeAll(brokers, topic, { expected: COUNT + 10 }), COUNT + 10);
   });
 
-  it('keeps the messages across a crash (SIGKILL) and restart', { skip: !managed && 'KAFKA_BROKERS is set' }, async (t) => {
+  it('keeps the messages across a crash (SIGKILL) and restart', {
+    skip: !managed && 'KAFKA_BROKERS is set',
+  }, async (t) => {
     let t0 = performance.now();
     await stopKafka({ kill: true });
     const stopMs = performance.now() - t0;

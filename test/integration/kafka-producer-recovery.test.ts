@@ -29,27 +29,60 @@ after(async () => {
 
 const message = (offset: number): OutboundMessage => {
   const value = JSON.stringify({ n: offset });
-  return { kind: 'output', key: `k${offset % 2}`, value, bytes: value.length + 2, source: { topic: 'in', partition: 0, offset } };
+  return {
+    kind: 'output',
+    key: `k${offset % 2}`,
+    value,
+    bytes: value.length + 2,
+    source: { topic: 'in', partition: 0, offset },
+  };
 };
 
 function proxiedSink(outputTopic: string, errorTopic: string): KafkaSink {
-  const connection = { brokers, auth: 'none' as const, clientId: 'recovery-test', connectionTimeoutMs: 1000, requestTimeoutMs: 5000, logLevel: 'NOTHING' as const };
-  return kafkaSink({ connection, outputTopic, errorTopic, maxMessageBytes: 1_048_576, compression: 'none' }, async () =>
-    new Kafka({ clientId: 'recovery-test', brokers, socketFactory: proxy.socketFactory, logLevel: logLevel.NOTHING, connectionTimeout: 1000, requestTimeout: 5000 }),
+  const connection = {
+    brokers,
+    auth: 'none' as const,
+    clientId: 'recovery-test',
+    connectionTimeoutMs: 1000,
+    requestTimeoutMs: 5000,
+    logLevel: 'NOTHING' as const,
+  };
+  return kafkaSink(
+    { connection, outputTopic, errorTopic, maxMessageBytes: 1_048_576, compression: 'none' },
+    async () =>
+      new Kafka({
+        clientId: 'recovery-test',
+        brokers,
+        socketFactory: proxy.socketFactory,
+        logLevel: logLevel.NOTHING,
+        connectionTimeout: 1000,
+        requestTimeout: 5000,
+      }),
   );
 }
 
-for (const [type, code] of [['OUT_OF_ORDER_SEQUENCE_NUMBER', 45], ['INVALID_PRODUCER_EPOCH', 47], ['UNKNOWN_PRODUCER_ID', 59]] as const) {
+for (const [type, code] of [
+  ['OUT_OF_ORDER_SEQUENCE_NUMBER', 45],
+  ['INVALID_PRODUCER_EPOCH', 47],
+  ['UNKNOWN_PRODUCER_ID', 59],
+] as const) {
   test(`${type}: the send is reported failed, the producer replaced, and later sends are written`, async () => {
     const output = uniqueTopicName('recovery.out');
     const error = uniqueTopicName('recovery.err');
-    await createTopics(brokers, [{ topic: output, numPartitions: 1 }, { topic: error, numPartitions: 1 }]);
+    await createTopics(brokers, [
+      { topic: output, numPartitions: 1 },
+      { topic: error, numPartitions: 1 },
+    ]);
     const sink = proxiedSink(output, error);
     const initsBefore = proxy.stats.initProducerIdRequests;
     try {
       assert.deepEqual([...(await sink.send([message(0), message(1)])).failed], [], 'a warm producer');
       proxy.failNextProduce(code);
-      assert.deepEqual([...(await sink.send([message(2), message(3)])).failed], [0, 1], 'the refused request is reported, for redelivery');
+      assert.deepEqual(
+        [...(await sink.send([message(2), message(3)])).failed],
+        [0, 1],
+        'the refused request is reported, for redelivery',
+      );
       assert.equal(proxy.stats.faultsInjected > 0, true);
       // Same record count as the refused request: with the old producer id the broker would take it for a duplicate.
       assert.deepEqual([...(await sink.send([message(4), message(5)])).failed], [], 'the next send succeeds');
@@ -57,8 +90,11 @@ for (const [type, code] of [['OUT_OF_ORDER_SEQUENCE_NUMBER', 45], ['INVALID_PROD
       assert.equal(sink.stats.producers, 2, 'the producer was replaced once');
       assert.equal(proxy.stats.initProducerIdRequests - initsBefore, 2, 'a new producer id was requested');
 
-      const onTopic = (await consumeAll(brokers, output, { timeoutMs: 20_000 })).map((r) => JSON.parse(r.value!).n as number);
-      for (const n of [0, 1, 4, 5, 6, 7, 8]) assert.ok(onTopic.includes(n), `record ${n} is on the topic (${onTopic.join(',')})`);
+      const onTopic = (await consumeAll(brokers, output, { timeoutMs: 20_000 })).map(
+        (r) => JSON.parse(r.value!).n as number,
+      );
+      for (const n of [0, 1, 4, 5, 6, 7, 8])
+        assert.ok(onTopic.includes(n), `record ${n} is on the topic (${onTopic.join(',')})`);
       assert.deepEqual(
         onTopic.filter((n) => n >= 4),
         [4, 5, 6, 7, 8],

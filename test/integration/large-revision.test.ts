@@ -106,7 +106,11 @@ test('a 2 MB revision full of characters JSON escapes: enriched on the output to
     consumeAll(brokers, topics.output, { expected: 1 }),
     consumeAll(brokers, topics.error, { timeoutMs: 3000 }),
   ]);
-  assert.deepEqual(errors.map((r) => JSON.parse(r.value!).error_type), [], 'no MessageTooLarge or other error event');
+  assert.deepEqual(
+    errors.map((r) => JSON.parse(r.value!).error_type),
+    [],
+    'no MessageTooLarge or other error event',
+  );
   assert.equal(output.length, 1);
   const value = output[0]!.value!;
   const eventBytes = Buffer.byteLength(value, 'utf8');

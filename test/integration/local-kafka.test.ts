@@ -111,57 +111,54 @@ function assertContentAndOrder(output: ConsumedRecord[]): void {
   }
 }
 
-test(
-  'kcat records of every codec mixed in one topic, broker restart mid-run: all enriched, content exact, per-page order',
-  { timeout: 300_000 },
-  async () => {
-    const topics = await createPipelineTopics(brokers, 'codecs');
-    // Each round of revisions is produced before the next, so a page's revisions keep their order.
-    const lines = Array.from({ length: 10 }, () => revisions.map(eventLine)).flat(); // 240 records
-    kcatReplay(topics.input, lines, 12);
+test('kcat records of every codec mixed in one topic, broker restart mid-run: all enriched, content exact, per-page order', {
+  timeout: 300_000,
+}, async () => {
+  const topics = await createPipelineTopics(brokers, 'codecs');
+  // Each round of revisions is produced before the next, so a page's revisions keep their order.
+  const lines = Array.from({ length: 10 }, () => revisions.map(eventLine)).flat(); // 240 records
+  kcatReplay(topics.input, lines, 12);
+  if (kafkaIsManaged()) {
+    const stored = new Set(storedBatchCodecs(topics.input));
+    for (const codec of CODECS) assert.ok(stored.has(KAFKA_CODEC_IDS[codec]), `the input topic holds ${codec} batches`);
+  }
+  const h = pipelineHandler(brokers, apiUrl, topics);
+  const esm = await runLocalEsm(brokers, h, topics, { batchSize: 20, maxRetryAttempts: 50 });
+  let failed: Error | undefined;
+  void esm.failure.then((e) => (failed = e));
+  try {
+    const deadline = Date.now() + 60_000;
+    while (esm.stats.records < 40 && !failed && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(failed, undefined, 'the consumer is running');
+    assert.ok(esm.stats.records >= 40, `the consumer made progress (${esm.stats.records} records)`);
     if (kafkaIsManaged()) {
-      const stored = new Set(storedBatchCodecs(topics.input));
-      for (const codec of CODECS)
-        assert.ok(stored.has(KAFKA_CODEC_IDS[codec]), `the input topic holds ${codec} batches`);
+      await stopKafka();
+      await new Promise((r) => setTimeout(r, 2000));
+      await startKafka();
     }
-    const h = pipelineHandler(brokers, apiUrl, topics);
-    const esm = await runLocalEsm(brokers, h, topics, { batchSize: 20, maxRetryAttempts: 50 });
-    let failed: Error | undefined;
-    void esm.failure.then((e) => (failed = e));
-    try {
-      const deadline = Date.now() + 60_000;
-      while (esm.stats.records < 40 && !failed && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      assert.equal(failed, undefined, 'the consumer is running');
-      assert.ok(esm.stats.records >= 40, `the consumer made progress (${esm.stats.records} records)`);
-      if (kafkaIsManaged()) {
-        await stopKafka();
-        await new Promise((r) => setTimeout(r, 2000));
-        await startKafka();
-      }
-      const acc = await accountFor(brokers, topics, lines.length, 180_000);
-      assert.equal(failed, undefined, 'the consumer survived the restart');
-      assert.equal(acc.seen.size, lines.length, 'every input record appears');
-      assert.equal(
-        acc.errors.length,
-        0,
-        `no error events: ${acc.errors
-          .map((r) => r.value)
-          .join('\n')
-          .slice(0, 500)}`,
-      );
-      assert.equal(acc.onFailure.length, 0);
-      assertContentAndOrder(acc.output);
-      assert.equal((await esm.lag()).total, 0, 'the group committed up to the end');
-      console.error(
-        `[codecs] records=${lines.length} duplicates=${acc.duplicates} invocations=${esm.stats.invocations} ` +
-          `restarts=${esm.stats.consumerRestarts}`,
-      );
-    } finally {
-      await esm.stop();
-      await h.close();
-    }
-  },
-);
+    const acc = await accountFor(brokers, topics, lines.length, 180_000);
+    assert.equal(failed, undefined, 'the consumer survived the restart');
+    assert.equal(acc.seen.size, lines.length, 'every input record appears');
+    assert.equal(
+      acc.errors.length,
+      0,
+      `no error events: ${acc.errors
+        .map((r) => r.value)
+        .join('\n')
+        .slice(0, 500)}`,
+    );
+    assert.equal(acc.onFailure.length, 0);
+    assertContentAndOrder(acc.output);
+    assert.equal((await esm.lag()).total, 0, 'the group committed up to the end');
+    console.error(
+      `[codecs] records=${lines.length} duplicates=${acc.duplicates} invocations=${esm.stats.invocations} ` +
+        `restarts=${esm.stats.consumerRestarts}`,
+    );
+  } finally {
+    await esm.stop();
+    await h.close();
+  }
+});
 
 test("AWS's partial batch contract on the broker: listed retried, unlisted committed, then on-failure", async () => {
   const topic = uniqueTopicName('contract.in');
@@ -301,54 +298,51 @@ function scriptEnv(topics: PipelineTopics): Record<string, string> {
   };
 }
 
-test(
-  'local:esm --until-caught-up exits 0 once every mixed-codec record is enriched, 1 when one went to on-failure',
-  { timeout: 240_000 },
-  async () => {
-    const topics = await createPipelineTopics(brokers, 'until', { errorTopicConfigs: { 'max.message.bytes': '200' } });
-    const lines = revisions.map(eventLine);
-    kcatReplay(topics.input, lines, 5);
-    const ok = await runScript(['--until-caught-up'], scriptEnv(topics));
-    assert.equal(ok.code, 0, ok.stderr);
-    assert.match(ok.stderr, /caught up with the topic end/);
-    assert.match(ok.stderr, /lag=0/);
-    const output = await consumeAll(brokers, topics.output, { expected: lines.length, timeoutMs: 10_000 });
-    assert.equal(output.length, lines.length, 'enriched before the script exited');
-    assertContentAndOrder(output);
+test('local:esm --until-caught-up exits 0 once every mixed-codec record is enriched, 1 when one went to on-failure', {
+  timeout: 240_000,
+}, async () => {
+  const topics = await createPipelineTopics(brokers, 'until', { errorTopicConfigs: { 'max.message.bytes': '200' } });
+  const lines = revisions.map(eventLine);
+  kcatReplay(topics.input, lines, 5);
+  const ok = await runScript(['--until-caught-up'], scriptEnv(topics));
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stderr, /caught up with the topic end/);
+  assert.match(ok.stderr, /lag=0/);
+  const output = await consumeAll(brokers, topics.output, { expected: lines.length, timeoutMs: 10_000 });
+  assert.equal(output.length, lines.length, 'enriched before the script exited');
+  assertContentAndOrder(output);
 
-    // A record whose error event the error topic refuses (max.message.bytes 200) is listed until its retries run out.
-    kcatProduce(brokers, topics.input, 'zstd', [{ key: null, value: 'not json at all' }]);
-    const failed = await runScript(['--until-caught-up'], { ...scriptEnv(topics), ESM_MAX_RETRY_ATTEMPTS: '1' });
-    assert.equal(failed.code, 1, failed.stderr);
-    assert.match(failed.stderr, /1 record\(s\) went to the on-failure topic/);
-    const dead = await consumeAll(brokers, topics.onFailure, { expected: 1, timeoutMs: 10_000 });
-    assert.equal(dead[0]?.value, 'not json at all');
-  },
-);
+  // A record whose error event the error topic refuses (max.message.bytes 200) is listed until its retries run out.
+  kcatProduce(brokers, topics.input, 'zstd', [{ key: null, value: 'not json at all' }]);
+  const failed = await runScript(['--until-caught-up'], { ...scriptEnv(topics), ESM_MAX_RETRY_ATTEMPTS: '1' });
+  assert.equal(failed.code, 1, failed.stderr);
+  assert.match(failed.stderr, /1 record\(s\) went to the on-failure topic/);
+  const dead = await consumeAll(brokers, topics.onFailure, { expected: 1, timeoutMs: 10_000 });
+  assert.equal(dead[0]?.value, 'not json at all');
+});
 
-test(
-  'local:esm exits non-zero with the cause when the broker is gone longer than the consumer retries',
-  { timeout: 300_000, skip: !kafkaIsManaged() && 'needs the local broker' },
-  async () => {
-    const topics = await createPipelineTopics(brokers, 'dead');
-    kcatReplay(topics.input, revisions.slice(0, 4).map(eventLine), 4);
-    let stopped: Promise<void> | undefined;
-    const result = await runScript(
-      [],
-      { ...scriptEnv(topics), ESM_MAX_CONSUMER_RESTARTS: '0' },
-      {
-        timeoutMs: 240_000,
-        onStderr: (text) => {
-          if (!stopped && /lag=0/.test(text)) stopped = stopKafka();
-        },
+test('local:esm exits non-zero with the cause when the broker is gone longer than the consumer retries', {
+  timeout: 300_000,
+  skip: !kafkaIsManaged() && 'needs the local broker',
+}, async () => {
+  const topics = await createPipelineTopics(brokers, 'dead');
+  kcatReplay(topics.input, revisions.slice(0, 4).map(eventLine), 4);
+  let stopped: Promise<void> | undefined;
+  const result = await runScript(
+    [],
+    { ...scriptEnv(topics), ESM_MAX_CONSUMER_RESTARTS: '0' },
+    {
+      timeoutMs: 240_000,
+      onStderr: (text) => {
+        if (!stopped && /lag=0/.test(text)) stopped = stopKafka();
       },
-    );
-    await stopped;
-    await startKafka();
-    assert.equal(result.code, 1, result.stderr.slice(-2000));
-    assert.match(result.stderr, /FAILED: consumer of .* stopped: /);
-  },
-);
+    },
+  );
+  await stopped;
+  await startKafka();
+  assert.equal(result.code, 1, result.stderr.slice(-2000));
+  assert.match(result.stderr, /FAILED: consumer of .* stopped: /);
+});
 
 after(async () => {
   // Leave the broker running for the next file (the runner stops it), but make sure it is up.

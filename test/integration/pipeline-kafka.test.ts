@@ -12,15 +12,34 @@ import { before, test } from 'node:test';
 import { kafkaEsmEventFor } from '../../scripts/lib/esm-event.js';
 import { pageChangeEvent } from '../support/events.js';
 import { TEST_DOMAIN } from '../support/enrich-harness.js';
-import { consumeAll, ensureKafka, kafkaIsManaged, localBrokerPid, startKafka, stopKafka, REPO_ROOT } from '../support/kafka-broker.js';
+import {
+  consumeAll,
+  ensureKafka,
+  kafkaIsManaged,
+  localBrokerPid,
+  startKafka,
+  stopKafka,
+  REPO_ROOT,
+} from '../support/kafka-broker.js';
 import { createRevision, ensureMediaWiki, uniqueTitle } from '../support/mediawiki.js';
-import { accountFor, createPipelineTopics, lambdaContext, pipelineHandler, runLocalEsm } from '../support/pipeline-harness.js';
+import {
+  accountFor,
+  createPipelineTopics,
+  lambdaContext,
+  pipelineHandler,
+  runLocalEsm,
+} from '../support/pipeline-harness.js';
 import { createHandler } from '../../functions/page-content-change-enrich/handler.js';
 import type { EventSink, OutboundMessage } from '../../lib/sink.js';
 
 let brokers: string[];
 let apiUrl: string;
-interface Rev { title: string; pageId: number; revId: number; text: string }
+interface Rev {
+  title: string;
+  pageId: number;
+  revId: number;
+  text: string;
+}
 const revisions: Rev[] = [];
 
 before(async () => {
@@ -39,14 +58,32 @@ before(async () => {
 function replay(topic: string, lines: string[]): void {
   const file = join(mkdtempSync(join(tmpdir(), 'replay-')), 'events.jsonl');
   writeFileSync(file, `${lines.join('\n')}\n`);
-  execFileSync('npx', ['tsx', 'scripts/replay.ts', file, '--topic', topic], { cwd: REPO_ROOT, env: { ...process.env, KAFKA_BROKERS: brokers.join(','), KAFKA_TOPIC_PREFIX: '' }, stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync('npx', ['tsx', 'scripts/replay.ts', file, '--topic', topic], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, KAFKA_BROKERS: brokers.join(','), KAFKA_TOPIC_PREFIX: '' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
 }
 
-const eventLine = (r: Rev) => JSON.stringify(pageChangeEvent({ domain: TEST_DOMAIN, pageId: r.pageId, revId: r.revId, content: r.text, title: r.title.replaceAll(' ', '_') }));
+const eventLine = (r: Rev) =>
+  JSON.stringify(
+    pageChangeEvent({
+      domain: TEST_DOMAIN,
+      pageId: r.pageId,
+      revId: r.revId,
+      content: r.text,
+      title: r.title.replaceAll(' ', '_'),
+    }),
+  );
 
 test('replay → local ESM → handler → topics: every record accounted for once, content exact, per-page order kept', async () => {
   const topics = await createPipelineTopics(brokers, 'e2e');
-  const lines = [...revisions.map(eventLine), 'not json at all', JSON.stringify(pageChangeEvent({ domain: 'evil.example.com' })), JSON.stringify(pageChangeEvent({ domain: TEST_DOMAIN, revId: 987654321, pageId: 1 }))];
+  const lines = [
+    ...revisions.map(eventLine),
+    'not json at all',
+    JSON.stringify(pageChangeEvent({ domain: 'evil.example.com' })),
+    JSON.stringify(pageChangeEvent({ domain: TEST_DOMAIN, revId: 987654321, pageId: 1 })),
+  ];
   replay(topics.input, lines);
   const h = pipelineHandler(brokers, apiUrl, topics, { api: { maxRetries: 1 } });
   const esm = await runLocalEsm(brokers, h, topics);
@@ -55,7 +92,11 @@ test('replay → local ESM → handler → topics: every record accounted for on
     assert.equal(acc.duplicates, 0, 'no duplicates without failures');
     assert.equal(acc.onFailure.length, 0);
     assert.equal(acc.output.length, revisions.length);
-    assert.deepEqual(acc.errors.map((r) => JSON.parse(r.value!).error_type).sort(), ['DomainNotAllowed', 'InvalidJson', 'RevisionMissing']);
+    assert.deepEqual(acc.errors.map((r) => JSON.parse(r.value!).error_type).sort(), [
+      'DomainNotAllowed',
+      'InvalidJson',
+      'RevisionMissing',
+    ]);
     const byRev = new Map(revisions.map((r) => [r.revId, r]));
     const orderPerPage = new Map<number, number[]>();
     for (const r of acc.output) {
@@ -64,9 +105,16 @@ test('replay → local ESM → handler → topics: every record accounted for on
       assert.equal(r.key, JSON.stringify({ wiki_id: 'devwiki', page_id: e.page.page_id }));
       assert.equal(e.meta.stream, 'mediawiki.page_content_change.v1');
       assert.equal(r.headers.source_topic, topics.input);
-      (orderPerPage.get(e.page.page_id) ?? orderPerPage.set(e.page.page_id, []).get(e.page.page_id)!).push(e.revision.rev_id);
+      (orderPerPage.get(e.page.page_id) ?? orderPerPage.set(e.page.page_id, []).get(e.page.page_id)!).push(
+        e.revision.rev_id,
+      );
     }
-    for (const [page, revs] of orderPerPage) assert.deepEqual(revs, [...revs].sort((a, b) => a - b), `order of page ${page}`);
+    for (const [page, revs] of orderPerPage)
+      assert.deepEqual(
+        revs,
+        [...revs].sort((a, b) => a - b),
+        `order of page ${page}`,
+      );
   } finally {
     await esm.stop();
     await h.close();
@@ -88,7 +136,9 @@ test('the broker stopped and restarted mid-run: no record lost, duplicates bound
     assert.equal(acc.seen.size, lines.length, 'every input record appears');
     assert.equal(acc.onFailure.length, 0);
     assert.ok(acc.duplicates <= lines.length, `duplicates ${acc.duplicates} bounded by the input`);
-    console.error(`[restart] records=${lines.length} duplicates=${acc.duplicates} invocations=${esm.stats.invocations} redeliveries=${esm.stats.redeliveries}`);
+    console.error(
+      `[restart] records=${lines.length} duplicates=${acc.duplicates} invocations=${esm.stats.invocations} redeliveries=${esm.stats.redeliveries}`,
+    );
   } finally {
     await esm.stop();
     await h.close();
@@ -104,7 +154,13 @@ test('partial batch responses on a real broker: oversized event, unwritable erro
     const bigTitle = uniqueTitle('Big');
     const bigRev = await createRevision(bigTitle, `big page ${'x'.repeat(5000)}`);
     const big: Rev = { title: bigTitle, pageId: bigRev.pageId, revId: bigRev.revId, text: bigRev.text };
-    const rec = (partition: number, offset: number, value: string) => ({ topic: topics.input, partition, offset, key: null, value });
+    const rec = (partition: number, offset: number, value: string) => ({
+      topic: topics.input,
+      partition,
+      offset,
+      key: null,
+      value,
+    });
     const event = kafkaEsmEventFor([
       rec(0, 100, eventLine(small)),
       rec(0, 101, eventLine(small)),
@@ -131,7 +187,10 @@ test('partial batch responses on a real broker: oversized event, unwritable erro
     const ok = await createPipelineTopics(brokers, 'oversize');
     const h2 = pipelineHandler(brokers, apiUrl, ok, { maxMessageBytes: 3000 });
     try {
-      const r2 = await h2.handler(kafkaEsmEventFor([{ ...rec(0, 5, eventLine(big)), topic: ok.input }]), lambdaContext());
+      const r2 = await h2.handler(
+        kafkaEsmEventFor([{ ...rec(0, 5, eventLine(big)), topic: ok.input }]),
+        lambdaContext(),
+      );
       assert.deepEqual(r2.batchItemFailures, []);
       const acc2 = await accountFor(brokers, ok, 1, 20_000);
       assert.equal(JSON.parse(acc2.errors[0]!.value!).error_type, 'MessageTooLarge');
@@ -148,9 +207,17 @@ test('API slowed past the Lambda timeout: the handler returns before its deadlin
   const proxy = await startFaultProxy(apiUrl);
   proxy.setDefault({ kind: 'delay', ms: 20_000 });
   const topics = await createPipelineTopics(brokers, 'deadline');
-  const h = pipelineHandler(brokers, proxy.url, topics, { api: { timeoutMs: 10_000, maxRetries: 5, deadlineMarginMs: 1000 } });
+  const h = pipelineHandler(brokers, proxy.url, topics, {
+    api: { timeoutMs: 10_000, maxRetries: 5, deadlineMarginMs: 1000 },
+  });
   try {
-    const rec = (partition: number, offset: number, value: string) => ({ topic: topics.input, partition, offset, key: null, value });
+    const rec = (partition: number, offset: number, value: string) => ({
+      topic: topics.input,
+      partition,
+      offset,
+      key: null,
+      value,
+    });
     const event = kafkaEsmEventFor([
       rec(0, 7, 'not json'), // needs no API: error event, before the stuck record
       rec(0, 8, eventLine(revisions[0]!)),
@@ -179,7 +246,9 @@ test('API slowed past the Lambda timeout: the handler returns before its deadlin
   }
 });
 
-test('broker paused (SIGSTOP) while a batch is produced: the handler returns before its deadline, every unwritten record listed', { skip: !kafkaIsManaged() && 'needs the local broker' }, async () => {
+test('broker paused (SIGSTOP) while a batch is produced: the handler returns before its deadline, every unwritten record listed', {
+  skip: !kafkaIsManaged() && 'needs the local broker',
+}, async () => {
   const topics = await createPipelineTopics(brokers, 'paused', { inputPartitions: 2 });
   // A small size limit: records go out a few per produce request, so the pause falls mid-batch.
   const h = pipelineHandler(brokers, apiUrl, topics, { maxMessageBytes: 3000 });
@@ -203,7 +272,9 @@ test('broker paused (SIGSTOP) while a batch is produced: the handler returns bef
     },
   };
   const handler = createHandler(() => ({ ...h.deps, sink: pausing }));
-  const records = revisions.slice(0, 12).map((r, i) => ({ topic: topics.input, partition: i % 2, offset: 50 + i, key: null, value: eventLine(r) }));
+  const records = revisions
+    .slice(0, 12)
+    .map((r, i) => ({ topic: topics.input, partition: i % 2, offset: 50 + i, key: null, value: eventLine(r) }));
   const id = (partition: number | string, offset: number | string) => `${partition}:${offset}`;
   try {
     const timeoutMs = 6000;
@@ -215,17 +286,38 @@ test('broker paused (SIGSTOP) while a batch is produced: the handler returns bef
     process.kill(pid, 'SIGCONT');
     paused = false;
 
-    const listed = new Set(response.batchItemFailures.map((f) => id(f.itemIdentifier.partition.slice(topics.input.length + 1), f.itemIdentifier.offset)));
+    const listed = new Set(
+      response.batchItemFailures.map((f) =>
+        id(f.itemIdentifier.partition.slice(topics.input.length + 1), f.itemIdentifier.offset),
+      ),
+    );
     const written = new Set(confirmed.map((m) => id(m.source.partition, m.source.offset)));
-    assert.ok(written.size > 0 && written.size < records.length, `some records were confirmed before the pause (${written.size})`);
+    assert.ok(
+      written.size > 0 && written.size < records.length,
+      `some records were confirmed before the pause (${written.size})`,
+    );
     for (const w of written) assert.ok(!listed.has(w), `confirmed record ${w} is not listed`);
-    for (const r of records) assert.ok(written.has(id(r.partition, r.offset)) || listed.has(id(r.partition, r.offset)), `record ${id(r.partition, r.offset)} written or listed`);
+    for (const r of records)
+      assert.ok(
+        written.has(id(r.partition, r.offset)) || listed.has(id(r.partition, r.offset)),
+        `record ${id(r.partition, r.offset)} written or listed`,
+      );
     // After the broker resumes, everything on the topic is a confirmed record or a listed one (an
     // abandoned request may still land: a duplicate on redelivery, never a loss).
     const onTopic = await consumeAll(brokers, topics.output, { timeoutMs: 30_000 });
-    for (const r of onTopic) assert.ok(written.has(id(r.headers.source_partition!, r.headers.source_offset!)) || listed.has(id(r.headers.source_partition!, r.headers.source_offset!)));
-    for (const w of written) assert.ok(onTopic.some((r) => id(r.headers.source_partition!, r.headers.source_offset!) === w), `confirmed ${w} is on the topic`);
-    console.error(`[paused] elapsed=${elapsed}ms confirmed=${written.size} listed=${listed.size} onTopic=${onTopic.length}`);
+    for (const r of onTopic)
+      assert.ok(
+        written.has(id(r.headers.source_partition!, r.headers.source_offset!)) ||
+          listed.has(id(r.headers.source_partition!, r.headers.source_offset!)),
+      );
+    for (const w of written)
+      assert.ok(
+        onTopic.some((r) => id(r.headers.source_partition!, r.headers.source_offset!) === w),
+        `confirmed ${w} is on the topic`,
+      );
+    console.error(
+      `[paused] elapsed=${elapsed}ms confirmed=${written.size} listed=${listed.size} onTopic=${onTopic.length}`,
+    );
   } finally {
     if (paused) process.kill(pid, 'SIGCONT');
     await h.close();

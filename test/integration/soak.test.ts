@@ -26,7 +26,16 @@ const PAGES = Number(process.env.SOAK_PAGES ?? 150);
 const SEED = Number(process.env.SOAK_SEED ?? Date.now() % 1_000_000);
 const MAX_RETRIES = 3;
 
-const RETRIED: ReadonlySet<string> = new Set(['timeout', 'reset', 's500', 's502', 's503', 's504', 'maxlag', 'omit-revisions']);
+const RETRIED: ReadonlySet<string> = new Set([
+  'timeout',
+  'reset',
+  's500',
+  's502',
+  's503',
+  's504',
+  'maxlag',
+  'omit-revisions',
+]);
 const FAULTS: Array<[string, Fault]> = [
   ['timeout', { kind: 'timeout' }],
   ['reset', { kind: 'reset' }],
@@ -43,9 +52,20 @@ const FAULTS: Array<[string, Fault]> = [
   ['s501', { kind: 'status', status: 501 }],
 ];
 const KNOWN_ERROR_TYPES = new Set([
-  'InvalidJson', 'InvalidEvent', 'DomainNotAllowed', 'RevisionMissing', 'ContentHidden', 'ContentIntegrityMismatch',
-  'MediaWikiNetworkError', 'MediaWikiHttpNoContent', 'MediaWikiHttpRedirect', 'MediaWikiHttpClientError',
-  'MediaWikiHttpServerError', 'MediaWikiMaxlag', 'MediaWikiApiError', 'MessageTooLarge',
+  'InvalidJson',
+  'InvalidEvent',
+  'DomainNotAllowed',
+  'RevisionMissing',
+  'ContentHidden',
+  'ContentIntegrityMismatch',
+  'MediaWikiNetworkError',
+  'MediaWikiHttpNoContent',
+  'MediaWikiHttpRedirect',
+  'MediaWikiHttpClientError',
+  'MediaWikiHttpServerError',
+  'MediaWikiMaxlag',
+  'MediaWikiApiError',
+  'MessageTooLarge',
 ]);
 
 let brokers: string[];
@@ -69,7 +89,9 @@ before(async () => {
 });
 after(() => proxy?.close());
 
-test(`fault soak: ${RECORDS} records, random faults in bursts, a broker restart; every invariant holds`, { timeout: 30 * 60_000 }, async () => {
+test(`fault soak: ${RECORDS} records, random faults in bursts, a broker restart; every invariant holds`, {
+  timeout: 30 * 60_000,
+}, async () => {
   console.error(`[soak] records=${RECORDS} pages=${PAGES} seed=${SEED} (SOAK_SEED=${SEED} replays this schedule)`);
   const random = prng(SEED);
   const pageIds = [...revsOfPage.keys()];
@@ -103,11 +125,23 @@ test(`fault soak: ${RECORDS} records, random faults in bursts, a broker restart;
   const topics = await createPipelineTopics(brokers, 'soak');
   const file = join(mkdtempSync(join(tmpdir(), 'soak-')), 'events.jsonl');
   writeFileSync(file, `${lines.join('\n')}\n`);
-  execFileSync('npx', ['tsx', 'scripts/replay.ts', file, '--topic', topics.input], { cwd: REPO_ROOT, env: { ...process.env, KAFKA_BROKERS: brokers.join(','), KAFKA_TOPIC_PREFIX: '' }, stdio: ['ignore', 'ignore', 'ignore'] });
+  execFileSync('npx', ['tsx', 'scripts/replay.ts', file, '--topic', topics.input], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, KAFKA_BROKERS: brokers.join(','), KAFKA_TOPIC_PREFIX: '' },
+    stdio: ['ignore', 'ignore', 'ignore'],
+  });
 
-  const h = pipelineHandler(brokers, proxy.url, topics, { api: { maxRetries: MAX_RETRIES, timeoutMs: 300, retryBaseMs: 5, retryMaxMs: 50, concurrency: 8 } });
+  const h = pipelineHandler(brokers, proxy.url, topics, {
+    api: { maxRetries: MAX_RETRIES, timeoutMs: 300, retryBaseMs: 5, retryMaxMs: 50, concurrency: 8 },
+  });
   const esm = await runLocalEsm(brokers, h, topics, { batchSize: 100, maxRetryAttempts: 1000 });
-  const progress = setInterval(() => console.error(`[soak] handled=${esm.stats.records} invocations=${esm.stats.invocations} redeliveries=${esm.stats.redeliveries} wiki requests=${proxy.requests.length}`), 10_000);
+  const progress = setInterval(
+    () =>
+      console.error(
+        `[soak] handled=${esm.stats.records} invocations=${esm.stats.invocations} redeliveries=${esm.stats.redeliveries} wiki requests=${proxy.requests.length}`,
+      ),
+    10_000,
+  );
   try {
     while (esm.stats.records < RECORDS * 0.3) await new Promise((r) => setTimeout(r, 100));
     console.error('[soak] stopping the broker');
@@ -136,7 +170,11 @@ test(`fault soak: ${RECORDS} records, random faults in bursts, a broker restart;
     // 2. Enriched content equals the wiki's.
     for (const r of acc.output) {
       const e = JSON.parse(r.value!);
-      assert.equal(e.revision.content_slots.main.content_body, texts.get(e.revision.rev_id), `content of revision ${e.revision.rev_id}`);
+      assert.equal(
+        e.revision.content_slots.main.content_body,
+        texts.get(e.revision.rev_id),
+        `content of revision ${e.revision.rev_id}`,
+      );
     }
 
     // 3. Per page, enriched events follow input order (first occurrences; redeliveries repeat a suffix).
@@ -144,7 +182,9 @@ test(`fault soak: ${RECORDS} records, random faults in bursts, a broker restart;
     for (const r of acc.output) {
       const e = JSON.parse(r.value!);
       const id = `${r.headers.source_partition}:${r.headers.source_offset}`;
-      const state = firstSeen.get(e.page.page_id) ?? firstSeen.set(e.page.page_id, { last: -1, seen: new Set() }).get(e.page.page_id)!;
+      const state =
+        firstSeen.get(e.page.page_id) ??
+        firstSeen.set(e.page.page_id, { last: -1, seen: new Set() }).get(e.page.page_id)!;
       if (state.seen.has(id)) continue;
       state.seen.add(id);
       const offset = Number(r.headers.source_offset);
@@ -181,7 +221,8 @@ test(`fault soak: ${RECORDS} records, random faults in bursts, a broker restart;
       const split = all.slice(whole.length);
       const faults = whole.map((a) => a.fault);
       assert.ok(whole.length <= MAX_RETRIES + 1, `${key}: ${whole.length} attempts`);
-      for (const f of faults.slice(0, -1)) assert.ok(RETRIED.has(f), `${key}: retried after ${f}, which the table never retries (${faults})`);
+      for (const f of faults.slice(0, -1))
+        assert.ok(RETRIED.has(f), `${key}: retried after ${f}, which the table never retries (${faults})`);
       const last = faults.at(-1)!;
       if (RETRIED.has(last) && split.length === 0) {
         assert.equal(whole.length, MAX_RETRIES + 1, `${key}: gave up after ${whole.length} attempts on ${last}`);
@@ -190,14 +231,19 @@ test(`fault soak: ${RECORDS} records, random faults in bursts, a broker restart;
       if (split.length > 0) {
         assert.notEqual(last, 'ok', `${key}: split after a request that succeeded`);
         split.forEach((a, i) => {
-          assert.ok(a.size < (i === 0 ? whole[0]!.size : split[i - 1]!.size), `${key}: each part is asked once, smaller each time (${all.map((x) => x.size)})`);
+          assert.ok(
+            a.size < (i === 0 ? whole[0]!.size : split[i - 1]!.size),
+            `${key}: each part is asked once, smaller each time (${all.map((x) => x.size)})`,
+          );
         });
         assert.ok(split.length <= Math.ceil(Math.log2(whole[0]!.size)), `${key}: ${split.length} parts`);
       }
       retried += whole.length - 1;
       probes += split.length;
     }
-    console.error(`[soak] ok: records=${RECORDS} output=${acc.output.length} errors=${acc.errors.length} duplicates=${acc.duplicates} invocations=${esm.stats.invocations} redeliveries=${esm.stats.redeliveries} wiki requests=${proxy.requests.length} faults=${faultOf.size} retries=${retried} exhausted=${exhausted} split probes=${probes}`);
+    console.error(
+      `[soak] ok: records=${RECORDS} output=${acc.output.length} errors=${acc.errors.length} duplicates=${acc.duplicates} invocations=${esm.stats.invocations} redeliveries=${esm.stats.redeliveries} wiki requests=${proxy.requests.length} faults=${faultOf.size} retries=${retried} exhausted=${exhausted} split probes=${probes}`,
+    );
     console.error(`[soak] error types: ${JSON.stringify(errorTypes)}`);
     assert.ok(faultOf.size > 0 && retried > 0, 'faults were injected and retried');
   } finally {

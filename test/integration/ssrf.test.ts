@@ -74,9 +74,53 @@ const EXTRA_HOSTILE = [
 const HOSTILE = [...new Set([...HOSTILE_DOMAINS, ...EXTRA_HOSTILE])];
 
 /** Fuzzed hostnames from pieces of allowed names, IP literals and URL syntax, none allowed by the oracle. */
-const PIECES = ['en', 'wikipedia', 'org', 'dev', 'wiki', 'local', '127', '0', '1', '169', '254', '10', 'localhost', 'nip', 'io', 'internal', '.', '.', '.', '@', ':', '/', '#', '?', '%2e', '%40', '[', ']', '::1', '\r\n', ' ', '\\', '8080', 'xn--', '\u0435', 'EN', '\uff0e', '\u3002', '*', '{domain}'];
+const PIECES = [
+  'en',
+  'wikipedia',
+  'org',
+  'dev',
+  'wiki',
+  'local',
+  '127',
+  '0',
+  '1',
+  '169',
+  '254',
+  '10',
+  'localhost',
+  'nip',
+  'io',
+  'internal',
+  '.',
+  '.',
+  '.',
+  '@',
+  ':',
+  '/',
+  '#',
+  '?',
+  '%2e',
+  '%40',
+  '[',
+  ']',
+  '::1',
+  '\r\n',
+  ' ',
+  '\\',
+  '8080',
+  'xn--',
+  '\u0435',
+  'EN',
+  '\uff0e',
+  '\u3002',
+  '*',
+  '{domain}',
+];
 const fuzzed = fc.sample(
-  fc.array(fc.constantFrom(...PIECES), { minLength: 1, maxLength: 10 }).map((p) => p.join('')).filter((d) => !oracleAllows(d)),
+  fc
+    .array(fc.constantFrom(...PIECES), { minLength: 1, maxLength: 10 })
+    .map((p) => p.join(''))
+    .filter((d) => !oracleAllows(d)),
   { numRuns: 400, seed: 20260517 },
 );
 
@@ -102,23 +146,46 @@ after(async () => {
 });
 
 function hostileRecords(domains: readonly string[]) {
-  return domains.map((domain, i) => ({ domain, revId: HOSTILE_REV_BASE + i, event: pageChangeEvent({ domain, revId: HOSTILE_REV_BASE + i, pageId: 5, content: 'x' }) }));
+  return domains.map((domain, i) => ({
+    domain,
+    revId: HOSTILE_REV_BASE + i,
+    event: pageChangeEvent({ domain, revId: HOSTILE_REV_BASE + i, pageId: 5, content: 'x' }),
+  }));
 }
 
 /** Runs legit + hostile records through processBatch with the real client for one URL template. */
-async function runConfig(urlTemplate: string, opts: { includeLegit: boolean; domains?: readonly string[]; allowlist?: readonly string[] }) {
-  const config = testApiConfig(urlTemplate, { allowedDomains: opts.allowlist ?? ALLOWLIST, maxRetries: 0, connectTimeoutMs: 500, timeoutMs: 3000 });
+async function runConfig(
+  urlTemplate: string,
+  opts: { includeLegit: boolean; domains?: readonly string[]; allowlist?: readonly string[] },
+) {
+  const config = testApiConfig(urlTemplate, {
+    allowedDomains: opts.allowlist ?? ALLOWLIST,
+    maxRetries: 0,
+    connectTimeoutMs: 500,
+    timeoutMs: 3000,
+  });
   const resolver = apiEndpointResolver(config.urlTemplate, config.allowedDomains);
   const client = revisionContentClient(config, { resolver });
   const sink = memorySink();
   const hostile = hostileRecords(opts.domains ?? [...HOSTILE, ...fuzzed]);
-  const legitEvent = pageChangeEvent({ domain: TEST_DOMAIN, pageId: legit.pageId, revId: legit.revId, content: legit.text });
+  const legitEvent = pageChangeEvent({
+    domain: TEST_DOMAIN,
+    pageId: legit.pageId,
+    revId: legit.revId,
+    content: legit.text,
+  });
   const values = [...(opts.includeLegit ? [legitEvent] : []), ...hostile.map((h) => h.event)];
   proxy.reset();
   trap.connections.length = 0;
   dnsRec.lookups.length = 0;
   try {
-    const result = await processBatch(esmEventOf(values), NO_DEADLINE, { client, resolver, sink, events: EVENTS, maxMessageBytes: 16 * 1024 * 1024 });
+    const result = await processBatch(esmEventOf(values), NO_DEADLINE, {
+      client,
+      resolver,
+      sink,
+      events: EVENTS,
+      maxMessageBytes: 16 * 1024 * 1024,
+    });
     assert.equal(sink.messages.length, values.length, 'one message per record');
     assert.deepEqual(result.response.batchItemFailures, []);
     const rawValues = values.map((v) => Buffer.from(JSON.stringify(v)));
@@ -148,7 +215,11 @@ function assertNothingLeft(label: string, legitRequests: number) {
   assert.deepEqual(hostileRevs, [], `${label}: the proxy was asked for hostile revisions`);
   assert.equal(proxy.requests.length, legitRequests, `${label}: proxy requests`);
   for (const r of proxy.requests) assert.deepEqual(r.revids, [legit.revId], `${label}: ${r.url}`);
-  assert.deepEqual([...new Set(dnsRec.lookups)].filter((h) => h !== TEST_DOMAIN), [], `${label}: DNS was asked for hostile names`);
+  assert.deepEqual(
+    [...new Set(dnsRec.lookups)].filter((h) => h !== TEST_DOMAIN),
+    [],
+    `${label}: DNS was asked for hostile names`,
+  );
 }
 
 test('the hostile set really is hostile: the oracle allows none of them, the glob allows exactly what the oracle allows', () => {
@@ -156,8 +227,16 @@ test('the hostile set really is hostile: the oracle allows none of them, the glo
   assert.ok(HOSTILE.length >= 90 && fuzzed.length >= 300, `${HOSTILE.length} named, ${fuzzed.length} fuzzed`);
   for (const d of [...HOSTILE, ...fuzzed]) assert.equal(oracleAllows(d), false, JSON.stringify(d));
   // *.wikipedia.org matches by whole labels only: no nip.io-style names, no suffix tricks.
-  for (const d of ['127.0.0.1.nip.io', 'en.wikipedia.org.127.0.0.1.nip.io', 'en.wikipedia.org.evil.example', 'evilwikipedia.org', 'wikipedia.org']) assert.equal(glob(d), false, d);
-  for (const d of ['en.wikipedia.org', 'xn--n-gtb.wikipedia.org', 'a.b.wikipedia.org', TEST_DOMAIN]) assert.equal(glob(d), true, d);
+  for (const d of [
+    '127.0.0.1.nip.io',
+    'en.wikipedia.org.127.0.0.1.nip.io',
+    'en.wikipedia.org.evil.example',
+    'evilwikipedia.org',
+    'wikipedia.org',
+  ])
+    assert.equal(glob(d), false, d);
+  for (const d of ['en.wikipedia.org', 'xn--n-gtb.wikipedia.org', 'a.b.wikipedia.org', TEST_DOMAIN])
+    assert.equal(glob(d), true, d);
 });
 
 test('fixed URL (the proxy): only the legitimate revision is requested', async () => {
@@ -180,7 +259,10 @@ test('template http://{domain}:TRAP_PORT/api.php: zero connections to the trap',
 });
 
 test('template https://{domain}/w/api.php (the default) and one with a path and query: no request, no lookup', async () => {
-  for (const template of ['https://{domain}/w/api.php', `http://{domain}:${trap.port}/w/api.php?origin={domain}#{domain}`]) {
+  for (const template of [
+    'https://{domain}/w/api.php',
+    `http://{domain}:${trap.port}/w/api.php?origin={domain}#{domain}`,
+  ]) {
     const { stats } = await runConfig(template, { includeLegit: false });
     assert.equal(stats.requests, 0, template);
     assertNothingLeft(template, 0);
@@ -195,17 +277,41 @@ const notPlain = (d: string) => {
 
 test('allowlist "*" (a misconfiguration): IP literals in every spelling and dotless names are still never requested', async () => {
   const domains = [...HOSTILE, ...fuzzed].filter(notPlain);
-  for (const d of ['localhost', '127.0.0.1', '127.1', '0x7f000001', '2130706433', '0177.0.0.1', '[::1]', '::ffff:127.0.0.1', '169.254.169.254', '[fd00:ec2::254]', '10.0.0.1', '172.16.0.1', '192.168.1.1', '0']) {
+  for (const d of [
+    'localhost',
+    '127.0.0.1',
+    '127.1',
+    '0x7f000001',
+    '2130706433',
+    '0177.0.0.1',
+    '[::1]',
+    '::ffff:127.0.0.1',
+    '169.254.169.254',
+    '[fd00:ec2::254]',
+    '10.0.0.1',
+    '172.16.0.1',
+    '192.168.1.1',
+    '0',
+  ]) {
     assert.ok(domains.includes(d), d);
   }
-  const { stats } = await runConfig(`http://{domain}:${trap.port}/api.php`, { includeLegit: false, domains, allowlist: ['*'] });
+  const { stats } = await runConfig(`http://{domain}:${trap.port}/api.php`, {
+    includeLegit: false,
+    domains,
+    allowlist: ['*'],
+  });
   assert.equal(stats.requests, 0);
   assertNothingLeft('allowlist *', 0);
 });
 
 test('control: the traps do catch a request — an allowlisted name with the trap template connects to it', async () => {
   // Proves the assertions above can fail: were a hostile name allowed, this is what they would see.
-  const config = testApiConfig(`http://{domain}:${trap.port}/api.php`, { allowedDomains: ALLOWLIST, maxRetries: 0, connectTimeoutMs: 500, timeoutMs: 1000 });
+  const config = testApiConfig(`http://{domain}:${trap.port}/api.php`, {
+    allowedDomains: ALLOWLIST,
+    maxRetries: 0,
+    connectTimeoutMs: 500,
+    timeoutMs: 1000,
+  });
   const client = revisionContentClient(config);
   trap.connections.length = 0;
   dnsRec.lookups.length = 0;

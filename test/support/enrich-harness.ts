@@ -36,14 +36,24 @@ export const testEventConfig = {
 };
 
 /** Runs one batch of page_change events through the real client against `apiUrl`. */
-export async function enrichBatch(apiUrl: string, values: Array<Record<string, unknown> | string>, opts: { api?: Partial<MediaWikiApiConfig>; deadline?: Deadline } = {}) {
+export async function enrichBatch(
+  apiUrl: string,
+  values: Array<Record<string, unknown> | string>,
+  opts: { api?: Partial<MediaWikiApiConfig>; deadline?: Deadline } = {},
+) {
   const config = testApiConfig(apiUrl, opts.api);
   const resolver = apiEndpointResolver(config.urlTemplate, config.allowedDomains);
   const client = revisionContentClient(config, { resolver });
   const sink = memorySink();
   try {
     const started = Date.now();
-    const result = await processBatch(esmEventOf(values), opts.deadline ?? NO_DEADLINE, { client, resolver, sink, events: testEventConfig, maxMessageBytes: 16 * 1024 * 1024 });
+    const result = await processBatch(esmEventOf(values), opts.deadline ?? NO_DEADLINE, {
+      client,
+      resolver,
+      sink,
+      events: testEventConfig,
+      maxMessageBytes: 16 * 1024 * 1024,
+    });
     const parsed = sink.messages.map((m) => ({ kind: m.kind, offset: m.source.offset, event: JSON.parse(m.value) }));
     return { result, messages: parsed, stats: { ...client.stats }, elapsedMs: Date.now() - started };
   } finally {

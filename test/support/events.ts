@@ -61,7 +61,12 @@ export function pageChangeEvent(o: PageChangeOptions = {}): Record<string, unkno
 }
 
 /** An MSK event of the given record values, round-robin or explicit partitions. */
-export function esmEventOf(values: Array<string | Buffer | Record<string, unknown> | { partition: number; value: string | Buffer | Record<string, unknown> }>, topic = 'mediawiki.page_change.v1') {
+export function esmEventOf(
+  values: Array<
+    string | Buffer | Record<string, unknown> | { partition: number; value: string | Buffer | Record<string, unknown> }
+  >,
+  topic = 'mediawiki.page_change.v1',
+) {
   const offsets = new Map<number, number>();
   return kafkaEsmEventFor(
     values.map((v) => {

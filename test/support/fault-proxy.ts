@@ -57,7 +57,10 @@ export async function startFaultProxy(upstream: string, opts: { latencyMs?: numb
   async function forward(req: IncomingMessage, res: ServerResponse, transform?: (json: any) => any) {
     const target = new URL(req.url ?? '/', upstreamUrl);
     target.pathname = upstreamUrl.pathname;
-    const upstreamRes = await request(target, { method: 'GET', headers: { 'user-agent': String(req.headers['user-agent'] ?? 'fault-proxy') } });
+    const upstreamRes = await request(target, {
+      method: 'GET',
+      headers: { 'user-agent': String(req.headers['user-agent'] ?? 'fault-proxy') },
+    });
     let body = Buffer.from(await upstreamRes.body.arrayBuffer());
     if (transform) body = Buffer.from(JSON.stringify(transform(JSON.parse(body.toString('utf8')))));
     const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
@@ -70,7 +73,13 @@ export async function startFaultProxy(upstream: string, opts: { latencyMs?: numb
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://proxy');
     const revids = (url.searchParams.get('revids') ?? '').split('|').filter(Boolean).map(Number);
-    const entry: { -readonly [K in keyof ProxiedRequest]: ProxiedRequest[K] } = { url: req.url ?? '/', revids, at: Date.now(), userAgent: req.headers['user-agent'], requestId: req.headers['x-request-id'] as string | undefined };
+    const entry: { -readonly [K in keyof ProxiedRequest]: ProxiedRequest[K] } = {
+      url: req.url ?? '/',
+      revids,
+      at: Date.now(),
+      userAgent: req.headers['user-agent'],
+      requestId: req.headers['x-request-id'] as string | undefined,
+    };
     const fault = queue.shift() ?? (typeof defaultFault === 'function' ? defaultFault(entry) : defaultFault);
     // The logged entry is the object the default-fault callback saw, so callers can key on it.
     entry.fault = fault?.kind;
@@ -85,7 +94,9 @@ export async function startFaultProxy(upstream: string, opts: { latencyMs?: numb
           return forward(req, res);
         case 'status':
           res.writeHead(fault.status, { 'content-type': 'text/plain', ...(fault.headers ?? {}) });
-          return res.end(fault.status === 204 || fault.status === 304 ? undefined : (fault.body ?? `injected ${fault.status}`));
+          return res.end(
+            fault.status === 204 || fault.status === 304 ? undefined : (fault.body ?? `injected ${fault.status}`),
+          );
         case 'timeout':
           return; // never answer
         case 'reset':
@@ -98,7 +109,18 @@ export async function startFaultProxy(upstream: string, opts: { latencyMs?: numb
             'x-database-lag': String(lag),
             'mediawiki-api-error': 'maxlag',
           });
-          return res.end(JSON.stringify({ error: { code: 'maxlag', info: `Waiting for 10.0.0.7: ${lag} seconds lagged.`, host: '10.0.0.7', lag, type: 'db' }, servedby: 'fault-proxy' }));
+          return res.end(
+            JSON.stringify({
+              error: {
+                code: 'maxlag',
+                info: `Waiting for 10.0.0.7: ${lag} seconds lagged.`,
+                host: '10.0.0.7',
+                lag,
+                type: 'db',
+              },
+              servedby: 'fault-proxy',
+            }),
+          );
         }
         case 'omit-revisions':
           return forward(req, res, (json) => {

@@ -41,7 +41,13 @@ export async function createRevision(
   text: string,
   summary?: string,
 ): Promise<{ pageId: number; revId: number; sha1Hex: string; size: number; text: string }> {
-  const { pageId, revId, sha1Hex, size, text: stored } = await (await adminClient()).createRevision(title, text, summary);
+  const {
+    pageId,
+    revId,
+    sha1Hex,
+    size,
+    text: stored,
+  } = await (await adminClient()).createRevision(title, text, summary);
   return { pageId, revId, sha1Hex, size, text: stored };
 }
 

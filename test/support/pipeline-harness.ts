@@ -21,7 +21,11 @@ export interface PipelineTopics {
   onFailure: string;
 }
 
-export async function createPipelineTopics(brokers: string[], prefix: string, opts: { inputPartitions?: number; errorTopicConfigs?: Record<string, string> } = {}): Promise<PipelineTopics> {
+export async function createPipelineTopics(
+  brokers: string[],
+  prefix: string,
+  opts: { inputPartitions?: number; errorTopicConfigs?: Record<string, string> } = {},
+): Promise<PipelineTopics> {
   const topics = {
     input: uniqueTopicName(`${prefix}.page_change`),
     output: uniqueTopicName(`${prefix}.page_content_change`),
@@ -45,18 +49,36 @@ export interface PipelineHandler {
 }
 
 /** The real handler, producing to the given topics on the local broker. */
-export function pipelineHandler(brokers: string[], apiUrl: string, topics: PipelineTopics, opts: { api?: Partial<MediaWikiApiConfig>; maxMessageBytes?: number } = {}): PipelineHandler {
+export function pipelineHandler(
+  brokers: string[],
+  apiUrl: string,
+  topics: PipelineTopics,
+  opts: { api?: Partial<MediaWikiApiConfig>; maxMessageBytes?: number } = {},
+): PipelineHandler {
   const config: EnrichConfig = { mediawiki: testApiConfig(apiUrl, opts.api), events: testEventConfig };
   const resolver = apiEndpointResolver(config.mediawiki.urlTemplate, config.mediawiki.allowedDomains);
   const maxMessageBytes = opts.maxMessageBytes ?? 4 * 1024 * 1024;
   const sink = kafkaSink({
-    connection: { brokers, auth: 'none', clientId: 'pipeline-test', connectionTimeoutMs: 1000, requestTimeoutMs: 5000, logLevel: 'NOTHING' },
+    connection: {
+      brokers,
+      auth: 'none',
+      clientId: 'pipeline-test',
+      connectionTimeoutMs: 1000,
+      requestTimeoutMs: 5000,
+      logLevel: 'NOTHING',
+    },
     outputTopic: topics.output,
     errorTopic: topics.error,
     maxMessageBytes,
     compression: 'gzip',
   });
-  const deps: HandlerDependencies = { config, resolver, client: revisionContentClient(config.mediawiki, { resolver }), sink, maxMessageBytes };
+  const deps: HandlerDependencies = {
+    config,
+    resolver,
+    client: revisionContentClient(config.mediawiki, { resolver }),
+    sink,
+    maxMessageBytes,
+  };
   return {
     handler: createHandler(() => deps),
     sink,
@@ -70,10 +92,19 @@ export function pipelineHandler(brokers: string[], apiUrl: string, topics: Pipel
 
 export function lambdaContext(timeoutMs = 60_000): Context {
   const started = Date.now();
-  return { functionName: 'test', awsRequestId: `test-${started}`, getRemainingTimeInMillis: () => timeoutMs - (Date.now() - started) } as unknown as Context;
+  return {
+    functionName: 'test',
+    awsRequestId: `test-${started}`,
+    getRemainingTimeInMillis: () => timeoutMs - (Date.now() - started),
+  } as unknown as Context;
 }
 
-export async function runLocalEsm(brokers: string[], h: PipelineHandler, topics: PipelineTopics, opts: Partial<LocalEsmOptions> = {}): Promise<LocalEsm> {
+export async function runLocalEsm(
+  brokers: string[],
+  h: PipelineHandler,
+  topics: PipelineTopics,
+  opts: Partial<LocalEsmOptions> = {},
+): Promise<LocalEsm> {
   return startLocalEsm(h.handler as never, {
     kafka: kafkaClient(brokers),
     topic: topics.input,
@@ -96,7 +127,12 @@ export interface Accounting {
 }
 
 /** Waits until every input record is accounted for on the output, error or on-failure topic. */
-export async function accountFor(brokers: string[], topics: PipelineTopics, inputCount: number, timeoutMs = 60_000): Promise<Accounting> {
+export async function accountFor(
+  brokers: string[],
+  topics: PipelineTopics,
+  inputCount: number,
+  timeoutMs = 60_000,
+): Promise<Accounting> {
   const deadline = Date.now() + timeoutMs;
   let last: Accounting | undefined;
   while (Date.now() < deadline) {

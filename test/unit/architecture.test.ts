@@ -20,7 +20,9 @@ function importGraph(dirs: readonly string[]): Map<string, string[]> {
       const specifiers = [...source.matchAll(/(?:from|import)\s*\(?\s*['"](\.{1,2}\/[^'"]+)['"]/g)].map((m) => m[1]!);
       graph.set(
         file,
-        specifiers.map((s) => path.relative(ROOT, path.resolve(path.dirname(path.join(ROOT, file)), s)).replace(/\.js$/, '.ts')),
+        specifiers.map((s) =>
+          path.relative(ROOT, path.resolve(path.dirname(path.join(ROOT, file)), s)).replace(/\.js$/, '.ts'),
+        ),
       );
     }
   }
@@ -31,10 +33,15 @@ const graph = importGraph(['lib', 'functions', 'infra']);
 const top = (file: string) => file.split(path.sep)[0]!;
 
 test('lib/ and the function import nothing above them; infra/ imports only infra/ and lib/', () => {
-  const allowed: Record<string, readonly string[]> = { lib: ['lib'], functions: ['lib', 'functions'], infra: ['infra', 'lib'] };
+  const allowed: Record<string, readonly string[]> = {
+    lib: ['lib'],
+    functions: ['lib', 'functions'],
+    infra: ['infra', 'lib'],
+  };
   const violations: string[] = [];
   for (const [file, imports] of graph) {
-    for (const target of imports) if (!allowed[top(file)]!.includes(top(target))) violations.push(`${file} → ${target}`);
+    for (const target of imports)
+      if (!allowed[top(file)]!.includes(top(target))) violations.push(`${file} → ${target}`);
   }
   assert.deepEqual(violations, []);
 });
@@ -57,5 +64,9 @@ test('the import graph has no cycles', () => {
 });
 
 test('the graph is read from real files (a guard against a regex that matches nothing)', () => {
-  assert.ok(graph.get(path.join('functions', 'page-content-change-enrich', 'handler.ts'))!.includes(path.join('lib', 'process-batch.ts')));
+  assert.ok(
+    graph
+      .get(path.join('functions', 'page-content-change-enrich', 'handler.ts'))!
+      .includes(path.join('lib', 'process-batch.ts')),
+  );
 });

@@ -6,7 +6,13 @@ import { DomainNotAllowedError } from '../../lib/errors.js';
 
 test('Wikimedia project domains are allowed by default', () => {
   const allowed = compileDomainAllowlist(WIKIMEDIA_DOMAINS);
-  for (const d of ['en.wikipedia.org', 'de.wiktionary.org', 'commons.wikimedia.org', 'www.wikidata.org', 'en.m.wikipedia.org']) {
+  for (const d of [
+    'en.wikipedia.org',
+    'de.wiktionary.org',
+    'commons.wikimedia.org',
+    'www.wikidata.org',
+    'en.m.wikipedia.org',
+  ]) {
     assert.ok(allowed(d), d);
   }
   for (const d of ['wikipedia.org.evil.com', 'evilwikipedia.org', 'en.wikipedia.org.', 'example.com']) {
@@ -15,7 +21,19 @@ test('Wikimedia project domains are allowed by default', () => {
 });
 
 test('hostnames only: IP literals, ports, userinfo, paths and localhost are refused', () => {
-  for (const d of ['127.0.0.1', '169.254.169.254', '10.0.0.1', '[::1]', 'localhost', 'a@b.org', 'en.wikipedia.org:8080', 'en.wikipedia.org/x', 'EN.WIKIPEDIA.ORG', '0x7f.0.0.1', '']) {
+  for (const d of [
+    '127.0.0.1',
+    '169.254.169.254',
+    '10.0.0.1',
+    '[::1]',
+    'localhost',
+    'a@b.org',
+    'en.wikipedia.org:8080',
+    'en.wikipedia.org/x',
+    'EN.WIKIPEDIA.ORG',
+    '0x7f.0.0.1',
+    '',
+  ]) {
     assert.ok(!isPlainHostname(d), d);
   }
   assert.ok(isPlainHostname('en.wikipedia.org'));

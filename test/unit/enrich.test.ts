@@ -8,13 +8,30 @@ import { createHash } from 'node:crypto';
 import { contentSha1Base36 } from '../../lib/sha1.js';
 import { pageChangeEvent } from '../support/events.js';
 
-const events = { outputStream: 'mediawiki.page_content_change.v1', errorStream: 'err', errorSchemaUri: '/error/2.1.0', emitterId: 'test' };
+const events = {
+  outputStream: 'mediawiki.page_content_change.v1',
+  errorStream: 'err',
+  errorSchemaUri: '/error/2.1.0',
+  emitterId: 'test',
+};
 const parse = (o: Parameters<typeof pageChangeEvent>[0]) => parsePageChange(JSON.stringify(pageChangeEvent(o)));
 const hex = (t: string) => createHash('sha1').update(t, 'utf8').digest('hex');
 const revision = (slots: Record<string, string>, revId = 1000): FetchedRevision => ({
   revId,
   pageId: 10,
-  slots: new Map(Object.entries(slots).map(([role, content]) => [role, { role, content, contentModel: 'wikitext', contentFormat: 'text/x-wiki', sha1Hex: hex(content), size: Buffer.byteLength(content) }])),
+  slots: new Map(
+    Object.entries(slots).map(([role, content]) => [
+      role,
+      {
+        role,
+        content,
+        contentModel: 'wikitext',
+        contentFormat: 'text/x-wiki',
+        sha1Hex: hex(content),
+        size: Buffer.byteLength(content),
+      },
+    ]),
+  ),
 });
 
 test('passthrough rules: canary, delete, content hidden; everything else is fetched', () => {
@@ -25,7 +42,7 @@ test('passthrough rules: canary, delete, content hidden; everything else is fetc
   assert.equal(passthroughReason(parse({ kind: 'create' })), undefined);
 });
 
-test('content_body is set on the event\'s slots when sha1 and size match', () => {
+test("content_body is set on the event's slots when sha1 and size match", () => {
   const text = 'Grüße 🌍 — wikitext';
   const e = withContent(parse({ content: text }), revision({ main: text }));
   assert.equal(e.revision.content_slots!.main!.content_body, text);
@@ -33,7 +50,7 @@ test('content_body is set on the event\'s slots when sha1 and size match', () =>
 });
 
 test('slots the event lacks are created from the API metadata, sha1 in base 36', () => {
-  const e = withContent(parse({}), revision({ main: 'a', 'mediainfo': '{"x":1}' }));
+  const e = withContent(parse({}), revision({ main: 'a', mediainfo: '{"x":1}' }));
   assert.deepEqual(Object.keys(e.revision.content_slots!), ['main', 'mediainfo']);
   assert.equal(e.revision.content_slots!.mediainfo!.content_sha1, contentSha1Base36('{"x":1}'));
   assert.equal(e.revision.content_slots!.mediainfo!.content_size, 7);
@@ -41,12 +58,18 @@ test('slots the event lacks are created from the API metadata, sha1 in base 36',
 });
 
 test('a sha1 or size mismatch is an integrity error, never a silently wrong output', () => {
-  assert.throws(() => withContent(parse({ content: 'expected' }), revision({ main: 'different' })), ContentIntegrityError);
+  assert.throws(
+    () => withContent(parse({ content: 'expected' }), revision({ main: 'different' })),
+    ContentIntegrityError,
+  );
   const e = parse({ content: 'abc' });
   delete e.revision.content_slots!.main!.content_sha1;
   e.revision.content_slots!.main!.content_size = 4;
   assert.throws(() => withContent(e, revision({ main: 'abc' })), /size .* 3 bytes, the event says 4/);
-  assert.throws(() => withContent(parse({ content: 'abc' }), revision({ other: 'abc' })), /slot "main" .* not returned/);
+  assert.throws(
+    () => withContent(parse({ content: 'abc' }), revision({ other: 'abc' })),
+    /slot "main" .* not returned/,
+  );
 });
 
 test('sha1 comparison tolerates an unpadded base-36 value', () => {
@@ -66,6 +89,9 @@ test('output meta: output stream, fresh id, production time; dt and $schema unch
   assert.equal(out.dt, '2026-11-25T10:00:00Z');
   assert.equal(out.meta.domain, 'dev.wiki.local');
   assert.equal(out.$schema, '/mediawiki/page/change/1.2.0');
-  assert.equal(withOutputMeta(parse({}), { ...events, outputSchemaUri: '/mediawiki/page/change/1.1.0' }, now).$schema, '/mediawiki/page/change/1.1.0');
+  assert.equal(
+    withOutputMeta(parse({}), { ...events, outputSchemaUri: '/mediawiki/page/change/1.1.0' }, now).$schema,
+    '/mediawiki/page/change/1.1.0',
+  );
   assert.equal(messageKeyFor('enwiki', 42), '{"wiki_id":"enwiki","page_id":42}');
 });

@@ -50,7 +50,10 @@ for (const [setting, expected] of [
           'the refused enriched event is listed; the written error event is not',
         );
       } else {
-        await assert.rejects(handler(batch(), context), (e: Error) => e instanceof UnwrittenRecordsError && /1 record/.test(e.message));
+        await assert.rejects(
+          handler(batch(), context),
+          (e: Error) => e instanceof UnwrittenRecordsError && /1 record/.test(e.message),
+        );
       }
       assert.equal(sink.written, 1, 'the error event for the non-JSON record was written either way');
     } finally {

@@ -70,19 +70,30 @@ const PROTOTYPES: Array<[string, object]> = [
   ['Function.prototype', Function.prototype],
   ['String.prototype', String.prototype],
 ];
-const pristine = new Map(PROTOTYPES.map(([name, proto]) => [name, Reflect.ownKeys(proto).map(String).sort().join(',')]));
+const pristine = new Map(
+  PROTOTYPES.map(([name, proto]) => [name, Reflect.ownKeys(proto).map(String).sort().join(',')]),
+);
 
 function assertNoPollution(where: string): void {
   for (const [name, proto] of PROTOTYPES) {
-    assert.equal(Reflect.ownKeys(proto).map(String).sort().join(','), pristine.get(name), `${where}: ${name} gained or lost properties`);
+    assert.equal(
+      Reflect.ownKeys(proto).map(String).sort().join(','),
+      pristine.get(name),
+      `${where}: ${name} gained or lost properties`,
+    );
   }
   const probe: any = {};
-  for (const k of ['polluted', '__proto__polluted', 'slot_role']) assert.equal(probe[k], undefined, `${where}: {}.${k} is defined`);
+  for (const k of ['polluted', '__proto__polluted', 'slot_role'])
+    assert.equal(probe[k], undefined, `${where}: {}.${k} is defined`);
   assert.equal(Object.getPrototypeOf(probe), Object.prototype, where);
 }
 
 /** Runs records through processBatch and checks every invariant. Returns the error types seen. */
-async function runBatch(records: readonly HostileRecord[], partitions: readonly number[], opts: { allowUnexpected?: (r: HostileRecord) => boolean } = {}) {
+async function runBatch(
+  records: readonly HostileRecord[],
+  partitions: readonly number[],
+  opts: { allowUnexpected?: (r: HostileRecord) => boolean } = {},
+) {
   total += records.length;
   for (const r of records) counts.set(r.label, (counts.get(r.label) ?? 0) + 1);
 
@@ -93,13 +104,28 @@ async function runBatch(records: readonly HostileRecord[], partitions: readonly 
     nextOffset.set(partition, offset + 1);
     return { record: r, partition, offset };
   });
-  const event = kafkaEsmEventFor(placed.map((p) => ({ topic: TOPIC, partition: p.partition, offset: p.offset, key: p.offset % 3 === 0 ? null : Buffer.from([0xff, p.offset & 0xff]), value: p.record.value })));
+  const event = kafkaEsmEventFor(
+    placed.map((p) => ({
+      topic: TOPIC,
+      partition: p.partition,
+      offset: p.offset,
+      key: p.offset % 3 === 0 ? null : Buffer.from([0xff, p.offset & 0xff]),
+      value: p.record.value,
+    })),
+  );
   // kafkaEsmEventFor writes '' for a null value; give the ESM's "no value" shape (absent) for null records.
-  for (const p of placed) if (p.record.value === null) delete (event.records[`${TOPIC}-${p.partition}`]![p.offset] as any).value;
+  for (const p of placed)
+    if (p.record.value === null) delete (event.records[`${TOPIC}-${p.partition}`]![p.offset] as any).value;
 
   const sink = memorySink();
   const { client, calls } = tableClient();
-  const deps: BatchDependencies = { client, sink, events: EVENTS, maxMessageBytes: MAX_MESSAGE_BYTES, resolver: apiEndpointResolver('http://127.0.0.1:9/api.php', TEST_ALLOWLIST) };
+  const deps: BatchDependencies = {
+    client,
+    sink,
+    events: EVENTS,
+    maxMessageBytes: MAX_MESSAGE_BYTES,
+    resolver: apiEndpointResolver('http://127.0.0.1:9/api.php', TEST_ALLOWLIST),
+  };
 
   const result = await processBatch(event, NO_DEADLINE, deps); // a rejection fails the property
 
@@ -126,10 +152,14 @@ async function runBatch(records: readonly HostileRecord[], partitions: readonly 
     if (m.kind === 'error') {
       // Known gap (reported): a well-formed event nested too deep for JSON.stringify becomes `Unexpected:RangeError`.
       const deepEvent = record.label.startsWith('deep-') && record.expect.kind === 'any';
-      const e = assertErrorEvent(m.value, record.value, where, { allowUnexpected: deepEvent || opts.allowUnexpected?.(record) });
-      if (!KNOWN_ERROR_TYPES.has(e.error_type)) assert.equal(e.error_type, 'Unexpected:RangeError', `${where}: ${e.message}`);
+      const e = assertErrorEvent(m.value, record.value, where, {
+        allowUnexpected: deepEvent || opts.allowUnexpected?.(record),
+      });
+      if (!KNOWN_ERROR_TYPES.has(e.error_type))
+        assert.equal(e.error_type, 'Unexpected:RangeError', `${where}: ${e.message}`);
       errorTypes.push(e.error_type);
-      if (record.expect.kind === 'enriched') assert.fail(`${where}: expected enrichment, got ${e.error_type}: ${e.message}`);
+      if (record.expect.kind === 'enriched')
+        assert.fail(`${where}: expected enrichment, got ${e.error_type}: ${e.message}`);
       if (record.expect.kind === 'error') assert.equal(e.error_type, record.expect.type, `${where}: ${e.message}`);
       continue;
     }
@@ -137,16 +167,30 @@ async function runBatch(records: readonly HostileRecord[], partitions: readonly 
     if (record.expect.kind === 'error') assert.fail(`${where}: expected ${record.expect.type}, got an enriched event`);
     const input = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(record.value!));
     const out = JSON.parse(m.value);
-    const passthrough = input.meta.domain === 'canary' || input.page_change_kind === 'delete' || input.revision.is_content_visible === false;
+    const passthrough =
+      input.meta.domain === 'canary' ||
+      input.page_change_kind === 'delete' ||
+      input.revision.is_content_visible === false;
     if (record.expect.kind === 'enriched') assert.equal(passthrough, record.expect.passthrough, where);
-    if (!passthrough) assert.ok((ALLOWED_DOMAINS as readonly string[]).includes(input.meta.domain), `${where}: enriched from a domain outside the allowlist: ${input.meta.domain}`);
+    if (!passthrough)
+      assert.ok(
+        (ALLOWED_DOMAINS as readonly string[]).includes(input.meta.domain),
+        `${where}: enriched from a domain outside the allowlist: ${input.meta.domain}`,
+      );
     assertCorrectEnrichment(out, m.key, input, { passthrough, content: TABLE.get(input.revision.rev_id) }, where);
-    assert.ok(Buffer.byteLength(m.value) + Buffer.byteLength(m.key ?? '') <= MAX_MESSAGE_BYTES, `${where}: over the size limit`);
+    assert.ok(
+      Buffer.byteLength(m.value) + Buffer.byteLength(m.key ?? '') <= MAX_MESSAGE_BYTES,
+      `${where}: over the size limit`,
+    );
   }
   assert.equal(seen.size, records.length);
   for (const c of calls) {
-    assert.ok((ALLOWED_DOMAINS as readonly string[]).includes(c.domain), `the client was asked for ${JSON.stringify(c.domain)}`);
-    for (const id of c.revIds) assert.ok(Number.isSafeInteger(id) && id >= 0, `the client was asked for revision ${id}`);
+    assert.ok(
+      (ALLOWED_DOMAINS as readonly string[]).includes(c.domain),
+      `the client was asked for ${JSON.stringify(c.domain)}`,
+    );
+    for (const id of c.revIds)
+      assert.ok(Number.isSafeInteger(id) && id >= 0, `the client was asked for revision ${id}`);
   }
   assertNoPollution('after batch');
   return errorTypes;
@@ -154,31 +198,59 @@ async function runBatch(records: readonly HostileRecord[], partitions: readonly 
 
 /** fc.assert, but a failure reports the seed, the records' labels and the first broken invariant, not megabytes of counterexample. */
 async function check<T>(property: fc.IAsyncProperty<T>, params: fc.Parameters<T>): Promise<void> {
-  const out = await fc.check(property, { seed: process.env.HOSTILE_SEED ? Number(process.env.HOSTILE_SEED) : undefined, ...params });
+  const out = await fc.check(property, {
+    seed: process.env.HOSTILE_SEED ? Number(process.env.HOSTILE_SEED) : undefined,
+    ...params,
+  });
   if (!out.failed) return;
-  const labels = JSON.stringify(out.counterexample, (k, v) => (k === 'value' || k === 'expect' ? undefined : v)).slice(0, 1500);
+  const labels = JSON.stringify(out.counterexample, (k, v) => (k === 'value' || k === 'expect' ? undefined : v)).slice(
+    0,
+    1500,
+  );
   const err = out.errorInstance as Error | undefined;
-  throw new Error(`property failed (seed ${out.seed}, path ${out.counterexamplePath}, HOSTILE_SEED=${out.seed} to replay): ${err?.message ?? err}\ncounterexample without values: ${labels}`, { cause: err });
+  throw new Error(
+    `property failed (seed ${out.seed}, path ${out.counterexamplePath}, HOSTILE_SEED=${out.seed} to replay): ${err?.message ?? err}\ncounterexample without values: ${labels}`,
+    { cause: err },
+  );
 }
 
 const BATCH = 100;
 const partitionsArb = fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 1, maxLength: 8 });
 
-test('10,000+ adversarial records: no rejection, one correct outcome each, no prototype pollution', { timeout: 120_000 }, async () => {
+test('10,000+ adversarial records: no rejection, one correct outcome each, no prototype pollution', {
+  timeout: 120_000,
+}, async () => {
   const runs = 105;
   await check(
-    fc.asyncProperty(fc.array(hostileRecordArb(), { minLength: BATCH, maxLength: BATCH }), partitionsArb, async (records, partitions) => {
-      await runBatch(records, partitions);
-    }),
+    fc.asyncProperty(
+      fc.array(hostileRecordArb(), { minLength: BATCH, maxLength: BATCH }),
+      partitionsArb,
+      async (records, partitions) => {
+        await runBatch(records, partitions);
+      },
+    ),
     { numRuns: runs, endOnFailure: true },
   );
 });
 
-const fixedBase: BaseParams = { revId: 3, pageId: 10, domain: 'dev.wiki.local', kind: 'edit', visible: true, contentMeta: 'match', title: 'T', wikiId: 'devwiki' };
+const fixedBase: BaseParams = {
+  revId: 3,
+  pageId: 10,
+  domain: 'dev.wiki.local',
+  kind: 'edit',
+  visible: true,
+  contentMeta: 'match',
+  title: 'T',
+  wikiId: 'devwiki',
+};
 
 test('nesting 10^5 deep: JSON.parse does not blow the stack; every form becomes one message', async () => {
   // V8's JSON.parse is iterative; JSON.stringify recurses and throws RangeError at this depth.
-  const records = DEEP_FORMS.flatMap((form) => [deepRecord(fixedBase, form, 100_000), deepRecord({ ...fixedBase, kind: 'delete' }, form, 100_000), deepRecord(fixedBase, form, 1_000)]);
+  const records = DEEP_FORMS.flatMap((form) => [
+    deepRecord(fixedBase, form, 100_000),
+    deepRecord({ ...fixedBase, kind: 'delete' }, form, 100_000),
+    deepRecord(fixedBase, form, 1_000),
+  ]);
   const types = await runBatch(records, [0, 1]);
   // Deep but well-formed events either enrich (shallow enough to serialise) or become error events;
   // the top-level shapes are decided before any serialisation.
@@ -186,7 +258,10 @@ test('nesting 10^5 deep: JSON.parse does not blow the stack; every form becomes 
 });
 
 test('values of megabytes: bounded error events that still carry the record', async () => {
-  const records = HUGE_FORMS.flatMap((form) => [hugeRecord(fixedBase, form, 3 * 1024 * 1024, '😀'), hugeRecord({ ...fixedBase, domain: 'canary' }, form, 2 * 1024 * 1024, 'x')]);
+  const records = HUGE_FORMS.flatMap((form) => [
+    hugeRecord(fixedBase, form, 3 * 1024 * 1024, '😀'),
+    hugeRecord({ ...fixedBase, domain: 'canary' }, form, 2 * 1024 * 1024, 'x'),
+  ]);
   const types = await runBatch(records, [0]);
   assert.ok(types.includes('MessageTooLarge'), types.join());
 });
@@ -196,14 +271,22 @@ test('own __proto__, constructor and prototype keys at every level are data, nev
     fc.asyncProperty(baseParamsArb, async (p) => {
       const keys = ['__proto__', 'constructor', 'prototype'];
       const poison = (depth: number): string =>
-        depth === 0 ? '{"polluted":"yes"}' : `{${keys.map((k) => `"${k}":${poison(depth - 1)}`).join(',')},"polluted":"yes"}`;
+        depth === 0
+          ? '{"polluted":"yes"}'
+          : `{${keys.map((k) => `"${k}":${poison(depth - 1)}`).join(',')},"polluted":"yes"}`;
       const text = JSON.stringify(baseEvent(p));
       // Splice the poison object into every object of the event, as raw JSON text.
-      const spliced = text.replace(/\{(?=")/g, `{"__proto__":${poison(2)},"constructor":${poison(1)},"prototype":${poison(1)},`);
+      const spliced = text.replace(
+        /\{(?=")/g,
+        `{"__proto__":${poison(2)},"constructor":${poison(1)},"prototype":${poison(1)},`,
+      );
       const record: HostileRecord = { label: 'proto-keys-text', value: Buffer.from(spliced), expect: { kind: 'any' } };
       await runBatch([record], [0]);
       const parsed = JSON.parse(spliced);
-      assert.ok(Object.hasOwn(parsed, '__proto__') && Object.hasOwn(parsed.meta, 'constructor'), 'the poison is really in the record');
+      assert.ok(
+        Object.hasOwn(parsed, '__proto__') && Object.hasOwn(parsed.meta, 'constructor'),
+        'the poison is really in the record',
+      );
     }),
     { numRuns: 50 },
   );
@@ -213,19 +296,66 @@ test('own __proto__, constructor and prototype keys at every level are data, nev
 function hostileApiBodyArb(): fc.Arbitrary<string> {
   const any = fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.constantFrom(null, [], {}, '', 0, true));
   const notContinue = fc.constantFrom(undefined, null, 'x', 1, [], true);
-  const opt = <T,>(a: fc.Arbitrary<T>) => fc.oneof(fc.constant(undefined), a, any);
-  const slot = fc.oneof(any, fc.record({ content: opt(fc.string()), contentmodel: opt(fc.string()), sha1: opt(fc.constantFrom('da39a3ee5e6b4b0d3255bfef95601890afd80709', 'zz', '')), size: opt(fc.nat()), texthidden: opt(fc.boolean()), textmissing: opt(fc.boolean()) }, { requiredKeys: [] }));
-  const rev = fc.oneof(any, fc.record({ revid: fc.oneof(fc.constant(7), any), slots: opt(fc.dictionary(fc.constantFrom('main', 'aux', '__proto__', 'constructor'), slot, { maxKeys: 3 })) }, { requiredKeys: [] }));
-  const page = fc.oneof(any, fc.record({ pageid: opt(fc.nat()), revisions: opt(fc.array(rev, { maxLength: 3 })) }, { requiredKeys: [] }));
-  const pages = fc.oneof(fc.array(page, { maxLength: 3 }), fc.dictionary(fc.string({ maxLength: 3 }), page, { maxKeys: 2 }));
+  const opt = <T>(a: fc.Arbitrary<T>) => fc.oneof(fc.constant(undefined), a, any);
+  const slot = fc.oneof(
+    any,
+    fc.record(
+      {
+        content: opt(fc.string()),
+        contentmodel: opt(fc.string()),
+        sha1: opt(fc.constantFrom('da39a3ee5e6b4b0d3255bfef95601890afd80709', 'zz', '')),
+        size: opt(fc.nat()),
+        texthidden: opt(fc.boolean()),
+        textmissing: opt(fc.boolean()),
+      },
+      { requiredKeys: [] },
+    ),
+  );
+  const rev = fc.oneof(
+    any,
+    fc.record(
+      {
+        revid: fc.oneof(fc.constant(7), any),
+        slots: opt(fc.dictionary(fc.constantFrom('main', 'aux', '__proto__', 'constructor'), slot, { maxKeys: 3 })),
+      },
+      { requiredKeys: [] },
+    ),
+  );
+  const page = fc.oneof(
+    any,
+    fc.record({ pageid: opt(fc.nat()), revisions: opt(fc.array(rev, { maxLength: 3 })) }, { requiredKeys: [] }),
+  );
+  const pages = fc.oneof(
+    fc.array(page, { maxLength: 3 }),
+    fc.dictionary(fc.string({ maxLength: 3 }), page, { maxKeys: 2 }),
+  );
   const body = fc.record(
-    { query: opt(fc.record({ pages: opt(pages), badrevids: opt(any) }, { requiredKeys: [] })), error: opt(fc.record({ code: opt(fc.constantFrom('maxlag', 'badrevids', 'x')), info: opt(fc.string()) }, { requiredKeys: [] })), continue: notContinue },
+    {
+      query: opt(fc.record({ pages: opt(pages), badrevids: opt(any) }, { requiredKeys: [] })),
+      error: opt(
+        fc.record(
+          { code: opt(fc.constantFrom('maxlag', 'badrevids', 'x')), info: opt(fc.string()) },
+          { requiredKeys: [] },
+        ),
+      ),
+      continue: notContinue,
+    },
     { requiredKeys: [] },
   );
   return fc.oneof(
     body.map((b) => JSON.stringify(b)),
     fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)),
-    fc.constantFrom('null', '[]', '"x"', '1', '{"query":null}', '{"query":{"pages":{"1":{}}}}', '{"query":{"pages":[null]}}', `${'['.repeat(100_000)}${']'.repeat(100_000)}`, '{"continue":"rvcontinue"}'),
+    fc.constantFrom(
+      'null',
+      '[]',
+      '"x"',
+      '1',
+      '{"query":null}',
+      '{"query":{"pages":{"1":{}}}}',
+      '{"query":{"pages":[null]}}',
+      `${'['.repeat(100_000)}${']'.repeat(100_000)}`,
+      '{"continue":"rvcontinue"}',
+    ),
   );
 }
 
@@ -235,7 +365,21 @@ test('hostile Action API bodies (HTTP 200, any JSON shape) never reject processB
   const proxy = await startFaultProxy('http://127.0.0.1:9/api.php');
   const resolver = apiEndpointResolver(proxy.url, TEST_ALLOWLIST);
   const client = revisionContentClient(
-    { urlTemplate: proxy.url, allowedDomains: TEST_ALLOWLIST, userAgent: 'hostile-test', timeoutMs: 2000, connectTimeoutMs: 1000, maxRetries: 0, retryBaseMs: 1, retryMaxMs: 1, maxlag: 5, batchSize: 50, concurrency: 2, connections: 2, deadlineMarginMs: 0 },
+    {
+      urlTemplate: proxy.url,
+      allowedDomains: TEST_ALLOWLIST,
+      userAgent: 'hostile-test',
+      timeoutMs: 2000,
+      connectTimeoutMs: 1000,
+      maxRetries: 0,
+      retryBaseMs: 1,
+      retryMaxMs: 1,
+      maxlag: 5,
+      batchSize: 50,
+      concurrency: 2,
+      connections: 2,
+      deadlineMarginMs: 0,
+    },
     { resolver },
   );
   const unexpected = new Map<string, number>();
@@ -247,7 +391,13 @@ test('hostile Action API bodies (HTTP 200, any JSON shape) never reject processB
         const value = Buffer.from(JSON.stringify(baseEvent({ ...fixedBase, revId: 7, contentMeta: 'none' })));
         const sink = memorySink();
         const event = kafkaEsmEventFor([{ topic: TOPIC, partition: 0, offset: 0, key: null, value }]);
-        const result = await processBatch(event, NO_DEADLINE, { client, resolver, sink, events: EVENTS, maxMessageBytes: MAX_MESSAGE_BYTES });
+        const result = await processBatch(event, NO_DEADLINE, {
+          client,
+          resolver,
+          sink,
+          events: EVENTS,
+          maxMessageBytes: MAX_MESSAGE_BYTES,
+        });
         total++;
         counts.set('api-body', (counts.get('api-body') ?? 0) + 1);
         assert.equal(result.outcomes.length, 1);
@@ -255,10 +405,15 @@ test('hostile Action API bodies (HTTP 200, any JSON shape) never reject processB
         const m = sink.messages[0]!;
         if (m.kind === 'error') {
           const e = assertErrorEvent(m.value, value, `api body ${body.slice(0, 200)}`, { allowUnexpected: true });
-          if (!KNOWN_ERROR_TYPES.has(e.error_type)) unexpected.set(`${e.error_type}: ${e.message}`, (unexpected.get(`${e.error_type}: ${e.message}`) ?? 0) + 1);
+          if (!KNOWN_ERROR_TYPES.has(e.error_type))
+            unexpected.set(`${e.error_type}: ${e.message}`, (unexpected.get(`${e.error_type}: ${e.message}`) ?? 0) + 1);
         } else {
           const out = JSON.parse(m.value);
-          assert.equal(typeof out.revision.content_slots.main?.content_body, 'string', 'enriched only with string content');
+          assert.equal(
+            typeof out.revision.content_slots.main?.content_body,
+            'string',
+            'enriched only with string content',
+          );
         }
         assertNoPollution(`api body ${body.slice(0, 200)}`);
       }),
@@ -268,7 +423,8 @@ test('hostile Action API bodies (HTTP 200, any JSON shape) never reject processB
     await client.close();
     await proxy.close();
   }
-  if (unexpected.size > 0) console.log(`hostile-input: unstable error types from hostile API bodies: ${JSON.stringify([...unexpected])}`);
+  if (unexpected.size > 0)
+    console.log(`hostile-input: unstable error types from hostile API bodies: ${JSON.stringify([...unexpected])}`);
 });
 
 /** One record through the pipeline with the table client; the message it became. */
@@ -276,32 +432,35 @@ async function single(value: Buffer) {
   const sink = memorySink();
   const { client } = tableClient();
   const event = kafkaEsmEventFor([{ topic: TOPIC, partition: 0, offset: 0, key: null, value }]);
-  await processBatch(event, NO_DEADLINE, { client, sink, events: EVENTS, maxMessageBytes: MAX_MESSAGE_BYTES, resolver: apiEndpointResolver('http://127.0.0.1:9/api.php', TEST_ALLOWLIST) });
+  await processBatch(event, NO_DEADLINE, {
+    client,
+    sink,
+    events: EVENTS,
+    maxMessageBytes: MAX_MESSAGE_BYTES,
+    resolver: apiEndpointResolver('http://127.0.0.1:9/api.php', TEST_ALLOWLIST),
+  });
   assert.equal(sink.messages.length, 1);
   return { kind: sink.messages[0]!.kind, event: JSON.parse(sink.messages[0]!.value) };
 }
 
-test(
-  'a number literal past the double range in an unbounded integer field is rejected, not output as null',
-  async () => {
-    const text = JSON.stringify(baseEvent(fixedBase)).replace('"namespace_id":0', '"namespace_id":1e309');
-    const m = await single(Buffer.from(text));
-    assert.equal(m.kind, 'error', `enriched with page.namespace_id = ${JSON.stringify(m.event.page?.namespace_id)}`);
-    assert.equal(m.event.error_type, 'InvalidEvent');
-  },
-);
+test('a number literal past the double range in an unbounded integer field is rejected, not output as null', async () => {
+  const text = JSON.stringify(baseEvent(fixedBase)).replace('"namespace_id":0', '"namespace_id":1e309');
+  const m = await single(Buffer.from(text));
+  assert.equal(m.kind, 'error', `enriched with page.namespace_id = ${JSON.stringify(m.event.page?.namespace_id)}`);
+  assert.equal(m.event.error_type, 'InvalidEvent');
+});
 
-test(
-  'a well-formed event nested too deep to serialise becomes an error event of a documented type',
-  async () => {
-    const m = await single(deepRecord(fixedBase, 'extra-field', 100_000).value!);
-    assert.equal(m.kind, 'error');
-    assert.ok(KNOWN_ERROR_TYPES.has(m.event.error_type), m.event.error_type);
-  },
-);
+test('a well-formed event nested too deep to serialise becomes an error event of a documented type', async () => {
+  const m = await single(deepRecord(fixedBase, 'extra-field', 100_000).value!);
+  assert.equal(m.kind, 'error');
+  assert.ok(KNOWN_ERROR_TYPES.has(m.event.error_type), m.event.error_type);
+});
 
 after(() => {
-  const summary = [...counts].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k}=${v}`).join(' ');
+  const summary = [...counts]
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
   console.log(`hostile-input: ${total} generated records in all; ${summary}`);
   assert.ok(total >= 10_000, `only ${total} records generated`);
 });

@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Kafka } from 'kafkajs';
-import { chunkBySize, kafkaSink, kafkaSinkConfigFromEnv, PRODUCER_RETRY, sendWorstCaseMs, sourceHeaders } from '../../lib/kafka-sink.js';
+import {
+  chunkBySize,
+  kafkaSink,
+  kafkaSinkConfigFromEnv,
+  PRODUCER_RETRY,
+  sendWorstCaseMs,
+  sourceHeaders,
+} from '../../lib/kafka-sink.js';
 import { deadlineAt } from '../../lib/retry.js';
 import { ConfigurationError } from '../../lib/config.js';
 
@@ -20,24 +27,36 @@ test('sink configuration: defaults, datacenter prefix, auth validation', () => {
   assert.equal(c.connection.auth, 'none');
   assert.equal(c.compression, 'gzip');
   assert.equal(c.maxMessageBytes, 10_485_760);
-  assert.equal(kafkaSinkConfigFromEnv({ KAFKA_MSK_CLUSTER_ARN: 'arn:aws:kafka:us-east-1:1:cluster/x/y' }).connection.auth, 'iam');
+  assert.equal(
+    kafkaSinkConfigFromEnv({ KAFKA_MSK_CLUSTER_ARN: 'arn:aws:kafka:us-east-1:1:cluster/x/y' }).connection.auth,
+    'iam',
+  );
   assert.throws(() => kafkaSinkConfigFromEnv({}), ConfigurationError);
   assert.throws(() => kafkaSinkConfigFromEnv({ KAFKA_BROKERS: 'a:1', KAFKA_AUTH: 'scram' }), /KAFKA_SASL_SECRET_ARN/);
   assert.throws(() => kafkaSinkConfigFromEnv({ KAFKA_BROKERS: 'a:1', KAFKA_AUTH: 'kerberos' }), /KAFKA_AUTH/);
 });
 
 test('source headers trace a message to its input record', () => {
-  assert.deepEqual(sourceHeaders({ kind: 'output', key: null, value: '', bytes: 0, source: { topic: 't', partition: 2, offset: 41 } }), {
-    source_topic: 't',
-    source_partition: '2',
-    source_offset: '41',
-  });
+  assert.deepEqual(
+    sourceHeaders({ kind: 'output', key: null, value: '', bytes: 0, source: { topic: 't', partition: 2, offset: 41 } }),
+    {
+      source_topic: 't',
+      source_partition: '2',
+      source_offset: '41',
+    },
+  );
 });
 
 test("the producer's worst case: every attempt waits the request timeout, every retry the longest backoff", () => {
-  assert.equal(sendWorstCaseMs(10_000), (PRODUCER_RETRY.retries + 1) * 10_000 + PRODUCER_RETRY.retries * PRODUCER_RETRY.maxRetryTime);
+  assert.equal(
+    sendWorstCaseMs(10_000),
+    (PRODUCER_RETRY.retries + 1) * 10_000 + PRODUCER_RETRY.retries * PRODUCER_RETRY.maxRetryTime,
+  );
   assert.equal(sendWorstCaseMs(5000, { retries: 0, maxRetryTime: 1000 }), 5000);
-  const sink = kafkaSink(kafkaSinkConfigFromEnv({ KAFKA_BROKERS: 'a:1', KAFKA_REQUEST_TIMEOUT_MS: '4000' }), async () => hangingKafka().kafka);
+  const sink = kafkaSink(
+    kafkaSinkConfigFromEnv({ KAFKA_BROKERS: 'a:1', KAFKA_REQUEST_TIMEOUT_MS: '4000' }),
+    async () => hangingKafka().kafka,
+  );
   assert.equal(sink.sendWorstCaseMs, sendWorstCaseMs(4000));
 });
 
@@ -63,8 +82,17 @@ function hangingKafka() {
 
 test('a send still running at the deadline is abandoned: reported failed, its producer replaced', async () => {
   const { kafka, state } = hangingKafka();
-  const sink = kafkaSink(kafkaSinkConfigFromEnv({ KAFKA_BROKERS: 'a:1', KAFKA_COMPRESSION: 'none' }), async () => kafka);
-  const m = (offset: number, kind: 'output' | 'error' = 'output') => ({ kind, key: null, value: 'v', bytes: 1, source: { topic: 't', partition: 0, offset } });
+  const sink = kafkaSink(
+    kafkaSinkConfigFromEnv({ KAFKA_BROKERS: 'a:1', KAFKA_COMPRESSION: 'none' }),
+    async () => kafka,
+  );
+  const m = (offset: number, kind: 'output' | 'error' = 'output') => ({
+    kind,
+    key: null,
+    value: 'v',
+    bytes: 1,
+    source: { topic: 't', partition: 0, offset },
+  });
   const started = Date.now();
   const report = await sink.send([m(0), m(1, 'error'), m(2)], deadlineAt(Date.now() + 150));
   assert.ok(Date.now() - started < 1000, 'returned at the deadline');

@@ -4,7 +4,12 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { effectiveMaxRetries, planAfterInvocation, verdictFor, type TrackedRecord } from '../../scripts/lib/local-esm.js';
+import {
+  effectiveMaxRetries,
+  planAfterInvocation,
+  verdictFor,
+  type TrackedRecord,
+} from '../../scripts/lib/local-esm.js';
 
 const P = 't-0';
 const offsets = [10, 11, 12, 13];

@@ -30,7 +30,13 @@ test('messages go out in record order, batched up to maxBatchBytes, and are acco
   const sender = orderedSender({ sink, maxBatchBytes: 25 });
   for (const i of [0, 1, 2, 3, 4]) await sender.add(i, 'p0', message(i));
   await sender.finish();
-  assert.deepEqual(sends.map((s) => s.offsets), [[0, 1, 2], [3, 4]]);
+  assert.deepEqual(
+    sends.map((s) => s.offsets),
+    [
+      [0, 1, 2],
+      [3, 4],
+    ],
+  );
   assert.deepEqual([...sender.written], [0, 1, 2, 3, 4]);
   assert.equal(sender.sinkFailures, 0);
 });
@@ -43,7 +49,10 @@ test('a held-back record stops its partition, not the others', async () => {
   await sender.add(2, 'p0', message(2));
   await sender.add(3, 'p1', message(3));
   await sender.finish();
-  assert.deepEqual(sends.map((s) => s.offsets), [[0, 3]]);
+  assert.deepEqual(
+    sends.map((s) => s.offsets),
+    [[0, 3]],
+  );
   assert.deepEqual([...sender.written].sort(), [0, 3]);
 });
 
@@ -54,7 +63,10 @@ test('after a failed send its stream sends nothing more; the other stream goes o
   await sender.add(1, 'p0', message(1, 'output'));
   await sender.add(2, 'p1', message(2, 'error'));
   await sender.finish();
-  assert.deepEqual(sends.map((s) => s.offsets), [[0], [2]]);
+  assert.deepEqual(
+    sends.map((s) => s.offsets),
+    [[0], [2]],
+  );
   assert.deepEqual([...sender.written], [2]);
   assert.equal(sender.sinkFailures, 2, 'the refused message and the one skipped behind it');
 });
@@ -82,7 +94,10 @@ test('the deadline: passed on to the sink, and past it nothing is sent', async (
   now = 100;
   await sender.add(1, 'p0', message(1));
   await sender.finish();
-  assert.deepEqual(sends.map((s) => s.offsets), [[0]]);
+  assert.deepEqual(
+    sends.map((s) => s.offsets),
+    [[0]],
+  );
   assert.equal(sends[0]!.deadline, deadline);
   assert.deepEqual([...sender.written], [0]);
   assert.equal(sender.unsentAtDeadline, 1);
@@ -97,7 +112,10 @@ test('invocation deadlines: the margin covers the producer, produceBy leaves tim
   assert.ok(Math.abs(remaining(a.produceBy) - (120_000 - RESPONSE_RESERVE_MS)) < 50);
   assert.ok(Math.abs(remaining(a.fetchBy) - (120_000 - RESPONSE_RESERVE_MS - 32_000)) < 50);
   // The configured margin wins when it is larger.
-  assert.equal(invocationDeadlines(now, 120_000, { deadlineMarginMs: 40_000, sendWorstCaseMs: 32_000 }).produceMarginMs, 40_000);
+  assert.equal(
+    invocationDeadlines(now, 120_000, { deadlineMarginMs: 40_000, sendWorstCaseMs: 32_000 }).produceMarginMs,
+    40_000,
+  );
   // A function too short for the producer's worst case still fetches for half of its time.
   const c = invocationDeadlines(now, 10_500, { deadlineMarginMs: 3000, sendWorstCaseMs: 32_000 });
   assert.equal(c.produceMarginMs, 5000);

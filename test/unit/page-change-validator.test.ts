@@ -28,10 +28,12 @@ test('codePointLength counts as ajv does: surrogate pairs once, lone surrogates 
   assert.equal(codePointLength('a😀b'), 3);
   assert.equal(codePointLength('\ud800'), 1);
   assert.equal(codePointLength('\udc00\ud800'), 2);
-  fc.assert(fc.property(fc.string({ unit: 'binary' }), fc.string({ unit: 'grapheme' }), (a, b) => {
-    assert.equal(codePointLength(a), ucs2length(a));
-    assert.equal(codePointLength(b), ucs2length(b));
-  }));
+  fc.assert(
+    fc.property(fc.string({ unit: 'binary' }), fc.string({ unit: 'grapheme' }), (a, b) => {
+      assert.equal(codePointLength(a), ucs2length(a));
+      assert.equal(codePointLength(b), ucs2length(b));
+    }),
+  );
 });
 
 test('same verdict and first error as ajv compiling the schema at run time', () => {

@@ -10,7 +10,12 @@ import { referenceDir } from '../support/reference.js';
 const REFERENCE = referenceDir();
 
 test('accepts page_change events of every 1.x minor version, with unknown fields', () => {
-  for (const schema of ['/mediawiki/page/change/1.0.0', '/mediawiki/page/change/1.2.0', '/mediawiki/page/change/1.3.0', '/mediawiki/page/change/1.17.4']) {
+  for (const schema of [
+    '/mediawiki/page/change/1.0.0',
+    '/mediawiki/page/change/1.2.0',
+    '/mediawiki/page/change/1.3.0',
+    '/mediawiki/page/change/1.17.4',
+  ]) {
     const e = pageChangeEvent({ schema, content: 'x' });
     (e as any).some_future_field = { nested: true };
     (e.revision as any).editor = { user_central_id: 1, is_temp: false };
@@ -18,7 +23,9 @@ test('accepts page_change events of every 1.x minor version, with unknown fields
   }
 });
 
-test('accepts the upstream schema examples and the real enwiki event (when the reference is present)', { skip: !existsSync(REFERENCE) && 'no ../shared/reference' }, () => {
+test('accepts the upstream schema examples and the real enwiki event (when the reference is present)', {
+  skip: !existsSync(REFERENCE) && 'no ../shared/reference',
+}, () => {
   const sample = readFileSync(new URL('samples/enwiki-page-change-edit.json', REFERENCE), 'utf8');
   assert.equal(parsePageChange(sample).revision.rev_id, 1319367938);
   for (const file of readdirSync(new URL('schemas/', REFERENCE)).filter((f) => f.startsWith('mediawiki-page-change'))) {
@@ -47,7 +54,10 @@ for (const [name, mutate, pattern] of invalid) {
   test(`rejects an event with ${name}`, () => {
     const e = pageChangeEvent({ content: 'abc' });
     mutate(e);
-    assert.throws(() => parsePageChange(JSON.stringify(e)), (err: Error) => err instanceof InvalidEventError && pattern.test(err.message));
+    assert.throws(
+      () => parsePageChange(JSON.stringify(e)),
+      (err: Error) => err instanceof InvalidEventError && pattern.test(err.message),
+    );
   });
 }
 

@@ -13,7 +13,12 @@ import { memorySink } from '../../scripts/lib/dev-sinks.js';
 import { esmEventOf, pageChangeEvent } from '../support/events.js';
 import { referenceDir } from '../support/reference.js';
 
-const events = { outputStream: 'mediawiki.page_content_change.v1', errorStream: 'mw_page_content_change_enrich.error', errorSchemaUri: '/error/2.1.0', emitterId: 'test-emitter' };
+const events = {
+  outputStream: 'mediawiki.page_content_change.v1',
+  errorStream: 'mw_page_content_change_enrich.error',
+  errorSchemaUri: '/error/2.1.0',
+  emitterId: 'test-emitter',
+};
 
 /** A client over a table of revision results; records what it was asked. */
 function tableClient(table: Record<number, string | Error>) {
@@ -27,7 +32,11 @@ function tableClient(table: Record<number, string | Error>) {
         const v = table[id];
         if (v === undefined) out.set(id, { ok: false, error: new RevisionMissingError(`missing ${id}`) });
         else if (v instanceof Error) out.set(id, { ok: false, error: v as any });
-        else out.set(id, { ok: true, revision: { revId: id, pageId: 1, slots: new Map([['main', { role: 'main', content: v }]]) } });
+        else
+          out.set(id, {
+            ok: true,
+            revision: { revId: id, pageId: 1, slots: new Map([['main', { role: 'main', content: v }]]) },
+          });
       }
       return out;
     },
@@ -36,11 +45,22 @@ function tableClient(table: Record<number, string | Error>) {
   return { client, calls };
 }
 
-function deps(table: Record<number, string | Error>, sink: EventSink = memorySink(), extra: Partial<BatchDependencies> = {}) {
+function deps(
+  table: Record<number, string | Error>,
+  sink: EventSink = memorySink(),
+  extra: Partial<BatchDependencies> = {},
+) {
   const { client, calls } = tableClient(table);
   return {
     calls,
-    deps: { client, sink, events, maxMessageBytes: 1_000_000, resolver: apiEndpointResolver('http://127.0.0.1:1/api.php', ['dev.wiki.local', '*.wikipedia.org']), ...extra } as BatchDependencies,
+    deps: {
+      client,
+      sink,
+      events,
+      maxMessageBytes: 1_000_000,
+      resolver: apiEndpointResolver('http://127.0.0.1:1/api.php', ['dev.wiki.local', '*.wikipedia.org']),
+      ...extra,
+    } as BatchDependencies,
   };
 }
 
@@ -57,9 +77,17 @@ test('every record becomes exactly one message, in record order, and the batch s
   ];
   const result = await processBatch(esmEventOf(values), NO_DEADLINE, d);
   assert.deepEqual(result.response, { batchItemFailures: [] });
-  assert.deepEqual(sink.messages.map((m) => [m.kind, m.source.offset]), [
-    ['output', 0], ['error', 1], ['output', 2], ['output', 3], ['output', 4], ['output', 5],
-  ]);
+  assert.deepEqual(
+    sink.messages.map((m) => [m.kind, m.source.offset]),
+    [
+      ['output', 0],
+      ['error', 1],
+      ['output', 2],
+      ['output', 3],
+      ['output', 4],
+      ['output', 5],
+    ],
+  );
   const out = sink.messages.map((m) => JSON.parse(m.value));
   assert.equal(out[0].revision.content_slots.main.content_body, 'one');
   assert.equal(out[2].revision.content_slots.main.content_body, 'two');
@@ -67,7 +95,10 @@ test('every record becomes exactly one message, in record order, and the batch s
   assert.equal(out[1].error_type, 'InvalidJson');
   assert.equal(out[1].raw_event, 'not json');
   // Only fetchable events reached the client, grouped per wiki.
-  assert.deepEqual(calls.map((c) => [c.domain, c.revIds]).sort(), [['dev.wiki.local', [1]], ['en.wikipedia.org', [2]]]);
+  assert.deepEqual(calls.map((c) => [c.domain, c.revIds]).sort(), [
+    ['dev.wiki.local', [1]],
+    ['en.wikipedia.org', [2]],
+  ]);
   assert.equal(sink.messages[0]!.key, '{"wiki_id":"devwiki","page_id":10}');
 });
 
@@ -86,7 +117,18 @@ test('bad input kinds each become a clear error event with the original record',
   const result = await processBatch(esmEventOf(values), NO_DEADLINE, d);
   assert.deepEqual(result.response.batchItemFailures, []);
   const out = sink.messages.map((m) => JSON.parse(m.value));
-  assert.deepEqual(out.map((e) => e.error_type), ['InvalidJson', 'InvalidEvent', 'InvalidEvent', 'InvalidEvent', 'DomainNotAllowed', 'DomainNotAllowed', 'DomainNotAllowed']);
+  assert.deepEqual(
+    out.map((e) => e.error_type),
+    [
+      'InvalidJson',
+      'InvalidEvent',
+      'InvalidEvent',
+      'InvalidEvent',
+      'DomainNotAllowed',
+      'DomainNotAllowed',
+      'DomainNotAllowed',
+    ],
+  );
   assert.equal(out[0].raw_event, `base64:${Buffer.from([0xc3, 0x28, 0xff]).toString('base64')}`);
   assert.equal(out[4].errored_stream_name, 'mediawiki.page_change.v1');
   assert.equal(out[4].errored_schema_uri, '/mediawiki/page/change/1.2.0');
@@ -96,8 +138,19 @@ test('bad input kinds each become a clear error event with the original record',
 test('MediaWiki failures become error events carrying their type', async () => {
   const sink = memorySink();
   const { deps: d } = deps({ 7: new ContentHiddenError('hidden'), 8: 'other text' }, sink);
-  await processBatch(esmEventOf([pageChangeEvent({ revId: 6 }), pageChangeEvent({ revId: 7 }), pageChangeEvent({ revId: 8, content: 'expected text' })]), NO_DEADLINE, d);
-  assert.deepEqual(sink.messages.map((m) => JSON.parse(m.value).error_type), ['RevisionMissing', 'ContentHidden', 'ContentIntegrityMismatch']);
+  await processBatch(
+    esmEventOf([
+      pageChangeEvent({ revId: 6 }),
+      pageChangeEvent({ revId: 7 }),
+      pageChangeEvent({ revId: 8, content: 'expected text' }),
+    ]),
+    NO_DEADLINE,
+    d,
+  );
+  assert.deepEqual(
+    sink.messages.map((m) => JSON.parse(m.value).error_type),
+    ['RevisionMissing', 'ContentHidden', 'ContentIntegrityMismatch'],
+  );
 });
 
 test('a record out of time is redelivered: its partition stops there, other partitions go on', async () => {
@@ -117,19 +170,47 @@ test('a record out of time is redelivered: its partition stops there, other part
     { itemIdentifier: { partition: 'mediawiki.page_change.v1-0', offset: 1 } },
     { itemIdentifier: { partition: 'mediawiki.page_change.v1-0', offset: 2 } },
   ]);
-  assert.deepEqual(sink.messages.map((m) => `${m.source.partition}:${m.source.offset}`), ['0:0', '1:0']);
+  assert.deepEqual(
+    sink.messages.map((m) => `${m.source.partition}:${m.source.offset}`),
+    ['0:0', '1:0'],
+  );
 });
 
 test('messages the sink could not write are reported; a throwing sink fails the whole batch item-wise', async () => {
-  const failingErrors: EventSink = { async send(ms) { return { failed: new Set(ms.flatMap((m, i) => (m.kind === 'error' ? [i] : []))) }; } };
+  const failingErrors: EventSink = {
+    async send(ms) {
+      return { failed: new Set(ms.flatMap((m, i) => (m.kind === 'error' ? [i] : []))) };
+    },
+  };
   const { deps: d } = deps({ 1: 'a' }, failingErrors);
-  const r = await processBatch(esmEventOf([pageChangeEvent({ revId: 1 }), 'bad', pageChangeEvent({ revId: 1 }), 'bad']), NO_DEADLINE, d);
-  assert.deepEqual(r.response.batchItemFailures.map((f) => f.itemIdentifier.offset), [1, 3]);
+  const r = await processBatch(
+    esmEventOf([pageChangeEvent({ revId: 1 }), 'bad', pageChangeEvent({ revId: 1 }), 'bad']),
+    NO_DEADLINE,
+    d,
+  );
+  assert.deepEqual(
+    r.response.batchItemFailures.map((f) => f.itemIdentifier.offset),
+    [1, 3],
+  );
 
-  const throwing: EventSink = { async send() { throw new Error('broker gone'); } };
+  const throwing: EventSink = {
+    async send() {
+      throw new Error('broker gone');
+    },
+  };
   const { deps: d2 } = deps({ 1: 'a' }, throwing);
-  const r2 = await processBatch(esmEventOf([{ partition: 2, value: pageChangeEvent({ revId: 1 }) }, { partition: 3, value: 'bad' }]), NO_DEADLINE, d2);
-  assert.deepEqual(r2.response.batchItemFailures.map((f) => f.itemIdentifier.partition).sort(), ['mediawiki.page_change.v1-2', 'mediawiki.page_change.v1-3']);
+  const r2 = await processBatch(
+    esmEventOf([
+      { partition: 2, value: pageChangeEvent({ revId: 1 }) },
+      { partition: 3, value: 'bad' },
+    ]),
+    NO_DEADLINE,
+    d2,
+  );
+  assert.deepEqual(r2.response.batchItemFailures.map((f) => f.itemIdentifier.partition).sort(), [
+    'mediawiki.page_change.v1-2',
+    'mediawiki.page_change.v1-3',
+  ]);
 });
 
 test('an enriched event over the size limit becomes a MessageTooLarge error event', async () => {
@@ -144,7 +225,15 @@ test('an enriched event over the size limit becomes a MessageTooLarge error even
 
 test('revisions are fetched once per wiki even when many events share them', async () => {
   const { deps: d, calls } = deps({ 1: 'a', 2: 'b' });
-  await processBatch(esmEventOf([1, 2, 1, 1, 2].map((revId) => pageChangeEvent({ revId })).concat([pageChangeEvent({ revId: 1, domain: 'fr.wikipedia.org' })])), NO_DEADLINE, d);
+  await processBatch(
+    esmEventOf(
+      [1, 2, 1, 1, 2]
+        .map((revId) => pageChangeEvent({ revId }))
+        .concat([pageChangeEvent({ revId: 1, domain: 'fr.wikipedia.org' })]),
+    ),
+    NO_DEADLINE,
+    d,
+  );
   assert.equal(calls.length, 2);
 });
 
@@ -155,7 +244,11 @@ test('error events conform to error/2.1.0', { skip: !existsSync(ERROR_SCHEMA) &&
   const validate = ajv.compile(schema);
   const sink = memorySink();
   const { deps: d } = deps({}, sink);
-  await processBatch(esmEventOf(['x', Buffer.from([0xff]), pageChangeEvent({ revId: 9 }), pageChangeEvent({ domain: 'nope.example' })]), NO_DEADLINE, d);
+  await processBatch(
+    esmEventOf(['x', Buffer.from([0xff]), pageChangeEvent({ revId: 9 }), pageChangeEvent({ domain: 'nope.example' })]),
+    NO_DEADLINE,
+    d,
+  );
   for (const m of sink.messages) {
     const e: any = JSON.parse(m.value);
     assert.ok(validate(e) as boolean, JSON.stringify(validate.errors));
@@ -169,7 +262,11 @@ test('message sizes are known without serializing, exactly as the bytes sent', a
   const sink = memorySink();
   const body = 'Grüße 🌍 "quoted" \\ back\nslash\u0001 '.repeat(50);
   const { deps: d } = deps({ 1: body }, sink);
-  await processBatch(esmEventOf([pageChangeEvent({ revId: 1 }), pageChangeEvent({ revId: 1, kind: 'delete' }), 'bad']), NO_DEADLINE, d);
+  await processBatch(
+    esmEventOf([pageChangeEvent({ revId: 1 }), pageChangeEvent({ revId: 1, kind: 'delete' }), 'bad']),
+    NO_DEADLINE,
+    d,
+  );
   assert.equal(sink.messages.length, 3);
   for (const m of sink.messages) assert.equal(m.bytes, Buffer.byteLength(m.value) + Buffer.byteLength(m.key ?? ''));
 });
@@ -191,7 +288,10 @@ test('production starts before the last request returns, in record order', { tim
   const client: RevisionContentClient = {
     stats: { requests: 0, responseBytes: 0, retries: 0 },
     async fetchRevisions(_domain, revIds, _deadline, _requestId, onResults) {
-      const ok = (id: number): RevisionResult => ({ ok: true, revision: { revId: id, pageId: 1, slots: new Map([['main', { role: 'main', content: `c${id}` }]]) } });
+      const ok = (id: number): RevisionResult => ({
+        ok: true,
+        revision: { revId: id, pageId: 1, slots: new Map([['main', { role: 'main', content: `c${id}` }]]) },
+      });
       onResults?.(new Map([[1, ok(1)]]));
       await held; // the second request is slow
       return new Map(revIds.map((id) => [id, ok(id)]));
@@ -206,7 +306,11 @@ test('production starts before the last request returns, in record order', { tim
     },
   };
   const { deps: d } = deps({}, sink, { client, maxMessageBytes: 1 }); // flush after every message
-  const r = await processBatch(esmEventOf([pageChangeEvent({ revId: 1 }), pageChangeEvent({ revId: 2 })]), NO_DEADLINE, d);
+  const r = await processBatch(
+    esmEventOf([pageChangeEvent({ revId: 1 }), pageChangeEvent({ revId: 2 })]),
+    NO_DEADLINE,
+    d,
+  );
   assert.deepEqual(sent, [0, 1]);
   assert.deepEqual(r.response.batchItemFailures, []);
 });
@@ -221,9 +325,19 @@ test('a client that fails outright leaves its records for redelivery, never a cr
   };
   const sink = memorySink();
   const { deps: d } = deps({}, sink, { client });
-  const r = await processBatch(esmEventOf(['not json', pageChangeEvent({ revId: 1 }), pageChangeEvent({ revId: 2 })]), NO_DEADLINE, d);
-  assert.deepEqual(sink.messages.map((m) => m.source.offset), [0]);
-  assert.deepEqual(r.response.batchItemFailures.map((f) => f.itemIdentifier.offset), [1, 2]);
+  const r = await processBatch(
+    esmEventOf(['not json', pageChangeEvent({ revId: 1 }), pageChangeEvent({ revId: 2 })]),
+    NO_DEADLINE,
+    d,
+  );
+  assert.deepEqual(
+    sink.messages.map((m) => m.source.offset),
+    [0],
+  );
+  assert.deepEqual(
+    r.response.batchItemFailures.map((f) => f.itemIdentifier.offset),
+    [1, 2],
+  );
   assert.ok(r.outcomes.every((o) => o.kind !== 'redeliver' || /failed unexpectedly: bug in the client/.test(o.reason)));
 });
 
@@ -236,13 +350,22 @@ test('after a failed send, later messages of that stream are not written (order 
     },
   };
   const { deps: d } = deps({ 1: 'a', 2: 'b' }, sink, { maxMessageBytes: 1 });
-  const r = await processBatch(esmEventOf([pageChangeEvent({ revId: 1 }), pageChangeEvent({ revId: 2 })]), NO_DEADLINE, d);
+  const r = await processBatch(
+    esmEventOf([pageChangeEvent({ revId: 1 }), pageChangeEvent({ revId: 2 })]),
+    NO_DEADLINE,
+    d,
+  );
   assert.equal(calls, 1, 'the second output message was held back');
-  assert.deepEqual(r.response.batchItemFailures.map((f) => f.itemIdentifier.offset), [0, 1]);
+  assert.deepEqual(
+    r.response.batchItemFailures.map((f) => f.itemIdentifier.offset),
+    [0, 1],
+  );
   assert.equal(r.sinkFailures, 2);
 });
 
-test('a wiki hanging past the deadline: the stuck record and every record held back behind it are listed', { timeout: 10_000 }, async () => {
+test('a wiki hanging past the deadline: the stuck record and every record held back behind it are listed', {
+  timeout: 10_000,
+}, async () => {
   // Partition 0: six records; the third one's wiki does not answer before the deadline.
   const fast = tableClient({ 1: 'a', 2: 'b', 4: 'd', 5: 'e', 6: 'f' }).client;
   const client: RevisionContentClient = {
@@ -250,22 +373,41 @@ test('a wiki hanging past the deadline: the stuck record and every record held b
     async fetchRevisions(domain, revIds, deadline, requestId, onResults) {
       if (domain !== 'en.wikipedia.org') return fast.fetchRevisions(domain, revIds, deadline, requestId, onResults);
       await new Promise((r) => setTimeout(r, Math.max(0, deadline.remainingMs()) + 20));
-      return new Map(revIds.map((id) => [id, { ok: false, error: new DeadlineExceededError(`revision ${id} not fetched in time`) }]));
+      return new Map(
+        revIds.map((id) => [id, { ok: false, error: new DeadlineExceededError(`revision ${id} not fetched in time`) }]),
+      );
     },
     async close() {},
   };
   const sink = memorySink();
   const { deps: d } = deps({}, sink, { client });
-  const values = [1, 2, 3, 4, 5, 6].map((revId) => pageChangeEvent({ revId, domain: revId === 3 ? 'en.wikipedia.org' : 'dev.wiki.local' }));
+  const values = [1, 2, 3, 4, 5, 6].map((revId) =>
+    pageChangeEvent({ revId, domain: revId === 3 ? 'en.wikipedia.org' : 'dev.wiki.local' }),
+  );
   const r = await processBatch(esmEventOf(values), deadlineAt(Date.now() + 200), d);
-  assert.deepEqual(sink.messages.map((m) => m.source.offset), [0, 1], 'nothing after the stuck record is produced');
-  assert.deepEqual(r.response.batchItemFailures.map((f) => f.itemIdentifier.offset), [2, 3, 4, 5], 'the stuck record and the three held back');
+  assert.deepEqual(
+    sink.messages.map((m) => m.source.offset),
+    [0, 1],
+    'nothing after the stuck record is produced',
+  );
+  assert.deepEqual(
+    r.response.batchItemFailures.map((f) => f.itemIdentifier.offset),
+    [2, 3, 4, 5],
+    'the stuck record and the three held back',
+  );
 });
 
 test('past the produce deadline nothing is sent, and everything unwritten is listed', async () => {
   const sink = memorySink();
-  const { deps: d } = deps({ 1: 'a', 2: 'b', 3: 'c' }, sink, { maxMessageBytes: 1, produceDeadline: deadlineAt(Date.now() - 1) });
-  const r = await processBatch(esmEventOf([1, 2, 3].map((revId) => ({ partition: revId % 2, value: pageChangeEvent({ revId }) }))), NO_DEADLINE, d);
+  const { deps: d } = deps({ 1: 'a', 2: 'b', 3: 'c' }, sink, {
+    maxMessageBytes: 1,
+    produceDeadline: deadlineAt(Date.now() - 1),
+  });
+  const r = await processBatch(
+    esmEventOf([1, 2, 3].map((revId) => ({ partition: revId % 2, value: pageChangeEvent({ revId }) }))),
+    NO_DEADLINE,
+    d,
+  );
   assert.equal(sink.messages.length, 0);
   assert.equal(r.response.batchItemFailures.length, 3);
   assert.equal(r.unsentAtDeadline, 3);
@@ -275,7 +417,13 @@ test('property: every record is written or listed, never both; nothing after a h
   type Fate = 'ok' | 'missing' | 'retry-later' | 'bad-json';
   await fc.assert(
     fc.asyncProperty(
-      fc.array(fc.record({ partition: fc.integer({ min: 0, max: 2 }), fate: fc.constantFrom<Fate>('ok', 'missing', 'retry-later', 'bad-json') }), { maxLength: 30 }),
+      fc.array(
+        fc.record({
+          partition: fc.integer({ min: 0, max: 2 }),
+          fate: fc.constantFrom<Fate>('ok', 'missing', 'retry-later', 'bad-json'),
+        }),
+        { maxLength: 30 },
+      ),
       fc.array(fc.boolean(), { maxLength: 40 }),
       fc.integer({ min: 1, max: 6000 }),
       async (specs, sendFails, maxMessageBytes) => {
@@ -300,16 +448,30 @@ test('property: every record is written or listed, never both; nothing after a h
           },
         };
         const { deps: d } = deps(table, sink, { maxMessageBytes: Math.max(maxMessageBytes, 3000) });
-        const values = specs.map((spec, i) => ({ partition: spec.partition, value: spec.fate === 'bad-json' ? 'not json' : pageChangeEvent({ revId: i + 1 }) }));
+        const values = specs.map((spec, i) => ({
+          partition: spec.partition,
+          value: spec.fate === 'bad-json' ? 'not json' : pageChangeEvent({ revId: i + 1 }),
+        }));
         const r = await processBatch(esmEventOf(values), NO_DEADLINE, d);
         const writtenIds = accepted.map((m) => `${m.source.topic}-${m.source.partition}:${m.source.offset}`);
-        const listedIds = r.response.batchItemFailures.map((f) => `${f.itemIdentifier.partition}:${f.itemIdentifier.offset}`);
+        const listedIds = r.response.batchItemFailures.map(
+          (f) => `${f.itemIdentifier.partition}:${f.itemIdentifier.offset}`,
+        );
         assert.equal(new Set(writtenIds).size, writtenIds.length, 'no record written twice');
         assert.equal(writtenIds.filter((id) => listedIds.includes(id)).length, 0, 'no written record listed');
         assert.equal(writtenIds.length + listedIds.length, specs.length, 'every record written or listed');
         for (const record of r.records) {
-          const heldBehind = r.records.some((o) => o.partitionKey === record.partitionKey && o.source.offset < record.source.offset && r.outcomes[o.index]!.kind === 'redeliver');
-          if (heldBehind) assert.ok(listedIds.includes(`${record.partitionKey}:${record.source.offset}`), 'held back behind a redelivered record');
+          const heldBehind = r.records.some(
+            (o) =>
+              o.partitionKey === record.partitionKey &&
+              o.source.offset < record.source.offset &&
+              r.outcomes[o.index]!.kind === 'redeliver',
+          );
+          if (heldBehind)
+            assert.ok(
+              listedIds.includes(`${record.partitionKey}:${record.source.offset}`),
+              'held back behind a redelivered record',
+            );
         }
       },
     ),

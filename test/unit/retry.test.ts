@@ -3,10 +3,22 @@ import { test } from 'node:test';
 import { backoffMs, concurrencyLimit, retryAfterMs, sleep } from '../../lib/retry.js';
 
 test('backoff grows exponentially up to the cap, with full jitter', () => {
-  assert.equal(backoffMs(0, 100, 5000, () => 0.999999), 99);
-  assert.equal(backoffMs(3, 100, 5000, () => 0.999999), 799);
-  assert.equal(backoffMs(10, 100, 5000, () => 0.999999), 4999);
-  assert.equal(backoffMs(3, 100, 5000, () => 0), 0);
+  assert.equal(
+    backoffMs(0, 100, 5000, () => 0.999999),
+    99,
+  );
+  assert.equal(
+    backoffMs(3, 100, 5000, () => 0.999999),
+    799,
+  );
+  assert.equal(
+    backoffMs(10, 100, 5000, () => 0.999999),
+    4999,
+  );
+  assert.equal(
+    backoffMs(3, 100, 5000, () => 0),
+    0,
+  );
 });
 
 test('Retry-After in seconds or as an HTTP date', () => {

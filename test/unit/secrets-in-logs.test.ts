@@ -38,7 +38,13 @@ process.env.AWS_SECRET_ACCESS_KEY = AWS_SECRET;
 process.env.AWS_SESSION_TOKEN = AWS_SESSION;
 
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:AmazonMSK_enrich-AbCdEf';
-const SECRETS = { SCRAM_PASSWORD, MW_TOKEN, MW_PASSWORD, AWS_SECRET_ACCESS_KEY: AWS_SECRET, AWS_SESSION_TOKEN: AWS_SESSION };
+const SECRETS = {
+  SCRAM_PASSWORD,
+  MW_TOKEN,
+  MW_PASSWORD,
+  AWS_SECRET_ACCESS_KEY: AWS_SECRET,
+  AWS_SESSION_TOKEN: AWS_SESSION,
+};
 
 const secretsManagerCalls: unknown[] = [];
 /** The IAM token and its signature once the broker has seen them (checked against the file-wide capture too). */
@@ -86,12 +92,26 @@ after(async () => {
 const FAULTS: Array<{ fault: Fault; errorType: string }> = [
   { fault: { kind: 'status', status: 500 }, errorType: 'MediaWikiHttpServerError' },
   { fault: { kind: 'status', status: 403, body: 'forbidden' }, errorType: 'MediaWikiHttpClientError' },
-  { fault: { kind: 'status', status: 302, headers: { location: `http://127.0.0.1:9/login?returnto=api.php%3Ftoken%3D${MW_TOKEN}` } }, errorType: 'MediaWikiHttpRedirect' },
+  {
+    fault: {
+      kind: 'status',
+      status: 302,
+      headers: { location: `http://127.0.0.1:9/login?returnto=api.php%3Ftoken%3D${MW_TOKEN}` },
+    },
+    errorType: 'MediaWikiHttpRedirect',
+  },
   { fault: { kind: 'reset' }, errorType: 'MediaWikiNetworkError' },
   { fault: { kind: 'timeout' }, errorType: 'MediaWikiNetworkError' },
   { fault: { kind: 'maxlag', retryAfterSeconds: 0 }, errorType: 'MediaWikiMaxlag' },
   { fault: { kind: 'status', status: 200, body: '<html>not json</html>' }, errorType: 'MediaWikiApiError' },
-  { fault: { kind: 'status', status: 200, body: JSON.stringify({ error: { code: 'badtoken', info: 'Invalid CSRF token.' } }) }, errorType: 'MediaWikiApiError' },
+  {
+    fault: {
+      kind: 'status',
+      status: 200,
+      body: JSON.stringify({ error: { code: 'badtoken', info: 'Invalid CSRF token.' } }),
+    },
+    errorType: 'MediaWikiApiError',
+  },
 ];
 
 function envFor(auth: 'scram' | 'iam', brokers: string, kafkaLogLevel: string): NodeJS.ProcessEnv {
@@ -145,7 +165,11 @@ async function runHandler(env: NodeJS.ProcessEnv, faults = FAULTS) {
   try {
     for (const { fault } of faults) {
       proxy.setDefault(fault);
-      const event = esmEventOf([pageChangeEvent({ domain: 'dev.wiki.local', revId: 7 }), 'not json', pageChangeEvent({ domain: 'evil.example' })]);
+      const event = esmEventOf([
+        pageChangeEvent({ domain: 'dev.wiki.local', revId: 7 }),
+        'not json',
+        pageChangeEvent({ domain: 'evil.example' }),
+      ]);
       responses.push(await handler(event, context));
     }
   } finally {
@@ -163,14 +187,22 @@ function assertNoSecrets(where: string, text: string, extra: Record<string, stri
 
 function assertRanAsExpected(r: Awaited<ReturnType<typeof runHandler>>) {
   // MediaWiki was called with the token in the URL: it was really in play.
-  assert.ok(proxy.requests.length >= r.faults.length && proxy.requests.every((q) => q.url.includes(`token=${MW_TOKEN}`)), 'requests carried the token');
+  assert.ok(
+    proxy.requests.length >= r.faults.length && proxy.requests.every((q) => q.url.includes(`token=${MW_TOKEN}`)),
+    'requests carried the token',
+  );
   // Each invocation produced (tried to) one error event per record, of the fault's type; Kafka refused them all.
   const errors = r.produced.map((m) => JSON.parse(m.value));
   assert.equal(errors.length, r.faults.length * 3);
   for (const [i, { errorType }] of r.faults.entries()) {
-    assert.deepEqual(errors.slice(i * 3, i * 3 + 3).map((e) => e.error_type), [errorType, 'InvalidJson', 'DomainNotAllowed'], `fault ${i}`);
+    assert.deepEqual(
+      errors.slice(i * 3, i * 3 + 3).map((e) => e.error_type),
+      [errorType, 'InvalidJson', 'DomainNotAllowed'],
+      `fault ${i}`,
+    );
   }
-  for (const res of r.responses) assert.ok(res.batchItemFailures.length > 0, 'the broker refused, so records go back for redelivery');
+  for (const res of r.responses)
+    assert.ok(res.batchItemFailures.length > 0, 'the broker refused, so records go back for redelivery');
   assert.ok(r.lines.length > 0, 'something was logged');
   assert.ok(r.logs.includes('batch processed'), 'the Powertools logger was captured');
 }
@@ -187,17 +219,29 @@ test('the capture sees what the logger writes: logging the config would be caugh
     capture.restore();
   }
   const found = findSecrets(capture.text(), SECRETS);
-  for (const name of ['MW_TOKEN', 'MW_PASSWORD', 'SCRAM_PASSWORD', 'AWS_SECRET_ACCESS_KEY']) assert.ok(found.some((f) => f.startsWith(name)), `${name} not detected in ${found}`);
+  for (const name of ['MW_TOKEN', 'MW_PASSWORD', 'SCRAM_PASSWORD', 'AWS_SECRET_ACCESS_KEY'])
+    assert.ok(
+      found.some((f) => f.startsWith(name)),
+      `${name} not detected in ${found}`,
+    );
 });
 
 for (const kafkaLogLevel of ['ERROR', 'DEBUG']) {
-  test(`SCRAM (kafkajs ${kafkaLogLevel}): the Secrets Manager password never appears in logs or error events`, { skip: !canMakeCertificate() && 'no openssl for the fake broker certificate' }, async () => {
+  test(`SCRAM (kafkajs ${kafkaLogLevel}): the Secrets Manager password never appears in logs or error events`, {
+    skip: !canMakeCertificate() && 'no openssl for the fake broker certificate',
+  }, async () => {
     const r = await runHandler(envFor('scram', `127.0.0.1:${broker!.port}`, kafkaLogLevel));
     assertRanAsExpected(r);
     // The password was fetched from (stubbed) Secrets Manager and SCRAM started with its username.
-    assert.ok(secretsManagerCalls.some((c) => (c as { SecretId?: string }).SecretId === SECRET_ARN), 'secret fetched');
+    assert.ok(
+      secretsManagerCalls.some((c) => (c as { SecretId?: string }).SecretId === SECRET_ARN),
+      'secret fetched',
+    );
     assert.ok(broker!.mechanismsRequested.includes('SCRAM-SHA-512'));
-    assert.ok(broker!.saslAuthBodies.some((b) => b.includes('n=enrich-user')), 'SCRAM client-first reached the broker');
+    assert.ok(
+      broker!.saslAuthBodies.some((b) => b.includes('n=enrich-user')),
+      'SCRAM client-first reached the broker',
+    );
     assert.match(r.logs, /authentication failed|SASL/i, 'the Kafka failure was logged');
     assertNoSecrets('logs', r.logs);
     assertNoSecrets('error events', r.produced.map((m) => m.value).join('\n'));
@@ -213,7 +257,9 @@ test('SCRAM with the broker unreachable: the password stays out of the connectio
   assertNoSecrets('error events', r.produced.map((m) => m.value).join('\n'));
 });
 
-test('MSK IAM: the signed token and the AWS credentials behind it never appear in logs or error events', { skip: !canMakeCertificate() && 'no openssl for the fake broker certificate' }, async () => {
+test('MSK IAM: the signed token and the AWS credentials behind it never appear in logs or error events', {
+  skip: !canMakeCertificate() && 'no openssl for the fake broker certificate',
+}, async () => {
   broker!.saslAuthBodies.length = 0;
   const r = await runHandler(envFor('iam', `127.0.0.1:${broker!.port}`, 'DEBUG'));
   assertRanAsExpected(r);
@@ -227,7 +273,10 @@ test('MSK IAM: the signed token and the AWS credentials behind it never appear i
   const signature = /X-Amz-Signature=([0-9a-f]{64})/.exec(signedUrl)![1]!;
   Object.assign(iamSecrets, { IAM_TOKEN: token, IAM_SIGNATURE: signature });
   assertNoSecrets('logs', r.logs, { IAM_TOKEN: token, IAM_SIGNATURE: signature });
-  assertNoSecrets('error events', r.produced.map((m) => m.value).join('\n'), { IAM_TOKEN: token, IAM_SIGNATURE: signature });
+  assertNoSecrets('error events', r.produced.map((m) => m.value).join('\n'), {
+    IAM_TOKEN: token,
+    IAM_SIGNATURE: signature,
+  });
 });
 
 test('MediaWiki URL credentials: error event messages and stacks name the host only', async () => {
@@ -254,24 +303,24 @@ test('MediaWiki URL credentials: error event messages and stacks name the host o
   }
 });
 
-test(
-  'a producer whose SASL authentication failed leaves no connection open',
-  { skip: !canMakeCertificate() && 'no openssl for the fake broker certificate' },
-  async () => {
-    const capture = captureOutput({ forward: true });
-    const env = envFor('iam', `127.0.0.1:${broker!.port}`, 'NOTHING');
-    const sink = sinkModule.kafkaSinkFromEnv(env);
-    const before = broker!.openSockets;
-    try {
-      for (let i = 0; i < 3; i++) {
-        const { failed } = await sink.send([{ kind: 'output', key: null, value: '{}', bytes: 2, source: { topic: 't', partition: 0, offset: i } }]);
-        assert.equal(failed.size, 1);
-      }
-      await sink.disconnect();
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    } finally {
-      capture.restore();
+test('a producer whose SASL authentication failed leaves no connection open', {
+  skip: !canMakeCertificate() && 'no openssl for the fake broker certificate',
+}, async () => {
+  const capture = captureOutput({ forward: true });
+  const env = envFor('iam', `127.0.0.1:${broker!.port}`, 'NOTHING');
+  const sink = sinkModule.kafkaSinkFromEnv(env);
+  const before = broker!.openSockets;
+  try {
+    for (let i = 0; i < 3; i++) {
+      const { failed } = await sink.send([
+        { kind: 'output', key: null, value: '{}', bytes: 2, source: { topic: 't', partition: 0, offset: i } },
+      ]);
+      assert.equal(failed.size, 1);
     }
-    assert.equal(broker!.openSockets - before, 0, `${broker!.openSockets - before} connection(s) left open`);
-  },
-);
+    await sink.disconnect();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  } finally {
+    capture.restore();
+  }
+  assert.equal(broker!.openSockets - before, 0, `${broker!.openSockets - before} connection(s) left open`);
+});

@@ -48,7 +48,10 @@ test('every invalid value is named in one ConfigurationError; nothing is clamped
   );
   // The readers the handler uses fail the same way instead of clamping.
   assert.throws(() => enrichConfigFromEnv({ MW_API_BATCH_SIZE: '1000' }), /MW_API_BATCH_SIZE/);
-  assert.throws(() => kafkaSinkConfigFromEnv({ KAFKA_BROKERS: 'a:1', KAFKA_COMPRESSION: 'brotli' }), /KAFKA_COMPRESSION/);
+  assert.throws(
+    () => kafkaSinkConfigFromEnv({ KAFKA_BROKERS: 'a:1', KAFKA_COMPRESSION: 'brotli' }),
+    /KAFKA_COMPRESSION/,
+  );
 });
 
 test('the runtime reader takes each MediaWiki and event setting from its variable', () => {
@@ -74,7 +77,11 @@ test('the runtime reader takes each MediaWiki and event setting from its variabl
 test('infra keys are the camelCase of the variables, validated by the same parsers', () => {
   assert.equal(settingKey('MW_API_BATCH_SIZE'), 'mwApiBatchSize');
   assert.equal(settingKey('LOG_LEVEL'), 'logLevel');
-  const config: FunctionSettingsConfig = { mwApiBatchSize: 200, mwApiAllowedDomains: ['a.example', 'b.example'], kafkaCompression: 'none' };
+  const config: FunctionSettingsConfig = {
+    mwApiBatchSize: 200,
+    mwApiAllowedDomains: ['a.example', 'b.example'],
+    kafkaCompression: 'none',
+  };
   assert.deepEqual(functionEnvironmentFor(config), {
     MW_API_BATCH_SIZE: '200',
     MW_API_ALLOWED_DOMAINS: 'a.example,b.example',
@@ -82,7 +89,10 @@ test('infra keys are the camelCase of the variables, validated by the same parse
   });
   assert.throws(
     () => functionEnvironmentFor({ mwApiBatchSize: 501, kafkaGzipLevel: 0 }),
-    (e: Error) => e instanceof ConfigurationError && /mwApiBatchSize \(MW_API_BATCH_SIZE\)/.test(e.message) && /kafkaGzipLevel/.test(e.message),
+    (e: Error) =>
+      e instanceof ConfigurationError &&
+      /mwApiBatchSize \(MW_API_BATCH_SIZE\)/.test(e.message) &&
+      /kafkaGzipLevel/.test(e.message),
   );
   // Wired settings are not config keys: the stack derives them.
   assert.ok(!tunableSettingNames().includes('KAFKA_BROKERS' as never));
@@ -104,9 +114,13 @@ test('every variable the function code reads is in the catalogue, and every cata
   const direct = new Set([...source.matchAll(/(?:process\.)?env\.([A-Z][A-Z0-9_]+)/g)].map((m) => m[1]!));
   // Set by the Lambda runtime, not by us.
   for (const runtime of ['AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_LAMBDA_FUNCTION_NAME']) direct.delete(runtime);
-  for (const name of direct) assert.ok(name in SETTINGS, `${name} is read directly but not declared in lib/settings.ts`);
+  for (const name of direct)
+    assert.ok(name in SETTINGS, `${name} is read directly but not declared in lib/settings.ts`);
   // Powertools' logger reads LOG_LEVEL itself.
   for (const name of settingNames().filter((n) => n !== 'LOG_LEVEL')) {
-    assert.ok(new RegExp(`(\\b(s|values|settings)|\\))\\.${name}\\b|SETTINGS\\.${name}\\b|env\\.${name}\\b`).test(source), `${name} is declared but never read`);
+    assert.ok(
+      new RegExp(`(\\b(s|values|settings)|\\))\\.${name}\\b|SETTINGS\\.${name}\\b|env\\.${name}\\b`).test(source),
+      `${name} is declared but never read`,
+    );
   }
 });

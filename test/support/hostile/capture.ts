@@ -17,7 +17,14 @@ const METHODS = ['log', 'info', 'warn', 'error', 'debug', 'trace', 'dir'] as con
 /** `forward`: also hand everything to what was installed before (an enclosing capture). */
 export function captureOutput(opts: { forward?: boolean } = {}): Capture {
   const lines: string[] = [];
-  const render = (args: unknown[]) => args.map((a) => (typeof a === 'string' ? a : inspect(a, { depth: 20, breakLength: Infinity, maxStringLength: Infinity, maxArrayLength: Infinity }))).join(' ');
+  const render = (args: unknown[]) =>
+    args
+      .map((a) =>
+        typeof a === 'string'
+          ? a
+          : inspect(a, { depth: 20, breakLength: Infinity, maxStringLength: Infinity, maxArrayLength: Infinity }),
+      )
+      .join(' ');
   const savedConsole = METHODS.map((m) => [m, console[m]] as const);
   for (const [m, previous] of savedConsole) {
     (console as any)[m] = (...args: unknown[]) => {
@@ -54,7 +61,14 @@ export function captureOutput(opts: { forward?: boolean } = {}): Capture {
 
 /** Every spelling of a secret a log line could carry it in. */
 export function spellings(secret: string): string[] {
-  return [...new Set([secret, encodeURIComponent(secret), JSON.stringify(secret).slice(1, -1), Buffer.from(secret).toString('base64')])];
+  return [
+    ...new Set([
+      secret,
+      encodeURIComponent(secret),
+      JSON.stringify(secret).slice(1, -1),
+      Buffer.from(secret).toString('base64'),
+    ]),
+  ];
 }
 
 /** Asserts none of the secrets appears in `text`; the message shows where, not the whole text. */
@@ -63,7 +77,8 @@ export function findSecrets(text: string, secrets: Record<string, string>): stri
   for (const [name, secret] of Object.entries(secrets)) {
     for (const s of spellings(secret)) {
       const at = text.indexOf(s);
-      if (at >= 0) found.push(`${name} at …${text.slice(Math.max(0, at - 120), at).replaceAll(s, '<SECRET>')}<SECRET>…`);
+      if (at >= 0)
+        found.push(`${name} at …${text.slice(Math.max(0, at - 120), at).replaceAll(s, '<SECRET>')}<SECRET>…`);
     }
   }
   return found;

@@ -35,7 +35,25 @@ export function canMakeCertificate(): boolean {
 function selfSignedCertificate(): { key: Buffer; cert: Buffer } {
   const dir = mkdtempSync(join(tmpdir(), 'fake-broker-'));
   try {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+      ],
+      { stdio: 'ignore' },
+    );
     return { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -52,7 +70,8 @@ const int32 = (n: number) => {
   b.writeInt32BE(n);
   return b;
 };
-const str = (s: string | null) => (s === null ? int16(-1) : Buffer.concat([int16(Buffer.byteLength(s)), Buffer.from(s)]));
+const str = (s: string | null) =>
+  s === null ? int16(-1) : Buffer.concat([int16(Buffer.byteLength(s)), Buffer.from(s)]);
 
 const API_VERSIONS = 18;
 const SASL_HANDSHAKE = 17;
@@ -92,7 +111,10 @@ export async function startFakeBroker(): Promise<FakeBroker> {
             [SASL_HANDSHAKE, 0, 1],
             [SASL_AUTHENTICATE, 0, 1],
           ];
-          const list = Buffer.concat([int32(versions.length), ...versions.map(([k, min, max]) => Buffer.concat([int16(k!), int16(min!), int16(max!)]))]);
+          const list = Buffer.concat([
+            int32(versions.length),
+            ...versions.map(([k, min, max]) => Buffer.concat([int16(k!), int16(min!), int16(max!)])),
+          ]);
           respond(socket, correlationId, Buffer.concat([int16(0), list, ...(apiVersion >= 1 ? [int32(0)] : [])]));
         } else if (apiKey === SASL_HANDSHAKE) {
           mechanismsRequested.push(body.subarray(2, 2 + body.readInt16BE(0)).toString());

@@ -24,11 +24,16 @@ export async function startTrap(): Promise<Trap> {
   const connections: TrapConnection[] = [];
   const sockets = new Set<Socket>();
   const onConnection = (socket: Socket) => {
-    const entry: TrapConnection = { at: Date.now(), localAddress: `${socket.localAddress}:${socket.localPort}`, firstBytes: '' };
+    const entry: TrapConnection = {
+      at: Date.now(),
+      localAddress: `${socket.localAddress}:${socket.localPort}`,
+      firstBytes: '',
+    };
     connections.push(entry);
     sockets.add(socket);
     socket.on('data', (d) => {
-      if (entry.firstBytes.length < 512) entry.firstBytes += d.toString('latin1').slice(0, 512 - entry.firstBytes.length);
+      if (entry.firstBytes.length < 512)
+        entry.firstBytes += d.toString('latin1').slice(0, 512 - entry.firstBytes.length);
     });
     socket.on('error', () => undefined);
     socket.on('close', () => sockets.delete(socket));
@@ -41,10 +46,14 @@ export async function startTrap(): Promise<Trap> {
   servers.push(v4);
   const port = (v4.address() as AddressInfo).port;
   const v6 = createServer(onConnection);
-  await new Promise<void>((resolve) => v6.once('error', () => resolve()).listen(port, '::1', () => {
-    servers.push(v6);
-    resolve();
-  }));
+  await new Promise<void>((resolve) =>
+    v6
+      .once('error', () => resolve())
+      .listen(port, '::1', () => {
+        servers.push(v6);
+        resolve();
+      }),
+  );
   return {
     port,
     connections,
@@ -66,7 +75,11 @@ export function interceptDns(): DnsRecorder {
   const original = dns.lookup;
   const lookups: string[] = [];
   (dns as any).lookup = function lookup(hostname: string, options: unknown, callback?: unknown) {
-    const cb = (typeof options === 'function' ? options : callback) as (err: Error | null, address: unknown, family?: number) => void;
+    const cb = (typeof options === 'function' ? options : callback) as (
+      err: Error | null,
+      address: unknown,
+      family?: number,
+    ) => void;
     const opts = (typeof options === 'object' && options !== null ? options : {}) as { all?: boolean };
     lookups.push(hostname);
     process.nextTick(() => (opts.all ? cb(null, [{ address: '127.0.0.1', family: 4 }]) : cb(null, '127.0.0.1', 4)));

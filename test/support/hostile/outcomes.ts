@@ -99,35 +99,59 @@ export function assertCarriesRecord(rawEvent: string, value: Buffer | null, wher
   }
   if (text !== undefined) {
     if (text.length <= RAW_MAX_CHARS) {
-    assert.ok(rawEvent === text, `${where}: raw_event is not the record text`);
-    return;
-  }
-    assert.ok(rawEvent.startsWith(text.slice(0, RAW_MAX_CHARS)), `${where}: truncated raw_event is not a prefix of the record`);
+      assert.ok(rawEvent === text, `${where}: raw_event is not the record text`);
+      return;
+    }
+    assert.ok(
+      rawEvent.startsWith(text.slice(0, RAW_MAX_CHARS)),
+      `${where}: truncated raw_event is not a prefix of the record`,
+    );
     assert.ok(rawEvent.length < RAW_MAX_CHARS + 100, `${where}: raw_event of ${rawEvent.length} chars is not bounded`);
-    assert.ok(rawEvent.includes(String(text.length)), `${where}: truncated raw_event does not say how long the record was`);
+    assert.ok(
+      rawEvent.includes(String(text.length)),
+      `${where}: truncated raw_event does not say how long the record was`,
+    );
     return;
   }
-  assert.ok(rawEvent.startsWith('base64:'), `${where}: non-UTF-8 record must be carried as base64, got ${JSON.stringify(rawEvent.slice(0, 40))}`);
+  assert.ok(
+    rawEvent.startsWith('base64:'),
+    `${where}: non-UTF-8 record must be carried as base64, got ${JSON.stringify(rawEvent.slice(0, 40))}`,
+  );
   const b64 = /^base64:([A-Za-z0-9+/=]*)/.exec(rawEvent)![1]!;
   const carried = Buffer.from(b64, 'base64');
   if (carried.length === value.length) {
     assert.ok(carried.equals(value), `${where}: base64 raw_event differs from the record bytes`);
     return;
   }
-  assert.ok(carried.length > 0 && value.subarray(0, carried.length).equals(carried), `${where}: truncated base64 raw_event is not a prefix of the record`);
-  assert.ok(rawEvent.includes(String(value.length)), `${where}: truncated base64 raw_event does not say how long the record was`);
+  assert.ok(
+    carried.length > 0 && value.subarray(0, carried.length).equals(carried),
+    `${where}: truncated base64 raw_event is not a prefix of the record`,
+  );
+  assert.ok(
+    rawEvent.includes(String(value.length)),
+    `${where}: truncated base64 raw_event does not say how long the record was`,
+  );
 }
 
 /** Parses and checks one error message; returns the error event. */
-export function assertErrorEvent(messageValue: string, recordValue: Buffer | null, where: string, opts: { allowUnexpected?: boolean } = {}): any {
+export function assertErrorEvent(
+  messageValue: string,
+  recordValue: Buffer | null,
+  where: string,
+  opts: { allowUnexpected?: boolean } = {},
+): any {
   const e = JSON.parse(messageValue);
-  assert.ok(validateErrorEvent(e) as boolean, `${where}: not an error/2.1.0 event: ${JSON.stringify(validateErrorEvent.errors)}`);
+  assert.ok(
+    validateErrorEvent(e) as boolean,
+    `${where}: not an error/2.1.0 event: ${JSON.stringify(validateErrorEvent.errors)}`,
+  );
   assert.equal(e.$schema, EVENTS.errorSchemaUri, where);
   assert.equal(e.meta.stream, EVENTS.errorStream, where);
   assert.equal(e.emitter_id, EVENTS.emitterId, where);
   assert.equal(typeof e.error_type, 'string', where);
   assert.ok(e.message.length > 0, `${where}: empty message`);
-  if (!opts.allowUnexpected) assert.ok(KNOWN_ERROR_TYPES.has(e.error_type), `${where}: unstable error_type ${e.error_type}: ${e.message}`);
+  if (!opts.allowUnexpected)
+    assert.ok(KNOWN_ERROR_TYPES.has(e.error_type), `${where}: unstable error_type ${e.error_type}: ${e.message}`);
   assertCarriesRecord(e.raw_event, recordValue, where);
   return e;
 }
@@ -155,10 +179,15 @@ export function assertCorrectEnrichment(
   assert.equal(out.meta.stream, EVENTS.outputStream, where);
   assert.match(out.meta.id, /^[0-9a-f-]{36}$/, where);
   assert.ok(!Number.isNaN(Date.parse(out.meta.dt)), where);
-  for (const k of Object.keys(input.meta)) if (!['stream', 'id', 'dt'].includes(k)) assert.ok(same(out.meta[k], input.meta[k]), `${where}: meta.${k} changed`);
-  for (const k of Object.keys(input.revision)) if (k !== 'content_slots') assert.ok(same(out.revision[k], input.revision[k]), `${where}: revision.${k} changed`);
+  for (const k of Object.keys(input.meta))
+    if (!['stream', 'id', 'dt'].includes(k)) assert.ok(same(out.meta[k], input.meta[k]), `${where}: meta.${k} changed`);
+  for (const k of Object.keys(input.revision))
+    if (k !== 'content_slots') assert.ok(same(out.revision[k], input.revision[k]), `${where}: revision.${k} changed`);
   if (expected.passthrough) {
-    assert.ok(same(out.revision.content_slots, input.revision.content_slots), `${where}: passthrough changed content_slots`);
+    assert.ok(
+      same(out.revision.content_slots, input.revision.content_slots),
+      `${where}: passthrough changed content_slots`,
+    );
     return;
   }
   assert.equal(typeof expected.content, 'string', `${where}: enriched a revision that is not in the table`);
@@ -168,6 +197,9 @@ export function assertCorrectEnrichment(
   assert.equal(main.slot_role, 'main', where);
   const inMain = input.revision.content_slots?.main;
   // A slot the API created carries the fetched size; a slot from the event keeps what it had (verified when present).
-  if (!inMain || inMain.content_size !== undefined) assert.equal(main.content_size, Buffer.byteLength(expected.content!, 'utf8'), `${where}: content_size`);
-  if (inMain) for (const k of Object.keys(inMain)) if (k !== 'content_body') assert.ok(same(main[k], inMain[k]), `${where}: slot field ${k} changed`);
+  if (!inMain || inMain.content_size !== undefined)
+    assert.equal(main.content_size, Buffer.byteLength(expected.content!, 'utf8'), `${where}: content_size`);
+  if (inMain)
+    for (const k of Object.keys(inMain))
+      if (k !== 'content_body') assert.ok(same(main[k], inMain[k]), `${where}: slot field ${k} changed`);
 }
