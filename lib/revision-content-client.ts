@@ -143,7 +143,7 @@ interface ApiResponse {
   query?: { pages?: ApiPage[]; badrevids?: Record<string, unknown> | unknown[] };
 }
 
-/** Retried: the seed's table (408 included: "Connection Timeout … Retry: Yes"). */
+/** Retried, as the MediaWiki failure table says (408 included: a connection timeout). */
 const RETRYABLE_STATUS = new Set([408, 500, 502, 503, 504]);
 /** Statuses about the request itself (malformed, too large), which a smaller request may avoid. */
 const REQUEST_STATUS = new Set([400, 413, 414, 431]);

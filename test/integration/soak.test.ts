@@ -1,7 +1,7 @@
 /**
  * Fault soak: SOAK_RECORDS (default 20,000) page_change records through
  * replay → local event source mapping → handler → output/error topics, against the
- * real MediaWiki behind a proxy that injects every failure of the seed's table at
+ * real MediaWiki behind a proxy that injects every failure of the MediaWiki failure table at
  * random and in bursts, while the broker is stopped and restarted once. An invariant
  * checker then reads every topic and the proxy's log.
  *
