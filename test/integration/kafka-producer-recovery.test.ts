@@ -88,7 +88,10 @@ for (const [type, code] of [
       assert.deepEqual([...(await sink.send([message(4), message(5)])).failed], [], 'the next send succeeds');
       assert.deepEqual([...(await sink.send([message(6), message(7), message(8)])).failed], [], 'and the one after');
       assert.equal(sink.stats.producers, 2, 'the producer was replaced once');
-      assert.equal(proxy.stats.initProducerIdRequests - initsBefore, 2, 'a new producer id was requested');
+      // At least one InitProducerId per producer; the broker may answer the first with a retriable
+      // COORDINATOR_LOAD_IN_PROGRESS right after it starts, and kafkajs then asks again.
+      const inits = proxy.stats.initProducerIdRequests - initsBefore;
+      assert.ok(inits >= 2, `a new producer id was requested (${inits} InitProducerId requests)`);
 
       const onTopic = (await consumeAll(brokers, output, { timeoutMs: 20_000 })).map(
         (r) => JSON.parse(r.value!).n as number,
