@@ -55,7 +55,7 @@ running_pid() {
   kill -0 "${pid}" 2>/dev/null || return 1
   # Guard against pid reuse: the process must be our kafka.Kafka java process.
   if [[ -r "/proc/${pid}/cmdline" ]]; then
-    tr '\0' ' ' <"/proc/${pid}/cmdline" | grep -q "kafka.Kafka ${KAFKA_CONFIG_FILE}" || return 1
+    [[ "$(tr '\0' ' ' <"/proc/${pid}/cmdline")" == *"kafka.Kafka ${KAFKA_CONFIG_FILE}"* ]] || return 1
   fi
   echo "${pid}"
 }

@@ -17,8 +17,11 @@ DATA="$MW_DIR/data"
 SRC=/usr/share/mediawiki
 
 # 1. System packages (a fresh CI machine has none of these).
+# php -m is read whole before matching: with pipefail, `grep -q` exiting at the first match can
+# SIGPIPE php on a busy machine, fail the pipeline and trigger a needless apt-get.
+php_modules="$(php -m 2>/dev/null || true)"
 if ! command -v php >/dev/null 2>&1 || [ ! -f "$SRC/includes/WebStart.php" ] \
-   || ! php -m 2>/dev/null | grep -qi '^pdo_sqlite$'; then
+   || ! grep -qi '^pdo_sqlite$' <<<"$php_modules"; then
   log "installing apt packages: mediawiki php-cli php-sqlite3"
   SUDO=""
   if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
