@@ -40,7 +40,8 @@ function commonChecks(name: string, make: () => ReturnType<typeof synth>) {
     assert.equal(resource.Properties.Timeout, s.config.timeoutSeconds);
     assert.equal(resource.Properties.LoggingConfig.LogFormat, 'JSON');
     assert.ok(resource.Properties.LoggingConfig.LogGroup, 'dedicated log group');
-    assert.equal(resource.Properties.Environment.Variables.NODE_OPTIONS, '--enable-source-maps');
+    // No --enable-source-maps: cold start CPU and the cost of every error event's stack (see FUNCTION_NODE_OPTIONS).
+    assert.equal(resource.Properties.Environment.Variables.NODE_OPTIONS, undefined);
     // The function waits for its policy (ENI and Kafka permissions are checked when it and its ESM are created).
     assert.ok(
       asArray(resource.DependsOn).some((d: string) => d.startsWith('EnrichFunctionExecutionRoleDefaultPolicy')),
