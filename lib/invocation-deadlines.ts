@@ -43,6 +43,7 @@ export function invocationDeadlines(
 ): InvocationDeadlines {
   const produceByMs = nowMs + remainingMs - RESPONSE_RESERVE_MS;
   const wanted = Math.max(settings.deadlineMarginMs, settings.sendWorstCaseMs);
-  const produceMarginMs = Math.max(0, Math.min(wanted, (produceByMs - nowMs) / 2));
+  // Whole milliseconds: request timeouts derive from these, and undici rejects a fractional timeout.
+  const produceMarginMs = Math.floor(Math.max(0, Math.min(wanted, (produceByMs - nowMs) / 2)));
   return { fetchBy: deadlineAt(produceByMs - produceMarginMs), produceBy: deadlineAt(produceByMs), produceMarginMs };
 }

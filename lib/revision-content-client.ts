@@ -215,7 +215,8 @@ export function revisionContentClient(
       ...cont,
     };
     for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
-    const timeout = Math.max(1, Math.min(config.timeoutMs, deadline.remainingMs()));
+    // Whole milliseconds: undici throws ERR_OUT_OF_RANGE for a fractional timeout.
+    const timeout = Math.max(1, Math.floor(Math.min(config.timeoutMs, deadline.remainingMs())));
     stats.requests++;
     let response: Awaited<ReturnType<typeof request>>;
     try {

@@ -125,3 +125,10 @@ test('invocation deadlines: the margin covers the producer, produceBy leaves tim
   assert.equal(d.produceMarginMs, 0);
   assert.ok(d.produceBy.remainingMs() <= 0);
 });
+
+test('deadlines are whole milliseconds, so request timeouts derived from them are too', () => {
+  for (const remaining of [4000, 4001, 3999, 1234.5]) {
+    const d = invocationDeadlines(1_000_000, remaining, { deadlineMarginMs: 1000, sendWorstCaseMs: 32_000 });
+    assert.ok(Number.isInteger(d.produceMarginMs), `margin ${d.produceMarginMs} for ${remaining} ms`);
+  }
+});
