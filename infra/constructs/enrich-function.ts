@@ -56,6 +56,71 @@ export function createNodeFunction(
   });
 }
 
+/** What {@link createOwnedFunction} needs beyond the code: the shared shape of the project's operated functions. */
+export interface OwnedFunctionProps {
+  readonly entry: string;
+  readonly code?: lambda.Code;
+  readonly description: string;
+  /** Description of the execution role. */
+  readonly roleDescription: string;
+  readonly environment: Record<string, string>;
+  readonly functionName?: string;
+  readonly memorySize: number;
+  readonly timeout: Duration;
+  readonly reservedConcurrentExecutions?: number;
+  readonly applicationLogLevel?: lambda.ApplicationLogLevel;
+  readonly logRetention?: logs.RetentionDays;
+  readonly vpc?: ec2.IVpc;
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  readonly securityGroups?: ec2.ISecurityGroup[];
+}
+
+/**
+ * A function with an execution role of its own that starts empty (the function only sees an immutable
+ * view; the stack adds least-privilege statements), a retained log group only it writes to, JSON logs,
+ * and VPC wiring without public subnets. Used by the enrichment and the redrive functions.
+ */
+export function createOwnedFunction(
+  scope: Construct,
+  props: OwnedFunctionProps,
+): { function: lambda.Function; role: iam.Role; logGroup: logs.LogGroup } {
+  const role = new iam.Role(scope, 'ExecutionRole', {
+    assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+    description: props.roleDescription,
+  });
+  const logGroup = new logs.LogGroup(scope, 'LogGroup', {
+    retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+    removalPolicy: RemovalPolicy.RETAIN,
+  });
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: 'WriteOwnLogs',
+      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      resources: [logGroup.logGroupArn],
+    }),
+  );
+  const fn = createNodeFunction(scope, 'Function', {
+    entry: props.entry,
+    code: props.code,
+    description: props.description,
+    functionName: props.functionName,
+    memorySize: props.memorySize,
+    timeout: props.timeout,
+    reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+    environment: props.environment,
+    role: role.withoutPolicyUpdates(),
+    logGroup,
+    loggingFormat: lambda.LoggingFormat.JSON,
+    applicationLogLevelV2: props.applicationLogLevel ?? lambda.ApplicationLogLevel.INFO,
+    systemLogLevelV2: lambda.SystemLogLevel.WARN,
+    vpc: props.vpc,
+    vpcSubnets: props.vpc ? props.vpcSubnets : undefined,
+    securityGroups: props.vpc ? props.securityGroups : undefined,
+    allowPublicSubnet: false,
+  });
+  return { function: fn, role, logGroup };
+}
+
 /** Properties of {@link EnrichFunction}. */
 export interface EnrichFunctionProps extends NodeFunctionCodeProps {
   /**
@@ -130,43 +195,19 @@ export class EnrichFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: EnrichFunctionProps) {
     super(scope, id);
-
-    this.role = new iam.Role(this, 'ExecutionRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Execution role of the page-content-change enrichment function (explicit, least-privilege policies)',
-    });
-
-    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
-      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    this.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'WriteOwnLogs',
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [this.logGroup.logGroupArn],
-      }),
-    );
-
-    this.function = createNodeFunction(this, 'Function', {
+    ({
+      function: this.function,
+      role: this.role,
+      logGroup: this.logGroup,
+    } = createOwnedFunction(this, {
+      ...props,
       entry: props.entry ?? DEFAULT_ENRICH_ENTRY,
-      code: props.code,
       description: 'Enriches mediawiki.page_change events with revision content from the MediaWiki Action API',
-      functionName: props.functionName,
+      roleDescription:
+        'Execution role of the page-content-change enrichment function (explicit, least-privilege policies)',
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout ?? Duration.minutes(2),
-      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
-      environment: props.environment,
-      role: this.role.withoutPolicyUpdates(),
-      logGroup: this.logGroup,
-      loggingFormat: lambda.LoggingFormat.JSON,
-      applicationLogLevelV2: props.applicationLogLevel ?? lambda.ApplicationLogLevel.INFO,
-      systemLogLevelV2: lambda.SystemLogLevel.WARN,
-      vpc: props.vpc,
-      vpcSubnets: props.vpc ? props.vpcSubnets : undefined,
-      securityGroups: props.vpc ? props.securityGroups : undefined,
-      allowPublicSubnet: false,
-    });
+    }));
   }
 
   /** Adds a statement to the execution role. */

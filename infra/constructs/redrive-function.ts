@@ -7,7 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { prefixed, type ResolvedPipelineConfig } from '../config.ts';
 import { mskGroupArn, mskTopicArn } from './msk-arns.ts';
-import { createNodeFunction, PROJECT_ROOT, type NodeFunctionCodeProps } from './enrich-function.ts';
+import { createOwnedFunction, PROJECT_ROOT, type NodeFunctionCodeProps } from './enrich-function.ts';
 import { acknowledge } from '../nag.ts';
 import { vpcNetworkInterfacesStatement, WILDCARD_STATEMENTS, type KafkaClusterAccess } from './kafka-permissions.ts';
 
@@ -83,43 +83,20 @@ export class RedriveFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: RedriveFunctionProps) {
     super(scope, id);
-
-    this.role = new iam.Role(this, 'ExecutionRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Execution role of the redrive function (explicit, least-privilege policies)',
-    });
-    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
-      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    this.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'WriteOwnLogs',
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [this.logGroup.logGroupArn],
-      }),
-    );
-
-    this.function = createNodeFunction(this, 'Function', {
+    ({
+      function: this.function,
+      role: this.role,
+      logGroup: this.logGroup,
+    } = createOwnedFunction(this, {
+      ...props,
       entry: props.entry ?? DEFAULT_REDRIVE_ENTRY,
-      code: props.code,
       description:
         'Redrive: puts error events or on-failure records back on the page_change input topic (invoked by an operator)',
-      functionName: props.functionName,
+      roleDescription: 'Execution role of the redrive function (explicit, least-privilege policies)',
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout ?? Duration.minutes(15),
       reservedConcurrentExecutions: props.reservedConcurrentExecutions ?? 1,
-      environment: props.environment,
-      role: this.role.withoutPolicyUpdates(),
-      logGroup: this.logGroup,
-      loggingFormat: lambda.LoggingFormat.JSON,
-      applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
-      systemLogLevelV2: lambda.SystemLogLevel.WARN,
-      vpc: props.vpc,
-      vpcSubnets: props.vpc ? props.vpcSubnets : undefined,
-      securityGroups: props.vpc ? props.securityGroups : undefined,
-      allowPublicSubnet: false,
-    });
+    }));
     acknowledge(this.function, {
       id: 'AwsSolutions-L1',
       reason:
