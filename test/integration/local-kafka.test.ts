@@ -11,7 +11,6 @@ import { after, before, test } from 'node:test';
 import type { KafkaBatchResponse, KafkaEsmEvent } from '../../lib/kafka-event.js';
 import { messageKeyForText } from '../../lib/enrich.js';
 import { startLocalEsm } from '../../scripts/lib/local-esm.js';
-import { pageChangeEvent } from '../support/events.js';
 import { TEST_DOMAIN } from '../support/enrich-harness.js';
 import {
   consumeAll,
@@ -29,50 +28,33 @@ import {
   type ConsumedRecord,
   type KcatCodec,
 } from '../support/kafka-broker.js';
-import { createRevision, ensureMediaWiki, uniqueTitle } from '../support/mediawiki.js';
+import { ensureMediaWiki } from '../support/mediawiki.js';
 import {
   accountFor,
   createPipelineTopics,
   pipelineHandler,
   runLocalEsm,
   type PipelineTopics,
+  eventLineOf as eventLine,
+  saveInterleavedRevisions,
+  type SavedRevision,
 } from '../support/pipeline-harness.js';
 
 const CODECS: KcatCodec[] = ['gzip', 'snappy', 'lz4', 'zstd', 'none'];
 let brokers: string[];
 let apiUrl: string;
-interface Rev {
-  title: string;
-  pageId: number;
-  revId: number;
-  text: string;
-}
-const revisions: Rev[] = [];
+let revisions: SavedRevision[] = [];
 
 before(async () => {
   [{ brokers }, { apiUrl }] = await Promise.all([ensureKafka(), ensureMediaWiki()]);
   // 8 pages, 3 revisions each, interleaved as edits arrive on a wiki.
-  const titles = Array.from({ length: 8 }, () => uniqueTitle('Codecs'));
-  for (let round = 0; round < 3; round++) {
-    for (const [i, title] of titles.entries()) {
-      const body = `${'Zürich 東京 — '.repeat(30 + 7 * i)}${'x'.repeat(round * 500)}`;
-      const text = `Revision ${round} of page ${i}: ${body}`;
-      const r = await createRevision(title, text);
-      revisions.push({ title, pageId: r.pageId, revId: r.revId, text: r.text });
-    }
-  }
-});
-
-const eventLine = (r: Rev) =>
-  JSON.stringify(
-    pageChangeEvent({
-      domain: TEST_DOMAIN,
-      pageId: r.pageId,
-      revId: r.revId,
-      content: r.text,
-      title: r.title.replaceAll(' ', '_'),
-    }),
+  revisions = await saveInterleavedRevisions(
+    'Codecs',
+    8,
+    3,
+    (round, i) => `Revision ${round} of page ${i}: ${'Zürich 東京 — '.repeat(30 + 7 * i)}${'x'.repeat(round * 500)}`,
   );
+});
 
 /** Produces the lines in order with kcat, `per` lines per run, the codec changing every run. */
 function kcatReplay(topic: string, lines: string[], per: number): void {

@@ -28,31 +28,26 @@ import {
   lambdaContext,
   pipelineHandler,
   runLocalEsm,
+  eventLineOf as eventLine,
+  saveInterleavedRevisions,
+  type SavedRevision,
 } from '../support/pipeline-harness.js';
 import { createHandler } from '../../functions/page-content-change-enrich/handler.js';
 import type { EventSink, OutboundMessage } from '../../lib/sink.js';
 
 let brokers: string[];
 let apiUrl: string;
-interface Rev {
-  title: string;
-  pageId: number;
-  revId: number;
-  text: string;
-}
-const revisions: Rev[] = [];
+let revisions: SavedRevision[] = [];
 
 before(async () => {
   [{ brokers }, { apiUrl }] = await Promise.all([ensureKafka(), ensureMediaWiki()]);
   // 12 pages, 3 revisions each, interleaved as edits arrive on a wiki.
-  const titles = Array.from({ length: 12 }, () => uniqueTitle('Pipeline'));
-  for (let round = 0; round < 3; round++) {
-    for (const [i, title] of titles.entries()) {
-      const text = `Revision ${round} of page ${i}: ${'Grüße 🌍 '.repeat(20 + i)}`;
-      const r = await createRevision(title, text);
-      revisions.push({ title, pageId: r.pageId, revId: r.revId, text: r.text });
-    }
-  }
+  revisions = await saveInterleavedRevisions(
+    'Pipeline',
+    12,
+    3,
+    (round, i) => `Revision ${round} of page ${i}: ${'Grüße 🌍 '.repeat(20 + i)}`,
+  );
 });
 
 function replay(topic: string, lines: string[]): void {
@@ -64,17 +59,6 @@ function replay(topic: string, lines: string[]): void {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
 }
-
-const eventLine = (r: Rev) =>
-  JSON.stringify(
-    pageChangeEvent({
-      domain: TEST_DOMAIN,
-      pageId: r.pageId,
-      revId: r.revId,
-      content: r.text,
-      title: r.title.replaceAll(' ', '_'),
-    }),
-  );
 
 test('replay → local ESM → handler → topics: every record accounted for once, content exact, per-page order kept', async () => {
   const topics = await createPipelineTopics(brokers, 'e2e');
@@ -153,7 +137,7 @@ test('partial batch responses on a real broker: oversized event, unwritable erro
     const small = revisions.find((r) => r.text.length < 600)!;
     const bigTitle = uniqueTitle('Big');
     const bigRev = await createRevision(bigTitle, `big page ${'x'.repeat(5000)}`);
-    const big: Rev = { title: bigTitle, pageId: bigRev.pageId, revId: bigRev.revId, text: bigRev.text };
+    const big: SavedRevision = { title: bigTitle, pageId: bigRev.pageId, revId: bigRev.revId, text: bigRev.text };
     const rec = (partition: number, offset: number, value: string) => ({
       topic: topics.input,
       partition,

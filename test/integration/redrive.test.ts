@@ -17,53 +17,38 @@ import { TEST_DOMAIN } from '../support/enrich-harness.js';
 import { pageChangeEvent } from '../support/events.js';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import { consumeAll, ensureKafka, kafkaClient, REPO_ROOT } from '../support/kafka-broker.js';
-import { createRevision, ensureMediaWiki, uniqueTitle } from '../support/mediawiki.js';
+import { ensureMediaWiki } from '../support/mediawiki.js';
 import {
   accountFor,
   createPipelineTopics,
   pipelineHandler,
   runLocalEsm,
   type PipelineTopics,
+  eventLineOf as eventLine,
+  saveInterleavedRevisions,
+  type SavedRevision,
 } from '../support/pipeline-harness.js';
 
 let brokers: string[];
 let apiUrl: string;
 let proxy: FaultProxy;
-interface Rev {
-  title: string;
-  pageId: number;
-  revId: number;
-  text: string;
-}
-const revisions: Rev[] = [];
+let revisions: SavedRevision[] = [];
 
 before(async () => {
   [{ brokers }, { apiUrl }] = await Promise.all([ensureKafka(), ensureMediaWiki()]);
   proxy = await startFaultProxy(apiUrl);
   // 6 pages, 2 revisions each, interleaved as edits arrive.
-  const titles = Array.from({ length: 6 }, () => uniqueTitle('Redrive'));
-  for (let round = 0; round < 2; round++) {
-    for (const [i, title] of titles.entries()) {
-      const r = await createRevision(title, `Revision ${round} of page ${i}: ${'Grüße 🌍 '.repeat(5 + i)}`);
-      revisions.push({ title, pageId: r.pageId, revId: r.revId, text: r.text });
-    }
-  }
+  revisions = await saveInterleavedRevisions(
+    'Redrive',
+    6,
+    2,
+    (round, i) => `Revision ${round} of page ${i}: ${'Grüße 🌍 '.repeat(5 + i)}`,
+  );
 });
 
 after(async () => {
   await proxy?.close();
 });
-
-const eventLine = (r: Rev) =>
-  JSON.stringify(
-    pageChangeEvent({
-      domain: TEST_DOMAIN,
-      pageId: r.pageId,
-      revId: r.revId,
-      content: r.text,
-      title: r.title.replaceAll(' ', '_'),
-    }),
-  );
 
 async function produceLines(topic: string, lines: string[]): Promise<void> {
   const producer = kafkaClient(brokers).producer({ idempotent: true, maxInFlightRequests: 1 });

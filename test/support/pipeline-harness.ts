@@ -11,8 +11,49 @@ import { apiEndpointResolver } from '../../lib/domain-allowlist.js';
 import { kafkaSink, type KafkaSink } from '../../lib/kafka-sink.js';
 import { startLocalEsm, type LocalEsm, type LocalEsmOptions } from '../../scripts/lib/local-esm.js';
 import { revisionContentClient } from '../../lib/revision-content-client.js';
-import { testApiConfig, testEventConfig } from './enrich-harness.js';
+import { TEST_DOMAIN, testApiConfig, testEventConfig } from './enrich-harness.js';
+import { pageChangeEvent } from './events.js';
+import { createRevision, uniqueTitle } from './mediawiki.js';
 import { consumeAll, createTopics, kafkaClient, uniqueTopicName, type ConsumedRecord } from './kafka-broker.js';
+
+/** A revision saved on the test wiki, as the pipeline tests replay it. */
+export interface SavedRevision {
+  title: string;
+  pageId: number;
+  revId: number;
+  /** The text as the wiki stored it. */
+  text: string;
+}
+
+/** `pages` pages of `rounds` revisions each, saved round by round (interleaved, as edits arrive on a wiki). */
+export async function saveInterleavedRevisions(
+  titlePrefix: string,
+  pages: number,
+  rounds: number,
+  textOf: (round: number, page: number) => string,
+): Promise<SavedRevision[]> {
+  const titles = Array.from({ length: pages }, () => uniqueTitle(titlePrefix));
+  const revisions: SavedRevision[] = [];
+  for (let round = 0; round < rounds; round++) {
+    for (const [i, title] of titles.entries()) {
+      const r = await createRevision(title, textOf(round, i));
+      revisions.push({ title, pageId: r.pageId, revId: r.revId, text: r.text });
+    }
+  }
+  return revisions;
+}
+
+/** The page_change event of a saved revision on the test domain, as one JSON line. */
+export const eventLineOf = (r: SavedRevision): string =>
+  JSON.stringify(
+    pageChangeEvent({
+      domain: TEST_DOMAIN,
+      pageId: r.pageId,
+      revId: r.revId,
+      content: r.text,
+      title: r.title.replaceAll(' ', '_'),
+    }),
+  );
 
 export interface PipelineTopics {
   input: string;
