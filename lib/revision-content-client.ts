@@ -114,6 +114,15 @@ class FinalFailure extends Error {
 }
 
 /** Why revisions of a request are left unfetched. */
+/** What every request of one `fetchRevisions` call shares: where, for which wiki, until when, and where results go. */
+interface FetchScope {
+  readonly endpoint: URL;
+  readonly domain: string;
+  readonly results: Map<number, RevisionResult>;
+  readonly deadline: Deadline;
+  readonly requestId: string | undefined;
+}
+
 type Unsettled =
   | { readonly kind: 'final'; readonly error: EnrichError; readonly scope: FailureScope }
   | { readonly kind: 'deadline' };
@@ -195,12 +204,9 @@ export function revisionContentClient(
   const retryBudgetMs = config.retryBudgetMs ?? DEFAULT_RETRY_BUDGET_MS;
 
   async function callApi(
-    endpoint: URL,
-    domain: string,
+    { endpoint, domain, deadline, requestId }: FetchScope,
     revIds: readonly number[],
     cont: Record<string, string>,
-    deadline: Deadline,
-    requestId: string | undefined,
   ): Promise<ApiResponse> {
     const url = new URL(endpoint);
     const params: Record<string, string> = {
@@ -305,18 +311,12 @@ export function revisionContentClient(
   }
 
   /** One attempt for a set of revisions, following `continue` until the result is complete. */
-  async function attempt(
-    endpoint: URL,
-    domain: string,
-    pending: Set<number>,
-    results: Map<number, RevisionResult>,
-    deadline: Deadline,
-    requestId: string | undefined,
-  ): Promise<EnrichError | undefined> {
+  async function attempt(scope: FetchScope, pending: Set<number>): Promise<EnrichError | undefined> {
+    const { domain, results } = scope;
     const ids = [...pending];
     let cont: Record<string, string> = {};
     for (let page = 0; page < 1000; page++) {
-      const json = await limit(() => callApi(endpoint, domain, ids, cont, deadline, requestId));
+      const json = await limit(() => callApi(scope, ids, cont));
       for (const p of json.query?.pages ?? []) {
         for (const rev of p.revisions ?? []) {
           if (!pending.has(rev.revid)) continue;
@@ -341,21 +341,14 @@ export function revisionContentClient(
    * longer) while the retry budget, counted from the first failure, and the deadline allow.
    * Returns why revisions are left in `pending`, or `undefined` when none are.
    */
-  async function attempts(
-    endpoint: URL,
-    domain: string,
-    pending: Set<number>,
-    results: Map<number, RevisionResult>,
-    deadline: Deadline,
-    requestId: string | undefined,
-    retry: boolean,
-  ): Promise<Unsettled | undefined> {
+  async function attempts(scope: FetchScope, pending: Set<number>, retry: boolean): Promise<Unsettled | undefined> {
+    const { deadline } = scope;
     let failedSince: number | undefined;
     for (let n = 0; ; n++) {
       if (n === 0 && deadline.remainingMs() <= 0) return { kind: 'deadline' };
       let failure: { error: EnrichError; scope: FailureScope; retryAfterMs?: number };
       try {
-        const missing = await attempt(endpoint, domain, pending, results, deadline, requestId);
+        const missing = await attempt(scope, pending);
         if (missing === undefined) return undefined;
         // Replica lag: `badrevids` is retried like a transient failure, for these revisions only.
         failure = { error: missing, scope: 'each' };
@@ -390,53 +383,41 @@ export function revisionContentClient(
    * a failing wiki does (not for reasons of their own), the split stops there.
    */
   async function settleUnfetched(
-    endpoint: URL,
-    domain: string,
+    scope: FetchScope,
     pending: Set<number>,
     unsettled: Unsettled,
-    results: Map<number, RevisionResult>,
-    deadline: Deadline,
-    requestId: string | undefined,
     splitFrom?: number,
   ): Promise<void> {
+    const { deadline } = scope;
     const splittable = unsettled.kind === 'final' && (unsettled.scope === 'unclear' || unsettled.scope === 'request');
     if (splittable && pending.size > 1) {
       if (deadline.remainingMs() < Math.min(config.timeoutMs, 1000)) {
-        return settle(pending, { kind: 'deadline' }, results, domain);
+        return settle(scope, pending, { kind: 'deadline' });
       }
       const ids = [...pending];
       const middle = Math.ceil(ids.length / 2);
       const halves = [new Set(ids.slice(0, middle)), new Set(ids.slice(middle))];
-      const ask = (half: Set<number>) => attempts(endpoint, domain, half, results, deadline, requestId, false);
+      const ask = (half: Set<number>) => attempts(scope, half, false);
       const outcomes = await Promise.all(halves.map(ask));
       const failedHalves = halves.flatMap((half, i) => (outcomes[i] ? [{ half, outcome: outcomes[i] }] : []));
       const likeAFailingWiki = (u: Unsettled) => u.kind === 'final' && (u.scope === 'wiki' || u.scope === 'unclear');
       const wikiFailing = failedHalves.length === 2 && failedHalves.every((h) => likeAFailingWiki(h.outcome));
       if (wikiFailing) {
         // Splitting further would multiply requests to a failing wiki: the request's own failure stands.
-        for (const { half } of failedHalves) settle(half, unsettled, results, domain);
+        for (const { half } of failedHalves) settle(scope, half, unsettled);
         return;
       }
-      await Promise.all(
-        failedHalves.map(({ half, outcome }) =>
-          settleUnfetched(endpoint, domain, half, outcome, results, deadline, requestId, ids.length),
-        ),
-      );
+      await Promise.all(failedHalves.map(({ half, outcome }) => settleUnfetched(scope, half, outcome, ids.length)));
       return;
     }
     if (unsettled.kind === 'final' && splitFrom !== undefined && pending.size === 1 && unsettled.scope !== 'each') {
       const found = `revision ${[...pending][0]} fails alone, found by splitting a request for ${splitFrom} revisions`;
       unsettled.error.message = `${unsettled.error.message} (${found})`;
     }
-    settle(pending, unsettled, results, domain);
+    settle(scope, pending, unsettled);
   }
 
-  function settle(
-    pending: ReadonlySet<number>,
-    unsettled: Unsettled,
-    results: Map<number, RevisionResult>,
-    domain: string,
-  ) {
+  function settle({ domain, results }: FetchScope, pending: ReadonlySet<number>, unsettled: Unsettled) {
     for (const id of pending) {
       const error =
         unsettled.kind === 'final'
@@ -446,17 +427,10 @@ export function revisionContentClient(
     }
   }
 
-  async function fetchChunk(
-    endpoint: URL,
-    domain: string,
-    chunk: readonly number[],
-    results: Map<number, RevisionResult>,
-    deadline: Deadline,
-    requestId: string | undefined,
-  ): Promise<void> {
+  async function fetchChunk(scope: FetchScope, chunk: readonly number[]): Promise<void> {
     const pending = new Set(chunk);
-    const unsettled = await attempts(endpoint, domain, pending, results, deadline, requestId, true);
-    if (unsettled) await settleUnfetched(endpoint, domain, pending, unsettled, results, deadline, requestId);
+    const unsettled = await attempts(scope, pending, true);
+    if (unsettled) await settleUnfetched(scope, pending, unsettled);
   }
 
   /** An attempt cut short by the deadline is not the wiki's fault: report it for redelivery. */
@@ -473,13 +447,13 @@ export function revisionContentClient(
     stats,
     async fetchRevisions(domain, revIds, deadline, requestId, onResults) {
       const results = new Map<number, RevisionResult>();
-      const endpoint = resolver.endpointFor(domain);
+      const scope: FetchScope = { endpoint: resolver.endpointFor(domain), domain, results, deadline, requestId };
       const unique = [...new Set(revIds)];
       const chunks: number[][] = [];
       for (let i = 0; i < unique.length; i += config.batchSize) chunks.push(unique.slice(i, i + config.batchSize));
       await Promise.all(
         chunks.map(async (chunk) => {
-          await fetchChunk(endpoint, domain, chunk, results, deadline, requestId);
+          await fetchChunk(scope, chunk);
           onResults?.(new Map(chunk.map((id) => [id, results.get(id)!])));
         }),
       );
