@@ -7,7 +7,7 @@
  */
 import type { ConnectionOptions } from 'node:tls';
 import { Kafka, logLevel, type KafkaConfig, type SASLOptions } from 'kafkajs';
-import { ConfigurationError, readSettings } from './settings.js';
+import { ConfigurationError, readSettings, type SettingValues } from './settings.js';
 
 export type KafkaAuthMode = 'none' | 'tls' | 'scram' | 'iam';
 
@@ -42,8 +42,10 @@ export interface KafkaConnectionConfig {
   readonly logLevel?: keyof typeof logLevel;
 }
 
-export function kafkaConnectionConfigFromEnv(env: NodeJS.ProcessEnv = process.env): KafkaConnectionConfig {
-  const s = readSettings(env);
+export function kafkaConnectionConfigFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+  s: SettingValues = readSettings(env),
+): KafkaConnectionConfig {
   const brokers = s.KAFKA_BROKERS;
   const mskClusterArn = s.KAFKA_MSK_CLUSTER_ARN;
   const auth: KafkaAuthMode = s.KAFKA_AUTH ?? (mskClusterArn && !brokers?.length ? 'iam' : 'none');
@@ -72,7 +74,10 @@ export function kafkaConnectionConfigFromEnv(env: NodeJS.ProcessEnv = process.en
 
 /** The topic name with the optional datacenter prefix (`eqiad.`), as Wikimedia names topics. */
 export function prefixedTopic(name: string, env: NodeJS.ProcessEnv = process.env): string {
-  const prefix = readSettings(env).KAFKA_TOPIC_PREFIX;
+  return withTopicPrefix(name, readSettings(env).KAFKA_TOPIC_PREFIX);
+}
+
+export function withTopicPrefix(name: string, prefix: string): string {
   return name.startsWith(prefix) ? name : `${prefix}${name}`;
 }
 

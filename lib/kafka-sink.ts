@@ -16,7 +16,7 @@ import {
   createKafka,
   forgetCachedSecrets,
   kafkaConnectionConfigFromEnv,
-  prefixedTopic,
+  withTopicPrefix,
   type KafkaConnectionConfig,
 } from './kafka-client.js';
 import { NO_DEADLINE, type Deadline } from './retry.js';
@@ -51,16 +51,14 @@ export function useGzipLevel(level: number): void {
   });
 }
 
-export function maxMessageBytesFromEnv(env: NodeJS.ProcessEnv = process.env): number {
-  return readSettings(env).KAFKA_MAX_MESSAGE_BYTES;
-}
-
-export function kafkaSinkConfigFromEnv(env: NodeJS.ProcessEnv = process.env): KafkaSinkConfig {
-  const s = readSettings(env);
+export function kafkaSinkConfigFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+  s: SettingValues = readSettings(env),
+): KafkaSinkConfig {
   return {
-    connection: kafkaConnectionConfigFromEnv(env),
-    outputTopic: prefixedTopic(s.OUTPUT_TOPIC, env),
-    errorTopic: prefixedTopic(s.ERROR_TOPIC, env),
+    connection: kafkaConnectionConfigFromEnv(env, s),
+    outputTopic: withTopicPrefix(s.OUTPUT_TOPIC, s.KAFKA_TOPIC_PREFIX),
+    errorTopic: withTopicPrefix(s.ERROR_TOPIC, s.KAFKA_TOPIC_PREFIX),
     maxMessageBytes: s.KAFKA_MAX_MESSAGE_BYTES,
     compression: s.KAFKA_COMPRESSION,
     gzipLevel: s.KAFKA_GZIP_LEVEL,

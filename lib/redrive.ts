@@ -14,6 +14,7 @@ import { messageKeyForText } from './enrich.js';
 import { prefixedTopic } from './kafka-client.js';
 import { CARRIED_HEADERS } from './kafka-event.js';
 import { chunkBySize } from './kafka-sink.js';
+import { SETTINGS } from './settings.js';
 
 /** Error types that fail the same way however often they are retried: redriven only when named explicitly. */
 export const NON_RETRYABLE_ERROR_TYPES: readonly string[] = [
@@ -799,7 +800,7 @@ export function redriveTopicsFromEnv(env: NodeJS.ProcessEnv = process.env): Redr
   return {
     groupPrefix: stringFrom(env, 'REDRIVE_GROUP_PREFIX', DEFAULT_REDRIVE_GROUP_PREFIX),
     input: prefixedTopic(stringFrom(env, 'INPUT_TOPIC', 'mediawiki.page_change.v1'), env),
-    error: prefixedTopic(stringFrom(env, 'ERROR_TOPIC', 'mw_page_content_change_enrich.error'), env),
+    error: prefixedTopic(stringFrom(env, 'ERROR_TOPIC', SETTINGS.ERROR_TOPIC.default), env),
     onFailure: prefixedTopic(stringFrom(env, 'ON_FAILURE_TOPIC', 'mw_page_content_change_enrich.on_failure'), env),
   };
 }

@@ -7,7 +7,7 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Context } from 'aws-lambda';
-import { enrichConfigFromEnv, type EnrichConfig } from '../../lib/config.js';
+import { enrichConfigFrom, type EnrichConfig } from '../../lib/config.js';
 import { apiEndpointResolver, type ApiEndpointResolver } from '../../lib/domain-allowlist.js';
 import type { KafkaBatchResponse } from '../../lib/kafka-event.js';
 import { logger, metrics, recordBatchMetrics } from '../../lib/observability.js';
@@ -15,7 +15,7 @@ import { invocationDeadlines } from '../../lib/invocation-deadlines.js';
 import { processBatch } from '../../lib/process-batch.js';
 import { revisionContentClient, type RevisionContentClient } from '../../lib/revision-content-client.js';
 import type { EventSink } from '../../lib/sink.js';
-import { kafkaSinkFromEnv, maxMessageBytesFromEnv } from '../../lib/kafka-sink.js';
+import { kafkaSink, kafkaSinkConfigFromEnv } from '../../lib/kafka-sink.js';
 import { UnwrittenRecordsError } from '../../lib/errors.js';
 import { readSettings } from '../../lib/settings.js';
 
@@ -31,15 +31,17 @@ export interface HandlerDependencies {
 
 /** Per-container dependencies from the environment; created on first use, reused across invocations. */
 export function dependenciesFromEnv(env: NodeJS.ProcessEnv = process.env, sink?: EventSink): HandlerDependencies {
-  const config = enrichConfigFromEnv(env);
+  // The environment is read and validated once per container.
+  const settings = readSettings(env);
+  const config = enrichConfigFrom(settings);
   const resolver = apiEndpointResolver(config.mediawiki.urlTemplate, config.mediawiki.allowedDomains);
   return {
     config,
     resolver,
     client: revisionContentClient(config.mediawiki, { resolver }),
-    sink: sink ?? kafkaSinkFromEnv(env),
-    maxMessageBytes: maxMessageBytesFromEnv(env),
-    partialBatchResponse: readSettings(env).ESM_PARTIAL_BATCH_RESPONSE === 'true',
+    sink: sink ?? kafkaSink(kafkaSinkConfigFromEnv(env, settings)),
+    maxMessageBytes: settings.KAFKA_MAX_MESSAGE_BYTES,
+    partialBatchResponse: settings.ESM_PARTIAL_BATCH_RESPONSE === 'true',
   };
 }
 
