@@ -4,20 +4,11 @@
  * on page content: the bench's generated wikitext pages (the sizes `npm run bench` seeds) and
  * the demo wiki's pages (samples/wiki). Events are compressed in produce requests of `--batch`
  * events, as kafkaSink sends them. CPU is process CPU time (user + system) per event.
- *
- * zstd is written in-process only where node:zlib has it (Node >= 22.15); elsewhere its row comes
- * from the `zstd` tool at the same level (same libzstd; `zstd -b` for speed) when installed.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync, gunzipSync } from 'node:zlib';
-import { decompress as fzstd } from 'fzstd';
 import { pageChangeEvent } from '../test/support/events.js';
 import {
-  canWriteZstd,
   lz4Compress,
   lz4Decompress,
   snappyCompress,
@@ -154,57 +145,13 @@ async function measure(name: string, events: string[]): Promise<Row[]> {
   );
   await add('snappy', 'snappyjs (pure JS)', snappyCompress, snappyDecompress);
   await add('lz4', 'lz4js (pure JS)', lz4Compress, lz4Decompress);
-  if (canWriteZstd) {
-    await add('zstd -3', 'node:zlib', (b) => zstdCompress(b, 3), zstdDecompress);
-  } else {
-    rows.push(...zstdWithTool(input, events.length, raw));
-  }
+  await add('zstd -1', 'node:zlib (KAFKA_COMPRESSION=zstd)', (b) => zstdCompress(b, 1), zstdDecompress);
+  await add('zstd -3', 'node:zlib', (b) => zstdCompress(b, 3), zstdDecompress);
   console.error(
     `${name}: ${events.length} events, ${(raw / events.length).toFixed(0)} B/event uncompressed, batches of ${BATCH}`,
   );
   return rows;
 }
-
-/** zstd bytes from `zstd -L`, speeds from `zstd -bL` (native libzstd), levels 1 and 3; fzstd's reading in-process. */
-function zstdWithTool(input: Buffer[], events: number, raw: number): Row[] {
-  if (spawnSync('zstd', ['--version']).status !== 0) return [];
-  const dir = mkdtempSync(join(tmpdir(), 'codecs-'));
-  const file = join(dir, 'batch');
-  writeFileSync(file, Buffer.concat(input));
-  const perEvent = raw / events / 1e6; // MB per event
-  const rows: Row[] = [];
-  let compressed: Buffer[] = [];
-  for (const level of [1, 3]) {
-    compressed = input.map((b) => execFileSync('zstd', [`-${level}`, '-q', '-c'], { input: b, maxBuffer: 1 << 28 }));
-    const bytes = compressed.reduce((n, b) => n + b.length, 0);
-    const res = spawnSync('zstd', [`-b${level}`, '-i2', `-B${input[0]!.length}`, file], { encoding: 'utf8' });
-    const m = `${res.stdout}${res.stderr}`.match(/([\d.]+) MB\/s\s*,?\s*([\d.]+) MB\/s/);
-    if (!m) continue;
-    rows.push({
-      codec: `zstd -${level}`,
-      impl: 'libzstd (zstd tool; node:zlib on Node >= 22.15)',
-      bytesPerEvent: bytes / events,
-      ratio: bytes / raw,
-      compressMs: (perEvent / Number(m[1])) * 1000,
-      decompressMs: (perEvent / Number(m[2])) * 1000,
-    });
-  }
-  const fz = cpuMs(() => {
-    for (const c of compressed) zstdDecompressSync(c);
-  });
-  const bytes = compressed.reduce((n, b) => n + b.length, 0);
-  rows.push({
-    codec: 'zstd -3 (read)',
-    impl: 'fzstd (pure JS, Node < 22.15)',
-    bytesPerEvent: bytes / events,
-    ratio: bytes / raw,
-    compressMs: NaN,
-    decompressMs: fz / events,
-  });
-  return rows;
-}
-
-const zstdDecompressSync = (b: Buffer) => Buffer.from(fzstd(b));
 
 function table(rows: Row[]): string {
   const head =

@@ -150,7 +150,7 @@ export async function runLambdaPath(
     : coldStartFiles(fn.metafile);
   const bundleFile = opts.bundleFile ?? fn.entryFile;
   const childFile = (
-    await bundle('bench/lambda-child.ts', 'lambda-path/lambda-child.mjs', { minify: false, target: 'node20' })
+    await bundle('bench/lambda-child.ts', 'lambda-path/lambda-child.mjs', { minify: false, target: 'node24' })
   ).file;
 
   const outputTopic = uniqueTopicName('bench.lambda-path.out');

@@ -38,7 +38,7 @@ export interface MemoryResult {
 let childBundle: Promise<string> | undefined;
 
 export function memoryChildBundle(): Promise<string> {
-  childBundle ??= bundle('bench/memory-child.ts', 'memory-child.mjs', { minify: false, target: 'node20' }).then(
+  childBundle ??= bundle('bench/memory-child.ts', 'memory-child.mjs', { minify: false, target: 'node24' }).then(
     (b) => b.file,
   );
   return childBundle;

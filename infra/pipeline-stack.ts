@@ -470,15 +470,6 @@ export class PipelineStack extends Stack {
   }
 
   private addNagSuppressions(): void {
-    const functions = [this.enrichFunction.function, ...(this.topics ? [this.topics.onEventFunction] : [])];
-    for (const fn of functions) {
-      acknowledge(fn, {
-        id: 'AwsSolutions-L1',
-        reason:
-          'Runtime pinned to nodejs22.x on purpose (the handler is built and tested for Node.js 22); ' +
-          'upgrades are deliberate.',
-      });
-    }
     const roles = [this.enrichFunction.role, ...(this.topics ? [this.topics.onEventRole] : [])];
     for (const role of roles) {
       acknowledge(role, {

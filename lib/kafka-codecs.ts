@@ -8,9 +8,7 @@
  * - snappy: `snappyjs`; raw blocks (librdkafka, kcat) and xerial framing (the Java client) are
  *   read, xerial framing is written (what Java consumers expect first).
  * - lz4: `lz4js`, the LZ4 frame format Kafka uses since message format v2 (KIP-57).
- * - zstd: `node:zlib` where it has zstd (Node ≥ 22.15, so on Lambda's nodejs22.x), else `fzstd`
- *   for reading. Writing zstd needs `node:zlib`'s zstd: on older Node, `zstd` is refused at
- *   configuration time rather than failing each produce request.
+ * - zstd: `node:zlib` (libzstd, in Node since 22.15; the project runs on Node 24, as Lambda's nodejs24.x).
  * - gzip: kafkajs' own (node:zlib); `kafkaSink` installs a level of its choice.
  */
 import * as zlib from 'node:zlib';
@@ -19,15 +17,10 @@ import kafkajs, { CompressionTypes } from 'kafkajs';
 import snappy from 'snappyjs';
 import lz4 from 'lz4js';
 import xxh32Module from 'lz4js/xxh32.js';
-import { decompress as fzstdDecompress } from 'fzstd';
 
 /** The names `KAFKA_COMPRESSION` accepts. */
 export const KAFKA_COMPRESSION_NAMES = ['gzip', 'snappy', 'lz4', 'zstd', 'none'] as const;
 export type KafkaCompressionName = (typeof KAFKA_COMPRESSION_NAMES)[number];
-
-export class UnsupportedCompressionError extends Error {
-  override readonly name = 'UnsupportedCompressionError';
-}
 
 /** kafkajs' codec interface: `compress` gets the encoder of the uncompressed record set. */
 export interface KafkaCodec {
@@ -35,16 +28,8 @@ export interface KafkaCodec {
   decompress(buffer: Buffer): Promise<Buffer>;
 }
 
-type ZstdZlib = {
-  zstdCompress: (buf: Buffer, opts: object, cb: (err: Error | null, out: Buffer) => void) => void;
-  zstdDecompress: (buf: Buffer, cb: (err: Error | null, out: Buffer) => void) => void;
-  constants: Record<string, number>;
-};
-const nodeZstd =
-  typeof (zlib as unknown as Partial<ZstdZlib>).zstdCompress === 'function' ? (zlib as unknown as ZstdZlib) : undefined;
-
-/** True when this Node has zstd in `node:zlib` (Node ≥ 22.15), which writing zstd needs. */
-export const canWriteZstd = nodeZstd !== undefined;
+const zstdCompressAsync = promisify(zlib.zstdCompress);
+const zstdDecompressAsync = promisify(zlib.zstdDecompress);
 
 // --- snappy ---------------------------------------------------------------------------------
 
@@ -140,18 +125,11 @@ export function lz4Compress(input: Buffer): Buffer {
 // --- zstd -----------------------------------------------------------------------------------
 
 export async function zstdDecompress(input: Buffer): Promise<Buffer> {
-  if (nodeZstd) return promisify(nodeZstd.zstdDecompress)(input);
-  return Buffer.from(fzstdDecompress(input));
+  return zstdDecompressAsync(input);
 }
 
 export async function zstdCompress(input: Buffer, level = 1): Promise<Buffer> {
-  if (!nodeZstd) {
-    throw new UnsupportedCompressionError(
-      `writing zstd needs node:zlib zstd (Node >= 22.15); this is Node ${process.versions.node}`,
-    );
-  }
-  const params = { [nodeZstd.constants.ZSTD_c_compressionLevel!]: level };
-  return promisify(nodeZstd.zstdCompress)(input, { params } as object);
+  return zstdCompressAsync(input, { params: { [zlib.constants.ZSTD_c_compressionLevel]: level } });
 }
 
 // --- registration ---------------------------------------------------------------------------
@@ -185,12 +163,6 @@ export function registerKafkaCodecs(opts: KafkaCodecOptions = {}): void {
 
 /** The kafkajs compression type for a `KAFKA_COMPRESSION` name (registering the codecs it needs). */
 export function compressionTypeFor(name: KafkaCompressionName): CompressionTypes {
-  if (name === 'zstd' && !canWriteZstd) {
-    throw new UnsupportedCompressionError(
-      "KAFKA_COMPRESSION=zstd needs node:zlib zstd (Node >= 22.15, e.g. Lambda's nodejs22.x); " +
-        `this is Node ${process.versions.node}`,
-    );
-  }
   registerKafkaCodecs();
   const types: Record<KafkaCompressionName, CompressionTypes> = {
     gzip: CompressionTypes.GZIP,

@@ -276,7 +276,7 @@ export const SETTINGS = {
   }),
   KAFKA_COMPRESSION: oneOf(['gzip', 'snappy', 'lz4', 'zstd', 'none'], {
     default: 'gzip',
-    doc: 'Compression codec of produced batches (`zstd` needs Node ≥ 22.15, as on nodejs22.x); see Local Kafka for the measurements.',
+    doc: 'Compression codec of produced batches; see Local Kafka for the measurements.',
   }),
   KAFKA_GZIP_LEVEL: integer({
     default: 1,

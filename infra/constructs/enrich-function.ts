@@ -49,7 +49,10 @@ export function createNodeFunction(
   return new lambda.Function(scope, id, {
     ...options,
     architecture: lambda.Architecture.ARM_64,
-    runtime: lambda.Runtime.NODEJS_22_X,
+    // Node.js 24 is the newest managed Node.js runtime ("Lambda runtimes",
+    // https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html); tests, tools and benchmarks run on the same
+    // major (the `node` devDependency), so the runtime that is tested is the runtime that is deployed.
+    runtime: lambda.Runtime.NODEJS_24_X,
     code: code ?? functionBundleCode(entry),
     handler: 'index.handler',
     environment: { ...nodeOptions, ...options.environment },

@@ -26,7 +26,7 @@ export const ESM_REQUIRE_BANNER =
 
 /**
  * esbuild options of every function bundle (entry and output directory aside).
- * The Node.js 22 runtime ships AWS SDK v3 "as a convenience"; the SDK is bundled so the function runs
+ * The Node.js 24 runtime ships AWS SDK v3 "as a convenience"; the SDK is bundled so the function runs
  * the version it was tested with, as AWS advises in "Using the AWS SDK for JavaScript (v3) on AWS Lambda
  * Node.js runtimes" (https://github.com/aws/aws-sdk-js-v3/blob/main/supplemental-docs/AWS_LAMBDA.md) and
  * "Building Lambda functions with Node.js" > runtime-included SDK versions
@@ -35,7 +35,7 @@ export const ESM_REQUIRE_BANNER =
 export const FUNCTION_BUILD_OPTIONS: Readonly<BuildOptions> = {
   bundle: true,
   platform: 'node',
-  target: 'node22',
+  target: 'node24',
   format: 'esm',
   splitting: true,
   outExtension: { '.js': '.mjs' },
@@ -93,7 +93,7 @@ export function functionBundleCode(entry: string): lambda.Code {
   return lambda.Code.fromAsset(PROJECT_ROOT, {
     assetHashType: AssetHashType.OUTPUT,
     bundling: {
-      image: DockerImage.fromRegistry('public.ecr.aws/sam/build-nodejs22.x'),
+      image: DockerImage.fromRegistry('public.ecr.aws/sam/build-nodejs24.x'),
       command: ['bash', '-c', `echo "bundle ${relativeEntry} locally with esbuild (npm ci)" >&2; exit 1`],
       local: {
         tryBundle(outputDir: string): boolean {

@@ -97,12 +97,6 @@ export class RedriveFunction extends Construct {
       timeout: props.timeout ?? Duration.minutes(15),
       reservedConcurrentExecutions: props.reservedConcurrentExecutions ?? 1,
     }));
-    acknowledge(this.function, {
-      id: 'AwsSolutions-L1',
-      reason:
-        'Runtime pinned to nodejs22.x on purpose (the handler is built and tested for Node.js 22); ' +
-        'upgrades are deliberate.',
-    });
   }
 
   /**

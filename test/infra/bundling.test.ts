@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, test } from 'node:test';
 import { DEFAULT_ENRICH_ENTRY, ESM_REQUIRE_BANNER } from '../../infra/constructs/enrich-function.ts';
+import { FUNCTION_BUILD_OPTIONS } from '../../infra/constructs/function-bundle.ts';
 import { kafkaEsmEventFor } from '../../scripts/lib/esm-event.ts';
 import { enrichFunction, synth, type Synth } from './helpers.ts';
 
@@ -55,7 +56,7 @@ describe('esbuild bundling', () => {
     assert.match(code, /export\s*\{/, 'ESM export');
     assert.ok(code.split('\n').length < 10, 'minified');
     assert.match(code, /sourceMappingURL=index\.mjs\.map/);
-    assert.equal(enrichFunction(s.template).resource.Properties.Runtime, 'nodejs22.x');
+    assert.equal(enrichFunction(s.template).resource.Properties.Runtime, 'nodejs24.x');
   });
 
   test('real handler bundle', {
@@ -165,5 +166,19 @@ describe('esbuild bundling', () => {
     } finally {
       server.close();
     }
+  });
+});
+
+describe('one Node.js major: the runtime the tests run on is the runtime Lambda runs', () => {
+  // "Lambda runtimes" (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html): nodejs24.x is Node.js 24.
+  test('every synthesized function, the esbuild target and this test process share one Node.js major', () => {
+    const major = process.versions.node.split('.')[0];
+    const runtimes = new Set<string>();
+    for (const env of ['example-msk-iam', 'example-self-managed-scram']) {
+      const resources = synth(env).template.findResources('AWS::Lambda::Function');
+      for (const fn of Object.values(resources)) runtimes.add(fn.Properties.Runtime);
+    }
+    assert.deepEqual([...runtimes], [`nodejs${major}.x`], 'tests run on the Node.js of every deployed function');
+    assert.equal(FUNCTION_BUILD_OPTIONS.target, `node${major}`, 'esbuild targets the same major');
   });
 });

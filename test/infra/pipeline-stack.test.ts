@@ -34,7 +34,7 @@ function commonChecks(name: string, make: () => ReturnType<typeof synth>) {
   test(`${name}: the function is Node.js 22 on arm64 with the configured memory/timeout, JSON logs in its own log group`, () => {
     const s = make();
     const { resource } = enrichFunction(s.template);
-    assert.equal(resource.Properties.Runtime, 'nodejs22.x');
+    assert.equal(resource.Properties.Runtime, 'nodejs24.x');
     assert.deepEqual(resource.Properties.Architectures, ['arm64']);
     assert.equal(resource.Properties.MemorySize, s.config.memorySize);
     assert.equal(resource.Properties.Timeout, s.config.timeoutSeconds);

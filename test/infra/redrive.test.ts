@@ -46,7 +46,7 @@ describe('redrive function', () => {
     const [fn] = redriveFunctions(s.template);
     assert.ok(fn, 'the redrive function exists');
     const p = fn.Properties;
-    assert.equal(p.Runtime, 'nodejs22.x');
+    assert.equal(p.Runtime, 'nodejs24.x');
     assert.deepEqual(p.Architectures, ['arm64']);
     assert.equal(p.Timeout, 900);
     assert.equal(p.ReservedConcurrentExecutions, 1);
