@@ -15,7 +15,7 @@ import {
   snappyDecompress,
   zstdCompress,
   zstdDecompress,
-} from '../lib/kafka-codecs.js';
+} from '../lib/kafka/kafka-codecs.js';
 import { logNormalSize, prng, wikitext } from './content.js';
 
 const { values } = parseArgs({
@@ -58,13 +58,6 @@ function batches(events: string[]): Buffer[] {
   const out: Buffer[] = [];
   for (let i = 0; i < events.length; i += BATCH) out.push(Buffer.from(events.slice(i, i + BATCH).join('\u0000')));
   return out;
-}
-
-function cpuMs(fn: () => void): number {
-  const start = process.cpuUsage();
-  fn();
-  const d = process.cpuUsage(start);
-  return (d.user + d.system) / 1000;
 }
 
 async function cpuMsAsync(fn: () => Promise<void>): Promise<number> {

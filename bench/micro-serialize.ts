@@ -8,11 +8,11 @@
  */
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
-import { apiEndpointResolver } from '../lib/domain-allowlist.js';
-import { processBatch } from '../lib/process-batch.js';
-import { NO_DEADLINE } from '../lib/retry.js';
-import type { RevisionContentClient, RevisionResult } from '../lib/revision-content-client.js';
-import type { EventSink } from '../lib/sink.js';
+import { apiEndpointResolver } from '../lib/mediawiki/domain-allowlist.js';
+import { processBatch } from '../lib/pipeline/process-batch.js';
+import { NO_DEADLINE } from '../lib/core/retry.js';
+import type { RevisionContentClient, RevisionResult } from '../lib/mediawiki/revision-content-client.js';
+import type { EventSink } from '../lib/kafka/sink.js';
 import { esmEventOf, pageChangeEvent } from '../test/support/events.js';
 
 const require = createRequire(import.meta.url);

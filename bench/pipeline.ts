@@ -5,12 +5,12 @@
  */
 import type { Context } from 'aws-lambda';
 import { performance } from 'node:perf_hooks';
-import type { KafkaEsmEvent } from '../lib/kafka-event.js';
+import type { KafkaEsmEvent } from '../lib/kafka/kafka-event.js';
 import { kafkaEsmEventFor } from '../scripts/lib/esm-event.js';
 import { startLocalEsm } from '../scripts/lib/local-esm.js';
-import { processBatch } from '../lib/process-batch.js';
-import { NO_DEADLINE } from '../lib/retry.js';
-import type { RevisionContentClient, RevisionResult } from '../lib/revision-content-client.js';
+import { processBatch } from '../lib/pipeline/process-batch.js';
+import { NO_DEADLINE } from '../lib/core/retry.js';
+import type { RevisionContentClient, RevisionResult } from '../lib/mediawiki/revision-content-client.js';
 import { createTopics, deleteTopics, kafkaClient, uniqueTopicName } from '../test/support/kafka-broker.js';
 import { groupCpuMs, pidCpuMs } from './procstat.js';
 import {
@@ -363,7 +363,7 @@ async function replayCompute(
     },
     close: async () => undefined,
   };
-  const { apiEndpointResolver } = await import('../lib/domain-allowlist.js');
+  const { apiEndpointResolver } = await import('../lib/mediawiki/domain-allowlist.js');
   const resolver = apiEndpointResolver('http://127.0.0.1/api.php', ['*.bench.wiki.local']);
   const sink = { send: async () => ({ failed: new Set<number>() }) };
   let cpuMs = 0;

@@ -7,15 +7,15 @@ import net from 'node:net';
 import type { Kafka, Producer } from 'kafkajs';
 import { Kafka as KafkaClient, logLevel } from 'kafkajs';
 import { createHandler, type HandlerDependencies } from '../functions/page-content-change-enrich/handler.js';
-import type { EnrichConfig, MediaWikiApiConfig } from '../lib/config.js';
-import { apiEndpointResolver } from '../lib/domain-allowlist.js';
-import { kafkaSink, type KafkaSink } from '../lib/kafka-sink.js';
+import type { EnrichConfig, MediaWikiApiConfig } from '../lib/settings/config.js';
+import { apiEndpointResolver } from '../lib/mediawiki/domain-allowlist.js';
+import { kafkaSink, type KafkaSink } from '../lib/kafka/kafka-sink.js';
 import {
   revisionContentClient,
   type RevisionContentClient,
   type RevisionResult,
-} from '../lib/revision-content-client.js';
-import type { EventSink } from '../lib/sink.js';
+} from '../lib/mediawiki/revision-content-client.js';
+import type { EventSink } from '../lib/kafka/sink.js';
 
 export const BENCH_DOMAIN_SUFFIX = 'bench.wiki.local';
 export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;

@@ -1,6 +1,6 @@
 /** Bench workloads: which revisions (and which wiki domains) the events of each invocation reference. */
 import { randomUUID } from 'node:crypto';
-import { sha1HexToBase36 } from '../lib/sha1.js';
+import { sha1HexToBase36 } from '../lib/mediawiki/sha1.js';
 import { pageChangeEvent } from '../test/support/events.js';
 import { prng } from './content.js';
 import type { SeededRevision } from './seed.js';

@@ -1,7 +1,7 @@
 /**
  * Typed, per-environment configuration of the pipeline's infrastructure: account, network, Kafka cluster,
  * event source mapping, topics and alarms. The function's own settings (MediaWiki client, events, producer)
- * are declared once in lib/settings.ts; their camelCase keys (`MW_API_BATCH_SIZE` → `mwApiBatchSize`) are part
+ * are declared once in lib/settings/catalogue.ts; their camelCase keys (`MW_API_BATCH_SIZE` → `mwApiBatchSize`) are part
  * of this configuration, typed, defaulted and validated by the catalogue.
  *
  * Environments are `infra/environments/<name>.json` files (infra/environment-files.ts loads them and applies
@@ -15,7 +15,7 @@ import {
   functionEnvironmentFor,
   readSettings,
   type SettingValues,
-} from '../lib/settings.js';
+} from '../lib/settings/catalogue.js';
 import { ConfigError } from './config-error.ts';
 import { type KafkaAuth, type KafkaClusterConfig, resolveKafkaCluster } from './kafka-cluster-config.ts';
 
@@ -168,7 +168,7 @@ export interface InfraConfig extends KafkaClusterConfig {
 }
 
 /**
- * One environment: infrastructure keys and the function's settings (lib/settings.ts). `mwApiUserAgent` is
+ * One environment: infrastructure keys and the function's settings (lib/settings/catalogue.ts). `mwApiUserAgent` is
  * required here: Wikimedia's User-Agent policy asks for contact information, and a deployment must give it.
  */
 export type PipelineConfig = InfraConfig & FunctionSettingsConfig & { readonly mwApiUserAgent: string };
@@ -363,7 +363,7 @@ export function resolveConfig(envName: string, input: Partial<PipelineConfig>): 
     throw new ConfigError('alarmEmail requires createAlarmTopic (and no alarmTopicArn)');
   }
 
-  // ---------------------------------------------------------------- the function's settings (lib/settings.ts)
+  // ---------------------------------------------------------------- the function's settings (lib/settings/catalogue.ts)
   const functionKeys = { ...given, emitterId: given.emitterId ?? `${c.serviceName}.${envName}` };
   let settings: SettingValues;
   try {

@@ -4,7 +4,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SETTINGS, settingKey, tunableSettingNames } from '../lib/settings.js';
+import { SETTINGS, settingKey, tunableSettingNames } from '../lib/settings/catalogue.js';
 import {
   ConfigError,
   type InfraConfig,

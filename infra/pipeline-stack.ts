@@ -9,7 +9,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { functionEnvironmentFor } from '../lib/settings.js';
+import { functionEnvironmentFor } from '../lib/settings/catalogue.js';
 import { prefixed, type ResolvedPipelineConfig } from './config.ts';
 import { EnrichFunction } from './constructs/enrich-function.ts';
 import { kafkaClientEnvironment, type KafkaConnection } from './constructs/kafka-connection.ts';
@@ -72,7 +72,7 @@ export function kafkaConnection(config: ResolvedPipelineConfig): KafkaConnection
 
 /**
  * Environment of the enrichment function: every function setting the environment file gives (validated and
- * named by lib/settings.ts; the others keep the runtime's defaults), and the settings the stack wires from
+ * named by lib/settings/catalogue.ts; the others keep the runtime's defaults), and the settings the stack wires from
  * infrastructure facts (cluster, authentication, secrets, topics, Powertools names).
  */
 export function functionEnvironment(config: ResolvedPipelineConfig): Record<string, string> {

@@ -30,7 +30,7 @@ export const AJV_OPTIONS = { allErrors: false, strict: false, strictNumbers: tru
 /** ajv runtime helpers the generated code may require, mapped to the project's own equivalents. */
 const RUNTIME_REPLACEMENTS: Record<string, { importLine: string; expression: string }> = {
   'require("ajv/dist/runtime/ucs2length").default': {
-    importLine: "import { codePointLength } from '../code-point-length.js';",
+    importLine: "import { codePointLength } from './code-point-length.js';",
     expression: 'codePointLength',
   },
 };

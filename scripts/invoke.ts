@@ -36,7 +36,7 @@ if (!values.event) {
 
 const { kafkaEsmEventFor } = await import('./lib/esm-event.js');
 const { fileSink } = await import('./lib/dev-sinks.js');
-const { messageKeyForText } = await import('../lib/enrich.js');
+const { messageKeyForText } = await import('../lib/pipeline/enrich.js');
 const { createHandler, dependenciesFromEnv } = await import('../functions/page-content-change-enrich/handler.js');
 
 /** A JSON-lines file becomes one MSK event; each line is one record value, untouched. */

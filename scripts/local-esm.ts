@@ -29,8 +29,8 @@ process.env.KAFKA_LOG_LEVEL ??= 'NOTHING';
 const { values } = parseArgs({ options: { 'until-caught-up': { type: 'boolean', default: false } } });
 const untilCaughtUp = values['until-caught-up'] === true;
 
-const { createKafka, kafkaConnectionConfigFromEnv, prefixedTopic } = await import('../lib/kafka-client.js');
-const { intFrom, stringFrom } = await import('../lib/config.js');
+const { createKafka, kafkaConnectionConfigFromEnv, prefixedTopic } = await import('../lib/kafka/kafka-client.js');
+const { intFrom, stringFrom } = await import('../lib/settings/config.js');
 const { startLocalEsm } = await import('./lib/local-esm.js');
 const { handler } = await import('../functions/page-content-change-enrich/handler.js');
 

@@ -9,9 +9,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { messageKeyForText } from '../lib/enrich.js';
+import { messageKeyForText } from '../lib/pipeline/enrich.js';
 import { kafkaEsmEventFor } from './lib/esm-event.js';
-import { sha1HexToBase36 } from '../lib/sha1.js';
+import { sha1HexToBase36 } from '../lib/mediawiki/sha1.js';
 
 interface Seeded {
   title: string;

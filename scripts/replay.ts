@@ -9,9 +9,9 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
 process.env.KAFKA_BROKERS ??= '127.0.0.1:9092';
-const { createKafka, kafkaConnectionConfigFromEnv, prefixedTopic } = await import('../lib/kafka-client.js');
-const { messageKeyForText } = await import('../lib/enrich.js');
-const { compressionTypeFor, isKafkaCompressionName, KAFKA_COMPRESSION_NAMES } = await import('../lib/kafka-codecs.js');
+const { createKafka, kafkaConnectionConfigFromEnv, prefixedTopic } = await import('../lib/kafka/kafka-client.js');
+const { messageKeyForText } = await import('../lib/pipeline/enrich.js');
+const { compressionTypeFor, isKafkaCompressionName, KAFKA_COMPRESSION_NAMES } = await import('../lib/kafka/kafka-codecs.js');
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,

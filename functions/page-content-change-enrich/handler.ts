@@ -7,17 +7,17 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Context } from 'aws-lambda';
-import { enrichConfigFrom, type EnrichConfig } from '../../lib/config.js';
-import { apiEndpointResolver, type ApiEndpointResolver } from '../../lib/domain-allowlist.js';
-import type { KafkaBatchResponse } from '../../lib/kafka-event.js';
-import { logger, metrics, recordBatchMetrics } from '../../lib/observability.js';
-import { invocationDeadlines } from '../../lib/invocation-deadlines.js';
-import { processBatch } from '../../lib/process-batch.js';
-import { revisionContentClient, type RevisionContentClient } from '../../lib/revision-content-client.js';
-import type { EventSink } from '../../lib/sink.js';
-import { kafkaSink, kafkaSinkConfigFromEnv } from '../../lib/kafka-sink.js';
-import { UnwrittenRecordsError } from '../../lib/errors.js';
-import { readSettings } from '../../lib/settings.js';
+import { enrichConfigFrom, type EnrichConfig } from '../../lib/settings/config.js';
+import { apiEndpointResolver, type ApiEndpointResolver } from '../../lib/mediawiki/domain-allowlist.js';
+import type { KafkaBatchResponse } from '../../lib/kafka/kafka-event.js';
+import { logger, metrics, recordBatchMetrics } from '../../lib/pipeline/observability.js';
+import { invocationDeadlines } from '../../lib/pipeline/invocation-deadlines.js';
+import { processBatch } from '../../lib/pipeline/process-batch.js';
+import { revisionContentClient, type RevisionContentClient } from '../../lib/mediawiki/revision-content-client.js';
+import type { EventSink } from '../../lib/kafka/sink.js';
+import { kafkaSink, kafkaSinkConfigFromEnv } from '../../lib/kafka/kafka-sink.js';
+import { UnwrittenRecordsError } from '../../lib/core/errors.js';
+import { readSettings } from '../../lib/settings/catalogue.js';
 
 export interface HandlerDependencies {
   readonly config: EnrichConfig;

@@ -3,24 +3,24 @@
  * options of `npm run redrive` as JSON, e.g. `{"from": "error", "dryRun": true}` or
  * `{"from": "on-failure", "errorTypes": ["RetriesExhausted"], "max": 5000}`. Returns the summary.
  *
- * Thin: validation and the Kafka loop are lib/redrive.ts, shared with the CLI. Each invocation
+ * Thin: validation and the Kafka loop are lib/redrive/redrive.ts, shared with the CLI. Each invocation
  * stops before its timeout with what it produced committed (`stoppedBy: "deadline"`); invoking it
  * again resumes from the consumer group's position.
  *
- * Env: the Kafka connection settings (lib/settings.ts), KAFKA_TOPIC_PREFIX, INPUT_TOPIC,
+ * Env: the Kafka connection settings (lib/settings/catalogue.ts), KAFKA_TOPIC_PREFIX, INPUT_TOPIC,
  * ERROR_TOPIC, ON_FAILURE_TOPIC, REDRIVE_GROUP_PREFIX (see `redriveTopicsFromEnv`).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import type { Kafka } from 'kafkajs';
-import { createKafka, kafkaConnectionConfigFromEnv } from '../../lib/kafka-client.js';
+import { createKafka, kafkaConnectionConfigFromEnv } from '../../lib/kafka/kafka-client.js';
 import {
   parseRedriveRequest,
   redriveGroupIdFor,
   redriveTopicsFromEnv,
   runRedrive,
   type RedriveSummary,
-} from '../../lib/redrive.js';
+} from '../../lib/redrive/redrive.js';
 
 /**
  * Time kept before the invocation's deadline (`context.getRemainingTimeInMillis()`, "Using the Lambda

@@ -1,6 +1,6 @@
 /**
  * How a function of the stack reaches the Kafka cluster, and the environment that tells
- * `lib/kafka-client.ts` so. The enrichment function and the topic provisioner both get their
+ * `lib/kafka/kafka-client.ts` so. The enrichment function and the topic provisioner both get their
  * Kafka environment from {@link kafkaClientEnvironment}, and both build their client with
  * `createKafka(kafkaConnectionConfigFromEnv(env))`: one client configuration, one secret format.
  */
@@ -42,7 +42,7 @@ export interface KafkaConnection {
   readonly secretKmsKeyArn?: string;
 }
 
-/** Environment variables `kafkaConnectionConfigFromEnv` (lib/kafka-client.ts) reads for `conn`. */
+/** Environment variables `kafkaConnectionConfigFromEnv` (lib/kafka/kafka-client.ts) reads for `conn`. */
 export function kafkaClientEnvironment(conn: KafkaConnection): Record<string, string> {
   const env: Record<string, string> = { KAFKA_AUTH: conn.auth };
   if (conn.mskClusterArn) env.KAFKA_MSK_CLUSTER_ARN = conn.mskClusterArn;

@@ -133,7 +133,7 @@ export class KafkaTopics extends Construct {
       role.addToPrincipalPolicy(statement);
     }
 
-    // The provisioner builds its client with lib/kafka-client.ts, like the enrichment function; admin
+    // The provisioner builds its client with lib/kafka/kafka-client.ts, like the enrichment function; admin
     // requests (CreateTopics waiting for leaders) get longer timeouts than the producer's.
     const environment: Record<string, string> = {
       ...kafkaClientEnvironment(conn),

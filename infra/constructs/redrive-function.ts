@@ -18,7 +18,7 @@ export const DEFAULT_REDRIVE_ENTRY = join(PROJECT_ROOT, 'functions', 'redrive', 
 export interface RedriveFunctionProps extends NodeFunctionCodeProps {
   /**
    * Environment of the handler: the Kafka connection (`KAFKA_*`), `KAFKA_TOPIC_PREFIX`, `INPUT_TOPIC`,
-   * `ERROR_TOPIC`, `ON_FAILURE_TOPIC` and `REDRIVE_GROUP_PREFIX` (see `redriveTopicsFromEnv` in lib/redrive.ts).
+   * `ERROR_TOPIC`, `ON_FAILURE_TOPIC` and `REDRIVE_GROUP_PREFIX` (see `redriveTopicsFromEnv` in lib/redrive/redrive.ts).
    */
   readonly environment: Record<string, string>;
   /**
@@ -67,7 +67,7 @@ export interface RedriveFunctionProps extends NodeFunctionCodeProps {
 /**
  * The redrive Lambda function: the operator invokes it with the options of `npm run redrive` as JSON
  * (`{"from": "error", "dryRun": true}`); it puts error events or on-failure records back on the input
- * topic (functions/redrive/handler.ts, sharing lib/redrive.ts with the CLI). No trigger: it runs only
+ * topic (functions/redrive/handler.ts, sharing lib/redrive/redrive.ts with the CLI). No trigger: it runs only
  * when invoked.
  *
  * Like the enrichment function, its execution role starts empty; the stack adds least-privilege

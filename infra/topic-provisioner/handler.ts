@@ -14,11 +14,11 @@
  * - Delete: never deletes unless `RemovalPolicy` says so; `destroy-if-empty` only deletes a topic
  *   whose partitions hold no record.
  *
- * Connection: the enrichment function's Kafka client configuration (`lib/kafka-client.ts`, the same
+ * Connection: the enrichment function's Kafka client configuration (`lib/kafka/kafka-client.ts`, the same
  * environment variables, set by `kafkaClientEnvironment` in infra/constructs/kafka-connection.ts).
  */
 import type { Admin, ConfigResourceTypes } from 'kafkajs';
-import { createKafka, kafkaConnectionConfigFromEnv } from '../../lib/kafka-client.js';
+import { createKafka, kafkaConnectionConfigFromEnv } from '../../lib/kafka/kafka-client.js';
 
 /** `ConfigResourceTypes.TOPIC` (kafkajs is CommonJS; its enum is not an importable ESM named export under Node). */
 const TOPIC_RESOURCE = 2 as ConfigResourceTypes;

@@ -1,4 +1,4 @@
-// Types for the two pure-JS compression libraries lib/kafka-codecs.ts uses (they ship none).
+// Types for the two pure-JS compression libraries lib/kafka/kafka-codecs.ts uses (they ship none).
 declare module 'snappyjs' {
   export function compress(input: Uint8Array): Uint8Array;
   export function uncompress(input: Uint8Array, maxLength?: number): Uint8Array;

@@ -1,4 +1,4 @@
-// Module declarations for the undici internals imported by lib/undici-slim.ts.
+// Module declarations for the undici internals imported by lib/mediawiki/undici-slim.ts.
 declare module 'undici/lib/dispatcher/agent.js' {
   const Agent: unknown;
   export default Agent;

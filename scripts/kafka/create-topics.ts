@@ -5,7 +5,7 @@
  *   npx tsx scripts/kafka/create-topics.ts my.topic:6 other:1    # these topics instead
  *   KAFKA_TOPIC_PREFIX=eqiad. npx tsx scripts/kafka/create-topics.ts
  *
- * Environment: the Kafka client settings of the function (lib/kafka-client.ts: KAFKA_AUTH,
+ * Environment: the Kafka client settings of the function (lib/kafka/kafka-client.ts: KAFKA_AUTH,
  * KAFKA_CLIENT_CERT_SECRET_ARN, KAFKA_SASL_SECRET_ARN, ...), and
  *   KAFKA_BROKERS       comma-separated bootstrap servers (default 127.0.0.1:${KAFKA_PORT:-9092})
  *   KAFKA_TOPIC_PREFIX  prepended to every topic name (e.g. "eqiad.")
@@ -17,8 +17,8 @@
  */
 import { pathToFileURL } from 'node:url';
 import kafkajs, { type Admin } from 'kafkajs';
-import { createKafka, kafkaConnectionConfigFromEnv } from '../../lib/kafka-client.js';
-import { readSettings } from '../../lib/settings.js';
+import { createKafka, kafkaConnectionConfigFromEnv } from '../../lib/kafka/kafka-client.js';
+import { readSettings } from '../../lib/settings/catalogue.js';
 
 export interface TopicSpec {
   topic: string;

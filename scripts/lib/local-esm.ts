@@ -23,8 +23,8 @@
  */
 import type { Context } from 'aws-lambda';
 import type { Admin, Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
-import { registerKafkaCodecs } from '../../lib/kafka-codecs.js';
-import type { KafkaBatchResponse, KafkaEsmEvent } from '../../lib/kafka-event.js';
+import { registerKafkaCodecs } from '../../lib/kafka/kafka-codecs.js';
+import type { KafkaBatchResponse, KafkaEsmEvent } from '../../lib/kafka/kafka-event.js';
 import { kafkaEsmEventFor } from './esm-event.js';
 
 export type EsmHandler = (event: KafkaEsmEvent, context: Context) => Promise<KafkaBatchResponse | void | null>;
@@ -300,7 +300,7 @@ export async function startLocalEsm(handler: EsmHandler, opts: LocalEsmOptions):
 
   /**
    * The actual records with failure metadata as headers (AWS: "Actual record content" plus metadata).
-   * The header set is what lib/redrive.ts strips when it redrives a record; the reason goes to the log.
+   * The header set is what lib/redrive/redrive.ts strips when it redrives a record; the reason goes to the log.
    */
   async function sendToOnFailure(
     topic: string,

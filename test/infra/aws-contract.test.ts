@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import { App } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { kafkaConnectionConfigFromEnv } from '../../lib/kafka-client.ts';
+import { kafkaConnectionConfigFromEnv } from '../../lib/kafka/kafka-client.ts';
 import { ConfigError, resolveConfig, type PipelineConfig } from '../../infra/config.ts';
 import { loadEnvironmentFile } from '../../infra/environment-files.ts';
 import { KafkaEventSource } from '../../infra/constructs/kafka-event-source.ts';

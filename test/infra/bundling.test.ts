@@ -98,7 +98,7 @@ describe('esbuild bundling', () => {
     const sources = maps.flatMap((m) => (JSON.parse(readFileSync(join(dir, m), 'utf8')).sources as string[]) ?? []);
     const own = sources.filter((src) => !src.includes('node_modules'));
     assert.ok(
-      own.some((src) => src.endsWith('lib/process-batch.ts')),
+      own.some((src) => src.endsWith('lib/pipeline/process-batch.ts')),
       'the source maps name the project files',
     );
     const strays = own.filter((src) => /(^|\/)(scripts|test|bench|infra)\//.test(src));

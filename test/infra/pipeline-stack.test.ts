@@ -8,7 +8,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { mskGroupArn, mskTopicArn } from '../../infra/constructs/msk-arns.ts';
 import { WILDCARD_STATEMENTS } from '../../infra/constructs/kafka-permissions.ts';
 import { functionEnvironment } from '../../infra/pipeline-stack.ts';
-import { readSettings, SETTINGS, settingKey, tunableSettingNames } from '../../lib/settings.ts';
+import { readSettings, SETTINGS, settingKey, tunableSettingNames } from '../../lib/settings/catalogue.ts';
 import {
   asArray,
   bySid,

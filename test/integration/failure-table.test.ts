@@ -8,13 +8,13 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import type { MediaWikiApiConfig } from '../../lib/config.js';
+import type { MediaWikiApiConfig } from '../../lib/settings/config.js';
 import { createRevision, ensureMediaWiki, hideRevisionContent, uniqueTitle } from '../support/mediawiki.js';
 import { pageChangeEvent } from '../support/events.js';
 import { enrichBatch, TEST_DOMAIN } from '../support/enrich-harness.js';
 import { startFaultProxy, type Fault, type FaultProxy } from '../support/fault-proxy.js';
 import { startHostRouter, type HostRouter } from '../support/host-router.js';
-import { deadlineAt, type Deadline } from '../../lib/retry.js';
+import { deadlineAt, type Deadline } from '../../lib/core/retry.js';
 
 const MAX_RETRIES = 2;
 const FIRST_RECORD = { itemIdentifier: { partition: 'mediawiki.page_change.v1-0', offset: 0 } };

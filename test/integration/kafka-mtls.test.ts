@@ -1,6 +1,6 @@
 /**
  * Mutual TLS end to end on a real broker that requires client certificates (issue 9 §5): the function's
- * producer, the topic provisioner and create-topics all build their client with lib/kafka-client.ts from the
+ * producer, the topic provisioner and create-topics all build their client with lib/kafka/kafka-client.ts from the
  * environment the stack sets (infra/constructs/kafka-connection.ts), and present the client certificate from
  * a secret in the format the event source mapping's CLIENT_CERTIFICATE_TLS_AUTH reads.
  *
@@ -20,9 +20,9 @@ import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { kafkaClientEnvironment } from '../../infra/constructs/kafka-connection.ts';
 import { handler as topicProvisioner } from '../../infra/topic-provisioner/handler.ts';
-import { createKafka, forgetCachedSecrets, kafkaConnectionConfigFromEnv } from '../../lib/kafka-client.ts';
-import { kafkaSinkFromEnv } from '../../lib/kafka-sink.ts';
-import type { OutboundMessage } from '../../lib/sink.ts';
+import { createKafka, forgetCachedSecrets, kafkaConnectionConfigFromEnv } from '../../lib/kafka/kafka-client.ts';
+import { kafkaSinkFromEnv } from '../../lib/kafka/kafka-sink.ts';
+import type { OutboundMessage } from '../../lib/kafka/sink.ts';
 import { consumeAll, createTopics, kafkaClient, REPO_ROOT, uniqueTopicName } from '../support/kafka-broker.ts';
 
 const execFileAsync = promisify(execFile);

@@ -12,7 +12,7 @@ import {
   dependenciesFromEnv,
   type HandlerDependencies,
 } from '../../functions/page-content-change-enrich/handler.js';
-import { readSettings } from '../../lib/settings.js';
+import { readSettings } from '../../lib/settings/catalogue.js';
 import { ensureTopics, topicConfigsFor } from '../../scripts/kafka/create-topics.js';
 import { esmEventOf, pageChangeEvent } from '../support/events.js';
 import { TEST_DOMAIN } from '../support/enrich-harness.js';

@@ -14,10 +14,10 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import fc from 'fast-check';
-import { apiEndpointResolver, compileDomainAllowlist } from '../../lib/domain-allowlist.js';
-import { processBatch } from '../../lib/process-batch.js';
-import { NO_DEADLINE } from '../../lib/retry.js';
-import { revisionContentClient } from '../../lib/revision-content-client.js';
+import { apiEndpointResolver, compileDomainAllowlist } from '../../lib/mediawiki/domain-allowlist.js';
+import { processBatch } from '../../lib/pipeline/process-batch.js';
+import { NO_DEADLINE } from '../../lib/core/retry.js';
+import { revisionContentClient } from '../../lib/mediawiki/revision-content-client.js';
 import { memorySink } from '../../scripts/lib/dev-sinks.js';
 import { esmEventOf, pageChangeEvent } from '../support/events.js';
 import { testApiConfig, TEST_DOMAIN } from '../support/enrich-harness.js';

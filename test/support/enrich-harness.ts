@@ -1,9 +1,9 @@
 /** Wiring of the real revision content client and pipeline for integration tests. */
-import type { MediaWikiApiConfig } from '../../lib/config.js';
-import { apiEndpointResolver } from '../../lib/domain-allowlist.js';
-import { processBatch } from '../../lib/process-batch.js';
-import { NO_DEADLINE, type Deadline } from '../../lib/retry.js';
-import { revisionContentClient } from '../../lib/revision-content-client.js';
+import type { MediaWikiApiConfig } from '../../lib/settings/config.js';
+import { apiEndpointResolver } from '../../lib/mediawiki/domain-allowlist.js';
+import { processBatch } from '../../lib/pipeline/process-batch.js';
+import { NO_DEADLINE, type Deadline } from '../../lib/core/retry.js';
+import { revisionContentClient } from '../../lib/mediawiki/revision-content-client.js';
 import { memorySink } from '../../scripts/lib/dev-sinks.js';
 import { esmEventOf } from './events.js';
 

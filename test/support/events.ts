@@ -1,6 +1,6 @@
 /** Builders of page_change events and Kafka ESM events for tests. */
 import { kafkaEsmEventFor } from '../../scripts/lib/esm-event.js';
-import { contentSha1Base36 } from '../../lib/sha1.js';
+import { contentSha1Base36 } from '../../lib/mediawiki/sha1.js';
 
 export interface PageChangeOptions {
   domain?: string;

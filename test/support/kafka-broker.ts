@@ -21,7 +21,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel, type Admin, type IHeaders, type KafkaConfig } from 'kafkajs';
-import { registerKafkaCodecs } from '../../lib/kafka-codecs.js';
+import { registerKafkaCodecs } from '../../lib/kafka/kafka-codecs.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SCRIPTS_DIR = path.join(REPO_ROOT, 'scripts', 'kafka');

@@ -6,11 +6,11 @@
 import assert from 'node:assert/strict';
 import type { Context } from 'aws-lambda';
 import { createHandler, type HandlerDependencies } from '../../functions/page-content-change-enrich/handler.js';
-import type { EnrichConfig, MediaWikiApiConfig } from '../../lib/config.js';
-import { apiEndpointResolver } from '../../lib/domain-allowlist.js';
-import { kafkaSink, type KafkaSink } from '../../lib/kafka-sink.js';
+import type { EnrichConfig, MediaWikiApiConfig } from '../../lib/settings/config.js';
+import { apiEndpointResolver } from '../../lib/mediawiki/domain-allowlist.js';
+import { kafkaSink, type KafkaSink } from '../../lib/kafka/kafka-sink.js';
 import { startLocalEsm, type LocalEsm, type LocalEsmOptions } from '../../scripts/lib/local-esm.js';
-import { revisionContentClient } from '../../lib/revision-content-client.js';
+import { revisionContentClient } from '../../lib/mediawiki/revision-content-client.js';
 import { TEST_DOMAIN, testApiConfig, testEventConfig } from './enrich-harness.js';
 import { pageChangeEvent } from './events.js';
 import { createRevision, uniqueTitle } from './mediawiki.js';

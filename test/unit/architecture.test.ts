@@ -1,6 +1,7 @@
 /**
  * The import graph of what ships and what deploys: `lib/` imports only `lib/`, the function
- * imports only `lib/`, `infra/` imports only `infra/` and `lib/`; no cycles anywhere.
+ * imports only `lib/`, `infra/` imports only `infra/` and `lib/`; no cycles anywhere. Inside
+ * `lib/`, folders are floors: a folder imports itself and folders on lower floors only.
  */
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -46,6 +47,49 @@ test('lib/ and the function import nothing above them; infra/ imports only infra
   assert.deepEqual(violations, []);
 });
 
+/**
+ * The floors of `lib/`, lowest first. A folder may import itself and any folder on a lower floor;
+ * folders on one floor do not import each other (the MediaWiki client and Kafka know nothing of
+ * each other; the pipeline joins them; redrive drives the pipeline's decisions over Kafka).
+ */
+const LIB_FLOORS: readonly (readonly string[])[] = [
+  ['core', 'types'],
+  ['settings', 'schemas'],
+  ['mediawiki', 'kafka'],
+  ['pipeline'],
+  ['redrive'],
+];
+const floorOf = (folder: string) => LIB_FLOORS.findIndex((floor) => floor.includes(folder));
+const libFolder = (file: string) => file.split(path.sep)[1]!;
+
+test('lib/ is folders only, each on a floor', () => {
+  const entries = readdirSync(path.join(ROOT, 'lib'), { withFileTypes: true });
+  assert.deepEqual(
+    entries.filter((e) => !e.isDirectory()).map((e) => e.name),
+    [],
+    'no loose files at the top of lib/',
+  );
+  assert.deepEqual(
+    entries.map((e) => e.name).filter((name) => floorOf(name) < 0),
+    [],
+    'every folder of lib/ is on a floor',
+  );
+  assert.ok(entries.length <= 12, `lib/ has ${entries.length} entries at its top (at most 12)`);
+});
+
+test('a lib/ folder imports only itself and lower floors', () => {
+  const violations: string[] = [];
+  for (const [file, imports] of graph) {
+    if (top(file) !== 'lib') continue;
+    for (const target of imports) {
+      const from = libFolder(file);
+      const to = libFolder(target);
+      if (from !== to && floorOf(to) >= floorOf(from)) violations.push(`${file} → ${target}`);
+    }
+  }
+  assert.deepEqual(violations, []);
+});
+
 test('the import graph has no cycles', () => {
   const state = new Map<string, 'visiting' | 'done'>();
   const cycles: string[] = [];
@@ -67,6 +111,6 @@ test('the graph is read from real files (a guard against a regex that matches no
   assert.ok(
     graph
       .get(path.join('functions', 'page-content-change-enrich', 'handler.ts'))!
-      .includes(path.join('lib', 'process-batch.ts')),
+      .includes(path.join('lib', 'pipeline', 'process-batch.ts')),
   );
 });

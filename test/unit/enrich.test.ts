@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { passthroughReason, withContent, withOutputMeta, messageKeyFor } from '../../lib/enrich.js';
-import { ContentIntegrityError } from '../../lib/errors.js';
-import { parsePageChange } from '../../lib/page-change.js';
-import type { FetchedRevision } from '../../lib/revision-content-client.js';
+import { passthroughReason, withContent, withOutputMeta, messageKeyFor } from '../../lib/pipeline/enrich.js';
+import { ContentIntegrityError } from '../../lib/core/errors.js';
+import { parsePageChange } from '../../lib/pipeline/page-change.js';
+import type { FetchedRevision } from '../../lib/mediawiki/revision-content-client.js';
 import { createHash } from 'node:crypto';
-import { contentSha1Base36 } from '../../lib/sha1.js';
+import { contentSha1Base36 } from '../../lib/mediawiki/sha1.js';
 import { pageChangeEvent } from '../support/events.js';
 
 const events = {

@@ -12,12 +12,12 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import fc from 'fast-check';
-import { apiEndpointResolver } from '../../lib/domain-allowlist.js';
+import { apiEndpointResolver } from '../../lib/mediawiki/domain-allowlist.js';
 import { kafkaEsmEventFor } from '../../scripts/lib/esm-event.js';
-import { processBatch, type BatchDependencies } from '../../lib/process-batch.js';
-import { NO_DEADLINE } from '../../lib/retry.js';
-import { RevisionMissingError } from '../../lib/errors.js';
-import type { RevisionContentClient, RevisionResult } from '../../lib/revision-content-client.js';
+import { processBatch, type BatchDependencies } from '../../lib/pipeline/process-batch.js';
+import { NO_DEADLINE } from '../../lib/core/retry.js';
+import { RevisionMissingError } from '../../lib/core/errors.js';
+import type { RevisionContentClient, RevisionResult } from '../../lib/mediawiki/revision-content-client.js';
 import { memorySink } from '../../scripts/lib/dev-sinks.js';
 import { assertCorrectEnrichment, assertErrorEvent, EVENTS, KNOWN_ERROR_TYPES } from '../support/hostile/outcomes.js';
 import {
@@ -360,7 +360,7 @@ function hostileApiBodyArb(): fc.Arbitrary<string> {
 }
 
 test('hostile Action API bodies (HTTP 200, any JSON shape) never reject processBatch: each record still becomes one error or enriched message', async () => {
-  const { revisionContentClient } = await import('../../lib/revision-content-client.js');
+  const { revisionContentClient } = await import('../../lib/mediawiki/revision-content-client.js');
   const { startFaultProxy } = await import('../support/fault-proxy.js');
   const proxy = await startFaultProxy('http://127.0.0.1:9/api.php');
   const resolver = apiEndpointResolver(proxy.url, TEST_ALLOWLIST);

@@ -12,7 +12,7 @@ import {
   snappyDecompress,
   zstdCompress,
   zstdDecompress,
-} from '../../lib/kafka-codecs.js';
+} from '../../lib/kafka/kafka-codecs.js';
 
 // Page-like text over several 32/64 KiB blocks, with non-ASCII and incompressible parts.
 const text = Buffer.from(

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decodeKafkaEvent, MalformedKafkaEventError } from '../../lib/kafka-event.js';
+import { decodeKafkaEvent, MalformedKafkaEventError } from '../../lib/kafka/kafka-event.js';
 import { kafkaEsmEventFor } from '../../scripts/lib/esm-event.js';
-import { partialBatchResponse } from '../../lib/process-batch.js';
+import { partialBatchResponse } from '../../lib/pipeline/process-batch.js';
 
 test('decodes MSK records per partition in offset order, with base64 values and byte-array headers', () => {
   const event = kafkaEsmEventFor([

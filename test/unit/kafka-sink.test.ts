@@ -8,9 +8,9 @@ import {
   PRODUCER_RETRY,
   sendWorstCaseMs,
   sourceHeaders,
-} from '../../lib/kafka-sink.js';
-import { deadlineAt } from '../../lib/retry.js';
-import { ConfigurationError } from '../../lib/config.js';
+} from '../../lib/kafka/kafka-sink.js';
+import { deadlineAt } from '../../lib/core/retry.js';
+import { ConfigurationError } from '../../lib/settings/config.js';
 
 test('messages are chunked in order under the size limit; an oversized one travels alone', () => {
   const sizes = [100, 100, 100, 900, 50, 2000, 10];

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ConfigurationError, enrichConfigFromEnv } from '../../lib/config.js';
-import { readSettings } from '../../lib/settings.js';
+import { ConfigurationError, enrichConfigFromEnv } from '../../lib/settings/config.js';
+import { readSettings } from '../../lib/settings/catalogue.js';
 
 test('defaults: URL host sent as is, a 10 s retry budget with no count cap, 10 MiB messages', () => {
   const { mediawiki } = enrichConfigFromEnv({});

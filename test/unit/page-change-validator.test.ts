@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { Ajv } from 'ajv';
 import ucs2lengthModule from 'ajv/dist/runtime/ucs2length.js';
 import fc from 'fast-check';
-import { codePointLength } from '../../lib/code-point-length.js';
+import { codePointLength } from '../../lib/schemas/code-point-length.js';
 import { validate } from '../../lib/schemas/page-change-input.validate.js';
 import { AJV_OPTIONS, generateValidatorSource, SCHEMA_FILE, VALIDATOR_FILE } from '../../scripts/build-validator.js';
 import { pageChangeEvent } from '../support/events.js';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { test } from 'node:test';
-import { InvalidEventError, InvalidJsonError } from '../../lib/errors.js';
-import { decodeUtf8, parsePageChange } from '../../lib/page-change.js';
+import { InvalidEventError, InvalidJsonError } from '../../lib/core/errors.js';
+import { decodeUtf8, parsePageChange } from '../../lib/pipeline/page-change.js';
 import { pageChangeEvent } from '../support/events.js';
 
 import { referenceDir } from '../support/reference.js';

@@ -1,13 +1,13 @@
 /** Redrive selection (pure): which records go back to the input topic, with which key and headers, and why not. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { errorEventFor } from '../../lib/error-event.js';
-import { ContentIntegrityError, InvalidJsonError, MediaWikiHttpError, RevisionMissingError } from '../../lib/errors.js';
-import { CARRIED_HEADERS, decodeKafkaEvent } from '../../lib/kafka-event.js';
+import { errorEventFor } from '../../lib/pipeline/error-event.js';
+import { ContentIntegrityError, InvalidJsonError, MediaWikiHttpError, RevisionMissingError } from '../../lib/core/errors.js';
+import { CARRIED_HEADERS, decodeKafkaEvent } from '../../lib/kafka/kafka-event.js';
 import { kafkaEsmEventFor } from '../../scripts/lib/esm-event.js';
-import { sourceHeaders } from '../../lib/kafka-sink.js';
-import { NO_DEADLINE } from '../../lib/retry.js';
-import { processBatch } from '../../lib/process-batch.js';
+import { sourceHeaders } from '../../lib/kafka/kafka-sink.js';
+import { NO_DEADLINE } from '../../lib/core/retry.js';
+import { processBatch } from '../../lib/pipeline/process-batch.js';
 import {
   decideRedrive,
   isAfterWindow,
@@ -20,9 +20,9 @@ import {
   redriveTopicsFromEnv,
   type RedriveSelection,
   type SourceRecord,
-} from '../../lib/redrive.js';
+} from '../../lib/redrive/redrive.js';
 import { memorySink } from '../../scripts/lib/dev-sinks.js';
-import { apiEndpointResolver } from '../../lib/domain-allowlist.js';
+import { apiEndpointResolver } from '../../lib/mediawiki/domain-allowlist.js';
 import { pageChangeEvent } from '../support/events.js';
 
 const events = { outputStream: 'out', errorStream: 'err', errorSchemaUri: '/error/2.1.0', emitterId: 'unit' };

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { backoffMs, concurrencyLimit, retryAfterMs, sleep } from '../../lib/retry.js';
+import { backoffMs, concurrencyLimit, retryAfterMs, sleep } from '../../lib/core/retry.js';
 
 test('backoff grows exponentially up to the cap, with full jitter', () => {
   assert.equal(

@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
-import { apiEndpointResolver } from '../../lib/domain-allowlist.js';
-import { deadlineAt } from '../../lib/retry.js';
-import { revisionContentClient } from '../../lib/revision-content-client.js';
+import { apiEndpointResolver } from '../../lib/mediawiki/domain-allowlist.js';
+import { deadlineAt } from '../../lib/core/retry.js';
+import { revisionContentClient } from '../../lib/mediawiki/revision-content-client.js';
 import { testApiConfig } from '../support/enrich-harness.js';
 
 test('a deadline with a fractional remaining time still fetches', async () => {

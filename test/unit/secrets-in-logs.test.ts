@@ -17,9 +17,9 @@ import { pageChangeEvent, esmEventOf } from '../support/events.js';
 import { startFaultProxy, type Fault, type FaultProxy } from '../support/fault-proxy.js';
 import { captureOutput, findSecrets, type Capture } from '../support/hostile/capture.js';
 import { canMakeCertificate, startFakeBroker, type FakeBroker } from '../support/hostile/fake-kafka-broker.js';
-import type { OutboundMessage } from '../../lib/sink.js';
+import type { OutboundMessage } from '../../lib/kafka/sink.js';
 
-// Every log switch on, before lib/observability.ts creates its logger (lib modules are imported in before()).
+// Every log switch on, before lib/pipeline/observability.ts creates its logger (lib modules are imported in before()).
 process.env.POWERTOOLS_DEV = 'true';
 process.env.POWERTOOLS_LOG_LEVEL = 'DEBUG';
 process.env.POWERTOOLS_LOGGER_LOG_EVENT = 'true';
@@ -58,8 +58,8 @@ const originalSend = SecretsManagerClient.prototype.send;
 let proxy: FaultProxy;
 let broker: FakeBroker | undefined;
 let handlerModule: typeof import('../../functions/page-content-change-enrich/handler.js');
-let sinkModule: typeof import('../../lib/kafka-sink.js');
-let observability: typeof import('../../lib/observability.js');
+let sinkModule: typeof import('../../lib/kafka/kafka-sink.js');
+let observability: typeof import('../../lib/pipeline/observability.js');
 const tlsSetting = process.env.NODE_TLS_REJECT_UNAUTHORIZED;
 /** Everything logged while this file runs, including late kafkajs lines from connections closed after a test. */
 let fileCapture: Capture | undefined;
@@ -67,8 +67,8 @@ let fileCapture: Capture | undefined;
 before(async () => {
   fileCapture = captureOutput();
   handlerModule = await import('../../functions/page-content-change-enrich/handler.js');
-  sinkModule = await import('../../lib/kafka-sink.js');
-  observability = await import('../../lib/observability.js');
+  sinkModule = await import('../../lib/kafka/kafka-sink.js');
+  observability = await import('../../lib/pipeline/observability.js');
   proxy = await startFaultProxy('http://127.0.0.1:9/api.php');
   if (canMakeCertificate()) broker = await startFakeBroker();
   // The fake broker's certificate is self-signed; kafkajs is configured with `ssl: true`.
@@ -281,9 +281,9 @@ test('MSK IAM: the signed token and the AWS credentials behind it never appear i
 
 test('MediaWiki URL credentials: error event messages and stacks name the host only', async () => {
   // Directly through the client, every failure kind: message and stack carry neither the token nor userinfo.
-  const { revisionContentClient } = await import('../../lib/revision-content-client.js');
-  const { enrichConfigFromEnv } = await import('../../lib/config.js');
-  const { errorEventFor } = await import('../../lib/error-event.js');
+  const { revisionContentClient } = await import('../../lib/mediawiki/revision-content-client.js');
+  const { enrichConfigFromEnv } = await import('../../lib/settings/config.js');
+  const { errorEventFor } = await import('../../lib/pipeline/error-event.js');
   const config = enrichConfigFromEnv(envFor('scram', '127.0.0.1:1', 'ERROR'));
   const client = revisionContentClient(config.mediawiki);
   try {

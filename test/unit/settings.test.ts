@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { enrichConfigFromEnv } from '../../lib/config.js';
-import { kafkaSinkConfigFromEnv } from '../../lib/kafka-sink.js';
+import { enrichConfigFromEnv } from '../../lib/settings/config.js';
+import { kafkaSinkConfigFromEnv } from '../../lib/kafka/kafka-sink.js';
 import {
   ConfigurationError,
   functionEnvironmentFor,
@@ -13,7 +13,7 @@ import {
   settingNames,
   tunableSettingNames,
   type FunctionSettingsConfig,
-} from '../../lib/settings.js';
+} from '../../lib/settings/catalogue.js';
 import { withSettingsTable } from '../../scripts/settings-table.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
@@ -115,7 +115,7 @@ test('every variable the function code reads is in the catalogue, and every cata
   // Set by the Lambda runtime, not by us.
   for (const runtime of ['AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_LAMBDA_FUNCTION_NAME']) direct.delete(runtime);
   for (const name of direct)
-    assert.ok(name in SETTINGS, `${name} is read directly but not declared in lib/settings.ts`);
+    assert.ok(name in SETTINGS, `${name} is read directly but not declared in lib/settings/catalogue.ts`);
   // Powertools' logger reads LOG_LEVEL itself.
   for (const name of settingNames().filter((n) => n !== 'LOG_LEVEL')) {
     assert.ok(

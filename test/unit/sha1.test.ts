@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
-import { contentSha1Base36, sha1Base36ToHex, sha1HexToBase36 } from '../../lib/sha1.js';
+import { contentSha1Base36, sha1Base36ToHex, sha1HexToBase36 } from '../../lib/mediawiki/sha1.js';
 
 test("empty text has MediaWiki's well-known base-36 sha1", () => {
   assert.equal(contentSha1Base36(''), 'phoiac9h4m842xq45sp7s6u21eteeq1');

@@ -22,7 +22,7 @@
 import { gunzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import { Agent, request } from './undici-slim.js';
-import type { MediaWikiApiConfig } from './config.js';
+import type { MediaWikiApiConfig } from '../settings/config.js';
 import { apiEndpointResolver, type ApiEndpointResolver } from './domain-allowlist.js';
 import {
   ContentHiddenError,
@@ -33,8 +33,8 @@ import {
   MediaWikiMaxlagError,
   MediaWikiNetworkError,
   RevisionMissingError,
-} from './errors.js';
-import { backoffMs, concurrencyLimit, type Deadline, retryAfterMs, sleep } from './retry.js';
+} from '../core/errors.js';
+import { backoffMs, concurrencyLimit, type Deadline, retryAfterMs, sleep } from '../core/retry.js';
 
 const gunzipAsync = promisify(gunzip);
 

@@ -9,12 +9,12 @@
  * headers link the copy to the record it came from and count how often it has been redriven.
  */
 import type { Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
-import { stringFrom } from './config.js';
-import { messageKeyForText } from './enrich.js';
-import { prefixedTopic } from './kafka-client.js';
-import { CARRIED_HEADERS } from './kafka-event.js';
-import { chunkBySize } from './kafka-sink.js';
-import { SETTINGS } from './settings.js';
+import { stringFrom } from '../settings/config.js';
+import { messageKeyForText } from '../pipeline/enrich.js';
+import { prefixedTopic } from '../kafka/kafka-client.js';
+import { CARRIED_HEADERS } from '../kafka/kafka-event.js';
+import { chunkBySize } from '../kafka/kafka-sink.js';
+import { SETTINGS } from '../settings/catalogue.js';
 
 /** Error types that fail the same way however often they are retried: redriven only when named explicitly. */
 export const NON_RETRYABLE_ERROR_TYPES: readonly string[] = [
@@ -46,7 +46,7 @@ const ON_FAILURE_METADATA_HEADERS = new Set([
   'approximate_invoke_count',
 ]);
 
-/** Marker `errorEventFor` appends to a `raw_event` it had to cut (lib/error-event.ts). */
+/** Marker `errorEventFor` appends to a `raw_event` it had to cut (lib/pipeline/error-event.ts). */
 const TRUNCATED_RAW_EVENT = /…\[truncated: \d+ (chars|bytes) in all\]$/;
 
 export type RedriveSourceKind = 'error' | 'on-failure';

@@ -3,7 +3,7 @@
  * message; the sink reports which messages it could not durably write.
  */
 import type { SourceRef } from './kafka-event.js';
-import type { Deadline } from './retry.js';
+import type { Deadline } from '../core/retry.js';
 
 export type StreamKind = 'output' | 'error';
 

@@ -1,11 +1,11 @@
 /**
  * Typed configuration of the enrichment function, read once per container from the
- * environment through the settings catalogue (`lib/settings.ts`), where each variable's
+ * environment through the settings catalogue (`lib/settings/catalogue.ts`), where each variable's
  * default, bounds and meaning are declared.
  */
-import { ConfigurationError, readSettings, type SettingValues } from './settings.js';
+import { ConfigurationError, readSettings, type SettingValues } from './catalogue.js';
 
-export { ConfigurationError, DEFAULT_USER_AGENT, WIKIMEDIA_DOMAINS } from './settings.js';
+export { ConfigurationError, DEFAULT_USER_AGENT, WIKIMEDIA_DOMAINS } from './catalogue.js';
 
 export interface MediaWikiApiConfig {
   /** `MW_API_URL_TEMPLATE` */

@@ -3,7 +3,7 @@
  * enriched. It carries the original record so nothing is lost, and a stable `error_type`.
  */
 import { randomUUID } from 'node:crypto';
-import type { EventConfig } from './config.js';
+import type { EventConfig } from '../settings/config.js';
 import { erroredEventFields, type ErroredFields } from './page-change.js';
 
 /** Keeps an error event well under any topic limit; the full record stays at its source offset. */

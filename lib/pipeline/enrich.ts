@@ -3,11 +3,11 @@
  * fetched revision. No I/O here; the batch pipeline supplies fetched revisions.
  */
 import { randomUUID } from 'node:crypto';
-import type { EventConfig } from './config.js';
-import { ContentIntegrityError } from './errors.js';
+import type { EventConfig } from '../settings/config.js';
+import { ContentIntegrityError } from '../core/errors.js';
 import type { ContentSlot, PageChangeEvent } from './page-change.js';
-import type { FetchedRevision } from './revision-content-client.js';
-import { contentSha1Base36, sha1HexToBase36 } from './sha1.js';
+import type { FetchedRevision } from '../mediawiki/revision-content-client.js';
+import { contentSha1Base36, sha1HexToBase36 } from '../mediawiki/sha1.js';
 
 export type PassthroughReason = 'canary' | 'delete' | 'content-hidden';
 

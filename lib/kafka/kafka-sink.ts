@@ -10,7 +10,7 @@
 import { gzip, unzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import kafkajs, { CompressionTypes, type Kafka, type Message, type Producer } from 'kafkajs';
-import { readSettings, type SettingValues } from './settings.js';
+import { readSettings, type SettingValues } from '../settings/catalogue.js';
 import { compressionTypeFor } from './kafka-codecs.js';
 import {
   createKafka,
@@ -19,10 +19,10 @@ import {
   withTopicPrefix,
   type KafkaConnectionConfig,
 } from './kafka-client.js';
-import { NO_DEADLINE, type Deadline } from './retry.js';
+import { NO_DEADLINE, type Deadline } from '../core/retry.js';
 import type { EventSink, OutboundMessage, SendReport, StreamKind } from './sink.js';
 
-/** The producer's settings; each field names its variable in `lib/settings.ts`. */
+/** The producer's settings; each field names its variable in `lib/settings/catalogue.ts`. */
 export interface KafkaSinkConfig {
   readonly connection: KafkaConnectionConfig;
   /** `OUTPUT_TOPIC`, prefixed by `KAFKA_TOPIC_PREFIX`. */

@@ -2,7 +2,7 @@
  * The catalogue of the function's settings: each environment variable the enrichment
  * function reads is declared here once — its type, default, bounds and a one-line doc.
  *
- * - The runtime reads the environment through `readSettings` (lib/config.ts, kafka-client,
+ * - The runtime reads the environment through `readSettings` (lib/settings/config.ts, kafka-client,
  *   kafka-sink): an invalid value fails the container start with one message naming every
  *   invalid variable; nothing is clamped or substituted.
  * - Infra derives the function section of `PipelineConfig` from the `tunable` entries (key =

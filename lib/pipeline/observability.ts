@@ -5,7 +5,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { RecordOutcome } from './process-batch.js';
-import { SETTINGS } from './settings.js';
+import { SETTINGS } from '../settings/catalogue.js';
 
 export const SERVICE_NAME = process.env.POWERTOOLS_SERVICE_NAME || SETTINGS.POWERTOOLS_SERVICE_NAME.default;
 

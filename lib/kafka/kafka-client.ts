@@ -7,11 +7,11 @@
  */
 import type { ConnectionOptions } from 'node:tls';
 import { Kafka, logLevel, type KafkaConfig, type SASLOptions } from 'kafkajs';
-import { ConfigurationError, readSettings, type SettingValues } from './settings.js';
+import { ConfigurationError, readSettings, type SettingValues } from '../settings/catalogue.js';
 
 export type KafkaAuthMode = 'none' | 'tls' | 'scram' | 'iam';
 
-/** How to reach the cluster; each field names its variable in `lib/settings.ts`. */
+/** How to reach the cluster; each field names its variable in `lib/settings/catalogue.ts`. */
 export interface KafkaConnectionConfig {
   /** `KAFKA_BROKERS`; required unless `mskClusterArn` is set. */
   readonly brokers?: readonly string[];

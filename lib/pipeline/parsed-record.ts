@@ -3,9 +3,9 @@
  * enrich, one to pass through without content, or a record that can only become an error
  * event. Each case carries exactly the fields it has, so later steps need no `!`.
  */
-import type { ApiEndpointResolver } from './domain-allowlist.js';
+import type { ApiEndpointResolver } from '../mediawiki/domain-allowlist.js';
 import { passthroughReason, type PassthroughReason } from './enrich.js';
-import type { DecodedRecord } from './kafka-event.js';
+import type { DecodedRecord } from '../kafka/kafka-event.js';
 import {
   decodeUtf8,
   erroredFieldsOf,

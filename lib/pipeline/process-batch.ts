@@ -5,18 +5,18 @@
  * partition after one that must be redelivered are not produced, and are listed
  * too, so the partition's order holds on retry.
  */
-import type { EventConfig } from './config.js';
-import type { ApiEndpointResolver } from './domain-allowlist.js';
+import type { EventConfig } from '../settings/config.js';
+import type { ApiEndpointResolver } from '../mediawiki/domain-allowlist.js';
 import { withContent, withOutputMeta, messageKeyFor } from './enrich.js';
-import { MessageTooLargeError, RetryLaterError } from './errors.js';
+import { MessageTooLargeError, RetryLaterError } from '../core/errors.js';
 import { errorEventFor } from './error-event.js';
-import { decodeKafkaEvent, type DecodedRecord, type KafkaBatchResponse } from './kafka-event.js';
-import { orderedSender } from './ordered-sender.js';
+import { decodeKafkaEvent, type DecodedRecord, type KafkaBatchResponse } from '../kafka/kafka-event.js';
+import { orderedSender } from '../kafka/ordered-sender.js';
 import type { PageChangeEvent } from './page-change.js';
 import { parseRecord, type ParsedRecord } from './parsed-record.js';
-import { NO_DEADLINE, type Deadline } from './retry.js';
-import type { FetchedRevision, RevisionContentClient, RevisionResult } from './revision-content-client.js';
-import type { EventSink, OutboundMessage } from './sink.js';
+import { NO_DEADLINE, type Deadline } from '../core/retry.js';
+import type { FetchedRevision, RevisionContentClient, RevisionResult } from '../mediawiki/revision-content-client.js';
+import type { EventSink, OutboundMessage } from '../kafka/sink.js';
 
 export interface BatchDependencies {
   readonly client: RevisionContentClient;
