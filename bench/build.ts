@@ -12,11 +12,8 @@ export interface BundleResult {
   metafile: Metafile;
 }
 
-export async function bundle(
-  entry: string,
-  outName: string,
-  opts: { minify: boolean; target: string },
-): Promise<BundleResult> {
+/** Bundles a bench child (unminified, node24) so that it runs on plain node, without the tsx loader. */
+export async function bundle(entry: string, outName: string): Promise<BundleResult> {
   await mkdir(BUILD_DIR, { recursive: true });
   const outfile = path.join(BUILD_DIR, outName);
   const result = await build({
@@ -24,9 +21,8 @@ export async function bundle(
     outfile,
     bundle: true,
     platform: 'node',
-    target: opts.target,
+    target: 'node24',
     format: 'esm',
-    minify: opts.minify,
     mainFields: ['module', 'main'],
     banner: { js: ESM_REQUIRE_BANNER },
     metafile: true,

@@ -59,6 +59,9 @@ export interface InvocationReport {
   gcScavenges: number;
   gcOtherMs: number;
   batchItemFailures: number;
+  /** CLOCK_MONOTONIC at the call's start and end, ms (what `perf record -k mono` stamps samples with). */
+  monoStartMs: number;
+  monoEndMs: number;
 }
 
 export interface ChildReport {
@@ -241,8 +244,10 @@ async function main(): Promise<void> {
     const gc0 = { ...gcTotals };
     const c0 = process.cpuUsage();
     const start = performance.now();
+    const monoStartMs = Number(process.hrtime.bigint()) / 1e6;
     const response = await mod.handler(event, context(inv.label));
     const end = performance.now();
+    const monoEndMs = Number(process.hrtime.bigint()) / 1e6;
     const cpuMs = cpuMsOf(process.cpuUsage(c0));
     clearInterval(sampler);
     // GC entries arrive asynchronously: let the observer catch up before reading its totals.
@@ -270,6 +275,8 @@ async function main(): Promise<void> {
       gcScavengeMs: gcTotals.scavengeMs - gc0.scavengeMs,
       gcScavenges: gcTotals.scavenges - gc0.scavenges,
       gcOtherMs: gcTotals.otherMs - gc0.otherMs,
+      monoStartMs,
+      monoEndMs,
     });
   }
   const report: ChildReport = {

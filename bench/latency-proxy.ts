@@ -6,10 +6,13 @@
  *   node --import tsx bench/latency-proxy.ts UPSTREAM_API_URL LATENCY_MS
  *
  * Prints `PORT=<n>` on stdout once listening. `GET /__bench/stats` answers the counters as JSON
- * (`?reset=1` resets them after answering). Compression is passed through untouched
- * (accept-encoding in, content-encoding out), so byte counts are what travels on the wire.
+ * (`?reset=1` resets them after answering); `POST /__bench/latency?ms=N` changes the added latency. Compression is passed through untouched
+ * (accept-encoding in, content-encoding out), so byte counts are what travels on the wire; where the wiki
+ * (php -S) sends a body uncompressed to a client that accepts gzip, the proxy gzips it at zlib's default
+ * level, as the web server in front of a production wiki does.
  */
 import { createServer } from 'node:http';
+import { gzipSync } from 'node:zlib';
 import type { AddressInfo } from 'node:net';
 import { Agent, request } from 'undici';
 
@@ -34,7 +37,7 @@ async function main(): Promise<void> {
   const [upstreamArg, latencyArg] = process.argv.slice(2);
   if (!upstreamArg) throw new Error('usage: latency-proxy.ts UPSTREAM_API_URL [LATENCY_MS]');
   const upstream = new URL(upstreamArg);
-  const latencyMs = Number(latencyArg ?? 50);
+  let latencyMs = Number(latencyArg ?? 50);
   const agent = new Agent({ connections: 64, keepAliveTimeout: 30_000, headersTimeout: 120_000, bodyTimeout: 120_000 });
   let stats = emptyStats();
   let inFlight = 0;
@@ -45,6 +48,11 @@ async function main(): Promise<void> {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(stats));
       if (url.searchParams.get('reset') === '1') stats = emptyStats();
+      return;
+    }
+    if (url.pathname === '/__bench/latency') {
+      latencyMs = Number(url.searchParams.get('ms'));
+      res.writeHead(204).end();
       return;
     }
     stats.requests++;
@@ -69,7 +77,11 @@ async function main(): Promise<void> {
       }
       // Read the whole body before writing it on: pausing undici's parser for a slow client while
       // php -S closes the connection trips an uncatchable assertion in undici 7 (nodejs/undici#5360).
-      const body = Buffer.from(await up.body.arrayBuffer());
+      let body = Buffer.from(await up.body.arrayBuffer());
+      if (!out['content-encoding'] && /\bgzip\b/.test(headers['accept-encoding'] ?? '') && body.length > 1024) {
+        body = gzipSync(body);
+        out['content-encoding'] = 'gzip';
+      }
       stats.responseBytes += body.length;
       res.writeHead(up.statusCode, out);
       res.end(body);

@@ -1,0 +1,181 @@
+/** Issue 21's targets, judged on the Lambda path, and the Lambda path's section of the report. */
+import { cheapestMemory, costAt } from './cost.js';
+import type { InvocationReport } from './lambda-child.js';
+import type { LambdaPathResult } from './lambda-path.js';
+import { n, table } from './report.js';
+
+export interface Target {
+  description: string;
+  measured: string;
+  pass: boolean;
+}
+
+const median = (xs: readonly number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? 0 : s[Math.floor((s.length - 1) / 2)]!;
+};
+const mib = (b: number) => b / 2 ** 20;
+
+/** CPU per event of an N-event invocation beyond a warm 1-event one (module load and fixed costs out). */
+const perEvent = (r: LambdaPathResult, cpuMs: number) => (cpuMs - r.warmOne.cpuMs) / (r.options.events - 1);
+
+export function lambdaFigures(r: LambdaPathResult) {
+  const warmRuns = r.warm.length > 0 ? r.warm : [r.fresh];
+  const N = r.options.events;
+  return {
+    fresh: perEvent(r, r.fresh.cpuMs),
+    warm: perEvent(r, median(warmRuns.map((x) => x.cpuMs))),
+    eventsPerSecond: N / (median(warmRuns.map((x) => x.wallMs)) / 1000),
+    sequentialEventsPerSecond: r.sequential.events / (r.sequential.wallMs / 1000),
+    requestsPerEvent: median(warmRuns.map((x) => x.mwRequests)) / N,
+    rssRatio: r.fresh.growthMB / mib(r.content.batchBytes),
+    bigRssRatio: r.big.growthMB / mib(r.content.bigBytes),
+    coldCpuMs: median(r.cold.map((c) => c.totalCpuMs)),
+  };
+}
+
+/** Billed figures of the cost invocations at one latency: medians of wall and CPU, the highest peak RSS. */
+export function costInput(runs: readonly InvocationReport[]) {
+  return {
+    events: runs[0]!.events,
+    wallMs: median(runs.map((x) => x.wallMs)),
+    cpuMs: median(runs.map((x) => x.cpuMs)),
+    peakRssMB: Math.max(...runs.map((x) => x.peakRssMB)),
+  };
+}
+
+export function lambdaTargets(r: LambdaPathResult): Target[] {
+  const f = lambdaFigures(r);
+  const floor = r.floor.totalMs;
+  const kib = n(r.content.meanBytes / 1024, 1);
+  const ratio = f.eventsPerSecond / f.sequentialEventsPerSecond;
+  return [
+    {
+      description: `warm container ≤ 1.3× the floor (${r.options.events} events of ~${kib} KiB, invocations 2+)`,
+      measured: `${n(f.warm, 3)} ms CPU/event = ${n(f.warm / floor, 2)}× the floor (${n(floor, 3)} ms)`,
+      pass: f.warm <= 1.3 * floor,
+    },
+    {
+      description: 'fresh container (first big invocation) ≤ 1.7× the floor, beyond a 1-event run',
+      measured: `${n(f.fresh, 3)} ms CPU/event = ${n(f.fresh / floor, 2)}× the floor`,
+      pass: f.fresh <= 1.7 * floor,
+    },
+    {
+      description: `peak RSS growth ≤ 3× content (${r.options.events} events, ${n(mib(r.content.batchBytes), 1)} MiB)`,
+      measured: `+${n(r.fresh.growthMB, 1)} MB = ${n(f.rssRatio, 2)}×`,
+      pass: f.rssRatio <= 3,
+    },
+    {
+      description: `${r.options.bigEvents} × 2 MiB revisions ≤ 3× content (${n(mib(r.content.bigBytes), 1)} MiB)`,
+      measured: `+${n(r.big.growthMB, 1)} MB = ${n(f.bigRssRatio, 2)}×`,
+      pass: f.bigRssRatio <= 3,
+    },
+    {
+      description: '1-event cold invocation ≤ 120 ms CPU, including module load',
+      measured: `p50 ${n(f.coldCpuMs)} ms of ${r.cold.length} (import ${n(median(r.cold.map((c) => c.importCpuMs)))} + invoke ${n(median(r.cold.map((c) => c.invokeCpuMs)))})`,
+      pass: f.coldCpuMs <= 120,
+    },
+    {
+      description: `throughput ≥ 40× a sequential per-event fetcher at ${r.latencyMs} ms, ≤ 0.020 requests/event`,
+      measured: `${n(ratio, 1)}× (${n(f.eventsPerSecond)} vs ${n(f.sequentialEventsPerSecond, 1)} events/s), ${n(f.requestsPerEvent, 3)} requests/event`,
+      pass: ratio >= 40 && f.requestsPerEvent <= 0.0201,
+    },
+  ];
+}
+
+export function lambdaReport(r: LambdaPathResult): string[] {
+  const out = [
+    `Lambda path: the bundled entry point in fresh node processes (NODE_OPTIONS="${r.nodeOptions}"), MSK events, ` +
+      `${r.latencyMs} ms MediaWiki latency, real broker`,
+    `  bundle: cold start loads ${n(r.bundle.coldStartBytes)} B in ${r.bundle.files} file(s), whole asset ` +
+      `${n(r.bundle.totalBytes)} B; largest: ${r.bundle.top.map((c) => `${c.name} ${n(c.bytes / 1024, 1)} KiB`).join(', ')}`,
+    `  content: ${r.options.events} events, mean ${n(r.content.meanBytes)} B of wikitext; the wiki's responses gzip ${n(r.floor.responseGzipRatio, 2)}:1`,
+  ];
+  const row = (name: string, x: InvocationReport) => [
+    name,
+    x.events,
+    n(x.wallMs),
+    n(x.cpuMs, 1),
+    n(x.mwRequests / x.events, 3),
+    n(x.kafkaProduceRequests),
+    n(x.kafkaBytesWritten / x.events),
+    n(x.rssBeforeMB, 1),
+    n(x.peakRssMB, 1),
+    n(x.growthMB, 1) + (x.peakFromMaxRss ? '' : '*'),
+    `${n(x.gcScavengeMs)}/${x.gcScavenges} + ${n(x.gcOtherMs)}`,
+    x.batchItemFailures,
+  ];
+  out.push(
+    table(
+      [
+        'invocation',
+        'events',
+        'wall ms',
+        'CPU ms',
+        'MW req/ev',
+        'produce req',
+        'Kafka B/ev',
+        'RSS before',
+        'peak RSS',
+        'growth MB',
+        'GC ms/n',
+        'failures',
+      ],
+      [
+        row('1 event, warm (cheapest of 4)', r.warmOne),
+        row('fresh: first batch', r.fresh),
+        ...r.warm.map((x, i) => row(`warm #${i + 2}`, x)),
+        row(`fresh: ${r.options.bigEvents} × 2 MiB`, r.big),
+        ...r.cost.flatMap((c) => c.runs.slice(0, 1).map((x) => row(`${x.events} events at ${c.latencyMs} ms`, x))),
+      ],
+    ),
+  );
+  out.push(
+    '  CPU: all threads (process.cpuUsage); * peak sampled every 5 ms; GC ms/n: main-thread scavenges/count + other GC.',
+  );
+  out.push('', `Floor: each step once, warm and synchronous, on the same ${r.floor.events} events (ms per event)`);
+  out.push(
+    table(
+      ['step', 'ms/event'],
+      [...Object.entries(r.floor.steps), ['floor', r.floor.totalMs]].map(([k, v]) => [k, n(v as number, 4)]),
+    ),
+  );
+  out.push(
+    '',
+    `Lambda cost per million events (arm64, billed wall time of ${r.options.costBatch}-event invocations; bench/cost.ts)`,
+  );
+  out.push(
+    table(
+      [
+        'MW latency',
+        'wall ms',
+        'CPU ms',
+        'peak RSS',
+        'at 512 MB: billed ms',
+        'GB-s / M',
+        '$ / M',
+        'cheapest MB',
+        'GB-s / M',
+        '$ / M',
+      ],
+      r.cost.map(({ latencyMs, runs }) => {
+        const input = costInput(runs);
+        const at = costAt(input, 512);
+        const best = cheapestMemory(input);
+        return [
+          `${latencyMs} ms`,
+          n(input.wallMs),
+          n(input.cpuMs, 1),
+          n(input.peakRssMB, 1),
+          n(at.billedMs),
+          n(at.gbSecondsPerMillion, 1),
+          n(at.usdPerMillion, 4),
+          best.memoryMB,
+          n(best.gbSecondsPerMillion, 1),
+          n(best.usdPerMillion, 4),
+        ];
+      }),
+    ),
+  );
+  return out;
+}
