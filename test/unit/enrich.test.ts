@@ -72,6 +72,12 @@ test('a sha1 or size mismatch is an integrity error, never a silently wrong outp
   );
 });
 
+test('a sha1 mismatch at equal size is an integrity error: the sha1 is checked, not only the size', () => {
+  const e = parse({ content: 'abc' });
+  assert.equal(e.revision.content_slots!.main!.content_size, Buffer.byteLength('abd'));
+  assert.throws(() => withContent(e, revision({ main: 'abd' })), /sha1 of fetched content .* the event says/);
+});
+
 test('sha1 comparison tolerates an unpadded base-36 value', () => {
   const text = 'x';
   const e = parse({ content: text });
