@@ -16,7 +16,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs, promisify } from 'node:util';
-import { DEFAULTS } from '../infra/config.ts';
+import { DEFAULTS } from '../infra/config/config.ts';
 import { deleteTopics, ensureKafka } from '../test/support/kafka-broker.js';
 import { ensureMediaWiki } from '../test/support/mediawiki.js';
 import { type LambdaPathOptions, runLambdaPath } from './lambda-path.js';

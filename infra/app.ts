@@ -4,11 +4,21 @@
  */
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { configFromContext } from './environment-files.ts';
-import { PipelineStack } from './pipeline-stack.ts';
+import type { ResolvedPipelineConfig } from './config/config.ts';
+import { ConfigError } from './config/config-error.ts';
+import { configFromContext } from './config/environment-files.ts';
+import { PipelineStack } from './stack/pipeline-stack.ts';
 
 const app = new App();
-const config = configFromContext((key) => app.node.tryGetContext(key));
+let config: ResolvedPipelineConfig;
+try {
+  config = configFromContext((key) => app.node.tryGetContext(key));
+} catch (err) {
+  // A configuration error is the user's to fix: the message names every bad key; a stack trace would only hide it.
+  if (!(err instanceof ConfigError)) throw err;
+  process.stderr.write(`Configuration error: ${err.message}\n`);
+  process.exit(2);
+}
 
 new PipelineStack(app, config.stackName, { config });
 

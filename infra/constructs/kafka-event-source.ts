@@ -208,6 +208,22 @@ export class KafkaEventSource extends Construct {
       );
     }
 
+    if (props.retryAttempts === -1 && props.onFailure) {
+      Annotations.of(this).addWarningV2(
+        'mw-enrich:infiniteRetriesWithDestination',
+        'retryAttempts -1 with an on-failure destination: Lambda applies at most 10 retries then (AWS, "Using a ' +
+          'Kafka topic as an on-failure destination"); set the number you mean.',
+      );
+    }
+    if (!props.provisionedPollers) {
+      Annotations.of(this).addWarningV2(
+        'mw-enrich:onDemandIgnoresPartialBatchResponse',
+        'provisionedPollers false: on-demand mode has no partial batch response, retries or on-failure destination ' +
+          '(AWS, "Apache Kafka event poller scaling modes in Lambda"); the batchItemFailures the handler returns ' +
+          'are ignored.',
+      );
+    }
+
     this.consumerGroupId = consumerGroupIdFor({
       cluster: cluster.kind === 'msk' ? cluster.clusterArn : [...cluster.bootstrapServers].sort().join(','),
       topic: props.topic,

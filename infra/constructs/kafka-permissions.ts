@@ -1,5 +1,5 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { mskGroupArn, mskTopicArn } from './msk-arns.ts';
+import { mskGroupArn, mskTopicArn } from '../config/msk-arns.ts';
 
 /**
  * Statement ids of the only statements allowed to use `Resource: '*'`, with the reason.

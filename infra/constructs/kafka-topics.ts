@@ -6,14 +6,15 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import type { TopicRemovalPolicy } from '../config.ts';
-import { createNodeFunction, PROJECT_ROOT, type NodeFunctionCodeProps } from './enrich-function.ts';
-import { acknowledge } from '../nag.ts';
+import type { TopicRemovalPolicy } from '../config/config.ts';
+import { PROJECT_ROOT } from './function-bundle.ts';
+import { acknowledge, addRoleStatements } from './nag.ts';
+import { createNodeFunction, type NodeFunctionCodeProps } from './owned-function.ts';
 import { kafkaClientEnvironment, type KafkaConnection } from './kafka-connection.ts';
 import { KafkaClusterAccess, vpcNetworkInterfacesStatement } from './kafka-permissions.ts';
 
 /** Default entry of the provisioner's onEvent handler. */
-export const TOPIC_PROVISIONER_ENTRY = join(PROJECT_ROOT, 'infra', 'topic-provisioner', 'handler.ts');
+export const TOPIC_PROVISIONER_ENTRY = join(PROJECT_ROOT, 'functions', 'topic-provisioner', 'handler.ts');
 
 /** One topic to provision. */
 export interface KafkaTopicDefinition {
@@ -88,7 +89,7 @@ export interface KafkaTopicsProps extends NodeFunctionCodeProps {
 
 /**
  * Kafka topics provisioned by a custom resource (CDK `Provider` framework + kafkajs admin onEvent
- * handler in `infra/topic-provisioner/handler.ts`): created if missing, partitions grown and configs
+ * handler in `functions/topic-provisioner/handler.ts`): created if missing, partitions grown and configs
  * reconciled on update, deleted only as the removal policy allows.
  */
 export class KafkaTopics extends Construct {
@@ -120,7 +121,7 @@ export class KafkaTopics extends Construct {
       secretArns: [conn.secretArn, conn.rootCaSecretArn].filter((a): a is string => a !== undefined),
       secretKmsKeyArn: conn.secretKmsKeyArn,
     });
-    for (const statement of [
+    addRoleStatements(role, [
       new iam.PolicyStatement({
         sid: 'WriteOwnLogs',
         actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
@@ -129,9 +130,7 @@ export class KafkaTopics extends Construct {
       vpcNetworkInterfacesStatement({ vpcFunction: true, kafkaPollers: false }),
       ...access.clusterDiscovery(),
       ...access.manageTopics(topicNames, removalPolicy !== 'retain'),
-    ]) {
-      role.addToPrincipalPolicy(statement);
-    }
+    ]);
 
     // The provisioner builds its client with lib/kafka/kafka-client.ts, like the enrichment function; admin
     // requests (CreateTopics waiting for leaders) get longer timeouts than the producer's.

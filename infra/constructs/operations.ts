@@ -7,9 +7,10 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
+import { SETTINGS } from '../../lib/settings/catalogue.js';
 
-/** CloudWatch namespace of the handler's embedded-metric-format (EMF) metrics. */
-export const HANDLER_METRICS_NAMESPACE = 'MwPageContentChangeEnrich';
+/** CloudWatch namespace of the handler's embedded-metric-format (EMF) metrics: the catalogue's default. */
+export const HANDLER_METRICS_NAMESPACE = SETTINGS.POWERTOOLS_METRICS_NAMESPACE.default;
 
 /** Properties of {@link Operations}. */
 export interface OperationsProps {

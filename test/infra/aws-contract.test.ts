@@ -8,10 +8,10 @@ import { App } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { kafkaConnectionConfigFromEnv } from '../../lib/kafka/kafka-client.ts';
-import { ConfigError, resolveConfig, type PipelineConfig } from '../../infra/config.ts';
-import { loadEnvironmentFile } from '../../infra/environment-files.ts';
+import { ConfigError, resolveConfig, type PipelineConfig } from '../../infra/config/config.ts';
+import { loadEnvironmentFile } from '../../infra/config/environment-files.ts';
 import { KafkaEventSource } from '../../infra/constructs/kafka-event-source.ts';
-import { functionEnvironment, PipelineStack } from '../../infra/pipeline-stack.ts';
+import { functionEnvironment, PipelineStack } from '../../infra/stack/pipeline-stack.ts';
 import {
   asArray,
   enrichFunction,

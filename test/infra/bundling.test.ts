@@ -7,13 +7,13 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, test } from 'node:test';
 import { DEFAULT_ENRICH_ENTRY, ESM_REQUIRE_BANNER } from '../../infra/constructs/enrich-function.ts';
 import { FUNCTION_BUILD_OPTIONS } from '../../infra/constructs/function-bundle.ts';
 import { kafkaEsmEventFor } from '../../scripts/lib/esm-event.ts';
-import { enrichFunction, synth, type Synth } from './helpers.ts';
+import { enrichFunction, ROOT, synth, type Synth } from './helpers.ts';
 
 /** Entry file plus the chunks it imports statically: what a cold start reads and parses. */
 function coldStartCode(dir: string): string {
@@ -95,7 +95,12 @@ describe('esbuild bundling', () => {
   test('real handler bundle: only what ships — no development stand-in, tool or test code', noEntry, () => {
     const { dir } = enrichAsset(synth('example-msk-iam', {}, { enrichFunctionCode: undefined }));
     const maps = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.mjs.map'));
-    const sources = maps.flatMap((m) => (JSON.parse(readFileSync(join(dir, m), 'utf8')).sources as string[]) ?? []);
+    // Sources relative to the project root (a checkout's own path may contain `infra/`, `test/`, ...).
+    const sources = maps.flatMap((m) =>
+      ((JSON.parse(readFileSync(join(dir, m), 'utf8')).sources as string[]) ?? []).map((src) =>
+        relative(ROOT, resolve(dirname(join(dir, m)), src)),
+      ),
+    );
     const own = sources.filter((src) => !src.includes('node_modules'));
     assert.ok(
       own.some((src) => src.endsWith('lib/pipeline/process-batch.ts')),

@@ -1,16 +1,16 @@
 /** Environment configuration: loading, `-c key=value` overrides, defaults and validation. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ConfigError, DEFAULTS, resolveConfig, type PipelineConfig } from '../../infra/config.ts';
-import { mskGroupArn, mskTopicArn, parseMskClusterArn } from '../../infra/constructs/msk-arns.ts';
+import { ConfigError, DEFAULTS, resolveConfig, type PipelineConfig } from '../../infra/config/config.ts';
+import { mskGroupArn, mskTopicArn, parseMskClusterArn } from '../../infra/config/msk-arns.ts';
 import {
   applyContextOverrides,
   CONFIG_KEY_KINDS,
   configFromContext,
   listEnvironments,
   loadEnvironmentFile,
-} from '../../infra/environment-files.ts';
-import { functionEnvironment } from '../../infra/pipeline-stack.ts';
+} from '../../infra/config/environment-files.ts';
+import { functionEnvironment } from '../../infra/stack/pipeline-stack.ts';
 import { MSK_CLUSTER_ARN, synth } from './helpers.ts';
 
 const context = (values: Record<string, unknown>) => (key: string) => values[key];

@@ -8,9 +8,9 @@ import { App } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import type { ResolvedPipelineConfig } from '../../infra/config.ts';
-import { configFromContext } from '../../infra/environment-files.ts';
-import { PipelineStack, type PipelineStackProps } from '../../infra/pipeline-stack.ts';
+import type { ResolvedPipelineConfig } from '../../infra/config/config.ts';
+import { configFromContext } from '../../infra/config/environment-files.ts';
+import { PipelineStack, type PipelineStackProps } from '../../infra/stack/pipeline-stack.ts';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 const cdkJson = JSON.parse(readFileSync(join(ROOT, 'cdk.json'), 'utf8')) as {

@@ -5,9 +5,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Match } from 'aws-cdk-lib/assertions';
-import { mskGroupArn, mskTopicArn } from '../../infra/constructs/msk-arns.ts';
+import { mskGroupArn, mskTopicArn } from '../../infra/config/msk-arns.ts';
 import { WILDCARD_STATEMENTS } from '../../infra/constructs/kafka-permissions.ts';
-import { functionEnvironment } from '../../infra/pipeline-stack.ts';
+import { functionEnvironment } from '../../infra/stack/pipeline-stack.ts';
 import { readSettings, SETTINGS, settingKey, tunableSettingNames } from '../../lib/settings/catalogue.ts';
 import {
   asArray,

@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { mskGroupArn, mskTopicArn } from '../../infra/constructs/msk-arns.ts';
+import { mskGroupArn, mskTopicArn } from '../../infra/config/msk-arns.ts';
 import { DEFAULT_REDRIVE_ENTRY } from '../../infra/constructs/redrive-function.ts';
 import {
   asArray,

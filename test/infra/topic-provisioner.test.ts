@@ -6,7 +6,7 @@ import {
   parseSpec,
   type TopicAdmin,
   type TopicResourceEvent,
-} from '../../infra/topic-provisioner/handler.ts';
+} from '../../functions/topic-provisioner/handler.ts';
 
 interface FakeTopic {
   partitions: number;

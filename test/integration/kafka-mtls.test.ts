@@ -19,7 +19,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { kafkaClientEnvironment } from '../../infra/constructs/kafka-connection.ts';
-import { handler as topicProvisioner } from '../../infra/topic-provisioner/handler.ts';
+import { handler as topicProvisioner } from '../../functions/topic-provisioner/handler.ts';
 import { createKafka, forgetCachedSecrets, kafkaConnectionConfigFromEnv } from '../../lib/kafka/kafka-client.ts';
 import { kafkaSinkFromEnv } from '../../lib/kafka/kafka-sink.ts';
 import type { OutboundMessage } from '../../lib/kafka/sink.ts';

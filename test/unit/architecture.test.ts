@@ -90,6 +90,25 @@ test('a lib/ folder imports only itself and lower floors', () => {
   assert.deepEqual(violations, []);
 });
 
+/**
+ * The floors of `infra/`, lowest first: the configuration, the constructs (which know AWS, not environments), the
+ * stack that wires them from a configuration, and the app at the top.
+ */
+const INFRA_FLOORS: readonly (readonly string[])[] = [['config'], ['constructs'], ['stack'], ['app.ts']];
+const infraFloorOf = (file: string) => INFRA_FLOORS.findIndex((floor) => floor.includes(file.split(path.sep)[1]!));
+
+test('infra/ is on floors, and each file imports only its floor and lower ones', () => {
+  const violations: string[] = [];
+  for (const [file, imports] of graph) {
+    if (top(file) !== 'infra') continue;
+    assert.ok(infraFloorOf(file) >= 0, `${file} is on no floor of infra/`);
+    for (const target of imports) {
+      if (top(target) === 'infra' && infraFloorOf(target) > infraFloorOf(file)) violations.push(`${file} → ${target}`);
+    }
+  }
+  assert.deepEqual(violations, []);
+});
+
 test('the import graph has no cycles', () => {
   const state = new Map<string, 'visiting' | 'done'>();
   const cycles: string[] = [];

@@ -1,9 +1,9 @@
 /**
  * The Kafka cluster of an environment: MSK or self-managed, how every client authenticates, which broker ports
- * are opened. Part of `InfraConfig` (infra/config.ts), resolved and checked here.
+ * are opened. Part of `InfraConfig` (infra/config/config.ts), resolved and checked here.
  */
 import { ConfigError } from './config-error.ts';
-import { parseMskClusterArn } from './constructs/msk-arns.ts';
+import { parseMskClusterArn } from './msk-arns.ts';
 
 export type KafkaClusterType = 'msk' | 'self-managed';
 /**

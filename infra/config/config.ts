@@ -4,7 +4,7 @@
  * are declared once in lib/settings/catalogue.ts; their camelCase keys (`MW_API_BATCH_SIZE` → `mwApiBatchSize`) are part
  * of this configuration, typed, defaulted and validated by the catalogue.
  *
- * Environments are `infra/environments/<name>.json` files (infra/environment-files.ts loads them and applies
+ * Environments are `infra/environments/<name>.json` files (infra/config/environment-files.ts loads them and applies
  * `-c <key>=<value>` overrides). Topic names are unprefixed; the Kafka topic is `kafkaTopicPrefix + name`.
  * Ranges aws-cdk-lib already checks (pollers, batching window, retries, record age, consumer group id, starting
  * position timestamp) are left to it: it names the property and the value when the stack is built.
@@ -14,17 +14,22 @@ import {
   type FunctionSettingsConfig,
   functionEnvironmentFor,
   readSettings,
+  SETTINGS,
   type SettingValues,
-} from '../lib/settings/catalogue.js';
-import { ConfigError } from './config-error.ts';
+} from '../../lib/settings/catalogue.js';
+import { ConfigError, ConfigProblems } from './config-error.ts';
+import {
+  type OnFailureDestinationType,
+  resolveFailureHandling,
+  type StartingPositionName,
+} from './event-source-config.ts';
 import { type KafkaAuth, type KafkaClusterConfig, resolveKafkaCluster } from './kafka-cluster-config.ts';
 
 export { ConfigError } from './config-error.ts';
+export type { OnFailureDestinationType, StartingPositionName } from './event-source-config.ts';
 export type { KafkaAuth, KafkaClusterType } from './kafka-cluster-config.ts';
 export { MSK_PORTS } from './kafka-cluster-config.ts';
 
-export type StartingPositionName = 'LATEST' | 'TRIM_HORIZON' | 'AT_TIMESTAMP';
-export type OnFailureDestinationType = 'kafka' | 'sqs' | 's3' | 'none';
 /** `retain` never deletes; `destroy-if-empty` deletes a topic whose partitions hold no record; `destroy` deletes. */
 export type TopicRemovalPolicy = 'retain' | 'destroy-if-empty' | 'destroy';
 
@@ -173,18 +178,21 @@ export interface InfraConfig extends KafkaClusterConfig {
  */
 export type PipelineConfig = InfraConfig & FunctionSettingsConfig & { readonly mwApiUserAgent: string };
 
-/** Default service name. */
-export const DEFAULT_SERVICE_NAME = 'mw-page-content-change-enrich';
+/** Default service name: the function's Powertools service name (lib/settings/catalogue.ts). */
+export const DEFAULT_SERVICE_NAME = SETTINGS.POWERTOOLS_SERVICE_NAME.default;
 
-/** Defaults of the infrastructure keys that have a static default. */
+/**
+ * Defaults of the infrastructure keys that have a static default. Keys that are also function settings take the
+ * catalogue's default (lib/settings/catalogue.ts), which is written only there.
+ */
 export const DEFAULTS = {
   serviceName: DEFAULT_SERVICE_NAME,
-  kafkaScramMechanism: 'SCRAM-SHA-512',
+  kafkaScramMechanism: SETTINGS.KAFKA_SCRAM_MECHANISM.default,
   brokerSecurityGroupSelfIngress: true,
-  kafkaTopicPrefix: '',
+  kafkaTopicPrefix: SETTINGS.KAFKA_TOPIC_PREFIX.default,
   inputTopic: 'mediawiki.page_change.v1',
-  outputTopic: 'mediawiki.page_content_change.v1',
-  errorTopic: 'mw_page_content_change_enrich.error',
+  outputTopic: SETTINGS.OUTPUT_TOPIC.default,
+  errorTopic: SETTINGS.ERROR_TOPIC.default,
   provisionTopics: false,
   topicPartitions: 3,
   topicReplicationFactor: 3,
@@ -234,6 +242,8 @@ export type ResolvedPipelineConfig = WithDefaults &
     readonly emitterId: string;
     /** The function's settings as the runtime reads them (catalogue defaults applied). */
     readonly settings: SettingValues;
+    /** Environment variables of the function settings the environment gives, built once (the stack adds the wired). */
+    readonly functionSettingsEnvironment: Readonly<Record<string, string>>;
   };
 
 const TOPIC_NAME = /^[A-Za-z0-9._-]{1,249}$/;
@@ -241,167 +251,145 @@ const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ];
 
-function intIn(key: string, value: number, min: number, max: number): void {
+function intIn(problems: ConfigProblems, key: string, value: number, min: number, max: number): void {
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigError(`${key} must be an integer between ${min} and ${max}, got ${value}`);
+    problems.add(`${key} must be an integer between ${min} and ${max}, got ${value}`);
   }
 }
 
-function oneOf<T extends string>(key: string, value: T, allowed: readonly T[]): void {
-  if (!allowed.includes(value)) throw new ConfigError(`${key} must be ${allowed.join('|')}, got '${value}'`);
+function oneOf<T extends string>(problems: ConfigProblems, key: string, value: T, allowed: readonly T[]): void {
+  if (!allowed.includes(value)) problems.add(`${key} must be ${allowed.join('|')}, got '${value}'`);
 }
 
-/** Applies defaults and validates; throws `ConfigError` naming the key on the first problem. */
+/**
+ * Applies defaults and validates; throws one `ConfigError` naming every bad key (the required keys first: without
+ * them nothing else can be checked).
+ */
 export function resolveConfig(envName: string, input: Partial<PipelineConfig>): ResolvedPipelineConfig {
   const given = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as Partial<PipelineConfig>;
   const c = { ...DEFAULTS, ...given } as WithDefaults & Partial<PipelineConfig>;
+  const problems = new ConfigProblems();
   const required = (key: keyof PipelineConfig): void => {
     const v = c[key];
     if (v === undefined || v === '' || (Array.isArray(v) && v.length === 0)) {
       throw new ConfigError(`${key} is required (environment '${envName}')`);
     }
   };
-  for (const key of ['account', 'region', 'kafkaClusterType', 'mwApiUserAgent'] as const) required(key);
-  if (!/^\d{12}$/.test(c.account)) {
-    throw new ConfigError(`account must be a 12-digit AWS account id, got '${c.account}'`);
+  for (const key of ['account', 'region', 'kafkaClusterType', 'mwApiUserAgent'] as const) {
+    problems.check(() => required(key));
   }
+  problems.throwIfAny();
+  if (!/^\d{12}$/.test(c.account)) problems.add(`account must be a 12-digit AWS account id, got '${c.account}'`);
 
   // Wikimedia User-Agent policy: identify the tool and give contact information.
   const ua = c.mwApiUserAgent!;
   if (!/[^\s@]+@[^\s@]+\.[^\s@]+/.test(ua) && !/https?:\/\/\S+/.test(ua)) {
-    throw new ConfigError(
+    problems.add(
       'mwApiUserAgent must contain contact information (an e-mail address or an http(s) URL), ' +
         'see https://meta.wikimedia.org/wiki/User-Agent_policy',
     );
   }
 
   // ---------------------------------------------------------------- cluster and network
-  const { kafkaAuth, kafkaBrokerPorts } = resolveKafkaCluster(c, required);
-  if (c.vpcId) {
-    required('subnetIds');
-    required('availabilityZones');
-    if (c.subnetIds!.length !== c.availabilityZones!.length) {
-      throw new ConfigError('subnetIds and availabilityZones must have the same length (one AZ per subnet)');
+  const cluster = problems.check(() => resolveKafkaCluster(c, required));
+  problems.check(() => {
+    if (c.vpcId) {
+      required('subnetIds');
+      required('availabilityZones');
+      if (c.subnetIds!.length !== c.availabilityZones!.length) {
+        throw new ConfigError('subnetIds and availabilityZones must have the same length (one AZ per subnet)');
+      }
+    } else if (c.subnetIds?.length || c.brokerSecurityGroupId) {
+      throw new ConfigError('subnetIds / brokerSecurityGroupId require vpcId');
     }
-  } else if (c.subnetIds?.length || c.brokerSecurityGroupId) {
-    throw new ConfigError('subnetIds / brokerSecurityGroupId require vpcId');
-  }
+  });
 
   // ---------------------------------------------------------------- topics
   for (const key of ['inputTopic', 'outputTopic', 'errorTopic', 'onFailureTopic'] as const) {
     if (!TOPIC_NAME.test(c.kafkaTopicPrefix + c[key])) {
-      throw new ConfigError(`${key} '${c.kafkaTopicPrefix}${c[key]}' is not a valid Kafka topic name`);
+      problems.add(`${key} '${c.kafkaTopicPrefix}${c[key]}' is not a valid Kafka topic name`);
     }
   }
-  intIn('topicPartitions', c.topicPartitions, 1, 10_000);
-  intIn('topicReplicationFactor', c.topicReplicationFactor, 1, 10);
-  intIn('topicRetentionMs', c.topicRetentionMs, -1, Number.MAX_SAFE_INTEGER);
-  oneOf('topicRemovalPolicy', c.topicRemovalPolicy, ['retain', 'destroy-if-empty', 'destroy']);
+  intIn(problems, 'topicPartitions', c.topicPartitions, 1, 10_000);
+  intIn(problems, 'topicReplicationFactor', c.topicReplicationFactor, 1, 10);
+  intIn(problems, 'topicRetentionMs', c.topicRetentionMs, -1, Number.MAX_SAFE_INTEGER);
+  oneOf(problems, 'topicRemovalPolicy', c.topicRemovalPolicy, ['retain', 'destroy-if-empty', 'destroy']);
   if (c.provisionTopics && !c.vpcId) {
-    throw new ConfigError('provisionTopics requires vpcId (the provisioner runs next to the brokers)');
+    problems.add('provisionTopics requires vpcId (the provisioner runs next to the brokers)');
   }
 
   // ---------------------------------------------------------------- event source mapping
-  oneOf('startingPosition', c.startingPosition, ['LATEST', 'TRIM_HORIZON', 'AT_TIMESTAMP']);
-  intIn('batchSize', c.batchSize, 1, 10_000);
-  let failureHandling: Pick<PipelineConfig, 'retryAttempts' | 'maxRecordAgeSeconds' | 'bisectBatchOnError'> = {};
-  let onFailureDestination: OnFailureDestinationType = c.onFailureDestination ?? 'kafka';
-  if (c.provisionedPollers) {
-    failureHandling = {
-      retryAttempts: c.retryAttempts ?? 3,
-      maxRecordAgeSeconds: c.maxRecordAgeSeconds ?? -1,
-      bisectBatchOnError: c.bisectBatchOnError ?? true,
-    };
-  } else {
-    // AWS, "Apache Kafka event poller scaling modes in Lambda": these are provisioned-mode controls, which
-    // CreateEventSourceMapping rejects in on-demand mode.
-    const provisionedOnly = ['retryAttempts', 'maxRecordAgeSeconds', 'bisectBatchOnError'] as const;
-    const set: string[] = provisionedOnly.filter((k) => given[k] !== undefined);
-    const destination = given.onFailureDestination;
-    if (destination !== undefined && destination !== 'none') set.push('onFailureDestination');
-    if (set.length > 0) {
-      throw new ConfigError(
-        `${set.join(', ')} need provisionedPollers: AWS offers retries, maximum record age, bisect, partial batch ` +
-          'responses and on-failure destinations for Kafka event sources only in provisioned mode',
-      );
-    }
-    onFailureDestination = 'none';
-  }
-  oneOf('onFailureDestination', onFailureDestination, ['kafka', 'sqs', 's3', 'none']);
-  // AWS, "Using a Kafka topic as an on-failure destination": Lambda refuses a destination topic that is the source.
-  if (onFailureDestination === 'kafka' && c.onFailureTopic === c.inputTopic) {
-    throw new ConfigError(
-      'onFailureTopic must differ from inputTopic: Lambda refuses an on-failure topic that is the source',
-    );
-  }
-  if (c.onFailureQueueArn && onFailureDestination !== 'sqs') {
-    throw new ConfigError("onFailureQueueArn requires onFailureDestination 'sqs'");
-  }
-  if (c.onFailureBucketArn && onFailureDestination !== 's3') {
-    throw new ConfigError("onFailureBucketArn requires onFailureDestination 's3'");
-  }
-  oneOf('onFailureVpcEndpoint', c.onFailureVpcEndpoint, ['create', 'existing']);
-  const endpointNeeded = (onFailureDestination === 'sqs' || onFailureDestination === 's3') && c.vpcId;
-  const pollersGroupUnknown = c.kafkaClusterType === 'msk' && !c.brokerSecurityGroupId;
-  if (endpointNeeded && c.onFailureVpcEndpoint === 'create' && pollersGroupUnknown) {
-    throw new ConfigError(
-      `onFailureDestination '${onFailureDestination}' with onFailureVpcEndpoint 'create' needs brokerSecurityGroupId ` +
-        "(the pollers' security group the endpoint admits), or onFailureVpcEndpoint 'existing'",
-    );
-  }
+  oneOf(problems, 'startingPosition', c.startingPosition, ['LATEST', 'TRIM_HORIZON', 'AT_TIMESTAMP']);
+  intIn(problems, 'batchSize', c.batchSize, 1, 10_000);
+  const failureHandling = resolveFailureHandling(c, given, problems);
 
   // ---------------------------------------------------------------- function resources and operations
-  intIn('memorySize', c.memorySize, 128, 10_240);
+  intIn(problems, 'memorySize', c.memorySize, 128, 10_240);
   // AWS, "Configuring Amazon MSK event sources for Lambda": at most 14 minutes behind a Kafka event source mapping.
-  intIn('timeoutSeconds', c.timeoutSeconds, 1, 840);
+  intIn(problems, 'timeoutSeconds', c.timeoutSeconds, 1, 840);
   if (!LOG_RETENTION_DAYS.includes(c.logRetentionDays)) {
     const allowed = LOG_RETENTION_DAYS.join(', ');
-    throw new ConfigError(`logRetentionDays must be one of ${allowed}, got ${c.logRetentionDays}`);
+    problems.add(`logRetentionDays must be one of ${allowed}, got ${c.logRetentionDays}`);
   }
-  intIn('alarmEvaluationPeriods', c.alarmEvaluationPeriods, 1, 100);
+  intIn(problems, 'alarmEvaluationPeriods', c.alarmEvaluationPeriods, 1, 100);
   if (c.alarmEmail && !(c.createAlarmTopic && !c.alarmTopicArn)) {
-    throw new ConfigError('alarmEmail requires createAlarmTopic (and no alarmTopicArn)');
+    problems.add('alarmEmail requires createAlarmTopic (and no alarmTopicArn)');
   }
 
   // ---------------------------------------------------------------- the function's settings (lib/settings/catalogue.ts)
   const functionKeys = { ...given, emitterId: given.emitterId ?? `${c.serviceName}.${envName}` };
-  let settings: SettingValues;
-  try {
-    settings = readSettings(functionEnvironmentFor(functionKeys));
-  } catch (err) {
-    if (err instanceof ConfigurationError) throw new ConfigError(err.message);
-    throw err;
-  }
-  // A deployment fetches from Wikimedia over HTTPS, one URL per wiki; or, like Wikimedia's own services, through
-  // one service mesh proxy URL (plain http inside the VPC allowed) that picks the wiki by the Host header.
-  const url = settings.MW_API_URL_TEMPLATE;
-  if (settings.MW_API_HOST_HEADER === 'domain') {
-    if (!/^https?:\/\/[^{}]+$/.test(url)) {
-      throw new ConfigError(
-        "with mwApiHostHeader 'domain', mwApiUrlTemplate must be a fixed http(s):// URL without '{domain}'",
-      );
-    }
-  } else if (!url.startsWith('https://') || !url.includes('{domain}')) {
-    throw new ConfigError("mwApiUrlTemplate must be an https:// URL containing '{domain}'");
-  }
-  if (settings.MW_API_TIMEOUT_MS >= c.timeoutSeconds * 1000) {
-    throw new ConfigError('mwApiTimeoutMs must be shorter than the function timeout');
-  }
+  const function_ = problems.check(() => functionSettings(functionKeys));
+  if (function_) checkFunctionSettings(function_.settings, c.timeoutSeconds, problems);
+  problems.throwIfAny();
 
   return {
     ...c,
     ...failureHandling,
     envName,
-    kafkaAuth,
-    kafkaBrokerPorts,
-    onFailureDestination,
+    kafkaAuth: cluster!.kafkaAuth,
+    kafkaBrokerPorts: cluster!.kafkaBrokerPorts,
     mwApiUserAgent: ua,
     emitterId: functionKeys.emitterId,
     stackName: c.stackName ?? `MwPageContentChangeEnrich-${envName}`,
-    topicMaxMessageBytes: c.topicMaxMessageBytes ?? settings.KAFKA_MAX_MESSAGE_BYTES,
+    topicMaxMessageBytes: c.topicMaxMessageBytes ?? function_!.settings.KAFKA_MAX_MESSAGE_BYTES,
     tags: { ...(c.tags ?? {}) },
-    settings,
+    settings: function_!.settings,
+    functionSettingsEnvironment: function_!.environment,
   };
+}
+
+/**
+ * The function's environment for the settings the configuration gives, built once, and the settings the runtime
+ * reads from it (catalogue defaults applied).
+ */
+function functionSettings(keys: Readonly<Record<string, unknown>>): {
+  environment: Record<string, string>;
+  settings: SettingValues;
+} {
+  try {
+    const environment = functionEnvironmentFor(keys);
+    return { environment, settings: readSettings(environment) };
+  } catch (err) {
+    if (err instanceof ConfigurationError) throw new ConfigError(err.message);
+    throw err;
+  }
+}
+
+/** What a deployment needs of the function's settings beyond their own ranges. */
+function checkFunctionSettings(settings: SettingValues, timeoutSeconds: number, problems: ConfigProblems): void {
+  // A deployment fetches from Wikimedia over HTTPS, one URL per wiki; or, like Wikimedia's own services, through
+  // one service mesh proxy URL (plain http inside the VPC allowed) that picks the wiki by the Host header.
+  const url = settings.MW_API_URL_TEMPLATE;
+  if (settings.MW_API_HOST_HEADER === 'domain') {
+    if (!/^https?:\/\/[^{}]+$/.test(url)) {
+      problems.add("with mwApiHostHeader 'domain', mwApiUrlTemplate must be a fixed http(s):// URL without '{domain}'");
+    }
+  } else if (!url.startsWith('https://') || !url.includes('{domain}')) {
+    problems.add("mwApiUrlTemplate must be an https:// URL containing '{domain}'");
+  }
+  if (settings.MW_API_TIMEOUT_MS >= timeoutSeconds * 1000) {
+    problems.add('mwApiTimeoutMs must be shorter than the function timeout');
+  }
 }
 
 /** Effective (prefixed) name of a topic. */

@@ -4,7 +4,8 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SETTINGS, settingKey, tunableSettingNames } from '../lib/settings/catalogue.js';
+import { SETTINGS, settingKey, tunableSettingNames } from '../../lib/settings/catalogue.js';
+import { ConfigProblems } from './config-error.ts';
 import {
   ConfigError,
   type InfraConfig,
@@ -90,7 +91,7 @@ export const CONFIG_KEY_KINDS: Readonly<Record<string, ValueKind>> = {
   ),
 };
 
-export const ENVIRONMENTS_DIR = join(import.meta.dirname, 'environments');
+export const ENVIRONMENTS_DIR = join(import.meta.dirname, '..', 'environments');
 
 export function listEnvironments(dir: string = ENVIRONMENTS_DIR): string[] {
   if (!existsSync(dir)) return [];
@@ -159,16 +160,18 @@ function coerce(key: string, kind: ValueKind, value: unknown): unknown {
   }
 }
 
-/** Applies `-c key=value` overrides of known keys to `base`, coerced to the key's type. */
+/** Applies `-c key=value` overrides of known keys to `base`, coerced to the key's type; one error names every bad value. */
 export function applyContextOverrides(
   base: Partial<PipelineConfig>,
   tryGetContext: (key: string) => unknown,
 ): Partial<PipelineConfig> {
   const out: Record<string, unknown> = { ...base };
+  const problems = new ConfigProblems();
   for (const [key, kind] of Object.entries(CONFIG_KEY_KINDS)) {
     const value = tryGetContext(key);
-    if (value !== undefined) out[key] = coerce(key, kind, value);
+    if (value !== undefined) problems.check(() => (out[key] = coerce(key, kind, value)));
   }
+  problems.throwIfAny();
   return out as Partial<PipelineConfig>;
 }
 
