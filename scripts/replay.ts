@@ -11,7 +11,9 @@ import { parseArgs } from 'node:util';
 process.env.KAFKA_BROKERS ??= '127.0.0.1:9092';
 const { createKafka, kafkaConnectionConfigFromEnv, prefixedTopic } = await import('../lib/kafka/kafka-client.js');
 const { messageKeyForText } = await import('../lib/pipeline/enrich.js');
-const { compressionTypeFor, isKafkaCompressionName, KAFKA_COMPRESSION_NAMES } = await import('../lib/kafka/kafka-codecs.js');
+const { compressionTypeFor, isKafkaCompressionName, KAFKA_COMPRESSION_NAMES } = await import(
+  '../lib/kafka/kafka-codecs.js'
+);
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,

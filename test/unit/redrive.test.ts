@@ -2,7 +2,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { errorEventFor } from '../../lib/pipeline/error-event.js';
-import { ContentIntegrityError, InvalidJsonError, MediaWikiHttpError, RevisionMissingError } from '../../lib/core/errors.js';
+import {
+  ContentIntegrityError,
+  InvalidJsonError,
+  MediaWikiHttpError,
+  RevisionMissingError,
+} from '../../lib/core/errors.js';
 import { CARRIED_HEADERS, decodeKafkaEvent } from '../../lib/kafka/kafka-event.js';
 import { kafkaEsmEventFor } from '../../scripts/lib/esm-event.js';
 import { sourceHeaders } from '../../lib/kafka/kafka-sink.js';
