@@ -10,12 +10,13 @@
  * settings, KAFKA_TOPIC_PREFIX, INPUT_TOPIC, ERROR_TOPIC, ON_FAILURE_TOPIC, REDRIVE_GROUP_PREFIX.
  */
 import { parseArgs } from 'node:util';
-import type { RedriveRequest } from '../lib/redrive/redrive.js';
+import type { RedriveRequest } from '../lib/redrive/request.js';
 
 process.env.KAFKA_BROKERS ??= `127.0.0.1:${process.env.KAFKA_PORT ?? '9092'}`;
 const { createKafka, kafkaConnectionConfigFromEnv } = await import('../lib/kafka/kafka-client.js');
-const { parseRedriveRequest, redriveGroupIdFor, redriveTopicsFromEnv, runRedrive, RedriveOptionsError } = await import(
-  '../lib/redrive/redrive.js'
+const { runRedrive } = await import('../lib/redrive/kafka-loop.js');
+const { parseRedriveRequest, redriveGroupIdFor, redriveTopicsFromEnv, RedriveOptionsError } = await import(
+  '../lib/redrive/request.js'
 );
 
 const USAGE =

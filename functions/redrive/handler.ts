@@ -3,7 +3,7 @@
  * options of `npm run redrive` as JSON, e.g. `{"from": "error", "dryRun": true}` or
  * `{"from": "on-failure", "errorTypes": ["RetriesExhausted"], "max": 5000}`. Returns the summary.
  *
- * Thin: validation and the Kafka loop are lib/redrive/redrive.ts, shared with the CLI. Each invocation
+ * Thin: validation and the Kafka loop are lib/redrive/ (request.ts, kafka-loop.ts), shared with the CLI. Each invocation
  * stops before its timeout with what it produced committed (`stoppedBy: "deadline"`); invoking it
  * again resumes from the consumer group's position.
  *
@@ -14,13 +14,9 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import type { Kafka } from 'kafkajs';
 import { createKafka, kafkaConnectionConfigFromEnv } from '../../lib/kafka/kafka-client.js';
-import {
-  parseRedriveRequest,
-  redriveGroupIdFor,
-  redriveTopicsFromEnv,
-  runRedrive,
-  type RedriveSummary,
-} from '../../lib/redrive/redrive.js';
+import { runRedrive } from '../../lib/redrive/kafka-loop.js';
+import { parseRedriveRequest, redriveGroupIdFor, redriveTopicsFromEnv } from '../../lib/redrive/request.js';
+import type { RedriveSummary } from '../../lib/redrive/tally.js';
 
 /**
  * Time kept before the invocation's deadline (`context.getRemainingTimeInMillis()`, "Using the Lambda

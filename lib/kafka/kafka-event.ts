@@ -13,7 +13,7 @@ export interface SourceRef {
   readonly partition: number;
   readonly offset: number;
   /**
-   * The record's redrive headers (`CARRIED_HEADERS`, see lib/redrive/redrive.ts), carried to the messages made from it so a
+   * The record's redrive headers (`CARRIED_HEADERS`, see lib/redrive/selection.ts), carried to the messages made from it so a
    * redriven event that fails again keeps its redrive count. Absent when the record has none.
    */
   readonly carriedHeaders?: Readonly<Record<string, string>>;
@@ -41,7 +41,7 @@ export interface KafkaBatchResponse {
 }
 
 /**
- * Input headers carried to every message made from the record: the redrive lineage (lib/redrive/redrive.ts).
+ * Input headers carried to every message made from the record: the redrive lineage (lib/redrive/selection.ts).
  * Named one by one, so a producer of the input topic cannot make the pipeline copy other headers.
  */
 export const CARRIED_HEADERS: ReadonlySet<string> = new Set([

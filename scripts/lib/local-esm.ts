@@ -300,7 +300,7 @@ export async function startLocalEsm(handler: EsmHandler, opts: LocalEsmOptions):
 
   /**
    * The actual records with failure metadata as headers (AWS: "Actual record content" plus metadata).
-   * The header set is what lib/redrive/redrive.ts strips when it redrives a record; the reason goes to the log.
+   * The header set is what lib/redrive/on-failure-record.ts strips when it redrives a record; the reason goes to the log.
    */
   async function sendToOnFailure(
     topic: string,

@@ -17,15 +17,17 @@ import {
   decideRedrive,
   isAfterWindow,
   NON_RETRYABLE_ERROR_TYPES,
-  parseRedriveRequest,
   REDRIVE_HEADERS,
-  RedriveOptionsError,
-  RedriveTally,
-  redriveGroupIdFor,
-  redriveTopicsFromEnv,
   type RedriveSelection,
   type SourceRecord,
-} from '../../lib/redrive/redrive.js';
+} from '../../lib/redrive/selection.js';
+import { RedriveTally } from '../../lib/redrive/tally.js';
+import {
+  parseRedriveRequest,
+  RedriveOptionsError,
+  redriveGroupIdFor,
+  redriveTopicsFromEnv,
+} from '../../lib/redrive/request.js';
 import { memorySink } from '../../scripts/lib/dev-sinks.js';
 import { apiEndpointResolver } from '../../lib/mediawiki/domain-allowlist.js';
 import { pageChangeEvent } from '../support/events.js';

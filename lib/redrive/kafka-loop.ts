@@ -1,0 +1,258 @@
+/**
+ * The redrive's Kafka loop: read the source topic with a consumer group of its own, produce the
+ * selected records to the input topic, commit after the produce is acknowledged.
+ */
+import type { Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
+import { chunkBySize } from '../kafka/kafka-sink.js';
+import { defaultRedriveGroupId, RedriveOptionsError } from './request.js';
+import {
+  decideRedrive,
+  isAfterWindow,
+  type RedriveRecord,
+  type RedriveSelection,
+  type SourceRecord,
+} from './selection.js';
+import { RedriveTally, type RedriveSummary } from './tally.js';
+
+export interface RedriveRunOptions extends RedriveSelection {
+  readonly kafka: Kafka;
+  /** Topic read: the error topic or the on-failure topic. */
+  readonly sourceTopic: string;
+  /** Topic the original events go back to. */
+  readonly inputTopic: string;
+  /**
+   * Consumer group of the redrive, so a later run resumes where this one stopped.
+   * @default `mw-page-content-change-enrich.redrive.<from>`
+   */
+  readonly groupId?: string;
+  /** Print what would be redriven; produce nothing, commit nothing. @default false */
+  readonly dryRun?: boolean;
+  /** Stop after selecting this many source records. @default - no limit */
+  readonly max?: number;
+  /** Records per produce request (then the offsets are committed). @default 100 */
+  readonly chunkSize?: number;
+  /** Bytes per produce request; match the input topic's `max.message.bytes`. @default 1048576 */
+  readonly maxRequestBytes?: number;
+  /**
+   * Stop, having committed what was produced, at this time (ms since the epoch), e.g. before a Lambda timeout.
+   * @default - none
+   */
+  readonly stopAt?: number;
+  /**
+   * Stop when nothing was read for this long (e.g. another member of the group holds the partitions).
+   * @default 30000
+   */
+  readonly idleTimeoutMs?: number;
+  /** Samples in the summary. @default 3 */
+  readonly samples?: number;
+  /** Progress lines (the CLI writes them to stderr). @default - none */
+  readonly log?: (line: string) => void;
+}
+
+function headersOf(message: KafkaMessage): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(message.headers ?? {})) {
+    const first = Array.isArray(v) ? v[0] : v;
+    if (first !== undefined) out[k] = Buffer.isBuffer(first) ? first.toString('utf8') : String(first);
+  }
+  return out;
+}
+
+/** Retries what a fresh broker answers while the group coordinator is being elected. */
+async function retried<T>(read: () => Promise<T>, attempts = 10): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await read();
+    } catch (err) {
+      if (i >= attempts || (err as { retriable?: boolean }).retriable !== true) throw err;
+      await new Promise((r) => setTimeout(r, 300 * i));
+    }
+  }
+}
+
+function messageOf(record: RedriveRecord): Message {
+  return { key: record.key, value: record.value, headers: record.headers };
+}
+
+/**
+ * Reads the source topic from the group's committed position up to the end offsets seen at the
+ * start, and re-produces the selected records to the input topic in source order (so per-page
+ * order holds: one page's records share a source partition and an input partition).
+ *
+ * At-least-once: a chunk's offsets are committed only after the broker acknowledged the chunk
+ * (acks=all, idempotent producer). A crash between the acknowledgement and the commit redrives
+ * at most that chunk again on the next run; its copies carry the same `redrive_from_*` headers.
+ * A dry run commits nothing.
+ */
+export async function runRedrive(opts: RedriveRunOptions): Promise<RedriveSummary> {
+  if (opts.since && opts.until && opts.since > opts.until) throw new RedriveOptionsError('--since is after --until');
+  if (opts.max !== undefined && (!Number.isInteger(opts.max) || opts.max < 1))
+    throw new RedriveOptionsError('--max must be a positive integer');
+  if (opts.sourceTopic === opts.inputTopic)
+    throw new RedriveOptionsError('the source topic and the input topic are the same');
+  const log = opts.log ?? (() => undefined);
+  const groupId = opts.groupId ?? defaultRedriveGroupId(opts.from);
+  const dryRun = opts.dryRun ?? false;
+  const tally = new RedriveTally(
+    { from: opts.from, sourceTopic: opts.sourceTopic, inputTopic: opts.inputTopic, groupId, dryRun },
+    { samples: opts.samples ?? 3, reported: 100 },
+  );
+  const summary = tally.summary;
+
+  // Where each partition ends now, and where the group stands: partitions with nothing to read are done.
+  const admin = opts.kafka.admin();
+  await admin.connect();
+  const remaining = new Map<number, bigint>();
+  try {
+    const ends = await retried(() => admin.fetchTopicOffsets(opts.sourceTopic));
+    const [committed] = await retried(() => admin.fetchOffsets({ groupId, topics: [opts.sourceTopic] }));
+    for (const p of ends) {
+      const c = committed?.partitions.find((x) => x.partition === p.partition)?.offset ?? '-1';
+      const start = BigInt(c) >= 0n ? BigInt(c) : BigInt(p.low);
+      summary.positions[String(p.partition)] = String(start);
+      if (start < BigInt(p.high)) remaining.set(p.partition, BigInt(p.high));
+    }
+  } finally {
+    await admin.disconnect();
+  }
+  if (remaining.size === 0) {
+    log(`nothing to read on ${opts.sourceTopic} for group ${groupId}`);
+    return summary;
+  }
+
+  let producer: Producer | undefined;
+  if (!dryRun) {
+    producer = opts.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    await producer.connect();
+  }
+  const consumer = opts.kafka.consumer({
+    groupId,
+    maxWaitTimeInMs: 500,
+    sessionTimeout: 30_000,
+    heartbeatInterval: 3_000,
+  });
+  let finish!: (reason: RedriveSummary['stoppedBy']) => void;
+  let failure: unknown;
+  const finished = new Promise<RedriveSummary['stoppedBy']>((resolve) => (finish = resolve));
+  let lastProgress = Date.now();
+  let lastLog = 0;
+  let lastLine = '';
+  let stopped = false;
+  const stop = (reason: RedriveSummary['stoppedBy']) => {
+    if (!stopped) {
+      stopped = true;
+      finish(reason);
+    }
+  };
+  const chunkSize = opts.chunkSize ?? 100;
+  const maxRequestBytes = opts.maxRequestBytes ?? 1_048_576;
+
+  const watchdog = setInterval(() => {
+    if (opts.stopAt !== undefined && Date.now() >= opts.stopAt) stop('deadline');
+    if (Date.now() - lastProgress > (opts.idleTimeoutMs ?? 30_000)) stop('idle');
+  }, 250);
+
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topics: [opts.sourceTopic], fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, pause, isRunning, isStale }) => {
+        try {
+          const end = remaining.get(batch.partition);
+          if (end === undefined || stopped) {
+            pause();
+            return;
+          }
+          lastProgress = Date.now();
+          let pending: Array<{ record: RedriveRecord; bytes: number }> = [];
+          let lastOffset: string | undefined;
+
+          // Produce what is pending, then commit up to `lastOffset` (skipped records included).
+          const flush = async () => {
+            if (pending.length > 0 && producer) {
+              for (const chunk of chunkBySize(pending, (p) => p.bytes, maxRequestBytes)) {
+                await producer.send({
+                  topic: opts.inputTopic,
+                  acks: -1,
+                  messages: chunk.map((p) => messageOf(p.record)),
+                });
+                summary.produced += chunk.length;
+              }
+            }
+            pending = [];
+            if (lastOffset !== undefined) {
+              const next = String(BigInt(lastOffset) + 1n);
+              if (!dryRun)
+                await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
+              resolveOffset(lastOffset);
+              summary.positions[String(batch.partition)] = next;
+              lastOffset = undefined;
+            }
+            lastProgress = Date.now();
+            if (Date.now() - lastLog > 2000) {
+              lastLog = Date.now();
+              lastLine = tally.progressLine();
+              log(lastLine);
+            }
+            await heartbeat();
+          };
+
+          for (const message of batch.messages) {
+            if (!isRunning() || isStale() || stopped) break;
+            if (BigInt(message.offset) >= end) break;
+            const record: SourceRecord = {
+              topic: batch.topic,
+              partition: batch.partition,
+              offset: message.offset,
+              key: message.key,
+              value: message.value,
+              headers: headersOf(message),
+              timestamp: Number(message.timestamp),
+            };
+            if (isAfterWindow(record, opts)) {
+              remaining.delete(batch.partition);
+              break;
+            }
+            const decision = decideRedrive(record, opts);
+            if (decision.kind === 'redrive' && opts.max !== undefined && summary.selected >= opts.max) {
+              await flush();
+              stop('max');
+              break;
+            }
+            tally.add(record, decision);
+            if (decision.kind === 'redrive') {
+              for (const r of decision.records) {
+                pending.push({ record: r, bytes: Buffer.byteLength(r.value) + Buffer.byteLength(r.key ?? '') });
+              }
+            }
+            lastOffset = message.offset;
+            if (BigInt(message.offset) + 1n >= end) remaining.delete(batch.partition);
+            if (pending.length >= chunkSize) await flush();
+          }
+          await flush();
+          if (!remaining.has(batch.partition)) pause();
+          if (remaining.size === 0) stop('caught-up');
+          if (opts.max !== undefined && summary.selected >= opts.max && !stopped) {
+            // Stop once the limit is met, unless everything was read anyway.
+            stop(remaining.size === 0 ? 'caught-up' : 'max');
+          }
+        } catch (err) {
+          failure = err;
+          stop('idle');
+          throw err;
+        }
+      },
+    });
+    summary.stoppedBy = await finished;
+  } finally {
+    clearInterval(watchdog);
+    await consumer.disconnect().catch(() => undefined);
+    await producer?.disconnect().catch(() => undefined);
+  }
+  if (failure) throw failure;
+  if (tally.progressLine() !== lastLine) log(tally.progressLine());
+  return summary;
+}
