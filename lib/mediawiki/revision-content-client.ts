@@ -234,7 +234,8 @@ export function revisionContentClient(
       const scope: FetchScope = { endpoint: resolver.endpointFor(domain), domain, results, deadline, requestId };
       const unique = [...new Set(revIds)];
       const chunks: number[][] = [];
-      for (let i = 0; i < unique.length; i += config.batchSize) chunks.push(unique.slice(i, i + config.batchSize));
+      for (let i = 0; i < unique.length; i += config.revisionsPerRequest)
+        chunks.push(unique.slice(i, i + config.revisionsPerRequest));
       await Promise.all(
         chunks.map(async (chunk) => {
           await fetchChunk(scope, chunk);

@@ -30,8 +30,8 @@ export interface MediaWikiApiConfig {
   readonly retryMaxMs: number;
   /** `MW_API_MAXLAG` */
   readonly maxlag: number;
-  /** `MW_API_BATCH_SIZE` */
-  readonly batchSize: number;
+  /** `MW_API_BATCH_SIZE`: revision ids per Action API request. */
+  readonly revisionsPerRequest: number;
   /** `MW_API_CONCURRENCY` */
   readonly concurrency: number;
   /** `MW_API_CONNECTIONS` */
@@ -78,7 +78,7 @@ export function enrichConfigFrom(s: SettingValues): EnrichConfig {
       retryBaseMs: s.MW_API_RETRY_BASE_MS,
       retryMaxMs: s.MW_API_RETRY_MAX_MS,
       maxlag: s.MW_API_MAXLAG,
-      batchSize: s.MW_API_BATCH_SIZE,
+      revisionsPerRequest: s.MW_API_BATCH_SIZE,
       concurrency: s.MW_API_CONCURRENCY,
       connections: s.MW_API_CONNECTIONS,
       deadlineMarginMs: s.MW_API_DEADLINE_MARGIN_MS,

@@ -70,7 +70,7 @@ test('one request per 50 revisions, not one per event; repeated revisions fetche
   const { messages, stats } = await enrichBatch(apiUrl, values);
   assert.equal(messages.filter((m) => m.kind === 'output').length, 80);
   assert.equal(stats.requests, 2);
-  const single = await enrichBatch(apiUrl, values.slice(0, 10), { api: { batchSize: 1 } });
+  const single = await enrichBatch(apiUrl, values.slice(0, 10), { api: { revisionsPerRequest: 1 } });
   assert.equal(single.stats.requests, 10, 'the one-revid-per-request baseline');
 });
 

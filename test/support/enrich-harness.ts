@@ -20,7 +20,7 @@ export function testApiConfig(apiUrl: string, overrides: Partial<MediaWikiApiCon
     retryBaseMs: 20,
     retryMaxMs: 200,
     maxlag: 5,
-    batchSize: 50,
+    revisionsPerRequest: 50,
     concurrency: 4,
     connections: 4,
     deadlineMarginMs: 0,

@@ -375,7 +375,7 @@ test('hostile Action API bodies (HTTP 200, any JSON shape) never reject processB
       retryBaseMs: 1,
       retryMaxMs: 1,
       maxlag: 5,
-      batchSize: 50,
+      revisionsPerRequest: 50,
       concurrency: 2,
       connections: 2,
       deadlineMarginMs: 0,

@@ -66,7 +66,7 @@ test('the runtime reader takes each MediaWiki and event setting from its variabl
   });
   assert.equal(c.mediawiki.urlTemplate, 'http://localhost:6500/w/api.php');
   assert.deepEqual(c.mediawiki.allowedDomains, ['a.example', '*.b.example']);
-  assert.equal(c.mediawiki.batchSize, 500);
+  assert.equal(c.mediawiki.revisionsPerRequest, 500);
   assert.equal(c.mediawiki.concurrency, 3);
   assert.equal(c.mediawiki.deadlineMarginMs, 0);
   assert.equal(c.events.outputSchemaUri, '/mediawiki/page/change/1.2.0');
