@@ -9,6 +9,8 @@
 # https://{domain}/w/api.php) and run `npm run invoke -- --event YOUR_EVENTS.jsonl`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The project's own Node 24 (the `node` devDependency) first, also when this script is run with plain `bash`.
+export PATH="$PWD/node_modules/.bin:$PATH"
 
 export MW_DIR="${MW_DIR:-.local/mediawiki-demo}" MW_PORT="${MW_PORT:-8766}"
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*" >&2; }

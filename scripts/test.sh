@@ -8,6 +8,8 @@
 #   SKIP_BENCH=1 npm test                         without the quick benchmark
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The project's own Node 24 (the `node` devDependency) first, also when this script is run with plain `bash`.
+export PATH="$PWD/node_modules/.bin:$PATH"
 step() { printf '\n==> %s\n' "$*" >&2; }
 
 [[ -d node_modules ]] || { step "npm ci"; npm ci --no-audit --no-fund; }
