@@ -68,9 +68,23 @@ type Unsettled =
   | { readonly kind: 'final'; readonly error: EnrichError; readonly scope: FailureScope }
   | { readonly kind: 'deadline' };
 
+/** The time the retry loop reads and waits on: its retry budget is counted on `now`, its backoff waits with `sleep`. */
+export interface RetryClock {
+  /** Milliseconds since the epoch. */
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+/** The system's clock: `Date.now` and a timer. */
+export const SYSTEM_CLOCK: RetryClock = { now: () => Date.now(), sleep };
+
 export interface RevisionContentClientOptions {
+  /** Where each wiki's API is; @default the resolver of `config.urlTemplate` and `config.allowedDomains` */
   readonly resolver?: ApiEndpointResolver;
+  /** The jitter of backoff waits, in [0, 1); @default Math.random */
   readonly random?: () => number;
+  /** @default SYSTEM_CLOCK; tests pass a virtual one, and deadlines that read it. */
+  readonly clock?: RetryClock;
 }
 
 export function revisionContentClient(
@@ -79,6 +93,7 @@ export function revisionContentClient(
 ): RevisionContentClient {
   const resolver = opts.resolver ?? apiEndpointResolver(config.urlTemplate, config.allowedDomains);
   const random = opts.random ?? Math.random;
+  const clock = opts.clock ?? SYSTEM_CLOCK;
   const requester = actionApiRequester(config);
   const limit = concurrencyLimit(config.concurrency);
   const stats: ClientStats = { requests: 0, responseBytes: 0, retries: 0 };
@@ -147,15 +162,15 @@ export function revisionContentClient(
         }
       }
       if (!retry) return { kind: 'final', error: failure.error, scope: failure.scope };
-      failedSince ??= Date.now();
+      failedSince ??= clock.now();
       const wait = Math.max(backoffMs(n, config.retryBaseMs, config.retryMaxMs, random), failure.retryAfterMs ?? 0);
-      const spent = Date.now() - failedSince;
+      const spent = clock.now() - failedSince;
       if (spent + wait > retryBudgetMs || (config.maxRetries !== undefined && n >= config.maxRetries)) {
         return { kind: 'final', error: retriesExhausted(failure.error, n, spent), scope: failure.scope };
       }
       // Not the wiki's fault: what the deadline leaves unresolved is redelivered, not errored.
       if (deadline.remainingMs() < wait + Math.min(config.timeoutMs, 1000)) return { kind: 'deadline' };
-      await sleep(wait);
+      await clock.sleep(wait);
       stats.retries++;
     }
   }

@@ -15,6 +15,8 @@ import { enrichBatch, TEST_DOMAIN } from '../support/enrich-harness.js';
 import { startFaultProxy, type Fault, type FaultProxy } from '../support/fault-proxy.js';
 import { startHostRouter, type HostRouter } from '../support/host-router.js';
 import { deadlineAt, type Deadline } from '../../lib/core/retry.js';
+import type { RetryClock } from '../../lib/mediawiki/revision-content-client.js';
+import { virtualClock } from '../support/virtual-clock.js';
 
 const MAX_RETRIES = 2;
 const FIRST_RECORD = { itemIdentifier: { partition: 'mediawiki.page_change.v1-0', offset: 0 } };
@@ -56,10 +58,10 @@ for (const route of ROUTES) {
     const event = () =>
       pageChangeEvent({ domain: TEST_DOMAIN, pageId: page.pageId, revId: page.revId, content: page.text });
     type Values = Parameters<typeof enrichBatch>[1];
-    const enrich = (values: Values, api: Partial<MediaWikiApiConfig> = {}, deadline?: Deadline) =>
-      enrichBatch(route.url(), values, { api: { ...route.api, ...api }, deadline });
-    const run = (api: Partial<MediaWikiApiConfig> = {}) =>
-      enrich([event()], { maxRetries: MAX_RETRIES, timeoutMs: 1000, retryBaseMs: 10, ...api });
+    const enrich = (values: Values, api: Partial<MediaWikiApiConfig> = {}, deadline?: Deadline, clock?: RetryClock) =>
+      enrichBatch(route.url(), values, { api: { ...route.api, ...api }, deadline, clock });
+    const run = (api: Partial<MediaWikiApiConfig> = {}, clock?: RetryClock) =>
+      enrich([event()], { maxRetries: MAX_RETRIES, timeoutMs: 1000, retryBaseMs: 10, ...api }, undefined, clock);
 
     async function expectError(faults: Fault[] | Fault, errorType: string, attempts: number) {
       if (Array.isArray(faults)) proxy.script(...faults);
@@ -125,10 +127,11 @@ for (const route of ROUTES) {
       expectError({ kind: 'maxlag', retryAfterSeconds: 0 }, 'MediaWikiMaxlag', MAX_RETRIES + 1));
     test('maxlag honours Retry-After before the retry', async () => {
       proxy.script({ kind: 'maxlag', retryAfterSeconds: 1 });
-      const { messages } = await run();
+      const clock = virtualClock();
+      const { messages } = await run({}, clock);
       assert.equal(messages[0]!.kind, 'output');
-      const [first, second] = proxy.requests;
-      assert.ok(second!.at - first!.at >= 1000, `waited ${second!.at - first!.at} ms`);
+      assert.equal(proxy.requests.length, 2);
+      assert.deepEqual(clock.sleeps, [1000], 'one wait between the two requests: the Retry-After, longer than backoff');
     });
     test('content hidden since the event (real texthidden): no retry, ContentHidden', async () => {
       const title = uniqueTitle('Suppressed');
@@ -146,15 +149,17 @@ for (const route of ROUTES) {
         'MediaWikiApiError',
         1,
       ));
-    test('no retry may run past the deadline: the record is redelivered, not errored', async () => {
+    // The request timeout (10 minutes) is far past the deadline (1.2 s): only the deadline can end
+    // the request, and the test's own timeout (60 s) stands guard should it not.
+    test('no retry may run past the deadline: the record is redelivered, not errored', {
+      timeout: 60_000,
+    }, async () => {
       proxy.setDefault({ kind: 'timeout' });
-      const started = Date.now();
-      const api = { maxRetries: 50, timeoutMs: 5000, retryBaseMs: 10 };
-      const { result, messages } = await enrich([event()], api, deadlineAt(started + 1200));
-      const elapsed = Date.now() - started;
-      assert.ok(elapsed < 1700, `returned after ${elapsed} ms`);
+      const api = { maxRetries: 50, timeoutMs: 600_000, retryBaseMs: 10 };
+      const { result, messages } = await enrich([event()], api, deadlineAt(Date.now() + 1200));
       assert.equal(messages.length, 0, 'nothing half-written');
       assert.deepEqual(result.response.batchItemFailures, [FIRST_RECORD]);
+      assert.equal(proxy.requests.length, 1, 'no retry after the deadline');
     });
     test('the configured User-Agent and maxlag go with every request', async () => {
       proxy.script({ kind: 'status', status: 503 });
@@ -173,44 +178,61 @@ for (const route of ROUTES) {
     test('HTTP 408 then success: enriched', () => expectRecovery([{ kind: 'status', status: 408 }]));
     test('HTTP 503 honours Retry-After before the retry', async () => {
       proxy.script({ kind: 'status', status: 503, headers: { 'retry-after': '1' } });
-      const { messages } = await run();
+      const clock = virtualClock();
+      const { messages } = await run({}, clock);
       assert.equal(messages[0]!.kind, 'output');
-      const [first, second] = proxy.requests;
-      assert.ok(second!.at - first!.at >= 1000, `waited ${second!.at - first!.at} ms`);
+      assert.equal(proxy.requests.length, 2);
+      assert.deepEqual(clock.sleeps, [1000], 'one wait between the two requests: the Retry-After, longer than backoff');
     });
 
     test('replica lag of ~3 s (badrevids, then the revision): enriched within the default retry budget', async () => {
-      const lagUntil = Date.now() + 3000;
-      proxy.setDefault(() => (Date.now() < lagUntil ? { kind: 'omit-revisions' } : undefined));
-      const { messages, result } = await enrich([event()], { ...PRODUCTION_BACKOFF, timeoutMs: 2000 });
+      const clock = virtualClock();
+      const lagUntil = clock.now() + 3000;
+      const askedAt: number[] = [];
+      proxy.setDefault(() => {
+        askedAt.push(clock.now());
+        return clock.now() < lagUntil ? { kind: 'omit-revisions' } : undefined;
+      });
+      const { messages, result } = await enrich(
+        [event()],
+        { ...PRODUCTION_BACKOFF, timeoutMs: 2000 },
+        undefined,
+        clock,
+      );
       assert.deepEqual(result.response.batchItemFailures, []);
       assert.equal(messages[0]!.kind, 'output', messages[0]!.event.message);
       assert.equal(messages[0]!.event.revision.content_slots.main.content_body, page.text);
       assert.ok(proxy.requests.filter((r) => r.fault === 'omit-revisions').length >= 1);
-      assert.ok(proxy.requests.at(-1)!.at >= lagUntil, 'the last request came after the lag');
+      assert.ok(askedAt.at(-1)! >= lagUntil, 'the last request came after the lag');
+      assert.equal(askedAt.length, clock.sleeps.length + 1, 'one wait before each retry');
+      assert.ok(clock.slept() <= 10_000, `waited ${clock.slept()} ms, within the default retry budget`);
     });
 
     test('retries stop when the retry budget is spent, counted from the first failure', async () => {
       proxy.setDefault({ kind: 'status', status: 503 });
       const api = { retryBudgetMs: 1000, retryBaseMs: 50, retryMaxMs: 200, maxRetries: undefined, timeoutMs: 1000 };
-      const { messages } = await enrich([event()], api);
+      const clock = virtualClock();
+      const { messages } = await enrich([event()], api, undefined, clock);
       assert.equal(messages[0]!.event.error_type, 'MediaWikiHttpServerError');
-      assert.match(messages[0]!.event.message, /after \d+ retries in \d+ ms/);
-      const span = proxy.requests.at(-1)!.at - proxy.requests[0]!.at;
-      // No retry starts after the budget; the last one starts once less than one backoff cap (200 ms) is left.
-      assert.ok(span <= 1000 + 150, `retried for ${span} ms`);
-      assert.ok(span >= 600, `gave up after ${span} ms`);
+      const retries = clock.sleeps.length;
+      assert.match(messages[0]!.event.message, new RegExp(`after ${retries} retries in ${clock.slept()} ms`));
+      assert.equal(proxy.requests.length, retries + 1, 'one wait before each retry');
+      // No wait ends past the budget; the client gives up once the next wait (at most the 200 ms cap) would.
+      assert.ok(clock.slept() <= 1000, `retried for ${clock.slept()} ms`);
+      assert.ok(clock.slept() > 1000 - 200, `gave up after ${clock.slept()} ms`);
       assert.ok(proxy.requests.length > 4, `${proxy.requests.length} attempts: more than a fixed count of 3 retries`);
     });
 
     test('unresolved when the deadline comes, within the retry budget: redelivered, not RevisionMissing', async () => {
       proxy.setDefault({ kind: 'omit-revisions' });
-      const started = Date.now();
       const api = { ...PRODUCTION_BACKOFF, timeoutMs: 2000 };
-      const { messages, result } = await enrich([event()], api, deadlineAt(started + 1500));
-      assert.ok(Date.now() - started < 2500, `returned after ${Date.now() - started} ms`);
+      const clock = virtualClock();
+      const { messages, result } = await enrich([event()], api, clock.deadlineIn(1500), clock);
       assert.equal(messages.length, 0, 'no error event');
       assert.deepEqual(result.response.batchItemFailures, [FIRST_RECORD]);
+      assert.equal(proxy.requests.length, clock.sleeps.length + 1, 'one wait before each retry');
+      // A retry starts only when it can end by the deadline: its wait plus a request (1 s at most here).
+      assert.ok(clock.slept() + 1000 <= 1500, `waited ${clock.slept()} ms of the 1500 ms to the deadline`);
     });
   });
 }

@@ -3,7 +3,7 @@ import type { MediaWikiApiConfig } from '../../lib/settings/config.js';
 import { apiEndpointResolver } from '../../lib/mediawiki/domain-allowlist.js';
 import { processBatch } from '../../lib/pipeline/process-batch.js';
 import { NO_DEADLINE, type Deadline } from '../../lib/core/retry.js';
-import { revisionContentClient } from '../../lib/mediawiki/revision-content-client.js';
+import { type RetryClock, revisionContentClient } from '../../lib/mediawiki/revision-content-client.js';
 import { memorySink } from '../../scripts/lib/dev-sinks.js';
 import { esmEventOf } from './events.js';
 
@@ -39,14 +39,13 @@ export const testEventConfig = {
 export async function enrichBatch(
   apiUrl: string,
   values: Array<Record<string, unknown> | string>,
-  opts: { api?: Partial<MediaWikiApiConfig>; deadline?: Deadline } = {},
+  opts: { api?: Partial<MediaWikiApiConfig>; deadline?: Deadline; clock?: RetryClock } = {},
 ) {
   const config = testApiConfig(apiUrl, opts.api);
   const resolver = apiEndpointResolver(config.urlTemplate, config.allowedDomains);
-  const client = revisionContentClient(config, { resolver });
+  const client = revisionContentClient(config, { resolver, clock: opts.clock });
   const sink = memorySink();
   try {
-    const started = Date.now();
     const result = await processBatch(esmEventOf(values), opts.deadline ?? NO_DEADLINE, {
       client,
       resolver,
@@ -55,7 +54,7 @@ export async function enrichBatch(
       maxMessageBytes: 16 * 1024 * 1024,
     });
     const parsed = sink.messages.map((m) => ({ kind: m.kind, offset: m.source.offset, event: JSON.parse(m.value) }));
-    return { result, messages: parsed, stats: { ...client.stats }, elapsedMs: Date.now() - started };
+    return { result, messages: parsed, stats: { ...client.stats } };
   } finally {
     await client.close();
   }
