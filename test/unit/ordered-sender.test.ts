@@ -103,14 +103,16 @@ test('the deadline: passed on to the sink, and past it nothing is sent', async (
   assert.equal(sender.unsentAtDeadline, 1);
 });
 
-test('invocation deadlines: the margin covers the producer, produceBy leaves time to respond, fetching keeps half', () => {
-  const remaining = (d: Deadline) => Math.round(d.remainingMs());
+test('invocation deadlines: the margin covers the producer, produceBy leaves time to respond, fetching keeps half', (t) => {
+  // Deadlines read Date.now(): held still, remaining times are exact.
+  t.mock.timers.enable({ apis: ['Date'], now: 1_000_000 });
+  const remaining = (d: Deadline) => d.remainingMs();
   const now = Date.now();
   // A 120 s function with kafkajs' worst case of 32 s: fetching stops 32 s before producing must end.
   const a = invocationDeadlines(now, 120_000, { deadlineMarginMs: 3000, sendWorstCaseMs: 32_000 });
   assert.equal(a.produceMarginMs, 32_000);
-  assert.ok(Math.abs(remaining(a.produceBy) - (120_000 - RESPONSE_RESERVE_MS)) < 50);
-  assert.ok(Math.abs(remaining(a.fetchBy) - (120_000 - RESPONSE_RESERVE_MS - 32_000)) < 50);
+  assert.equal(remaining(a.produceBy), 120_000 - RESPONSE_RESERVE_MS);
+  assert.equal(remaining(a.fetchBy), 120_000 - RESPONSE_RESERVE_MS - 32_000);
   // The configured margin wins when it is larger.
   assert.equal(
     invocationDeadlines(now, 120_000, { deadlineMarginMs: 40_000, sendWorstCaseMs: 32_000 }).produceMarginMs,
@@ -119,7 +121,7 @@ test('invocation deadlines: the margin covers the producer, produceBy leaves tim
   // A function too short for the producer's worst case still fetches for half of its time.
   const c = invocationDeadlines(now, 10_500, { deadlineMarginMs: 3000, sendWorstCaseMs: 32_000 });
   assert.equal(c.produceMarginMs, 5000);
-  assert.ok(remaining(c.fetchBy) > 4900);
+  assert.equal(remaining(c.fetchBy), 5000);
   // No time at all: both deadlines have passed, nothing negative.
   const d = invocationDeadlines(now, 0, { deadlineMarginMs: 3000, sendWorstCaseMs: 0 });
   assert.equal(d.produceMarginMs, 0);
