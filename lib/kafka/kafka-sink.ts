@@ -7,7 +7,7 @@
  * No request is awaited past the caller's deadline, and a producer that lost its
  * idempotence session is replaced.
  */
-import { gzip, unzip } from 'node:zlib';
+import { constants as zlibConstants, gzip, unzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import kafkajs, { CompressionTypes, type Kafka, type Message, type Producer } from 'kafkajs';
 import { readSettings, type SettingValues } from '../settings/catalogue.js';
@@ -20,7 +20,13 @@ import {
   type KafkaConnectionConfig,
 } from './kafka-client.js';
 import { NO_DEADLINE, type Deadline } from '../core/retry.js';
-import type { EventSink, OutboundMessage, SendReport, StreamKind } from './sink.js';
+import {
+  type EventSink,
+  type OutboundMessage,
+  RECORD_OVERHEAD_BYTES,
+  type SendReport,
+  type StreamKind,
+} from './sink.js';
 
 /** The producer's settings; each field names its variable in `lib/settings/catalogue.ts`. */
 export interface KafkaSinkConfig {
@@ -43,10 +49,20 @@ export interface KafkaSinkConfig {
 const gzipAsync = promisify(gzip);
 const unzipAsync = promisify(unzip);
 
+/**
+ * Output buffer of one gzip call: as large as the input (level 1 rarely grows text), so that the
+ * thread pool compresses a record batch in one trip instead of one per 16 KiB of output, each a
+ * hop back to the main thread.
+ */
+export function gzipChunkBytes(inputBytes: number): number {
+  return Math.max(zlibConstants.Z_DEFAULT_CHUNK, inputBytes + 1024);
+}
+
 /** kafkajs keeps one process-wide gzip codec; this replaces it with one at the given level. */
 export function useGzipLevel(level: number): void {
   kafkajs.CompressionCodecs[CompressionTypes.GZIP] = () => ({
-    compress: (encoder: { buffer: Buffer }) => gzipAsync(encoder.buffer, { level }),
+    compress: (encoder: { buffer: Buffer }) =>
+      gzipAsync(encoder.buffer, { level, chunkSize: gzipChunkBytes(encoder.buffer.length) }),
     decompress: (buffer: Buffer) => unzipAsync(buffer),
   });
 }
@@ -81,7 +97,7 @@ export function chunkBySize<T>(items: readonly T[], sizeOf: (item: T) => number,
   let current: T[] = [];
   let bytes = 0;
   for (const item of items) {
-    const size = sizeOf(item) + 64; // record overhead in the batch
+    const size = sizeOf(item) + RECORD_OVERHEAD_BYTES;
     if (current.length > 0 && bytes + size > maxBytes) {
       chunks.push(current);
       current = [];
@@ -200,7 +216,13 @@ export function kafkaSink(
     deadline: Deadline,
   ): Promise<void> {
     const topic = kind === 'output' ? config.outputTopic : config.errorTopic;
-    const chunks = chunkBySize(entries, (e) => e.message.bytes, config.maxMessageBytes);
+    // Each value is serialized once, here, to the bytes kafkajs writes; requests are chunked by those bytes.
+    const serialized = entries.map(({ index, message }) => {
+      const value = Buffer.from(message.value, 'utf8');
+      const bytes = value.length + (message.key === null ? 0 : Buffer.byteLength(message.key, 'utf8'));
+      return { index, message, value, bytes };
+    });
+    const chunks = chunkBySize(serialized, (e) => e.bytes, config.maxMessageBytes);
     // This chunk and every later one of the stream go back to Lambda, in order.
     const failFrom = (c: number) => {
       for (const rest of chunks.slice(c)) for (const e of rest) failed.add(e.index);
@@ -212,13 +234,13 @@ export function kafkaSink(
         const connected = await beforeDeadline(connectedProducer(), deadline);
         if (connected === DEADLINE_PASSED) return failFrom(c);
         p = connected;
-        const messages: Message[] = chunk.map(({ message }) => ({
+        const messages: Message[] = chunk.map(({ message, value }) => ({
           key: message.key,
-          value: message.value,
+          value,
           headers: sourceHeaders(message),
         }));
         stats.requests++;
-        stats.bytes += chunk.reduce((n, e) => n + e.message.bytes, 0);
+        stats.bytes += chunk.reduce((n, e) => n + e.bytes, 0);
         const sent = await beforeDeadline(p.send({ topic, messages, acks: -1, compression }), deadline);
         if (sent === DEADLINE_PASSED) {
           discardIf(p, 'abandoned');

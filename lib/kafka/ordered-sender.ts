@@ -18,6 +18,11 @@ export interface OrderedSenderOptions {
    * it. @default NO_DEADLINE
    */
   readonly deadline?: Deadline;
+  /**
+   * Called with each record's index once the sender is done with its message (written, failed or
+   * not sent): what the message was built from can go. @default - nothing is called
+   */
+  readonly done?: (index: number) => void;
 }
 
 export interface OrderedSender {
@@ -43,8 +48,17 @@ interface Pending {
   readonly message: OutboundMessage;
 }
 
+/**
+ * Share of `maxBatchBytes` after which a batch is sent. A batch passes it by at most one message;
+ * the rest of `maxBatchBytes` takes that message, the record overhead and the JSON escapes that
+ * message sizes may leave out (newlines and quotes, a few percent of wikitext), so that the sink,
+ * which chunks by the bytes it serializes, does not split off a small tail request.
+ */
+const BATCH_FILL = 15 / 16;
+
 export function orderedSender(options: OrderedSenderOptions): OrderedSender {
   const deadline = options.deadline ?? NO_DEADLINE;
+  const budget = options.maxBatchBytes * BATCH_FILL;
   const written = new Set<number>();
   const heldBackPartitions = new Set<string>();
   const failedStreams = new Set<StreamKind>();
@@ -58,6 +72,14 @@ export function orderedSender(options: OrderedSenderOptions): OrderedSender {
     buffer = [];
     bufferBytes = 0;
     if (batch.length === 0) return;
+    try {
+      await sendBatch(batch);
+    } finally {
+      if (options.done) for (const m of batch) options.done(m.index);
+    }
+  }
+
+  async function sendBatch(batch: Pending[]): Promise<void> {
     if (deadline.remainingMs() <= 0) {
       unsentAtDeadline += batch.length;
       return;
@@ -92,7 +114,7 @@ export function orderedSender(options: OrderedSenderOptions): OrderedSender {
       if (heldBackPartitions.has(partitionKey)) return;
       buffer.push({ index, message });
       bufferBytes += message.bytes;
-      if (bufferBytes >= options.maxBatchBytes) await flush();
+      if (bufferBytes >= budget) await flush();
     },
     holdBack(partitionKey) {
       heldBackPartitions.add(partitionKey);

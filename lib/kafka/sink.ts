@@ -7,6 +7,9 @@ import type { Deadline } from '../core/retry.js';
 
 export type StreamKind = 'output' | 'error';
 
+/** Bytes a record adds to a Kafka record batch besides its key, value and headers, at most. */
+export const RECORD_OVERHEAD_BYTES = 64;
+
 export interface OutboundMessage {
   readonly kind: StreamKind;
   readonly key: string | null;
@@ -15,7 +18,10 @@ export interface OutboundMessage {
    * holds each revision's content once, not once per event; read it once, when sending.
    */
   readonly value: string;
-  /** UTF-8 bytes of key and value, known without serializing. */
+  /**
+   * UTF-8 bytes of key and value, known without serializing: exact, or for an enriched event far
+   * below the size limit a lower bound that leaves out JSON escapes (a few percent).
+   */
   readonly bytes: number;
   readonly source: SourceRef;
 }

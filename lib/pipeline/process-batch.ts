@@ -10,6 +10,7 @@ import type { ApiEndpointResolver } from '../mediawiki/domain-allowlist.js';
 import { withContent, withOutputMeta, messageKeyFor } from './enrich.js';
 import { MessageTooLargeError, RetryLaterError } from '../core/errors.js';
 import { errorEventFor } from './error-event.js';
+import { enrichedMessageSize, releaseContent } from './message-size.js';
 import { decodeKafkaEvent, type DecodedRecord, type KafkaBatchResponse } from '../kafka/kafka-event.js';
 import { orderedSender } from '../kafka/ordered-sender.js';
 import type { PageChangeEvent } from './page-change.js';
@@ -58,7 +59,7 @@ type FetchResult = RevisionResult | { readonly ok: false; readonly error: RetryL
 interface OutcomeContext {
   readonly deps: BatchDependencies;
   readonly now: Date;
-  /** Serialized size of each distinct content body, measured once per invocation. */
+  /** Serialized size of content bodies measured exactly (near the size limit), once per invocation. */
   readonly bodyBytes: Map<string, number>;
 }
 
@@ -81,6 +82,11 @@ export async function processBatch(
     sink: deps.sink,
     maxBatchBytes: deps.maxMessageBytes,
     deadline: deps.produceDeadline ?? NO_DEADLINE,
+    // Once a record's message is sent (or failed), its content is not needed: the batch holds few bodies at once.
+    done: (i) => {
+      const p = parsed[i]!;
+      if (p.kind !== 'unparsable') releaseContent(p.event);
+    },
   });
   const bodyBytes = new Map<string, number>();
   const outcomes: RecordOutcome[] = [];
@@ -122,10 +128,14 @@ function revisionResults(parsed: readonly ParsedRecord[], deadline: Deadline, de
     }
     return d;
   };
+  /** Records still to read each result: a result is forgotten once its last record took it (content is released). */
+  const readers = new Map<string, number>();
   const revIdsByDomain = new Map<string, number[]>();
   for (const p of parsed) {
     if (p.kind !== 'fetch') continue;
     slot(p.domain, p.revId);
+    const key = `${p.domain} ${p.revId}`;
+    readers.set(key, (readers.get(key) ?? 0) + 1);
     let revIds = revIdsByDomain.get(p.domain);
     if (!revIds) revIdsByDomain.set(p.domain, (revIds = []));
     revIds.push(p.revId);
@@ -133,7 +143,8 @@ function revisionResults(parsed: readonly ParsedRecord[], deadline: Deadline, de
   const done = Promise.all(
     [...revIdsByDomain].map(async ([domain, revIds]) => {
       const settle = (settled: ReadonlyMap<number, FetchResult>) => {
-        for (const [id, r] of settled) slot(domain, id).resolve(r);
+        // A result already taken by its last record was forgotten: it is not stored again.
+        for (const [id, r] of settled) deferred.get(`${domain} ${id}`)?.resolve(r);
       };
       try {
         // Clients that do not report per request settle everything at the end.
@@ -141,11 +152,19 @@ function revisionResults(parsed: readonly ParsedRecord[], deadline: Deadline, de
       } catch (err) {
         const message = `fetching from ${domain} failed unexpectedly: ${(err as Error).message}`;
         const error = new RetryLaterError(message, { cause: err });
-        for (const id of revIds) slot(domain, id).resolve({ ok: false, error });
+        for (const id of revIds) deferred.get(`${domain} ${id}`)?.resolve({ ok: false, error });
       }
     }),
   ).then(() => undefined);
-  return { of: (domain: string, revId: number) => slot(domain, revId).promise, done };
+  const of = (domain: string, revId: number) => {
+    const key = `${domain} ${revId}`;
+    const { promise } = slot(domain, revId);
+    const left = (readers.get(key) ?? 1) - 1;
+    readers.set(key, left);
+    if (left <= 0) void promise.then(() => deferred.delete(key));
+    return promise;
+  };
+  return { of, done };
 }
 
 function fetchedOutcome(
@@ -172,20 +191,23 @@ function enrichedOutcome(
     if (revision) withContent(event, revision);
     withOutputMeta(event, deps.events, now);
     const key = messageKeyFor(event.wiki_id, event.page.page_id);
-    const size = serializedBytes(event, bodyBytes) + Buffer.byteLength(key, 'utf8');
-    if (size > deps.maxMessageBytes) {
+    const size = enrichedMessageSize(event, key, deps.maxMessageBytes, bodyBytes);
+    if (size.bytes > deps.maxMessageBytes) {
       throw new MessageTooLargeError(
-        `enriched event is ${size} bytes, larger than the output topic's limit of ${deps.maxMessageBytes} bytes`,
+        `enriched event is ${size.bytes} bytes, larger than the output topic's limit of ${deps.maxMessageBytes} bytes`,
       );
     }
     const passthrough = p.kind === 'passthrough' ? p.reason : undefined;
-    return { kind: 'enriched', message: lazyMessage(event, key, size, p.record.source), passthrough };
+    return { kind: 'enriched', message: lazyMessage(event, key, size.bytes, p.record.source), passthrough };
   } catch (err) {
     return errorOutcome(p, err as Error, { deps, now, bodyBytes });
   }
 }
 
-/** A message whose value is serialized when read and not kept: events share their content strings until then. */
+/**
+ * A message whose value is serialized when read and not kept: events share their content strings until then.
+ * `bytes` is exact near the size limit, else a lower bound that leaves out JSON escapes (the sink measures what it sends).
+ */
 function lazyMessage(
   event: PageChangeEvent,
   key: string,
@@ -201,30 +223,6 @@ function lazyMessage(
       return JSON.stringify(event);
     },
   };
-}
-
-/**
- * UTF-8 size of `JSON.stringify(event)` without building it with every body: bodies are
- * measured once per distinct string (cached per invocation), the rest with bodies emptied.
- */
-function serializedBytes(event: PageChangeEvent, bodyBytes: Map<string, number>): number {
-  const slots = event.revision.content_slots;
-  if (!slots) return Buffer.byteLength(JSON.stringify(event), 'utf8');
-  let bodies = 0;
-  const stripped: Record<string, unknown> = {};
-  for (const [role, slot] of Object.entries(slots)) {
-    const body = slot.content_body;
-    if (typeof body === 'string') {
-      let n = bodyBytes.get(body);
-      if (n === undefined) bodyBytes.set(body, (n = Buffer.byteLength(JSON.stringify(body), 'utf8') - 2));
-      bodies += n;
-      stripped[role] = { ...slot, content_body: '' };
-    } else {
-      stripped[role] = slot;
-    }
-  }
-  const shell = JSON.stringify({ ...event, revision: { ...event.revision, content_slots: stripped } });
-  return Buffer.byteLength(shell, 'utf8') + bodies;
 }
 
 function errorOutcome(p: ParsedRecord, error: Error, { deps, now }: OutcomeContext): RecordOutcome {

@@ -21,7 +21,8 @@ export function memorySink(): EventSink & { messages: OutboundMessage[] } {
   return {
     messages,
     async send(batch) {
-      messages.push(...batch);
+      // Values are read now, once, as a real sink does: the pipeline releases content after sending.
+      messages.push(...batch.map((m) => ({ ...m })));
       return { failed: new Set() };
     },
   };
