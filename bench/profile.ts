@@ -17,45 +17,44 @@ import { type LambdaPathContext, type LambdaPathOptions, lambdaSetup } from './l
 import { n, table } from './report.js';
 import type { SeededRevision } from './seed.js';
 
-/** [phase, pattern over a sample's frames]; the first that matches wins. Main thread only. */
-const MAIN_THREAD_RULES: Array<[string, RegExp]> = [
-  [
-    'GC (main thread)',
-    /Heap::CollectGarbage|Scavenger|MarkCompact|PerformGarbageCollection|IncrementalMarking|MinorMS/,
-  ],
+/** Main thread: [phase, pattern] matched anywhere in a sample's stack, in this order (callers that own their callees' time). */
+const OWNER_RULES: Array<[string, RegExp]> = [
+  ['GC (main thread)', /Heap::CollectGarbage|Scavenger|MarkCompact|PerformGarbageCollection|IncrementalMarking|MinorMS/],
   ['JIT and parsing (main thread)', /Compiler::|Maglev|Turbofan|Parser::|Sparkplug|Baseline|Deoptimiz/],
-  ['size check', /serializedBytes|utf8ByteBound|exactBytes|messageBytes|sizeCheck/],
+  ['size check', /enrichedMessageSize|serializedBytes/],
   ['CRC32C', /crc32C/i],
-  [
-    'kafkajs encoding',
-    /Encoder|ensureAvailable|writeVar|writeInt|writeBytes|writeBuffer|writeArray|RecordBatch|encodeRecord/,
-  ],
-  ['zlib on the main thread (async hops)', /ZlibContext|zlib|Zlib|CompressionStream|processCallback/],
+  ['kafkajs encoding', /Encoder|ensureAvailable|writeVar|writeInt|writeBytes|writeBuffer|writeArray|RecordBatch/],
+];
+/** Main thread: [phase, pattern] of the frame nearest the leaf that matches one. */
+const LEAF_RULES: Array<[string, RegExp]> = [
+  ['kernel (page faults, I/O)', /\[kernel\.kallsyms\]/],
   ['JSON.stringify', /JsonStringif/],
   ['JSON.parse', /JsonParse/],
-  ['bytes → string', /Utf8Decoder|utf8Slice|StringBytes::Encode|NewStringFromUtf8|DecodeUtf8/],
-  ['string → UTF-8', /WriteUtf8|utf8Write|byteLengthUtf8|Utf8Length|StringBytes::Write/],
+  ['bytes → string', /Utf8Decoder|utf8Slice|StringBytes::Encode|NewStringFromUtf8|convert_utf8_to_utf16/],
+  ['string → UTF-8', /WriteUtf8|utf8Write|byteLengthUtf8|Utf8Length|StringBytes::Write|Utf8::Encode/],
   ['sha1', /SHA1|sha1_block|EVP_Digest|Hash::HashUpdate/],
-  ['HTTP (undici, llhttp)', /llhttp|undici|onBody|onData/],
-  ['kafkajs, other', /kafkajs|Broker|produce|sendRequest/],
-  ['kernel (I/O, page faults)', /\[kernel\.kallsyms\]/],
+  ['HTTP (undici, llhttp)', /llhttp|undici/],
+  ['zlib calls on the main thread', /ZlibContext|node:zlib/],
 ];
 
-function phaseOf(thread: string, frames: string): string {
+export function phaseOf(thread: string, frames: string[]): string {
+  const all = frames.join('\n');
   if (thread === 'libuv-worker')
-    return /deflate/i.test(frames)
-      ? 'gzip (libuv pool)'
-      : /inflate/i.test(frames)
-        ? 'gunzip (libuv pool)'
-        : 'libuv pool, other';
+    return /deflate/i.test(all) ? 'gzip (libuv pool)' : /inflate/i.test(all) ? 'gunzip (libuv pool)' : 'libuv pool, other';
   if (thread === 'V8Worker')
-    return /Heap|GC|Scaveng|Mark|Sweep|Evacuat|Compact/.test(frames)
+    return /Heap|GC|Scaveng|Mark|Sweep|Evacuat|Compact/.test(all)
       ? 'GC (background)'
-      : /Compil|Turbofan|Maglev|Optimiz|Pipeline|Sparkplug|Baseline/.test(frames)
+      : /Compil|Turbofan|Maglev|Optimiz|Pipeline|Sparkplug|Baseline/.test(all)
         ? 'JIT (background)'
         : 'V8 background, other';
   if (thread !== 'MainThread') return `other threads (${thread})`;
-  return MAIN_THREAD_RULES.find(([, re]) => re.test(frames))?.[0] ?? 'other (main thread)';
+  const owner = OWNER_RULES.find(([, re]) => re.test(all));
+  if (owner) return owner[0];
+  for (const frame of frames) {
+    const leaf = LEAF_RULES.find(([, re]) => re.test(frame));
+    if (leaf) return leaf[0];
+  }
+  return 'other JS and runtime (main thread)';
 }
 
 export interface ProfileResult {
@@ -105,7 +104,7 @@ export async function profileLambdaPath(
     if (!head) continue;
     const ms = Number(head[2]) * 1000;
     if (!windows.some((w) => ms >= w.monoStartMs && ms <= w.monoEndMs)) continue;
-    const phase = phaseOf(head[1]!, sample);
+    const phase = phaseOf(head[1]!, sample.trim().split('\n').slice(1));
     counts.set(phase, (counts.get(phase) ?? 0) + 1);
     total++;
   }

@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import kafkajs, { CompressionTypes, type Kafka, type Message, type Producer } from 'kafkajs';
 import { readSettings, type SettingValues } from '../settings/catalogue.js';
 import { compressionTypeFor } from './kafka-codecs.js';
+import { patchKafkajsEncoder } from './kafkajs-encoder.js';
 import {
   createKafka,
   forgetCachedSecrets,
@@ -158,6 +159,7 @@ export function kafkaSink(
   config: KafkaSinkConfig,
   kafkaFactory: () => Promise<Kafka> = () => createKafka(config.connection),
 ): KafkaSink {
+  patchKafkajsEncoder();
   if (config.compression === 'gzip') useGzipLevel(config.gzipLevel ?? 1);
   const compression = compressionTypeFor(config.compression); // zstd is refused here where Node cannot write it
   let producer: Producer | undefined;
