@@ -19,7 +19,10 @@ import type { SeededRevision } from './seed.js';
 
 /** Main thread: [phase, pattern] matched anywhere in a sample's stack, in this order (callers that own their callees' time). */
 const OWNER_RULES: Array<[string, RegExp]> = [
-  ['GC (main thread)', /Heap::CollectGarbage|Scavenger|MarkCompact|PerformGarbageCollection|IncrementalMarking|MinorMS/],
+  [
+    'GC (main thread)',
+    /Heap::CollectGarbage|Scavenger|MarkCompact|PerformGarbageCollection|IncrementalMarking|MinorMS/,
+  ],
   ['JIT and parsing (main thread)', /Compiler::|Maglev|Turbofan|Parser::|Sparkplug|Baseline|Deoptimiz/],
   ['size check', /enrichedMessageSize|serializedBytes/],
   ['CRC32C', /crc32C/i],
@@ -40,7 +43,11 @@ const LEAF_RULES: Array<[string, RegExp]> = [
 export function phaseOf(thread: string, frames: string[]): string {
   const all = frames.join('\n');
   if (thread === 'libuv-worker')
-    return /deflate/i.test(all) ? 'gzip (libuv pool)' : /inflate/i.test(all) ? 'gunzip (libuv pool)' : 'libuv pool, other';
+    return /deflate/i.test(all)
+      ? 'gzip (libuv pool)'
+      : /inflate/i.test(all)
+        ? 'gunzip (libuv pool)'
+        : 'libuv pool, other';
   if (thread === 'V8Worker')
     return /Heap|GC|Scaveng|Mark|Sweep|Evacuat|Compact/.test(all)
       ? 'GC (background)'

@@ -37,7 +37,7 @@ test('growth without zero-fill and a reserved encoder array write the bytes kafk
   const before = cases.map(([o, r]) => encode(o, r));
   patchKafkajsEncoder();
   patchKafkajsEncoder(); // once per process, however often the sink is created
-  cases.forEach(([o, r], i) => assert.deepEqual(encode(o, r), before[i]));
+  for (const [i, [o, r]] of cases.entries()) assert.deepEqual(encode(o, r), before[i]);
   // Dirty memory from earlier buffers never shows: only written bytes are in `buffer`.
   const e = new KafkajsEncoder(1) as unknown as { writeInt32(v: number): unknown; buffer: Buffer };
   for (let i = 0; i < 1000; i++) e.writeInt32(i);
