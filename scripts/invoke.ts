@@ -13,6 +13,7 @@ import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Context } from 'aws-lambda';
+import { DEFAULT_TOPICS } from '../lib/settings/catalogue.js';
 
 process.env.POWERTOOLS_DEV ??= 'true';
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
@@ -24,7 +25,7 @@ const { values } = parseArgs({
     event: { type: 'string' },
     out: { type: 'string', default: '.local/invoke/enriched.jsonl' },
     errors: { type: 'string', default: '.local/invoke/errors.jsonl' },
-    topic: { type: 'string', default: 'mediawiki.page_change.v1' },
+    topic: { type: 'string', default: DEFAULT_TOPICS.input },
     'timeout-ms': { type: 'string', default: '60000' },
   },
 });

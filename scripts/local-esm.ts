@@ -11,10 +11,10 @@
  * A consumer that stops for good (a crash kafkajs does not restart, or more restarts without
  * progress than ESM_MAX_CONSUMER_RESTARTS) ends the process with exit code 1 and the cause.
  *
- * Env: KAFKA_BROKERS (default 127.0.0.1:9092), INPUT_TOPIC (default mediawiki.page_change.v1),
- * KAFKA_TOPIC_PREFIX, ESM_GROUP_ID, ESM_BATCH_SIZE (100), ESM_BATCHING_WINDOW_MS (500),
- * ESM_MAX_RETRY_ATTEMPTS (3; -1 infinite), ON_FAILURE_TOPIC (mw_page_content_change_enrich.on_failure;
- * "none": exhausted records are discarded, as Lambda does without a destination), ESM_TIMEOUT_MS
+ * Env: KAFKA_BROKERS (default 127.0.0.1:9092), INPUT_TOPIC, KAFKA_TOPIC_PREFIX, ON_FAILURE_TOPIC ("none":
+ * exhausted records are discarded, as Lambda does without a destination) with the catalogue's defaults
+ * (lib/settings/catalogue.ts), ESM_GROUP_ID, ESM_BATCH_SIZE (100), ESM_BATCHING_WINDOW_MS (500),
+ * ESM_MAX_RETRY_ATTEMPTS (3; -1 infinite), ESM_TIMEOUT_MS
  * (60000), ESM_MAX_CONSUMER_RESTARTS (10), ESM_PROGRESS_MS (5000), KAFKA_LOG_LEVEL (NOTHING here: kafkajs'
  * own logs; ERROR to see them), plus the handler's own configuration.
  */
@@ -29,17 +29,19 @@ process.env.KAFKA_LOG_LEVEL ??= 'NOTHING';
 const { values } = parseArgs({ options: { 'until-caught-up': { type: 'boolean', default: false } } });
 const untilCaughtUp = values['until-caught-up'] === true;
 
-const { createKafka, kafkaConnectionConfigFromEnv, prefixedTopic } = await import('../lib/kafka/kafka-client.js');
+const { createKafka, kafkaConnectionConfigFromEnv, withTopicPrefix } = await import('../lib/kafka/kafka-client.js');
+const { readSettings } = await import('../lib/settings/catalogue.js');
 const { intFrom, stringFrom } = await import('../lib/settings/config.js');
 const { startLocalEsm } = await import('./lib/local-esm.js');
 const { handler } = await import('../functions/page-content-change-enrich/handler.js');
 
 const env = process.env;
+const settings = readSettings(env);
 const say = (m: string) => console.error(`[local-esm] ${m}`);
-const onFailure = stringFrom(env, 'ON_FAILURE_TOPIC', 'mw_page_content_change_enrich.on_failure');
-const topic = prefixedTopic(stringFrom(env, 'INPUT_TOPIC', 'mediawiki.page_change.v1'));
+const onFailure = settings.ON_FAILURE_TOPIC;
+const topic = withTopicPrefix(settings.INPUT_TOPIC, settings.KAFKA_TOPIC_PREFIX);
 const progressMs = intFrom(env, 'ESM_PROGRESS_MS', 5000, 100);
-const kafka = await createKafka(kafkaConnectionConfigFromEnv(env));
+const kafka = await createKafka(kafkaConnectionConfigFromEnv(env, settings));
 const esm = await startLocalEsm(handler as never, {
   kafka,
   topic,
@@ -47,7 +49,7 @@ const esm = await startLocalEsm(handler as never, {
   batchSize: intFrom(env, 'ESM_BATCH_SIZE', 100, 1),
   batchingWindowMs: intFrom(env, 'ESM_BATCHING_WINDOW_MS', 500),
   maxRetryAttempts: intFrom(env, 'ESM_MAX_RETRY_ATTEMPTS', 3, -1),
-  onFailureTopic: onFailure === 'none' ? undefined : prefixedTopic(onFailure),
+  onFailureTopic: onFailure === 'none' ? undefined : withTopicPrefix(onFailure, settings.KAFKA_TOPIC_PREFIX),
   invocationTimeoutMs: intFrom(env, 'ESM_TIMEOUT_MS', 60_000, 1000),
   maxConsumerRestarts: intFrom(env, 'ESM_MAX_CONSUMER_RESTARTS', 10, 0),
   log: say,

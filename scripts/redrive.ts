@@ -6,8 +6,9 @@
  * original key, reading with a consumer group of its own so a second run resumes where the first
  * stopped. Progress on stderr, the summary as JSON on stdout. See the README's runbook.
  *
- * Env: KAFKA_BROKERS (default 127.0.0.1:${KAFKA_PORT:-9092}) and the other KAFKA_* connection
- * settings, KAFKA_TOPIC_PREFIX, INPUT_TOPIC, ERROR_TOPIC, ON_FAILURE_TOPIC, REDRIVE_GROUP_PREFIX.
+ * Env: KAFKA_BROKERS (default 127.0.0.1:${KAFKA_PORT:-9092}) and the other settings of the redrive function
+ * (the README's redrive table): KAFKA_* connection, KAFKA_TOPIC_PREFIX, INPUT_TOPIC, ERROR_TOPIC, ON_FAILURE_TOPIC,
+ * REDRIVE_GROUP_PREFIX.
  */
 import { parseArgs } from 'node:util';
 import type { RedriveRequest } from '../lib/redrive/request.js';
@@ -15,7 +16,8 @@ import type { RedriveRequest } from '../lib/redrive/request.js';
 process.env.KAFKA_BROKERS ??= `127.0.0.1:${process.env.KAFKA_PORT ?? '9092'}`;
 const { createKafka, kafkaConnectionConfigFromEnv } = await import('../lib/kafka/kafka-client.js');
 const { runRedrive } = await import('../lib/redrive/kafka-loop.js');
-const { parseRedriveRequest, redriveGroupIdFor, redriveTopicsFromEnv, RedriveOptionsError } = await import(
+const { readSettings } = await import('../lib/settings/catalogue.js');
+const { parseRedriveRequest, redriveGroupIdFor, redriveTopicsFrom, RedriveOptionsError } = await import(
   '../lib/redrive/request.js'
 );
 
@@ -57,7 +59,8 @@ try {
   process.exit(2);
 }
 
-const topics = redriveTopicsFromEnv();
+const settings = readSettings(process.env);
+const topics = redriveTopicsFrom(settings);
 const sourceTopic = request.from === 'error' ? topics.error : topics.onFailure;
 console.error(
   `[redrive] ${request.dryRun ? 'DRY RUN: ' : ''}${sourceTopic} → ${topics.input} (${process.env.KAFKA_BROKERS})`,
@@ -65,7 +68,7 @@ console.error(
 try {
   const summary = await runRedrive({
     ...request,
-    kafka: await createKafka(kafkaConnectionConfigFromEnv()),
+    kafka: await createKafka(kafkaConnectionConfigFromEnv(process.env, settings)),
     groupId: redriveGroupIdFor(request, topics.groupPrefix),
     sourceTopic,
     inputTopic: topics.input,

@@ -9,7 +9,8 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
 process.env.KAFKA_BROKERS ??= '127.0.0.1:9092';
-const { createKafka, kafkaConnectionConfigFromEnv, prefixedTopic } = await import('../lib/kafka/kafka-client.js');
+const { createKafka, kafkaConnectionConfigFromEnv, withTopicPrefix } = await import('../lib/kafka/kafka-client.js');
+const { readSettings } = await import('../lib/settings/catalogue.js');
 const { messageKeyForText } = await import('../lib/pipeline/enrich.js');
 const { compressionTypeFor, isKafkaCompressionName, KAFKA_COMPRESSION_NAMES } = await import(
   '../lib/kafka/kafka-codecs.js'
@@ -32,12 +33,13 @@ if (!isKafkaCompressionName(compressionName)) {
   process.exit(2);
 }
 const compression = compressionTypeFor(compressionName);
-const topic = prefixedTopic(values.topic ?? process.env.INPUT_TOPIC ?? 'mediawiki.page_change.v1');
+const settings = readSettings(process.env);
+const topic = withTopicPrefix(values.topic ?? settings.INPUT_TOPIC, settings.KAFKA_TOPIC_PREFIX);
 const lines = readFileSync(file, 'utf8')
   .split('\n')
   .filter((l) => l.trim().length > 0);
 
-const producer = (await createKafka(kafkaConnectionConfigFromEnv())).producer({
+const producer = (await createKafka(kafkaConnectionConfigFromEnv(process.env, settings))).producer({
   idempotent: true,
   maxInFlightRequests: 1,
 });

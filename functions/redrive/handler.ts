@@ -7,16 +7,17 @@
  * stops before its timeout with what it produced committed (`stoppedBy: "deadline"`); invoking it
  * again resumes from the consumer group's position.
  *
- * Env: the Kafka connection settings (lib/settings/catalogue.ts), KAFKA_TOPIC_PREFIX, INPUT_TOPIC,
- * ERROR_TOPIC, ON_FAILURE_TOPIC, REDRIVE_GROUP_PREFIX (see `redriveTopicsFromEnv`).
+ * Settings (read once per container through lib/settings/catalogue.ts; the README's redrive table): the Kafka
+ * connection settings, KAFKA_TOPIC_PREFIX, INPUT_TOPIC, ERROR_TOPIC, ON_FAILURE_TOPIC, REDRIVE_GROUP_PREFIX.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import type { Kafka } from 'kafkajs';
 import { createKafka, kafkaConnectionConfigFromEnv } from '../../lib/kafka/kafka-client.js';
 import { runRedrive } from '../../lib/redrive/kafka-loop.js';
-import { parseRedriveRequest, redriveGroupIdFor, redriveTopicsFromEnv } from '../../lib/redrive/request.js';
+import { parseRedriveRequest, redriveGroupIdFor, redriveTopicsFrom } from '../../lib/redrive/request.js';
 import type { RedriveSummary } from '../../lib/redrive/tally.js';
+import { readSettings, type SettingValues } from '../../lib/settings/catalogue.js';
 
 /**
  * Time kept before the invocation's deadline (`context.getRemainingTimeInMillis()`, "Using the Lambda
@@ -24,18 +25,28 @@ import type { RedriveSummary } from '../../lib/redrive/tally.js';
  */
 const DEADLINE_MARGIN_MS = 15_000;
 
-const logger = new Logger({ serviceName: 'mw-page-content-change-enrich-redrive' });
-let kafka: Promise<Kafka> | undefined;
+interface Container {
+  readonly settings: SettingValues;
+  readonly logger: Logger;
+  kafka?: Promise<Kafka>;
+}
+let container: Container | undefined;
 
 export async function handler(event: unknown, context: Context): Promise<RedriveSummary> {
   // A bad request is an error for the invoker to read, before anything connects.
   const request = parseRedriveRequest(event);
-  const topics = redriveTopicsFromEnv();
-  kafka ??= createKafka(kafkaConnectionConfigFromEnv());
-  kafka.catch(() => (kafka = undefined));
+  if (!container) {
+    const settings = readSettings(process.env);
+    container = { settings, logger: new Logger({ serviceName: settings.POWERTOOLS_SERVICE_NAME }) };
+  }
+  const { settings, logger } = container;
+  const c = container;
+  const topics = redriveTopicsFrom(settings);
+  c.kafka ??= createKafka(kafkaConnectionConfigFromEnv(process.env, settings));
+  c.kafka.catch(() => (c.kafka = undefined));
   const summary = await runRedrive({
     ...request,
-    kafka: await kafka,
+    kafka: await c.kafka,
     groupId: redriveGroupIdFor(request, topics.groupPrefix, true),
     sourceTopic: request.from === 'error' ? topics.error : topics.onFailure,
     inputTopic: topics.input,

@@ -243,5 +243,5 @@ export async function handler(event: TopicResourceEvent): Promise<TopicResourceR
     physicalResourceId: event.PhysicalResourceId,
     properties: event.ResourceProperties,
   });
-  return handleEvent(event, async () => (await createKafka(kafkaConnectionConfigFromEnv())).admin());
+  return handleEvent(event, async () => (await createKafka(kafkaConnectionConfigFromEnv(process.env))).admin());
 }

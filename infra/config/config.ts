@@ -111,7 +111,7 @@ export interface InfraConfig extends KafkaClusterConfig {
   readonly bisectBatchOnError?: boolean;
   /** Provisioned mode only. @default 'kafka' (provisioned), 'none' (on-demand) */
   readonly onFailureDestination?: OnFailureDestinationType;
-  /** @default 'mw_page_content_change_enrich.dlq' */
+  /** @default 'mw_page_content_change_enrich.on_failure' (`DEFAULT_TOPICS.onFailure`, lib/settings/catalogue.ts) */
   readonly onFailureTopic?: string;
   /** Existing queue for `sqs`. @default - an encrypted queue is created */
   readonly onFailureQueueArn?: string;
@@ -190,7 +190,7 @@ export const DEFAULTS = {
   kafkaScramMechanism: SETTINGS.KAFKA_SCRAM_MECHANISM.default,
   brokerSecurityGroupSelfIngress: true,
   kafkaTopicPrefix: SETTINGS.KAFKA_TOPIC_PREFIX.default,
-  inputTopic: 'mediawiki.page_change.v1',
+  inputTopic: SETTINGS.INPUT_TOPIC.default,
   outputTopic: SETTINGS.OUTPUT_TOPIC.default,
   errorTopic: SETTINGS.ERROR_TOPIC.default,
   provisionTopics: false,
@@ -205,7 +205,7 @@ export const DEFAULTS = {
   provisionedPollers: true,
   minPollers: 1,
   maxPollers: 3,
-  onFailureTopic: 'mw_page_content_change_enrich.dlq',
+  onFailureTopic: SETTINGS.ON_FAILURE_TOPIC.default,
   onFailureVpcEndpoint: 'create',
   memorySize: 512,
   timeoutSeconds: 120,

@@ -43,7 +43,7 @@ export interface KafkaConnectionConfig {
 }
 
 export function kafkaConnectionConfigFromEnv(
-  env: NodeJS.ProcessEnv = process.env,
+  env: NodeJS.ProcessEnv,
   s: SettingValues = readSettings(env),
 ): KafkaConnectionConfig {
   const brokers = s.KAFKA_BROKERS;
@@ -73,7 +73,7 @@ export function kafkaConnectionConfigFromEnv(
 }
 
 /** The topic name with the optional datacenter prefix (`eqiad.`), as Wikimedia names topics. */
-export function prefixedTopic(name: string, env: NodeJS.ProcessEnv = process.env): string {
+export function prefixedTopic(name: string, env: NodeJS.ProcessEnv): string {
   return withTopicPrefix(name, readSettings(env).KAFKA_TOPIC_PREFIX);
 }
 

@@ -68,10 +68,7 @@ export function useGzipLevel(level: number): void {
   });
 }
 
-export function kafkaSinkConfigFromEnv(
-  env: NodeJS.ProcessEnv = process.env,
-  s: SettingValues = readSettings(env),
-): KafkaSinkConfig {
+export function kafkaSinkConfigFromEnv(env: NodeJS.ProcessEnv, s: SettingValues = readSettings(env)): KafkaSinkConfig {
   return {
     connection: kafkaConnectionConfigFromEnv(env, s),
     outputTopic: withTopicPrefix(s.OUTPUT_TOPIC, s.KAFKA_TOPIC_PREFIX),
@@ -317,6 +314,6 @@ function isConnectionError(err: unknown): boolean {
   return false;
 }
 
-export function kafkaSinkFromEnv(env: NodeJS.ProcessEnv = process.env): KafkaSink {
+export function kafkaSinkFromEnv(env: NodeJS.ProcessEnv): KafkaSink {
   return kafkaSink(kafkaSinkConfigFromEnv(env));
 }

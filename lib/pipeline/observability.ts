@@ -5,16 +5,15 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { RecordOutcome } from './process-batch.js';
-import { SETTINGS } from '../settings/catalogue.js';
+import { powertoolsSettingsOfThisProcess } from '../settings/catalogue.js';
 
-export const SERVICE_NAME = process.env.POWERTOOLS_SERVICE_NAME || SETTINGS.POWERTOOLS_SERVICE_NAME.default;
+const settings = powertoolsSettingsOfThisProcess();
+
+export const SERVICE_NAME = settings.POWERTOOLS_SERVICE_NAME;
 
 export const logger = new Logger({ serviceName: SERVICE_NAME });
 
-export const metrics = new Metrics({
-  serviceName: SERVICE_NAME,
-  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE || SETTINGS.POWERTOOLS_METRICS_NAMESPACE.default,
-});
+export const metrics = new Metrics({ serviceName: SERVICE_NAME, namespace: settings.POWERTOOLS_METRICS_NAMESPACE });
 
 /** Counts of one invocation's outcomes, as metrics and as one log line. */
 export function recordBatchMetrics(

@@ -2,22 +2,18 @@
  * The redrive request: the options an operator gives (command line or the Lambda's JSON event),
  * validated; the consumer group it reads with; the topics it reads and writes.
  */
-import { stringFrom } from '../settings/config.js';
-import { prefixedTopic } from '../kafka/kafka-client.js';
-import { SETTINGS } from '../settings/catalogue.js';
+import { withTopicPrefix } from '../kafka/kafka-client.js';
+import { SETTINGS, type SettingValues } from '../settings/catalogue.js';
 import type { RedriveSelection, RedriveSourceKind } from './selection.js';
 
 export class RedriveOptionsError extends Error {
   override readonly name = 'RedriveOptionsError';
 }
 
-/**
- * Prefix of the redrive's consumer groups. Env `REDRIVE_GROUP_PREFIX`.
- * @default 'mw-page-content-change-enrich.redrive.'
- */
-export const DEFAULT_REDRIVE_GROUP_PREFIX = 'mw-page-content-change-enrich.redrive.';
-
-export function defaultRedriveGroupId(from: RedriveSourceKind, prefix: string = DEFAULT_REDRIVE_GROUP_PREFIX): string {
+export function defaultRedriveGroupId(
+  from: RedriveSourceKind,
+  prefix: string = SETTINGS.REDRIVE_GROUP_PREFIX.default,
+): string {
   return `${prefix}${from}`;
 }
 
@@ -107,16 +103,19 @@ export interface RedriveTopics {
 }
 
 /**
- * Topic names from the environment, prefixed by `KAFKA_TOPIC_PREFIX`: `INPUT_TOPIC`
- * (default `mediawiki.page_change.v1`), `ERROR_TOPIC` (default `mw_page_content_change_enrich.error`),
- * `ON_FAILURE_TOPIC` (default `mw_page_content_change_enrich.on_failure`, the local stack's), and the
- * consumer groups' prefix `REDRIVE_GROUP_PREFIX` (default `mw-page-content-change-enrich.redrive.`).
+ * The redrive's topics, prefixed by `KAFKA_TOPIC_PREFIX` (`INPUT_TOPIC`, `ERROR_TOPIC`, `ON_FAILURE_TOPIC`),
+ * and its consumer groups' prefix (`REDRIVE_GROUP_PREFIX`), from settings read once at start.
  */
-export function redriveTopicsFromEnv(env: NodeJS.ProcessEnv = process.env): RedriveTopics & { groupPrefix: string } {
+export function redriveTopicsFrom(
+  s: Pick<
+    SettingValues,
+    'KAFKA_TOPIC_PREFIX' | 'INPUT_TOPIC' | 'ERROR_TOPIC' | 'ON_FAILURE_TOPIC' | 'REDRIVE_GROUP_PREFIX'
+  >,
+): RedriveTopics & { groupPrefix: string } {
   return {
-    groupPrefix: stringFrom(env, 'REDRIVE_GROUP_PREFIX', DEFAULT_REDRIVE_GROUP_PREFIX),
-    input: prefixedTopic(stringFrom(env, 'INPUT_TOPIC', 'mediawiki.page_change.v1'), env),
-    error: prefixedTopic(stringFrom(env, 'ERROR_TOPIC', SETTINGS.ERROR_TOPIC.default), env),
-    onFailure: prefixedTopic(stringFrom(env, 'ON_FAILURE_TOPIC', 'mw_page_content_change_enrich.on_failure'), env),
+    groupPrefix: s.REDRIVE_GROUP_PREFIX,
+    input: withTopicPrefix(s.INPUT_TOPIC, s.KAFKA_TOPIC_PREFIX),
+    error: withTopicPrefix(s.ERROR_TOPIC, s.KAFKA_TOPIC_PREFIX),
+    onFailure: withTopicPrefix(s.ON_FAILURE_TOPIC, s.KAFKA_TOPIC_PREFIX),
   };
 }

@@ -1,19 +1,24 @@
 /**
- * The catalogue of the function's settings: each environment variable the enrichment
- * function reads is declared here once — its type, default, bounds and a one-line doc.
+ * The catalogue of the functions' settings: each environment variable the enrichment function
+ * or the redrive function reads is declared here once — its type, default, bounds, a one-line
+ * doc, and which function reads it (`readBy`).
  *
- * - The runtime reads the environment through `readSettings` (lib/settings/config.ts, kafka-client,
- *   kafka-sink): an invalid value fails the container start with one message naming every
- *   invalid variable; nothing is clamped or substituted.
+ * - The settings module is lib/'s only reader of the environment. A function (and each tool) reads its
+ *   settings once at start with `readSettings(process.env)` and passes the values down
+ *   (lib/settings/config.ts, kafka-client, kafka-sink, redrive): an invalid value fails the
+ *   container start with one message naming every invalid variable; nothing is clamped or substituted.
  * - Infra derives the function section of `PipelineConfig` from the `tunable` entries (key =
  *   camelCase of the variable: `MW_API_BATCH_SIZE` → `mwApiBatchSize`), validates it with the
  *   same parsers (`functionEnvironmentFor`) and builds the function's environment from it.
  *   `wired` entries are set by infra from infrastructure facts (cluster, topics, secrets).
- * - The README configuration table is generated from it (`npm run docs:settings`); a test
+ * - The README's settings tables (enrichment, redrive) are generated from it (`npm run docs:settings`); a test
  *   fails when they differ.
  *
  * Adding a setting: one entry here, then read it where it is used.
  */
+import { ConfigurationError, integer, list, oneOf, type Setting, type SettingScope, text } from './setting.js';
+
+export { ConfigurationError, type Setting, type SettingReader, type SettingScope } from './setting.js';
 
 /** Wikimedia project domains. Anything else needs an explicit `MW_API_ALLOWED_DOMAINS`. */
 export const WIKIMEDIA_DOMAINS: readonly string[] = [
@@ -36,111 +41,28 @@ export const WIKIMEDIA_DOMAINS: readonly string[] = [
 export const DEFAULT_USER_AGENT =
   'mw-page-content-change-enrich/0.1 (https://github.com/example/mw-page-content-change-enrich; set MW_API_USER_AGENT to your contact)';
 
-export class ConfigurationError extends Error {
-  override readonly name = 'ConfigurationError';
-}
+/**
+ * Default topic names, unprefixed (`KAFKA_TOPIC_PREFIX` is prepended), each written only here: the
+ * runtime, the stack (infra/config), the local tools and the tests import them. The enriched and
+ * error events' `meta.stream` defaults are the output and error topics' names.
+ */
+export const DEFAULT_TOPICS = {
+  /** Wikimedia's `mediawiki.page_change.v1` stream: what the event source mapping reads. */
+  input: 'mediawiki.page_change.v1',
+  /** Enriched events. */
+  output: 'mediawiki.page_content_change.v1',
+  /** Error events: what the function could not enrich. */
+  error: 'mw_page_content_change_enrich.error',
+  /**
+   * Records Lambda gave up on ("Using a Kafka topic as an on-failure destination",
+   * https://docs.aws.amazon.com/lambda/latest/dg/kafka-on-failure-destination.html).
+   */
+  onFailure: 'mw_page_content_change_enrich.on_failure',
+} as const;
 
-/** `tunable`: a `PipelineConfig` key in infra. `wired`: set by infra from cluster, topic and secret facts. */
-export type SettingScope = 'tunable' | 'wired';
-
-export interface Setting<T, S extends SettingScope = SettingScope> {
-  readonly type: 'integer' | 'string' | 'list' | 'enum';
-  /** Value when the variable is unset or blank; `undefined` = optional without a default. */
-  readonly default: T;
-  /** README wording of the default when the value itself is too long to show. */
-  readonly defaultDoc?: string;
-  readonly doc: string;
-  readonly scope: S;
-  readonly min?: number;
-  readonly max?: number;
-  readonly values?: readonly string[];
-  /** Parses a non-blank raw value; throws a message (string) that names the constraint. */
-  parse(raw: string): Exclude<T, undefined>;
-}
-
-interface Common<D, S extends SettingScope> {
-  readonly default: D;
-  readonly defaultDoc?: string;
-  readonly doc: string;
-  /** @default 'tunable' */
-  readonly scope?: S;
-}
-
-type Defined<D, T> = D extends undefined ? T | undefined : T;
-
-function integer<D extends number | undefined, S extends SettingScope = 'tunable'>(
-  o: Common<D, S> & { min?: number; max?: number },
-): Setting<Defined<D, number>, NoInfer<S>> {
-  const min = o.min ?? 0;
-  return {
-    ...o,
-    default: o.default as Defined<D, number>,
-    type: 'integer',
-    scope: o.scope ?? ('tunable' as S),
-    min,
-    max: o.max,
-    parse(raw) {
-      const value = Number(raw);
-      if (
-        !/^-?\d+$/.test(raw) ||
-        !Number.isSafeInteger(value) ||
-        value < min ||
-        (o.max !== undefined && value > o.max)
-      ) {
-        throw `must be an integer ${o.max === undefined ? `>= ${min}` : `from ${min} to ${o.max}`}`;
-      }
-      return value as Exclude<Defined<D, number>, undefined>;
-    },
-  };
-}
-
-function text<D extends string | undefined, S extends SettingScope = 'tunable'>(
-  o: Common<D, S>,
-): Setting<Defined<D, string>, NoInfer<S>> {
-  return {
-    ...o,
-    default: o.default as Defined<D, string>,
-    type: 'string',
-    scope: o.scope ?? ('tunable' as S),
-    parse: (raw) => raw as Exclude<Defined<D, string>, undefined>,
-  };
-}
-
-function list<D extends readonly string[] | undefined, S extends SettingScope = 'tunable'>(
-  o: Common<D, S>,
-): Setting<Defined<D, readonly string[]>, NoInfer<S>> {
-  return {
-    ...o,
-    default: o.default as Defined<D, readonly string[]>,
-    type: 'list',
-    scope: o.scope ?? ('tunable' as S),
-    parse(raw) {
-      const items = raw
-        .split(',')
-        .map((s) => s.trim())
-        .filter((s) => s.length > 0);
-      if (items.length === 0) throw 'must list at least one comma-separated value';
-      return items as unknown as Exclude<Defined<D, readonly string[]>, undefined>;
-    },
-  };
-}
-
-function oneOf<const V extends readonly string[], D extends V[number] | undefined, S extends SettingScope = 'tunable'>(
-  values: V,
-  o: Common<D, S>,
-): Setting<Defined<D, V[number]>, NoInfer<S>> {
-  return {
-    ...o,
-    default: o.default as Defined<D, V[number]>,
-    type: 'enum',
-    scope: o.scope ?? ('tunable' as S),
-    values,
-    parse(raw) {
-      if (!values.includes(raw)) throw `must be one of ${values.join(', ')}`;
-      return raw as Exclude<Defined<D, V[number]>, undefined>;
-    },
-  };
-}
+/** Settings both functions read: the Kafka connection, the topic prefix, logs. */
+const BOTH: readonly ['enrich', 'redrive'] = ['enrich', 'redrive'];
+const REDRIVE_ONLY: readonly ['redrive'] = ['redrive'];
 
 export const SETTINGS = {
   // ------------------------------------------------------------------ MediaWiki Action API
@@ -195,8 +117,8 @@ export const SETTINGS = {
   }),
 
   // ------------------------------------------------------------------ events
-  OUTPUT_STREAM: text({ default: 'mediawiki.page_content_change.v1', doc: '`meta.stream` of enriched events.' }),
-  ERROR_STREAM: text({ default: 'mw_page_content_change_enrich.error', doc: '`meta.stream` of error events.' }),
+  OUTPUT_STREAM: text({ default: DEFAULT_TOPICS.output, doc: '`meta.stream` of enriched events.' }),
+  ERROR_STREAM: text({ default: DEFAULT_TOPICS.error, doc: '`meta.stream` of error events.' }),
   OUTPUT_SCHEMA_URI: text({
     default: undefined,
     defaultDoc: "unset (keep the input's `$schema`)",
@@ -209,27 +131,32 @@ export const SETTINGS = {
   KAFKA_BROKERS: list({
     default: undefined,
     scope: 'wired',
+    readBy: BOTH,
     doc: 'Bootstrap servers `host:port` (self-managed, or MSK without a lookup).',
   }),
   KAFKA_MSK_CLUSTER_ARN: text({
     default: undefined,
     scope: 'wired',
+    readBy: BOTH,
     doc: 'MSK cluster whose bootstrap brokers are looked up once (`GetBootstrapBrokers`).',
   }),
   KAFKA_AUTH: oneOf(['none', 'tls', 'scram', 'iam'], {
     default: undefined,
     defaultDoc: '`none` (`iam` when only `KAFKA_MSK_CLUSTER_ARN` is set)',
     scope: 'wired',
+    readBy: BOTH,
     doc: 'Client authentication: plaintext, TLS, SASL/SCRAM over TLS, MSK IAM (SASL OAUTHBEARER).',
   }),
   KAFKA_SASL_SECRET_ARN: text({
     default: undefined,
     scope: 'wired',
+    readBy: BOTH,
     doc: 'Secrets Manager secret `{"username","password"}` for SCRAM (read once per container).',
   }),
   KAFKA_CLIENT_CERT_SECRET_ARN: text({
     default: undefined,
     scope: 'wired',
+    readBy: BOTH,
     doc:
       'With `KAFKA_AUTH=tls`: secret with the client certificate for mutual TLS, as the event source mapping reads it ' +
       '(`{"certificate","privateKey","privateKeyPassword"?}`).',
@@ -237,34 +164,39 @@ export const SETTINGS = {
   KAFKA_SCRAM_MECHANISM: oneOf(['SCRAM-SHA-512', 'SCRAM-SHA-256'], {
     default: 'SCRAM-SHA-512',
     scope: 'wired',
+    readBy: BOTH,
     doc: 'SASL/SCRAM mechanism (MSK supports SCRAM-SHA-512 only).',
   }),
   KAFKA_ROOT_CA_SECRET_ARN: text({
     default: undefined,
     scope: 'wired',
+    readBy: BOTH,
     doc: 'Secret with the brokers\' private root CA (PEM, or `{"certificate": PEM}`).',
   }),
   KAFKA_TOPIC_PREFIX: text({
     default: '',
     defaultDoc: 'empty',
     scope: 'wired',
+    readBy: BOTH,
     doc: 'Datacenter prefix of every topic, e.g. `eqiad.`.',
   }),
   OUTPUT_TOPIC: text({
-    default: 'mediawiki.page_content_change.v1',
+    default: DEFAULT_TOPICS.output,
     scope: 'wired',
     doc: 'Topic of enriched events (prefixed).',
   }),
   ERROR_TOPIC: text({
-    default: 'mw_page_content_change_enrich.error',
+    default: DEFAULT_TOPICS.error,
     scope: 'wired',
+    readBy: BOTH,
     doc: 'Topic of error events (prefixed).',
   }),
-  KAFKA_CLIENT_ID: text({ default: 'mw-page-content-change-enrich', doc: 'Kafka client id of the producer.' }),
-  KAFKA_CONNECTION_TIMEOUT_MS: integer({ default: 3000, min: 1, doc: 'Broker connect timeout, ms.' }),
-  KAFKA_REQUEST_TIMEOUT_MS: integer({ default: 10000, min: 1, doc: 'Broker request timeout, ms.' }),
+  KAFKA_CLIENT_ID: text({ default: 'mw-page-content-change-enrich', readBy: BOTH, doc: 'Kafka client id.' }),
+  KAFKA_CONNECTION_TIMEOUT_MS: integer({ default: 3000, min: 1, readBy: BOTH, doc: 'Broker connect timeout, ms.' }),
+  KAFKA_REQUEST_TIMEOUT_MS: integer({ default: 10000, min: 1, readBy: BOTH, doc: 'Broker request timeout, ms.' }),
   KAFKA_LOG_LEVEL: oneOf(['NOTHING', 'ERROR', 'WARN', 'INFO', 'DEBUG'], {
     default: 'ERROR',
+    readBy: BOTH,
     doc: 'kafkajs log level.',
   }),
   KAFKA_MAX_MESSAGE_BYTES: integer({
@@ -296,16 +228,41 @@ export const SETTINGS = {
   }),
 
   // ------------------------------------------------------------------ logs and metrics (Powertools)
-  LOG_LEVEL: oneOf(['DEBUG', 'INFO', 'WARN', 'ERROR'], { default: 'INFO', doc: 'Powertools logger level.' }),
+  LOG_LEVEL: oneOf(['DEBUG', 'INFO', 'WARN', 'ERROR'], {
+    default: 'INFO',
+    readBy: BOTH,
+    doc: 'Powertools logger level.',
+  }),
   POWERTOOLS_SERVICE_NAME: text({
     default: 'mw-page-content-change-enrich',
     scope: 'wired',
+    readBy: BOTH,
     doc: 'Service name of logs and of the EMF metrics dimension.',
   }),
   POWERTOOLS_METRICS_NAMESPACE: text({
     default: 'MwPageContentChangeEnrich',
     scope: 'wired',
     doc: 'CloudWatch namespace of `EnrichedEvents`, `ErrorEvents`, `RedeliveredRecords`, `SinkFailures`, `MediaWikiRequests`.',
+  }),
+
+  // ------------------------------------------------------------------ redrive
+  INPUT_TOPIC: text({
+    default: DEFAULT_TOPICS.input,
+    scope: 'wired',
+    readBy: REDRIVE_ONLY,
+    doc: "Topic the redrive puts records back on (prefixed): the event source mapping's input.",
+  }),
+  ON_FAILURE_TOPIC: text({
+    default: DEFAULT_TOPICS.onFailure,
+    scope: 'wired',
+    readBy: REDRIVE_ONLY,
+    doc: "The event source mapping's on-failure destination (prefixed), read by `--from on-failure`.",
+  }),
+  REDRIVE_GROUP_PREFIX: text({
+    default: 'mw-page-content-change-enrich.redrive.',
+    scope: 'wired',
+    readBy: REDRIVE_ONLY,
+    doc: "Prefix of the redrive's consumer groups (`<prefix>error`, `<prefix>on-failure`).",
   }),
 } as const satisfies Record<string, Setting<unknown, SettingScope>>;
 
@@ -330,8 +287,11 @@ export function settingProblems(env: Env, names: readonly SettingName[] = settin
   return problems;
 }
 
-/** Every setting from the environment, defaults applied; throws one error listing every invalid value. */
-export function readSettings(env: Env = process.env): SettingValues {
+/**
+ * Every setting from the environment, defaults applied; throws one error listing every invalid value.
+ * A function or tool calls it once at start with `process.env` and passes the values down.
+ */
+export function readSettings(env: Env): SettingValues {
   const problems = settingProblems(env);
   if (problems.length > 0) {
     throw new ConfigurationError(`invalid configuration:\n  ${problems.join('\n  ')}`);
@@ -346,6 +306,19 @@ export function readSettings(env: Env = process.env): SettingValues {
 
 export function settingNames(): SettingName[] {
   return Object.keys(SETTINGS) as SettingName[];
+}
+
+/**
+ * Powertools' service name and metrics namespace of this process, read from its environment through
+ * the catalogue: the logger and metrics exist from import, before a handler reads its settings. Text
+ * settings, so this never throws.
+ */
+export function powertoolsSettingsOfThisProcess(): Pick<
+  SettingValues,
+  'POWERTOOLS_SERVICE_NAME' | 'POWERTOOLS_METRICS_NAMESPACE'
+> {
+  const { POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE } = process.env;
+  return readSettings({ POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE });
 }
 
 // ------------------------------------------------------------------ infra side
@@ -394,35 +367,4 @@ export function functionEnvironmentFor(config: Readonly<Record<string, unknown>>
   });
   if (problems.length > 0) throw new ConfigurationError(`invalid function settings:\n  ${problems.join('\n  ')}`);
   return env;
-}
-
-// ------------------------------------------------------------------ README
-
-function defaultCell(s: Setting<unknown>): string {
-  if (s.defaultDoc) return s.defaultDoc;
-  if (s.default === undefined) return '—';
-  return `\`${environmentValue(s.default)}\``;
-}
-
-function constraintCell(s: Setting<unknown>): string {
-  switch (s.type) {
-    case 'integer':
-      return s.max === undefined ? `integer ≥ ${s.min}` : `integer ${s.min}–${s.max}`;
-    case 'enum':
-      return s.values!.map((v) => `\`${v}\``).join(', ');
-    case 'list':
-      return 'comma-separated';
-    default:
-      return 'string';
-  }
-}
-
-/** The README's configuration table. */
-export function settingsTableMarkdown(): string {
-  const rows = settingNames().map((name) => {
-    const s: Setting<unknown> = SETTINGS[name];
-    const key = s.scope === 'tunable' ? `\`${settingKey(name)}\`` : 'set by the stack';
-    return `| \`${name}\` | ${defaultCell(s)} | ${constraintCell(s)} | ${key} | ${s.doc} |`;
-  });
-  return ['| variable | default | values | CDK config key | meaning |', '|---|---|---|---|---|', ...rows].join('\n');
 }

@@ -60,7 +60,7 @@ export interface EnrichConfig {
 
 type Env = Record<string, string | undefined>;
 
-export function enrichConfigFromEnv(env: Env = process.env): EnrichConfig {
+export function enrichConfigFromEnv(env: Env): EnrichConfig {
   return enrichConfigFrom(readSettings(env));
 }
 

@@ -18,7 +18,7 @@
 import { pathToFileURL } from 'node:url';
 import kafkajs, { type Admin } from 'kafkajs';
 import { createKafka, kafkaConnectionConfigFromEnv } from '../../lib/kafka/kafka-client.js';
-import { readSettings } from '../../lib/settings/catalogue.js';
+import { DEFAULT_TOPICS as TOPIC_NAMES, readSettings } from '../../lib/settings/catalogue.js';
 
 export interface TopicSpec {
   topic: string;
@@ -28,10 +28,10 @@ export interface TopicSpec {
 }
 
 export const DEFAULT_TOPICS: readonly TopicSpec[] = [
-  { topic: 'mediawiki.page_change.v1', numPartitions: 3 },
-  { topic: 'mediawiki.page_content_change.v1', numPartitions: 3 },
-  { topic: 'mw_page_content_change_enrich.error', numPartitions: 1 },
-  { topic: 'mw_page_content_change_enrich.on_failure', numPartitions: 1 },
+  { topic: TOPIC_NAMES.input, numPartitions: 3 },
+  { topic: TOPIC_NAMES.output, numPartitions: 3 },
+  { topic: TOPIC_NAMES.error, numPartitions: 1 },
+  { topic: TOPIC_NAMES.onFailure, numPartitions: 1 },
 ];
 
 /**

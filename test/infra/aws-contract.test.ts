@@ -118,7 +118,7 @@ describe('Provisioned mode only: retries, record age, bisect, partial batch resp
       !roleStatements(s.template, 'EnrichFunctionExecutionRole').some((st) => st.Sid === 'MskWriteOnFailureTopic'),
     );
     const topics = Object.values(s.template.findResources('Custom::KafkaTopic')).map((t) => t.Properties.TopicName);
-    assert.ok(!topics.some((t: string) => t.endsWith('.dlq')), 'no on-failure topic to provision');
+    assert.ok(!topics.some((t: string) => t.endsWith('.on_failure')), 'no on-failure topic to provision');
     assert.equal(warnings(s.stack, /on-demand mode has no partial batch response/).length, 1);
     // ...so the handler is told to fail the invocation rather than return a list Lambda would ignore.
     const vars = enrichFunction(s.template).resource.Properties.Environment.Variables;

@@ -165,7 +165,7 @@ describe('MSK with IAM access control (example-msk-iam)', () => {
     assert.equal(esm.BisectBatchOnFunctionError, true);
     assert.deepEqual(esm.FunctionResponseTypes, ['ReportBatchItemFailures']);
     assert.deepEqual(esm.DestinationConfig, {
-      OnFailure: { Destination: 'kafka://eqiad.mw_page_content_change_enrich.dlq' },
+      OnFailure: { Destination: 'kafka://eqiad.mw_page_content_change_enrich.on_failure' },
     });
     // IAM access control: no SourceAccessConfigurations, the execution role authenticates.
     assert.equal(esm.SourceAccessConfigurations, undefined);
@@ -218,7 +218,7 @@ describe('MSK with IAM access control (example-msk-iam)', () => {
 
     const dlq = bySid(statements, 'MskWriteOnFailureTopic');
     assert.deepEqual(actionsOf(dlq), ['kafka-cluster:WriteData']);
-    assert.deepEqual(asArray(dlq.Resource), [topicArn('eqiad.mw_page_content_change_enrich.dlq')]);
+    assert.deepEqual(asArray(dlq.Resource), [topicArn('eqiad.mw_page_content_change_enrich.on_failure')]);
     assert.deepEqual(asArray(bySid(statements, 'MskIdempotentProducer').Resource), [MSK_CLUSTER_ARN]);
 
     const discovery = bySid(statements, 'MskClusterDiscovery');
@@ -245,7 +245,11 @@ describe('MSK with IAM access control (example-msk-iam)', () => {
       .flatMap((st) => asArray(st.Resource));
     assert.deepEqual(
       writers.sort(),
-      ['mediawiki.page_content_change.v1', 'mw_page_content_change_enrich.error', 'mw_page_content_change_enrich.dlq']
+      [
+        'mediawiki.page_content_change.v1',
+        'mw_page_content_change_enrich.error',
+        'mw_page_content_change_enrich.on_failure',
+      ]
         .map((t) => topicArn(`eqiad.${t}`))
         .sort(),
     );
@@ -289,8 +293,8 @@ describe('MSK with IAM access control (example-msk-iam)', () => {
     const topics = Object.values(s.template.findResources('Custom::KafkaTopic'));
     assert.deepEqual(topics.map((t) => t.Properties.TopicName).sort(), [
       'eqiad.mediawiki.page_content_change.v1',
-      'eqiad.mw_page_content_change_enrich.dlq',
       'eqiad.mw_page_content_change_enrich.error',
+      'eqiad.mw_page_content_change_enrich.on_failure',
     ]);
     for (const t of topics) {
       assert.equal(t.DeletionPolicy, 'Retain');
@@ -361,7 +365,7 @@ describe('self-managed Kafka with SASL/SCRAM (example-self-managed-scram)', () =
     assert.equal(esm.BisectBatchOnFunctionError, true);
     assert.deepEqual(esm.FunctionResponseTypes, ['ReportBatchItemFailures']);
     assert.deepEqual(esm.DestinationConfig, {
-      OnFailure: { Destination: 'kafka://codfw.mw_page_content_change_enrich.dlq' },
+      OnFailure: { Destination: 'kafka://codfw.mw_page_content_change_enrich.on_failure' },
     });
     const sac = esm.SourceAccessConfigurations as Array<{ Type: string; URI: unknown }>;
     assert.deepEqual(

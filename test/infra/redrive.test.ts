@@ -56,7 +56,7 @@ describe('redrive function', () => {
     assert.equal(env.KAFKA_TOPIC_PREFIX, 'eqiad.');
     assert.equal(env.INPUT_TOPIC, 'mediawiki.page_change.v1');
     assert.equal(env.ERROR_TOPIC, 'mw_page_content_change_enrich.error');
-    assert.equal(env.ON_FAILURE_TOPIC, 'mw_page_content_change_enrich.dlq');
+    assert.equal(env.ON_FAILURE_TOPIC, 'mw_page_content_change_enrich.on_failure');
     assert.equal(env.REDRIVE_GROUP_PREFIX, 'mw-page-content-change-enrich-eqiad.redrive.');
     assert.equal(env.MW_API_URL_TEMPLATE, undefined, 'the redrive never calls MediaWiki');
     // In the cluster's VPC with the stack's function security group.
@@ -74,8 +74,8 @@ describe('redrive function', () => {
       .filter((st) => actionsOf(st).includes('kafka-cluster:ReadData'))
       .flatMap((st) => asArray(st.Resource));
     assert.deepEqual(readers.sort(), [
-      topicArn('eqiad.mw_page_content_change_enrich.dlq'),
       topicArn('eqiad.mw_page_content_change_enrich.error'),
+      topicArn('eqiad.mw_page_content_change_enrich.on_failure'),
     ]);
     const writers = statements
       .filter((st) => actionsOf(st).includes('kafka-cluster:WriteData'))

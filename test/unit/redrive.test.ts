@@ -26,11 +26,12 @@ import {
   parseRedriveRequest,
   RedriveOptionsError,
   redriveGroupIdFor,
-  redriveTopicsFromEnv,
+  redriveTopicsFrom,
 } from '../../lib/redrive/request.js';
 import { memorySink } from '../../scripts/lib/dev-sinks.js';
 import { apiEndpointResolver } from '../../lib/mediawiki/domain-allowlist.js';
 import { pageChangeEvent } from '../support/events.js';
+import { readSettings } from '../../lib/settings/catalogue.js';
 
 const events = { outputStream: 'out', errorStream: 'err', errorSchemaUri: '/error/2.1.0', emitterId: 'unit' };
 const T0 = Date.parse('2026-11-25T12:00:00Z');
@@ -323,7 +324,7 @@ test('requests: the CLI and the Lambda validate the same options', () => {
   ]) {
     assert.throws(() => parseRedriveRequest(bad), RedriveOptionsError, JSON.stringify(bad));
   }
-  assert.deepEqual(redriveTopicsFromEnv({ KAFKA_TOPIC_PREFIX: 'eqiad.', ON_FAILURE_TOPIC: 'x.dlq' }), {
+  assert.deepEqual(redriveTopicsFrom(readSettings({ KAFKA_TOPIC_PREFIX: 'eqiad.', ON_FAILURE_TOPIC: 'x.dlq' })), {
     groupPrefix: 'mw-page-content-change-enrich.redrive.',
     input: 'eqiad.mediawiki.page_change.v1',
     error: 'eqiad.mw_page_content_change_enrich.error',

@@ -6,6 +6,7 @@ import { enrichConfigFromEnv } from '../../lib/settings/config.js';
 import { kafkaSinkConfigFromEnv } from '../../lib/kafka/kafka-sink.js';
 import {
   ConfigurationError,
+  DEFAULT_TOPICS,
   functionEnvironmentFor,
   readSettings,
   SETTINGS,
@@ -15,6 +16,8 @@ import {
   type FunctionSettingsConfig,
 } from '../../lib/settings/catalogue.js';
 import { withSettingsTable } from '../../scripts/settings-table.js';
+import { settingsTableMarkdown } from '../../lib/settings/settings-table.js';
+import { redriveTopicsFrom } from '../../lib/redrive/request.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 
@@ -105,7 +108,7 @@ test('the README configuration table is the one generated from the catalogue', (
 });
 
 test('every variable the function code reads is in the catalogue, and every catalogue entry is read', () => {
-  const files = ['lib', 'functions/page-content-change-enrich'].flatMap((dir) =>
+  const files = ['lib', 'functions/page-content-change-enrich', 'functions/redrive'].flatMap((dir) =>
     readdirSync(path.join(ROOT, dir), { recursive: true, withFileTypes: true })
       .filter((d) => d.isFile() && d.name.endsWith('.ts'))
       .map((d) => path.join(d.parentPath, d.name)),
@@ -123,4 +126,31 @@ test('every variable the function code reads is in the catalogue, and every cata
       `${name} is declared but never read`,
     );
   }
+});
+
+test('in lib/, only the settings module reads process.env; every other module is given settings read once at start', () => {
+  const readers = readdirSync(path.join(ROOT, 'lib'), { recursive: true, withFileTypes: true })
+    .filter((d) => d.isFile() && d.name.endsWith('.ts'))
+    .map((d) => path.relative(ROOT, path.join(d.parentPath, d.name)))
+    .filter((f) => /process\.env/.test(readFileSync(path.join(ROOT, f), 'utf8')));
+  assert.deepEqual(
+    readers.filter((f) => !f.startsWith(`lib${path.sep}settings${path.sep}`)),
+    [],
+  );
+});
+
+test('the redrive reads its topics and group prefix through the catalogue, prefixed, with the catalogue defaults', () => {
+  assert.deepEqual(redriveTopicsFrom(readSettings({})), {
+    groupPrefix: SETTINGS.REDRIVE_GROUP_PREFIX.default,
+    input: DEFAULT_TOPICS.input,
+    error: DEFAULT_TOPICS.error,
+    onFailure: DEFAULT_TOPICS.onFailure,
+  });
+  // Each setting says which function reads it; the README's enrichment table lists only the enrichment function's.
+  for (const name of ['INPUT_TOPIC', 'ON_FAILURE_TOPIC', 'REDRIVE_GROUP_PREFIX'] as const)
+    assert.deepEqual(SETTINGS[name].readBy, ['redrive'], name);
+  assert.deepEqual(SETTINGS.ERROR_TOPIC.readBy, ['enrich', 'redrive']);
+  const [enrichTable] = settingsTableMarkdown().split('**Redrive function**');
+  assert.ok(!enrichTable!.includes('`ON_FAILURE_TOPIC`'));
+  assert.ok(enrichTable!.includes('`MW_API_BATCH_SIZE`'));
 });
