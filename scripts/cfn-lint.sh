@@ -9,11 +9,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v cfn-lint >/dev/null 2>&1; then
-  echo "cfn-lint not found; installing it from PyPI (pip install --user cfn-lint)" >&2
-  python3 -m pip install --quiet --user cfn-lint
-  export PATH="$HOME/.local/bin:$PATH"
-fi
+# cfn-lint from PyPI in the project's own virtual environment (.local/venv), installed once.
+# shellcheck source=lib/tools.sh
+. scripts/lib/tools.sh
+ensure_cfn_lint
 
 if [ "$#" -gt 0 ]; then
   envs=("$@")

@@ -7,6 +7,7 @@
 #
 # Against production wikis instead: leave MW_API_URL_TEMPLATE unset (the default is
 # https://{domain}/w/api.php) and run `npm run invoke -- --event YOUR_EVENTS.jsonl`.
+# Stop the demo wiki (and anything else this project started) with `npm run stop`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # The project's own Node 24 (the `node` devDependency) first, also when this script is run with plain `bash`.
@@ -16,22 +17,11 @@ export MW_DIR="${MW_DIR:-.local/mediawiki-demo}" MW_PORT="${MW_PORT:-8766}"
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*" >&2; }
 
 if [[ ! -d node_modules ]]; then step "npm ci"; npm ci --no-audit --no-fund >&2; fi
+# The project's Node 24 (the `node` devDependency) first, as `npm run` does, also when run with bash directly.
+export PATH="$PWD/node_modules/.bin:$PATH"
 
-step "MediaWiki: install (once) and start on 127.0.0.1:${MW_PORT}"
-bash scripts/mediawiki/setup.sh >&2
-API_URL="$(bash scripts/mediawiki/start.sh "$MW_PORT")"
-
-step "MediaWiki: seed the samples' pages"
-SEEDED="$(npx tsx scripts/mediawiki/seed.ts samples/wiki/manifest.json)"
-# The samples name revision ids of a freshly installed demo wiki; say so if this one differs.
-node -e '
-  const seeded = JSON.parse(process.argv[1]);
-  const lines = require("fs").readFileSync("samples/page-change-events.jsonl","utf8").split("\n").filter(Boolean);
-  const want = new Set(lines.flatMap(l => { try { const e = JSON.parse(l); return e.meta.domain === "dev.wiki.local" ? [e.revision.rev_id] : []; } catch { return []; } }));
-  const have = new Set(seeded.map(s => s.rev_id));
-  const missing = [...want].filter(id => !have.has(id));
-  if (missing.length) { console.error(`warning: the demo wiki in ${process.env.MW_DIR} does not hold sample revisions ${missing}; delete that folder and rerun for a fresh wiki`); }
-' "$SEEDED"
+step "MediaWiki: install (once), start on 127.0.0.1:${MW_PORT} and seed the samples' pages"
+API_URL="$(bash scripts/mediawiki/demo-wiki.sh)"
 
 step "Enrich samples/page-change-events.jsonl with the real handler (file sink)"
 export MW_API_URL_TEMPLATE="${MW_API_URL_TEMPLATE:-$API_URL}"
@@ -53,4 +43,4 @@ node -e '
   }'
 step "Handler response (partial batch response)"
 echo "$RESPONSE"
-echo "The wiki keeps running for more invokes; stop it with: MW_DIR=$MW_DIR bash scripts/mediawiki/stop.sh" >&2
+echo "The wiki keeps running for more invokes (npm run invoke -- --demo-wiki --event ...); stop it with: npm run stop" >&2

@@ -1,38 +1,55 @@
 /**
  * Local invoke: runs the real handler on an event file with a file sink.
  *
- *   npm run invoke -- --event FILE [--out FILE] [--errors FILE] [--timeout-ms N]
+ *   npm run invoke -- --event FILE [--demo-wiki] [--out FILE] [--errors FILE] [--timeout-ms N]
  *
  * FILE is an MSK / self-managed Kafka event-source-mapping event (JSON with "records"),
  * or JSON lines of page_change events, wrapped into an MSK event (one partition, offsets
  * from 0; a line that is not valid JSON is delivered as is and becomes an error event).
  * Enriched events go to --out, error events to --errors (JSON lines), the handler's
- * response to stdout; logs go to stderr.
+ * response to stdout; logs, and where the results went, go to stderr.
+ *
+ * --demo-wiki  enrich against the demo wiki (`npm run demo`'s, holding the samples' revisions):
+ *              starts and seeds it if needed, and defaults MW_API_URL_TEMPLATE to it and
+ *              MW_API_ALLOWED_DOMAINS to the samples' domain, dev.wiki.local.
  */
+import { existsSync } from 'node:fs';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Context } from 'aws-lambda';
 import { DEFAULT_TOPICS } from '../lib/settings/catalogue.js';
+import { argsOrExit, logsToStderr, settingsOrExit } from './lib/cli.js';
 
 process.env.POWERTOOLS_DEV ??= 'true';
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
-// With POWERTOOLS_DEV the logger writes through the global console: keep stdout for the response.
-for (const level of ['log', 'info', 'debug', 'warn'] as const) console[level] = console.error.bind(console);
+logsToStderr();
 
-const { values } = parseArgs({
-  options: {
-    event: { type: 'string' },
-    out: { type: 'string', default: '.local/invoke/enriched.jsonl' },
-    errors: { type: 'string', default: '.local/invoke/errors.jsonl' },
-    topic: { type: 'string', default: DEFAULT_TOPICS.input },
-    'timeout-ms': { type: 'string', default: '60000' },
-  },
-});
+const USAGE = 'usage: npm run invoke -- --event FILE [--demo-wiki] [--out FILE] [--errors FILE] [--timeout-ms N]';
+const { values } = argsOrExit(USAGE, () =>
+  parseArgs({
+    options: {
+      event: { type: 'string' },
+      'demo-wiki': { type: 'boolean', default: false },
+      out: { type: 'string', default: '.local/invoke/enriched.jsonl' },
+      errors: { type: 'string', default: '.local/invoke/errors.jsonl' },
+      topic: { type: 'string', default: DEFAULT_TOPICS.input },
+      'timeout-ms': { type: 'string', default: '60000' },
+    },
+  }),
+);
 
 if (!values.event) {
-  console.error('usage: npm run invoke -- --event FILE [--out FILE] [--errors FILE] [--timeout-ms N]');
+  console.error(USAGE);
   process.exit(2);
+}
+if (!existsSync(values.event)) {
+  console.error(`--event ${values.event}: no such file\n${USAGE}`);
+  process.exit(2);
+}
+if (values['demo-wiki']) {
+  const { useDemoWiki } = await import('./lib/demo-wiki.js');
+  useDemoWiki((line) => console.error(`[invoke] ${line}`));
 }
 
 const { kafkaEsmEventFor } = await import('./lib/esm-event.js');
@@ -69,7 +86,9 @@ for (const path of [values.out!, values.errors!]) {
   await writeFile(path, '');
 }
 
-const deps = dependenciesFromEnv(process.env, fileSink({ output: values.out!, error: values.errors! }));
+const deps = settingsOrExit(() =>
+  dependenciesFromEnv(process.env, fileSink({ output: values.out!, error: values.errors! })),
+);
 const handler = createHandler(() => deps);
 const timeoutMs = Number(values['timeout-ms']);
 const started = Date.now();
@@ -88,3 +107,20 @@ const context = {
 const response = await handler(event, context);
 await deps.client.close();
 process.stdout.write(`${JSON.stringify(response)}\n`);
+console.error(await resultsLine(values.out!, values.errors!));
+
+/** Where the results went: counts per file, error types counted. */
+async function resultsLine(out: string, errors: string): Promise<string> {
+  const lines = async (path: string) => (await readFile(path, 'utf8')).split('\n').filter((l) => l.length > 0);
+  const enriched = (await lines(out)).length;
+  const byType: Record<string, number> = {};
+  const errorLines = await lines(errors);
+  for (const line of errorLines) {
+    const type = (JSON.parse(line) as { error_type?: string }).error_type ?? 'unknown';
+    byType[type] = (byType[type] ?? 0) + 1;
+  }
+  const types = Object.entries(byType)
+    .map(([t, n]) => `${t} ${n}`)
+    .join(', ');
+  return `[invoke] ${enriched} enriched event(s) → ${out}; ${errorLines.length} error event(s) → ${errors}${types ? ` (${types})` : ''}`;
+}

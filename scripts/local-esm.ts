@@ -1,5 +1,5 @@
 /**
- * `npm run local:esm [-- --until-caught-up]`: the local event source mapping. Consumes the input
+ * `npm run local:esm [-- --until-caught-up] [--demo-wiki]`: the local event source mapping. Consumes the input
  * topic (records of any codec: gzip, snappy, lz4, zstd, none) and invokes the real handler (which
  * produces to the output and error topics), with the retry and on-failure contract AWS documents
  * for Kafka event source mappings (see lib/local-esm.ts). Ctrl-C stops it.
@@ -8,10 +8,12 @@
  *                    to the on-failure topic or was discarded, 1 otherwise. For scripts:
  *                    replay → local:esm --until-caught-up → check, without sleeping.
  *
+ * --demo-wiki       enrich against the demo wiki, as `invoke --demo-wiki` (scripts/lib/demo-wiki.ts).
+ *
  * A consumer that stops for good (a crash kafkajs does not restart, or more restarts without
  * progress than ESM_MAX_CONSUMER_RESTARTS) ends the process with exit code 1 and the cause.
  *
- * Env: KAFKA_BROKERS (default 127.0.0.1:9092), INPUT_TOPIC, KAFKA_TOPIC_PREFIX, ON_FAILURE_TOPIC ("none":
+ * Env: KAFKA_BROKERS (default 127.0.0.1:${KAFKA_PORT:-9092}), INPUT_TOPIC, KAFKA_TOPIC_PREFIX, ON_FAILURE_TOPIC ("none":
  * exhausted records are discarded, as Lambda does without a destination) with the catalogue's defaults
  * (lib/settings/catalogue.ts), ESM_GROUP_ID, ESM_BATCH_SIZE (100), ESM_BATCHING_WINDOW_MS (500),
  * ESM_MAX_RETRY_ATTEMPTS (3; -1 infinite), ESM_TIMEOUT_MS
@@ -19,14 +21,27 @@
  * own logs; ERROR to see them), plus the handler's own configuration.
  */
 import { parseArgs } from 'node:util';
+import { argsOrExit, logsToStderr, settingsOrExit } from './lib/cli.js';
 
-process.env.KAFKA_BROKERS ??= '127.0.0.1:9092';
+process.env.KAFKA_BROKERS ??= `127.0.0.1:${process.env.KAFKA_PORT ?? '9092'}`;
 process.env.POWERTOOLS_DEV ??= 'true';
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+logsToStderr();
 // kafkajs logs every failed reconnect; the lines below name each crash, restart and final cause.
 process.env.KAFKA_LOG_LEVEL ??= 'NOTHING';
 
-const { values } = parseArgs({ options: { 'until-caught-up': { type: 'boolean', default: false } } });
+const { values } = argsOrExit('usage: npm run local:esm -- [--until-caught-up] [--demo-wiki]', () =>
+  parseArgs({
+    options: {
+      'until-caught-up': { type: 'boolean', default: false },
+      'demo-wiki': { type: 'boolean', default: false },
+    },
+  }),
+);
+if (values['demo-wiki']) {
+  const { useDemoWiki } = await import('./lib/demo-wiki.js');
+  useDemoWiki((line) => console.error(`[local-esm] ${line}`));
+}
 const untilCaughtUp = values['until-caught-up'] === true;
 
 const { createKafka, kafkaConnectionConfigFromEnv, withTopicPrefix } = await import('../lib/kafka/kafka-client.js');
@@ -36,7 +51,8 @@ const { startLocalEsm } = await import('./lib/local-esm.js');
 const { handler } = await import('../functions/page-content-change-enrich/handler.js');
 
 const env = process.env;
-const settings = readSettings(env);
+// The handler reads its settings at the first invocation: invalid ones stop here instead, by name.
+const settings = settingsOrExit(() => readSettings(env));
 const say = (m: string) => console.error(`[local-esm] ${m}`);
 const onFailure = settings.ON_FAILURE_TOPIC;
 const topic = withTopicPrefix(settings.INPUT_TOPIC, settings.KAFKA_TOPIC_PREFIX);
@@ -85,12 +101,23 @@ async function progress(): Promise<number | undefined> {
   const idleS = Math.round((Date.now() - s.lastProgressAt) / 1000);
   const stalled =
     lag !== undefined && lag > 0 && idleS >= 30 ? ` STALLED: no batch settled for ${idleS}s with records waiting` : '';
+  const waiting = lag !== undefined && lag > 0 ? `; ${waitingFor()}` : '';
   say(
     `invocations=${s.invocations} records=${s.records} retried=${s.redeliveries} batch_failures=${s.batchFailures} ` +
       `on_failure=${s.sentToOnFailure} discarded=${s.discarded} consumer_restarts=${s.consumerRestarts} ` +
-      `${lagText}${stalled}`,
+      `${lagText}${stalled}${waiting}`,
   );
   return lag;
+}
+
+/** What records still behind wait for: a running invocation (and for how long), or the next fetch. */
+function waitingFor(): string {
+  const running = [...esm.stats.inFlight].map(
+    ([partition, r]) => `p${partition}: ${r.records} record(s) for ${Math.round((Date.now() - r.since) / 1000)}s`,
+  );
+  return running.length > 0
+    ? `waiting for the handler (${running.join(', ')}; MediaWiki failures are retried for up to MW_API_RETRY_BUDGET_MS)`
+    : 'waiting for the consumer to fetch the next batch and commit';
 }
 
 if (untilCaughtUp) {

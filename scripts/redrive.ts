@@ -15,6 +15,7 @@ import type { RedriveRequest } from '../lib/redrive/request.js';
 
 process.env.KAFKA_BROKERS ??= `127.0.0.1:${process.env.KAFKA_PORT ?? '9092'}`;
 const { createKafka, kafkaConnectionConfigFromEnv } = await import('../lib/kafka/kafka-client.js');
+const { settingsOrExit } = await import('./lib/cli.js');
 const { runRedrive } = await import('../lib/redrive/kafka-loop.js');
 const { readSettings } = await import('../lib/settings/catalogue.js');
 const { parseRedriveRequest, redriveGroupIdFor, redriveTopicsFrom, RedriveOptionsError } = await import(
@@ -59,7 +60,7 @@ try {
   process.exit(2);
 }
 
-const settings = readSettings(process.env);
+const settings = settingsOrExit(() => readSettings(process.env));
 const topics = redriveTopicsFrom(settings);
 const sourceTopic = request.from === 'error' ? topics.error : topics.onFailure;
 console.error(
@@ -75,7 +76,28 @@ try {
     log: (line) => console.error(`[redrive] ${line}`),
   });
   console.log(JSON.stringify(summary, null, 2));
+  const hint = emptyReadHint(request, summary);
+  if (hint) console.error(`[redrive] ${hint}`);
 } catch (err) {
   console.error(`[redrive] failed: ${(err as Error).message}`);
   process.exit(err instanceof RedriveOptionsError ? 2 : 1);
+}
+
+/** Why nothing was selected, when a window or the group's position can explain it; else undefined. */
+function emptyReadHint(
+  req: RedriveRequest,
+  summary: { read: number; selected: number; skipped: Partial<Record<string, number>> },
+): string | undefined {
+  if (summary.selected > 0) return undefined;
+  const notAgain =
+    'records this group read in an earlier run are not considered again (--group NEW reads them once more)';
+  if (!req.since && !req.until) return summary.read === 0 ? `nothing to read: ${notAgain}` : undefined;
+  const window = [req.since && `--since ${req.since.toISOString()}`, req.until && `--until ${req.until.toISOString()}`]
+    .filter(Boolean)
+    .join(' ');
+  const before = summary.skipped['before-since'] ?? 0;
+  return (
+    `the window ${window} matched nothing: ${before} record(s) read were written before --since; ` +
+    `reading stops at the first record written after --until; ${notAgain}`
+  );
 }

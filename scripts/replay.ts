@@ -3,14 +3,15 @@
  * page_change JSON lines to the input topic, keyed by {"wiki_id", "page_id"} as Wikimedia keys
  * them (what `kcat -P -K` does with keys you write yourself). Lines that are not JSON are sent as is.
  *
- * Env: KAFKA_BROKERS (default 127.0.0.1:9092), KAFKA_TOPIC_PREFIX, INPUT_TOPIC.
+ * Env: KAFKA_BROKERS (default 127.0.0.1:${KAFKA_PORT:-9092}), KAFKA_TOPIC_PREFIX, INPUT_TOPIC.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
-process.env.KAFKA_BROKERS ??= '127.0.0.1:9092';
+process.env.KAFKA_BROKERS ??= `127.0.0.1:${process.env.KAFKA_PORT ?? '9092'}`;
 const { createKafka, kafkaConnectionConfigFromEnv, withTopicPrefix } = await import('../lib/kafka/kafka-client.js');
 const { readSettings } = await import('../lib/settings/catalogue.js');
+const { settingsOrExit } = await import('./lib/cli.js');
 const { messageKeyForText } = await import('../lib/pipeline/enrich.js');
 const { compressionTypeFor, isKafkaCompressionName, KAFKA_COMPRESSION_NAMES } = await import(
   '../lib/kafka/kafka-codecs.js'
@@ -33,7 +34,7 @@ if (!isKafkaCompressionName(compressionName)) {
   process.exit(2);
 }
 const compression = compressionTypeFor(compressionName);
-const settings = readSettings(process.env);
+const settings = settingsOrExit(() => readSettings(process.env));
 const topic = withTopicPrefix(values.topic ?? settings.INPUT_TOPIC, settings.KAFKA_TOPIC_PREFIX);
 const lines = readFileSync(file, 'utf8')
   .split('\n')

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # All tests: type check, unit, infrastructure, and integration tests against a real
 # MediaWiki and a real Apache Kafka broker that this script installs and starts on
-# 127.0.0.1 (unless MW_API_URL / KAFKA_BROKERS point at running ones), then cfn-lint.
+# 127.0.0.1 (unless MW_API_URL / KAFKA_BROKERS point at running ones), then cfn-lint, then
+# the README end to end in a fresh clone. Installs what it uses (scripts/lib/tools.sh).
 #
 #   npm test                      everything
 #   TEST_FILES="test/unit/*.test.ts" npm test    a subset
-#   SKIP_BENCH=1 npm test                         without the quick benchmark
+#   SKIP_README=1 npm test                        without the README end-to-end run (SKIP_BENCH=1 too:
+#                                                 the quick benchmark is one of its blocks)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # The project's own Node 24 (the `node` devDependency) first, also when this script is run with plain `bash`.
@@ -13,6 +15,16 @@ export PATH="$PWD/node_modules/.bin:$PATH"
 step() { printf '\n==> %s\n' "$*" >&2; }
 
 [[ -d node_modules ]] || { step "npm ci"; npm ci --no-audit --no-fund; }
+# The project's Node 24 (the `node` devDependency) first, as `npm run` does, also when run with bash directly.
+export PATH="$PWD/node_modules/.bin:$PATH"
+
+# Everything the tests run that npm does not install: Debian packages when missing, cfn-lint in
+# .local/venv. MediaWiki and PHP come with scripts/mediawiki/setup.sh, Kafka with scripts/kafka/fetch.sh.
+step "tools: kcat, jq, curl, openssl, Java and Maven (apt-get when missing), cfn-lint (.local/venv)"
+# shellcheck source=lib/tools.sh
+. scripts/lib/tools.sh
+ensure_commands kcat jq curl openssl java mvn
+ensure_cfn_lint
 
 step "type check (tsc --noEmit)"
 npx tsc --noEmit -p .
@@ -49,7 +61,12 @@ node --import tsx --test --test-concurrency=1 --test-force-exit --test-timeout=6
 step "cfn-lint on the synthesized templates"
 bash scripts/cfn-lint.sh
 
-if [[ "${SKIP_BENCH:-}" != "1" ]]; then
-  step "benchmark, quick mode (so it cannot rot; its own wiki and broker on other ports)"
-  npx tsx bench/run.ts --quick --out .local/bench-quick --stop-services
+# README end to end (test/e2e/readme.test.ts): the README's own command blocks in a fresh clone,
+# demo to stop, the quick benchmark among them. After the suite's wiki and broker are stopped, as it
+# opens the README's ports itself. Full runs only: not with TEST_FILES, SKIP_README=1 or SKIP_BENCH=1,
+# nor with KEEP_SERVICES=1 (the suite's broker keeps the README's Kafka port).
+if [[ -z "${TEST_FILES:-}" && "${SKIP_README:-}" != "1" && "${SKIP_BENCH:-}" != "1" && "${KEEP_SERVICES:-}" != "1" ]]; then
+  cleanup
+  step "README end to end in a fresh clone: demo, invoke, kcat, redrive rehearsal, synth, bench quick, stop"
+  node --import tsx --test --test-concurrency=1 --test-force-exit --test-reporter=spec test/e2e/readme.test.ts
 fi

@@ -6,7 +6,7 @@
  * from Secrets Manager, MSK IAM via SASL OAUTHBEARER.
  */
 import type { ConnectionOptions } from 'node:tls';
-import { Kafka, logLevel, type KafkaConfig, type SASLOptions } from 'kafkajs';
+import { Kafka, logLevel, type KafkaConfig, type logCreator, type SASLOptions } from 'kafkajs';
 import { ConfigurationError, readSettings, type SettingValues } from '../settings/catalogue.js';
 
 export type KafkaAuthMode = 'none' | 'tls' | 'scram' | 'iam';
@@ -195,8 +195,54 @@ export function kafkaClientConfig(config: KafkaConnectionConfig): KafkaConfig {
     connectionTimeout: config.connectionTimeoutMs,
     requestTimeout: config.requestTimeoutMs,
     logLevel: logLevel[config.logLevel ?? 'ERROR'],
+    logCreator: transientAwareLogCreator,
   };
 }
+
+/**
+ * Broker conditions kafkajs logs as ERROR and then retries: normal while a broker starts or a
+ * group rebalances, so not an error to a user. Keyed by a part of kafkajs's message.
+ */
+const TRANSIENT_CONDITIONS: ReadonlyArray<readonly [string, string]> = [
+  ['The coordinator is loading', "the broker's group coordinator is still loading (normal right after it starts)"],
+  ['The coordinator is not available', "the broker's group coordinator is not available yet"],
+  ['This is not the correct coordinator', 'the group coordinator moved to another broker'],
+  ['There is no leader for this topic-partition', 'a partition has no leader yet (leader election)'],
+  ['This server is not the leader for that topic-partition', 'a partition leader moved to another broker'],
+  ['The group is rebalancing', 'the consumer group is rebalancing'],
+];
+
+/** The condition in words when a kafkajs error message names a transient one, else undefined. */
+export function transientKafkaCondition(errorMessage: string): string | undefined {
+  return TRANSIENT_CONDITIONS.find(([start]) => errorMessage.includes(start))?.[1];
+}
+
+/**
+ * kafkajs's console format, except that a transient condition (above) is logged once, in words,
+ * at INFO (again only at DEBUG); ERROR stays for what needs a person.
+ */
+const transientAwareLogCreator: logCreator = (configured) => {
+  const seen = new Set<string>();
+  return ({ namespace, level, label, log }) => {
+    const transient = transientKafkaCondition(typeof log.error === 'string' ? log.error : '');
+    if (transient) {
+      const again = seen.has(transient);
+      seen.add(transient);
+      if (configured < (again ? logLevel.DEBUG : logLevel.INFO)) return;
+      [level, label] = again ? [logLevel.DEBUG, 'DEBUG'] : [logLevel.INFO, 'INFO'];
+      log = { ...log, message: `${transient}; retrying (${log.message})` };
+    }
+    const line = JSON.stringify({
+      level: label,
+      ...log,
+      message: `${namespace ? `[${namespace}] ` : ''}${log.message}`,
+    });
+    if (level === logLevel.ERROR) console.error(line);
+    else if (level === logLevel.WARN) console.warn(line);
+    else if (level === logLevel.INFO) console.info(line);
+    else console.log(line);
+  };
+};
 
 /** A kafkajs client for the configuration, with SCRAM credentials fetched from Secrets Manager when needed. */
 export async function createKafka(config: KafkaConnectionConfig): Promise<Kafka> {

@@ -2,7 +2,7 @@
 # Sourced by fetch.sh, start.sh, stop.sh and status.sh; not meant to be run.
 #
 # Environment (all optional):
-#   KAFKA_LOCAL_DIR        state directory (default: <repo>/.local/kafka)
+#   KAFKA_LOCAL_DIR        state directory (default: .local/kafka; relative to the repository)
 #   KAFKA_VERSION          broker version to fetch (default: the one in pom.xml)
 #   KAFKA_PORT             PLAINTEXT listener port   (default 9092)
 #   KAFKA_CONTROLLER_PORT  KRaft CONTROLLER port     (default 9093)
@@ -15,7 +15,10 @@
 KAFKA_SCRIPTS_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "${KAFKA_SCRIPTS_DIR}/../.." && pwd)"
 
-KAFKA_LOCAL_DIR="${KAFKA_LOCAL_DIR:-${REPO_ROOT}/.local/kafka}"
+KAFKA_LOCAL_DIR="${KAFKA_LOCAL_DIR:-.local/kafka}"
+# Relative to the repository, whatever the current directory: the broker's command line names
+# its config file by this absolute path, and stop.sh and status.sh recognise the broker by it.
+[[ "${KAFKA_LOCAL_DIR}" == /* ]] || KAFKA_LOCAL_DIR="${REPO_ROOT}/${KAFKA_LOCAL_DIR}"
 KAFKA_LIBS_DIR="${KAFKA_LOCAL_DIR}/libs"
 KAFKA_DATA_DIR="${KAFKA_LOCAL_DIR}/data"
 KAFKA_CONFIG_FILE="${KAFKA_LOCAL_DIR}/server.properties"

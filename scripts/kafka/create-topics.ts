@@ -19,6 +19,7 @@ import { pathToFileURL } from 'node:url';
 import kafkajs, { type Admin } from 'kafkajs';
 import { createKafka, kafkaConnectionConfigFromEnv } from '../../lib/kafka/kafka-client.js';
 import { DEFAULT_TOPICS as TOPIC_NAMES, readSettings } from '../../lib/settings/catalogue.js';
+import { settingsOrExit } from '../lib/cli.js';
 
 export interface TopicSpec {
   topic: string;
@@ -97,7 +98,7 @@ async function main(): Promise<void> {
   }));
 
   // The same client configuration as the function's (one place for brokers, TLS, client certificates, SASL).
-  const kafka = await createKafka(kafkaConnectionConfigFromEnv(env));
+  const kafka = await createKafka(settingsOrExit(() => kafkaConnectionConfigFromEnv(env)));
   const admin = kafka.admin();
   await admin.connect();
   try {

@@ -30,7 +30,7 @@ take_lock
 if pid="$(running_pid)"; then
   log "Kafka broker already running (pid ${pid}); checking it answers on ${brokers}"
   node "${KAFKA_SCRIPTS_DIR}/wait-ready.mjs" "${brokers}" "${timeout}" "${pid}" \
-    || die "broker pid ${pid} is running but not answering on ${brokers}; see ${KAFKA_LOG_FILE} (scripts/kafka/stop.sh --kill to reset)"
+    || die "broker pid ${pid} is running but not answering on ${brokers}; see ${KAFKA_LOG_FILE} (npm run kafka:stop -- --kill to reset)"
   echo "KAFKA_BROKERS=${brokers}"
   exit 0
 fi

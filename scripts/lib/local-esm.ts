@@ -24,6 +24,7 @@
 import type { Context } from 'aws-lambda';
 import type { Admin, Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { registerKafkaCodecs } from '../../lib/kafka/kafka-codecs.js';
+import { transientKafkaCondition } from '../../lib/kafka/kafka-client.js';
 import type { KafkaBatchResponse, KafkaEsmEvent } from '../../lib/kafka/kafka-event.js';
 import { kafkaEsmEventFor } from './esm-event.js';
 
@@ -73,6 +74,8 @@ export interface LocalEsmStats {
   handlerErrors: number;
   consumerRestarts: number;
   lastProgressAt: number;
+  /** Invocations running now, by partition: what a lag that stands still waits for. */
+  readonly inFlight: Map<number, { readonly records: number; readonly since: number }>;
 }
 
 export interface PartitionLag {
@@ -218,8 +221,10 @@ export async function startLocalEsm(handler: EsmHandler, opts: LocalEsmOptions):
     handlerErrors: 0,
     consumerRestarts: 0,
     lastProgressAt: Date.now(),
+    inFlight: new Map(),
   };
   let restartsWithoutProgress = 0;
+  const saidTransient = new Set<string>();
   let stopping = false;
   let reportFailure!: (e: ConsumerFailedError) => void;
   const failure = new Promise<ConsumerFailedError>((resolve) => (reportFailure = resolve));
@@ -241,6 +246,13 @@ export async function startLocalEsm(handler: EsmHandler, opts: LocalEsmOptions):
     if (payload.restart) {
       stats.consumerRestarts++;
       restartsWithoutProgress++;
+      const transient = transientKafkaCondition(cause);
+      if (transient) {
+        // Normal on a fresh broker: said once, in words; the consumer restarts as for any crash.
+        if (!saidTransient.has(transient)) log(`${transient}; the consumer restarts and retries`);
+        saidTransient.add(transient);
+        return;
+      }
       log(
         `consumer crashed (${cause}); restarting it ` +
           `(restart ${restartsWithoutProgress} of ${maxRestarts} without progress)`,
@@ -295,7 +307,12 @@ export async function startLocalEsm(handler: EsmHandler, opts: LocalEsmOptions):
     } as unknown as Context;
     stats.invocations++;
     stats.records += messages.length;
-    return handler(event, context);
+    stats.inFlight.set(partition, { records: messages.length, since: started });
+    try {
+      return await handler(event, context);
+    } finally {
+      stats.inFlight.delete(partition);
+    }
   }
 
   /**

@@ -37,15 +37,23 @@ if mw_api_ready "$MW_PORT"; then
 fi
 
 # setsid: own process group, so stop.sh can end the master and its workers together.
-# 9>&-: do not leak the lock fd, or the server would hold the lock forever.
+# Every inherited fd above 2 is closed first: the lock fd (or the server would hold the lock
+# forever) and any pipe of whoever started us (a test runner, a `2> >(...)` of a script), which
+# would otherwise wait for the server's end before it sees its own output end.
 # PHP_CLI_SERVER_WORKERS: the built-in server is single-threaded without it.
 # post_max_size: a 2 MB page url-encoded can triple in size.
 log "starting php -S $MW_HOST:$MW_PORT (log: $MW_LOG_FILE)"
-PHP_CLI_SERVER_WORKERS="${PHP_CLI_SERVER_WORKERS:-4}" setsid php \
-  -d post_max_size=64M -d upload_max_filesize=64M -d memory_limit=1024M \
-  -d apc.enable_cli=1 -d opcache.enable_cli=1 \
-  -S "$MW_HOST:$MW_PORT" -t "$MW_DIR/www" \
-  </dev/null >"$MW_LOG_FILE" 2>&1 9>&- &
+(
+  for fd_path in /proc/self/fd/*; do
+    fd="${fd_path##*/}"
+    if [[ "$fd" =~ ^[0-9]+$ && "$fd" -gt 2 ]]; then eval "exec $fd>&-" 2>/dev/null || true; fi
+  done
+  PHP_CLI_SERVER_WORKERS="${PHP_CLI_SERVER_WORKERS:-4}" exec setsid php \
+    -d post_max_size=64M -d upload_max_filesize=64M -d memory_limit=1024M \
+    -d apc.enable_cli=1 -d opcache.enable_cli=1 \
+    -S "$MW_HOST:$MW_PORT" -t "$MW_DIR/www" \
+    </dev/null >"$MW_LOG_FILE" 2>&1
+) &
 pid=$!
 echo "$pid" >"$MW_PID_FILE"
 echo "$MW_PORT" >"$MW_PORT_FILE"

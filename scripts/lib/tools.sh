@@ -1,0 +1,62 @@
+# shellcheck shell=bash
+# Installs, when missing, the programs the tests, the demo and the README's commands run, so that
+# `npm test` and `npm run demo` work on a fresh Debian machine. Sourced, not executed.
+#
+#   ensure_commands kcat jq     Debian packages for the named commands (apt-get, with sudo when not root)
+#   ensure_cfn_lint             cfn-lint from PyPI in the project's own virtual environment
+#                               (.local/venv), never the system Python; puts it first on PATH
+#
+# MediaWiki and PHP are installed by scripts/mediawiki/setup.sh, Apache Kafka by scripts/kafka/fetch.sh.
+
+TOOLS_REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+TOOLS_VENV="${TOOLS_REPO_ROOT}/.local/venv"
+
+# The Debian package that provides each command.
+tools_package_for() {
+  case "$1" in
+    kcat) echo kcat ;;          # librdkafka's producer/consumer: the tests replay with every codec
+    jq) echo jq ;;              # the README's commands filter JSON with it
+    curl) echo curl ;;
+    openssl) echo openssl ;;    # the mTLS test makes its own certificate authority
+    mvn) echo maven ;;          # fetches Apache Kafka from Maven Central
+    java) echo default-jre-headless ;;  # runs Apache Kafka (17 or later)
+    python3) echo python3 ;;
+    *) echo "$1" ;;
+  esac
+}
+
+ensure_commands() {
+  local missing=() cmd
+  for cmd in "$@"; do
+    command -v "$cmd" >/dev/null 2>&1 || missing+=("$cmd")
+  done
+  [[ ${#missing[@]} -eq 0 ]] && return 0
+  local packages=()
+  for cmd in "${missing[@]}"; do
+    # shellcheck disable=SC2207
+    packages+=($(tools_package_for "$cmd"))
+  done
+  printf '[tools] %s missing\n' "${missing[*]}" >&2
+  apt_install "${packages[@]}"
+}
+
+apt_install() {
+  local sudo=""
+  [[ "$(id -u)" -eq 0 ]] || sudo="sudo"
+  printf '[tools] apt-get install %s\n' "$*" >&2
+  $sudo apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "$@" >&2
+}
+
+ensure_cfn_lint() {
+  if [[ ! -x "${TOOLS_VENV}/bin/cfn-lint" ]]; then
+    ensure_commands python3
+    # Debian's python3 has no venv (ensurepip) until python3-venv is installed.
+    python3 -c 'import ensurepip' 2>/dev/null || apt_install python3-venv
+    printf '[tools] installing cfn-lint from PyPI into %s\n' "${TOOLS_VENV}" >&2
+    rm -rf "${TOOLS_VENV}"
+    python3 -m venv "${TOOLS_VENV}" >&2
+    "${TOOLS_VENV}/bin/pip" install --quiet --disable-pip-version-check cfn-lint >&2
+  fi
+  export PATH="${TOOLS_VENV}/bin:${PATH}"
+}
