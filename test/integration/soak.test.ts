@@ -131,8 +131,10 @@ test(`fault soak: ${RECORDS} records, random faults in bursts, a broker restart;
     stdio: ['ignore', 'ignore', 'ignore'],
   });
 
+  // The fault proxy runs in this process, so a busy event loop can fire the client's timeout before it reads an
+  // answer the proxy has already written ("retried after ok"); 1 s keeps that race out of a loaded 2-core runner.
   const h = pipelineHandler(brokers, proxy.url, topics, {
-    api: { maxRetries: MAX_RETRIES, timeoutMs: 300, retryBaseMs: 5, retryMaxMs: 50, concurrency: 8 },
+    api: { maxRetries: MAX_RETRIES, timeoutMs: 1000, retryBaseMs: 5, retryMaxMs: 50, concurrency: 8 },
   });
   const esm = await runLocalEsm(brokers, h, topics, { batchSize: 100, maxRetryAttempts: 1000 });
   const progress = setInterval(
