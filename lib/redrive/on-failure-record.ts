@@ -1,36 +1,57 @@
 /**
- * The on-failure records redrive reads: the AWS document (failure metadata and, in `payload`, the
- * event source mapping's event with the failed records) or a record the local event source mapping
- * copied with metadata headers.
+ * The records of a Kafka on-failure destination, as Lambda writes them: "Using a Kafka topic as an
+ * on-failure destination", section "Record format for a Kafka destination"
+ * (https://docs.aws.amazon.com/lambda/latest/dg/kafka-on-failure-destination.html#kafka-ofd-record-format).
+ * Each message is keyed with the failed record's key; its value is a JSON document with the failure
+ * metadata and, in `payload`, the event source mapping's event holding the failed record (key and value
+ * base64, headers as byte arrays). The local event source mapping writes the same
+ * (scripts/lib/on-failure-record.ts); redrive reads this shape and nothing else.
  */
-import { CARRIED_HEADERS } from '../kafka/kafka-event.js';
+import { CARRIED_HEADERS, type KafkaEsmEvent } from '../kafka/kafka-event.js';
 
-/** Headers the on-failure step adds to a record (the local event source mapping's shape); not redriven. */
-const ON_FAILURE_METADATA_HEADERS = new Set([
-  'source_topic',
-  'source_partition',
-  'source_offset',
-  'failure_condition',
-  'approximate_invoke_count',
-]);
+/** `requestContext.condition` values. The page's example: `RetriesExhausted` when the retries ran out. */
+export const ON_FAILURE_CONDITION = { retriesExhausted: 'RetriesExhausted' } as const;
 
-/**
- * The AWS shape of an on-failure record: a JSON document with the failure metadata and, in
- * `payload`, the event source mapping's event with the failed records (key and value base64).
- * "Using a Kafka topic as an on-failure destination", section "Record format for a Kafka destination",
- * https://docs.aws.amazon.com/lambda/latest/dg/kafka-on-failure-destination.html
- */
-interface AwsOnFailureDocument {
-  requestContext?: { condition?: unknown };
+/** The document of one on-failure message, field for field as the AWS page's example. */
+export interface KafkaOnFailureDocument {
+  readonly requestContext: {
+    readonly requestId: string;
+    readonly functionArn: string;
+    readonly condition: string;
+    readonly approximateInvokeCount: number;
+  };
+  readonly responseContext: {
+    readonly statusCode: number;
+    readonly executedVersion: string;
+    readonly functionError?: string;
+  };
+  readonly version: string;
+  /** When the record was sent to the destination (ISO 8601). */
+  readonly timestamp: string;
+  readonly KafkaBatchInfo: {
+    readonly batchSize: number;
+    /** MSK only, as in the event. */
+    readonly eventSourceArn?: string;
+    readonly bootstrapServers: string;
+    /** Bytes of `payload`. */
+    readonly payloadSize: number;
+    readonly recordInfo: { readonly offset: string; readonly timestamp: string };
+  };
+  readonly payload: KafkaEsmEvent;
+}
+
+/** The parts redrive relies on; anything else in the document is not checked. */
+interface ReadableDocument {
+  requestContext: { condition?: unknown };
   payload: { records: Record<string, unknown> };
 }
 
-function awsOnFailureDocument(value: Buffer | null): AwsOnFailureDocument | undefined {
+function onFailureDocument(value: Buffer | null): ReadableDocument | undefined {
   if (value?.[0] !== 0x7b /* { */) return undefined;
   try {
-    const doc = JSON.parse(value.toString('utf8')) as Partial<AwsOnFailureDocument>;
+    const doc = JSON.parse(value.toString('utf8')) as Partial<ReadableDocument>;
     const records = doc?.payload?.records;
-    return doc.requestContext && records && typeof records === 'object' ? (doc as AwsOnFailureDocument) : undefined;
+    return doc.requestContext && records && typeof records === 'object' ? (doc as ReadableDocument) : undefined;
   } catch {
     return undefined;
   }
@@ -48,14 +69,12 @@ function headersOfEsmRecord(headers: unknown): Record<string, string> {
   return out;
 }
 
-/** Original headers to keep on the redriven copy: not the on-failure metadata, not earlier redrive links. */
+/** Original headers to keep on the redriven copy: not earlier redrive links (the redrive writes new ones). */
 export function originalHeaders(headers: Readonly<Record<string, string>>): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(headers).filter(([k]) => !ON_FAILURE_METADATA_HEADERS.has(k) && !CARRIED_HEADERS.has(k)),
-  );
+  return Object.fromEntries(Object.entries(headers).filter(([k]) => !CARRIED_HEADERS.has(k)));
 }
 
-/** One failed record an on-failure record holds, with all its headers (earlier redrive links included). */
+/** One failed record an on-failure document holds, with all its headers (earlier redrive links included). */
 export interface FailedRecord {
   readonly key: Buffer | null;
   readonly value: Buffer;
@@ -63,28 +82,22 @@ export interface FailedRecord {
 }
 
 /**
- * The failed records an on-failure record holds (AWS: every record of the document's payload, in
- * offset order; locally: the record itself) and its failure condition (`undefined` when it names none).
+ * The failed records of an on-failure message (every record of its `payload`, in offset order) and its
+ * failure condition (`undefined` when it names none); `undefined` when the message is not such a document.
  */
-export function failedRecordsOf(record: {
+export function failedRecordsOf(message: {
   readonly key: Buffer | null;
   readonly value: Buffer | null;
-  readonly headers: Readonly<Record<string, string>>;
-}): { condition: string | undefined; records: FailedRecord[] } {
-  const doc = awsOnFailureDocument(record.value);
-  if (!doc) {
-    return {
-      condition: record.headers.failure_condition,
-      records: [{ key: record.key, value: record.value ?? Buffer.alloc(0), headers: { ...record.headers } }],
-    };
-  }
+}): { condition: string | undefined; records: FailedRecord[] } | undefined {
+  const doc = onFailureDocument(message.value);
+  if (!doc) return undefined;
   return {
-    condition: typeof doc.requestContext?.condition === 'string' ? doc.requestContext.condition : undefined,
+    condition: typeof doc.requestContext.condition === 'string' ? doc.requestContext.condition : undefined,
     records: Object.values(doc.payload.records)
       .flatMap((list) => (Array.isArray(list) ? (list as Array<Record<string, unknown>>) : []))
       .sort((a, b) => Number(a.offset) - Number(b.offset))
       .map((r) => ({
-        key: typeof r.key === 'string' ? Buffer.from(r.key, 'base64') : record.key,
+        key: typeof r.key === 'string' ? Buffer.from(r.key, 'base64') : message.key,
         value: Buffer.from(typeof r.value === 'string' ? r.value : '', 'base64'),
         headers: headersOfEsmRecord(r.headers),
       })),

@@ -200,9 +200,19 @@ function decideErrorEvent(record: SourceRecord, selection: RedriveSelection): Re
 }
 
 function decideOnFailureRecord(record: SourceRecord, selection: RedriveSelection): RedriveDecision {
-  // Each failed record with its own headers (AWS: inside the document; locally: the record itself).
-  const { condition, records: originals } = failedRecordsOf(record);
-  const errorType = condition ?? UNKNOWN;
+  // Each failed record with its own headers, inside the document Lambda wrote.
+  const failed = failedRecordsOf(record);
+  if (!failed) {
+    return {
+      kind: 'skip',
+      reason: 'unreadable',
+      detail: 'not an on-failure document (requestContext and payload.records)',
+      errorType: UNKNOWN,
+      wiki: UNKNOWN,
+    };
+  }
+  const { records: originals } = failed;
+  const errorType = failed.condition ?? UNKNOWN;
   const facts = { errorType, wiki: wikiOf(originals[0]?.value.toString('utf8')) ?? UNKNOWN };
   if (originals.length === 0)
     return { kind: 'skip', reason: 'unreadable', detail: 'on-failure document without records', ...facts };

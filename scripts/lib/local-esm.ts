@@ -9,7 +9,8 @@
  *   and with an on-failure destination infinite becomes 10.
  * - AWS, "Using a Kafka topic as an on-failure destination"
  *   (https://docs.aws.amazon.com/lambda/latest/dg/kafka-on-failure-destination.html): after the
- *   retries, the actual failed records go to the destination topic with failure metadata.
+ *   retries, each failed record goes to the destination topic in the documented record format
+ *   (scripts/lib/on-failure-record.ts).
  * - AWS, "Configuring partial batch response with Kinesis Data Streams and Lambda"
  *   (https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-batchfailurereporting.html),
  *   the page that spells out the response rules Lambda's stream pollers share: an empty or null
@@ -27,6 +28,7 @@ import { registerKafkaCodecs } from '../../lib/kafka/kafka-codecs.js';
 import { transientKafkaCondition } from '../../lib/kafka/kafka-client.js';
 import type { KafkaBatchResponse, KafkaEsmEvent } from '../../lib/kafka/kafka-event.js';
 import { kafkaEsmEventFor } from './esm-event.js';
+import { onFailureMessageFor } from './on-failure-record.js';
 
 export type EsmHandler = (event: KafkaEsmEvent, context: Context) => Promise<KafkaBatchResponse | void | null>;
 
@@ -279,30 +281,31 @@ export async function startLocalEsm(handler: EsmHandler, opts: LocalEsmOptions):
   await consumer.connect();
   await consumer.subscribe({ topics: [opts.topic], fromBeginning: opts.fromBeginning ?? true });
 
+  /** A consumed message as a record of the event Lambda sends. */
+  const esmRecordOf = (topic: string, partition: number, m: KafkaMessage) => ({
+    topic,
+    partition,
+    offset: Number(m.offset),
+    key: m.key,
+    value: m.value,
+    timestamp: Number(m.timestamp),
+    headers: Object.entries(m.headers ?? {}).flatMap(([k, v]) =>
+      v === undefined ? [] : (Array.isArray(v) ? v : [v]).map((x) => [k, Buffer.from(x as Buffer | string)] as const),
+    ),
+  });
+  let lastRequestId = '';
+
   async function invoke(
     topic: string,
     partition: number,
     messages: readonly KafkaMessage[],
   ): Promise<KafkaBatchResponse | void | null> {
-    const event = kafkaEsmEventFor(
-      messages.map((m) => ({
-        topic,
-        partition,
-        offset: Number(m.offset),
-        key: m.key,
-        value: m.value,
-        timestamp: Number(m.timestamp),
-        headers: Object.entries(m.headers ?? {}).flatMap(([k, v]) =>
-          v === undefined
-            ? []
-            : (Array.isArray(v) ? v : [v]).map((x) => [k, Buffer.from(x as Buffer | string)] as const),
-        ),
-      })),
-    );
+    const event = kafkaEsmEventFor(messages.map((m) => esmRecordOf(topic, partition, m)));
     const started = Date.now();
+    lastRequestId = `local-esm-${topic}-${partition}-${messages[0]!.offset}-${started}`;
     const context = {
       functionName: 'page-content-change-enrich-local-esm',
-      awsRequestId: `local-esm-${topic}-${partition}-${messages[0]!.offset}-${started}`,
+      awsRequestId: lastRequestId,
       getRemainingTimeInMillis: () => timeoutMs - (Date.now() - started),
     } as unknown as Context;
     stats.invocations++;
@@ -315,31 +318,26 @@ export async function startLocalEsm(handler: EsmHandler, opts: LocalEsmOptions):
     }
   }
 
-  /**
-   * The actual records with failure metadata as headers (AWS: "Actual record content" plus metadata).
-   * The header set is what lib/redrive/on-failure-record.ts strips when it redrives a record; the reason goes to the log.
-   */
+  /** One message per record, as Lambda writes to a Kafka on-failure destination (scripts/lib/on-failure-record.ts). */
   async function sendToOnFailure(
     topic: string,
     partition: number,
     records: ReadonlyArray<TrackedRecord<KafkaMessage>>,
+    functionError: boolean,
   ): Promise<void> {
+    const now = new Date();
     await producer!.send({
       topic: opts.onFailureTopic!,
       acks: -1,
-      messages: records.map(({ message: m, invocations }) => ({
-        key: m.key,
-        value: m.value,
-        timestamp: m.timestamp,
-        headers: {
-          ...(m.headers ?? {}),
-          source_topic: topic,
-          source_partition: String(partition),
-          source_offset: m.offset,
-          failure_condition: 'RetryAttemptsExhausted',
-          approximate_invoke_count: String(invocations),
-        },
-      })),
+      messages: records.map(({ message, invocations }) =>
+        onFailureMessageFor({
+          record: esmRecordOf(topic, partition, message),
+          invocations,
+          functionError,
+          requestId: lastRequestId,
+          now,
+        }),
+      ),
     });
     stats.sentToOnFailure += records.length;
   }
@@ -364,6 +362,7 @@ export async function startLocalEsm(handler: EsmHandler, opts: LocalEsmOptions):
           if (!isRunning() || isStale()) return;
           const offsets = pending.map((r) => r.offset);
           let verdict: InvocationVerdict;
+          let threw = false;
           try {
             const response = await invoke(
               batch.topic,
@@ -372,6 +371,7 @@ export async function startLocalEsm(handler: EsmHandler, opts: LocalEsmOptions):
             );
             verdict = verdictFor({ response }, partitionKey, offsets);
           } catch (err) {
+            threw = true;
             stats.handlerErrors++;
             verdict = verdictFor({ error: err }, partitionKey, offsets);
           }
@@ -388,7 +388,7 @@ export async function startLocalEsm(handler: EsmHandler, opts: LocalEsmOptions):
                 `${partitionKey}: retries exhausted for ${plan.exhausted.length} record(s) (${range}; ${reason}), ` +
                   `sent to ${opts.onFailureTopic}`,
               );
-              await sendToOnFailure(batch.topic, batch.partition, plan.exhausted);
+              await sendToOnFailure(batch.topic, batch.partition, plan.exhausted, threw);
             } else {
               stats.discarded += plan.exhausted.length;
               log(

@@ -186,11 +186,19 @@ test("AWS's partial batch contract on the broker: listed retried, unlisted commi
       'only listed records are retried, in offset order',
     );
     assert.equal(dead.length, 1);
-    assert.equal(dead[0]!.value, `record 2 ${'page text '.repeat(50)}`, 'the actual record');
+    // AWS's record format for a Kafka destination: the record's key; the failure document with the record in payload.
     assert.equal(dead[0]!.key, 'k2');
-    assert.equal(dead[0]!.headers.source_offset, '2');
-    assert.equal(dead[0]!.headers.failure_condition, 'RetryAttemptsExhausted');
-    assert.equal(dead[0]!.headers.approximate_invoke_count, '3', 'first invocation + 2 retries');
+    const doc = JSON.parse(dead[0]!.value!);
+    assert.equal(doc.requestContext.condition, 'RetriesExhausted');
+    assert.equal(doc.requestContext.approximateInvokeCount, 3, 'first invocation + 2 retries');
+    assert.equal(doc.KafkaBatchInfo.recordInfo.offset, '2');
+    const [failed] = doc.payload.records[`${topic}-0`];
+    assert.equal(failed.offset, 2);
+    assert.equal(
+      Buffer.from(failed.value, 'base64').toString(),
+      `record 2 ${'page text '.repeat(50)}`,
+      'the actual record',
+    );
     assert.equal((await esm.lag()).total, 0, 'records 3 and 5 (unlisted) and 4 (then written) are committed');
     assert.equal(esm.stats.sentToOnFailure, 1);
   } finally {
@@ -302,7 +310,13 @@ test('local:esm --until-caught-up exits 0 once every mixed-codec record is enric
   assert.equal(failed.code, 1, failed.stderr);
   assert.match(failed.stderr, /1 record\(s\) went to the on-failure topic/);
   const dead = await consumeAll(brokers, topics.onFailure, { expected: 1, timeoutMs: 10_000 });
-  assert.equal(dead[0]?.value, 'not json at all');
+  const doc = JSON.parse(dead[0]!.value!) as { payload: { records: Record<string, Array<{ value: string }>> } };
+  const [failedRecord] = Object.values(doc.payload.records).flat();
+  assert.equal(
+    Buffer.from(failedRecord!.value, 'base64').toString(),
+    'not json at all',
+    'the record, in the failure document',
+  );
 });
 
 test('local:esm exits non-zero with the cause when the broker is gone longer than the consumer retries', {

@@ -303,7 +303,7 @@ test('on-failure records go back with their original key and value, and reach th
     const run = redrive(topics, ['--from', 'on-failure', '--group', `${topics.onFailure}.redrive`]).summary;
     assert.equal(run.selected, lines.length);
     assert.equal(run.produced, lines.length);
-    assert.deepEqual(Object.keys(run.byErrorType), ['RetryAttemptsExhausted']);
+    assert.deepEqual(Object.keys(run.byErrorType), ['RetriesExhausted']);
     const output = await outputOf(topics, lines.length);
     assert.equal(output.length, lines.length);
     const input = await consumeAll(brokers, topics.input, { quietMs: 500 });

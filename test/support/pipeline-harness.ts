@@ -4,7 +4,7 @@
  * that accounts for every input record.
  */
 import assert from 'node:assert/strict';
-import type { Context } from 'aws-lambda';
+import type { Context, MSKRecord } from 'aws-lambda';
 import { createHandler, type HandlerDependencies } from '../../functions/page-content-change-enrich/handler.js';
 import type { EnrichConfig, MediaWikiApiConfig } from '../../lib/settings/config.js';
 import { apiEndpointResolver } from '../../lib/mediawiki/domain-allowlist.js';
@@ -187,9 +187,13 @@ export async function accountFor(
       const id = `${r.headers.source_partition}:${r.headers.source_offset}`;
       seen.set(id, (seen.get(id) ?? 0) + 1);
     }
+    // On-failure messages are Lambda's failure documents, each holding its record in `payload`.
     for (const r of onFailure) {
-      const id = `${r.headers.source_partition}:${r.headers.source_offset}`;
-      seen.set(id, (seen.get(id) ?? 0) + 1);
+      const doc = JSON.parse(r.value ?? '{}') as { payload?: { records?: Record<string, MSKRecord[]> } };
+      for (const failed of Object.values(doc.payload?.records ?? {}).flat()) {
+        const id = `${failed.partition}:${failed.offset}`;
+        seen.set(id, (seen.get(id) ?? 0) + 1);
+      }
     }
     const duplicates = [...seen.values()].reduce((n, c) => n + c - 1, 0);
     last = { output, errors, onFailure, seen, duplicates };

@@ -1,6 +1,7 @@
 /**
  * The local event source mapping's reading of a Kafka partial batch response and its retry
- * plan, as AWS documents them (see the comment at the top of lib/local-esm.ts for the pages).
+ * plan, and the on-failure record it writes, as AWS documents them (see the comment at the top of
+ * scripts/lib/local-esm.ts for the pages).
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -10,6 +11,8 @@ import {
   verdictFor,
   type TrackedRecord,
 } from '../../scripts/lib/local-esm.js';
+import { onFailureMessageFor } from '../../scripts/lib/on-failure-record.js';
+import { decideRedrive } from '../../lib/redrive/selection.js';
 
 const P = 't-0';
 const offsets = [10, 11, 12, 13];
@@ -154,4 +157,82 @@ test('-1 is infinite, but 10 with an on-failure destination (as AWS applies)', (
   assert.equal(effectiveMaxRetries(-1, true), 10);
   assert.equal(effectiveMaxRetries(-1, false), Number.POSITIVE_INFINITY);
   assert.equal(effectiveMaxRetries(2, true), 2);
+});
+
+/**
+ * AWS, "Using a Kafka topic as an on-failure destination", section "Record format for a Kafka destination"
+ * (https://docs.aws.amazon.com/lambda/latest/dg/kafka-on-failure-destination.html#kafka-ofd-record-format):
+ * one message per failed record, keyed with the record's key, whose value is the failure metadata document with
+ * the event holding the record in `payload`. The page's example names the fields below, in this order.
+ */
+test('an exhausted record goes to the on-failure topic as Lambda writes it, and redrive reads exactly that', () => {
+  const record = {
+    topic: 'in',
+    partition: 2,
+    offset: 7,
+    key: 'k',
+    value: '{"wiki_id":"enwiki"}',
+    headers: [['traceparent', 'abc']] as const,
+    timestamp: Date.UTC(2026, 10, 25, 12),
+  };
+  const now = new Date(Date.UTC(2026, 10, 25, 12, 0, 5));
+  const thrown = onFailureMessageFor({ record, invocations: 4, functionError: true, requestId: 'r1', now });
+  assert.equal(thrown.key, 'k', "Lambda keeps the record's key");
+  const doc = JSON.parse(thrown.value);
+  assert.deepEqual(Object.keys(doc), [
+    'requestContext',
+    'responseContext',
+    'version',
+    'timestamp',
+    'KafkaBatchInfo',
+    'payload',
+  ]);
+  assert.deepEqual(Object.keys(doc.requestContext), [
+    'requestId',
+    'functionArn',
+    'condition',
+    'approximateInvokeCount',
+  ]);
+  assert.equal(doc.requestContext.condition, 'RetriesExhausted', "the page's condition name");
+  assert.equal(doc.requestContext.approximateInvokeCount, 4);
+  assert.deepEqual(doc.responseContext, { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' });
+  assert.equal(doc.version, '1.0');
+  assert.equal(doc.timestamp, '2026-11-25T12:00:05.000Z');
+  assert.deepEqual(Object.keys(doc.KafkaBatchInfo), [
+    'batchSize',
+    'eventSourceArn',
+    'bootstrapServers',
+    'payloadSize',
+    'recordInfo',
+  ]);
+  assert.equal(doc.KafkaBatchInfo.batchSize, 1);
+  assert.equal(doc.KafkaBatchInfo.payloadSize, Buffer.byteLength(JSON.stringify(doc.payload)));
+  assert.deepEqual(doc.KafkaBatchInfo.recordInfo, { offset: '7', timestamp: '2026-11-25T12:00:00.000Z' });
+  assert.deepEqual(Object.keys(doc.payload.records), ['in-2']);
+  assert.equal(Buffer.from(doc.payload.records['in-2'][0].value, 'base64').toString(), record.value);
+  // A record the function listed in batchItemFailures: the invocation returned, no function error.
+  const listed = JSON.parse(
+    onFailureMessageFor({ record, invocations: 4, functionError: false, requestId: 'r1', now }).value,
+  );
+  assert.deepEqual(listed.responseContext, { statusCode: 200, executedVersion: '$LATEST' });
+
+  const decision = decideRedrive(
+    {
+      topic: 'on_failure',
+      partition: 0,
+      offset: '0',
+      key: Buffer.from(thrown.key),
+      value: Buffer.from(thrown.value),
+      headers: {},
+      timestamp: now.getTime(),
+    },
+    { from: 'on-failure' },
+  );
+  assert.equal(decision.kind, 'redrive');
+  assert.equal(decision.errorType, 'RetriesExhausted');
+  const back = decision.kind === 'redrive' ? decision.records : [];
+  assert.deepEqual(
+    back.map((r) => [r.key?.toString(), r.value.toString(), r.headers.traceparent]),
+    [['k', record.value, 'abc']],
+  );
 });
