@@ -135,7 +135,7 @@ export interface InfraConfig extends KafkaClusterConfig {
    * "Configuring Amazon MSK event sources for Lambda"). @default 120
    */
   readonly timeoutSeconds?: number;
-  /** @default - unreserved */
+  /** Only when the account's quota allows (README, Deploy); synth warns with the quota it needs. @default - none */
   readonly reservedConcurrency?: number;
   /** @default 30 */
   readonly logRetentionDays?: number;

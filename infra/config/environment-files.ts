@@ -93,22 +93,38 @@ export const CONFIG_KEY_KINDS: Readonly<Record<string, ValueKind>> = {
 
 export const ENVIRONMENTS_DIR = join(import.meta.dirname, '..', 'environments');
 
-export function listEnvironments(dir: string = ENVIRONMENTS_DIR): string[] {
+/**
+ * Subfolder of a user's own environments: `infra/environments/local/<name>.json`, gitignored (they hold account
+ * ids), selected with `-c env=<name>` like the examples.
+ */
+export const LOCAL_ENVIRONMENTS = 'local';
+
+function environmentNames(dir: string): string[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
-    .map((f) => f.replace(/\.json$/, ''))
-    .sort();
+    .map((f) => f.replace(/\.json$/, ''));
 }
 
-/** Reads `<dir>/<envName>.json`; unknown keys are an error (`$…` and `//…` keys are comments). */
+/** The environments of `dir` and of its `local/` subfolder. */
+export function listEnvironments(dir: string = ENVIRONMENTS_DIR): string[] {
+  return [...new Set([...environmentNames(join(dir, LOCAL_ENVIRONMENTS)), ...environmentNames(dir)])].sort();
+}
+
+/**
+ * Reads `<dir>/local/<envName>.json` or `<dir>/<envName>.json` (one of them: a name in both is ambiguous); unknown
+ * keys are an error (`$…` and `//…` keys are comments).
+ */
 export function loadEnvironmentFile(envName: string, dir: string = ENVIRONMENTS_DIR): Partial<PipelineConfig> {
   if (!/^[A-Za-z0-9._-]+$/.test(envName)) throw new ConfigError(`invalid environment name '${envName}'`);
-  const file = join(dir, `${envName}.json`);
-  if (!existsSync(file)) {
+  const candidates = [join(dir, LOCAL_ENVIRONMENTS, `${envName}.json`), join(dir, `${envName}.json`)];
+  const found = candidates.filter((f) => existsSync(f));
+  if (found.length === 0) {
     const available = listEnvironments(dir).join(', ') || 'none';
-    throw new ConfigError(`unknown environment '${envName}' (no ${file}); available: ${available}`);
+    throw new ConfigError(`unknown environment '${envName}' (no ${candidates.join(' or ')}); available: ${available}`);
   }
+  if (found.length > 1) throw new ConfigError(`environment '${envName}' is ambiguous: ${found.join(' and ')}`);
+  const file = found[0]!;
   const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new ConfigError(`${file} must contain a JSON object`);

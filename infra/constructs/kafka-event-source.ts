@@ -133,9 +133,10 @@ export interface KafkaEventSourceProps {
 }
 
 /**
- * Properties whose change makes CloudFormation replace an `AWS::Lambda::EventSourceMapping` ("Update
- * requires: Replacement" in the CloudFormation reference of the resource): the cluster, the topics, the
- * consumer group and the starting position.
+ * What a mapping is created with and cannot change: what CloudFormation replaces an `AWS::Lambda::EventSourceMapping`
+ * for (the cluster, the starting position) and what Lambda sets only on create ("Can set only on Create": the
+ * topics and the consumer group, "All Amazon MSK event source configuration parameters" and the self-managed
+ * equivalent). A change of any of them must be a new mapping.
  */
 export interface MappingIdentity {
   readonly cluster: string;
@@ -146,8 +147,20 @@ export interface MappingIdentity {
 }
 
 /**
- * The consumer group of a mapping: `<base>.<generation>`, the generation being a hash of every property
- * whose change replaces the mapping.
+ * Version of the generation scheme. Version 2 put the generation into the logical id: a stack deployed with version
+ * 1 (fixed logical id) replaces its mapping once on upgrade, and CloudFormation creates the new mapping before it
+ * deletes the old one, so the new one needs a group of its own too (README, Deploy).
+ */
+const GENERATION_SCHEME = 2;
+
+/** The generation of a mapping: a hash of its {@link MappingIdentity}, the same for the same identity. */
+export function mappingGeneration(identity: MappingIdentity): string {
+  const hashed = JSON.stringify({ scheme: GENERATION_SCHEME, ...identity });
+  return createHash('sha256').update(hashed).digest('hex').slice(0, 8);
+}
+
+/**
+ * The consumer group of a mapping: `<base>.<generation>`.
  *
  * AWS ("Customizable consumer group ID in Lambda"): the id must be unique among all Kafka event sources and
  * cannot be updated. CloudFormation creates the replacement before it deletes the old mapping, so a
@@ -155,15 +168,15 @@ export interface MappingIdentity {
  * group: it starts at the starting position, not at the old group's offsets (README, Deploy).
  */
 export function consumerGroupIdFor(identity: MappingIdentity): string {
-  const generation = createHash('sha256').update(JSON.stringify(identity)).digest('hex').slice(0, 8);
-  return `${identity.consumerGroupId}.${generation}`;
+  return `${identity.consumerGroupId}.${mappingGeneration(identity)}`;
 }
 
 /**
- * The Kafka event source mapping of the enrichment function, as one `lambda.EventSourceMapping` with a fixed
- * construct id: its logical id never depends on the topic or the brokers (the L2 Kafka event sources put both
- * in the id, so renaming a topic would also rename the resource). The properties CloudFormation replaces the
- * mapping for move its consumer group to a new generation ({@link consumerGroupIdFor}).
+ * The Kafka event source mapping of the enrichment function, as one `lambda.EventSourceMapping` whose construct id
+ * carries the generation ({@link mappingGeneration}): a change of anything the mapping is created with and cannot
+ * change (its {@link MappingIdentity}) gives a new logical id, so CloudFormation creates a new mapping, in a new
+ * consumer group, instead of updating properties Lambda accepts only on create; any other change (batch size,
+ * pollers, retries, destinations) keeps the logical id, the group and its offsets.
  *
  * The event source never grants permissions here: the target's role is immutable and the stack grants
  * the mapping's permissions explicitly.
@@ -177,6 +190,8 @@ export class KafkaEventSource extends Construct {
   public readonly eventSourceMapping: lambda.EventSourceMapping;
   /** The consumer group the mapping joins. */
   public readonly consumerGroupId: string;
+  /** The mapping's generation, part of its construct id and of its consumer group. */
+  public readonly generation: string;
 
   constructor(scope: Construct, id: string, props: KafkaEventSourceProps) {
     super(scope, id);
@@ -224,13 +239,26 @@ export class KafkaEventSource extends Construct {
       );
     }
 
-    this.consumerGroupId = consumerGroupIdFor({
+    if (startingPosition === lambda.StartingPosition.TRIM_HORIZON && props.maxRecordAge !== undefined) {
+      Annotations.of(this).addWarningV2(
+        'mw-enrich:trimHorizonWithMaximumAge',
+        `startingPosition TRIM_HORIZON with maxRecordAge ${props.maxRecordAge.toHumanString()}: a new consumer group ` +
+          'starts at the oldest retained record, and Lambda sends records older than the maximum age to the ' +
+          'on-failure destination without invoking the function (AWS, "Configuring error handling controls for ' +
+          'Kafka event sources", https://docs.aws.amazon.com/lambda/latest/dg/kafka-retry-configurations.html); ' +
+          'use -1 (no maximum) or a maximum longer than the topic retains.',
+      );
+    }
+
+    const identity: MappingIdentity = {
       cluster: cluster.kind === 'msk' ? cluster.clusterArn : [...cluster.bootstrapServers].sort().join(','),
       topic: props.topic,
       consumerGroupId: props.consumerGroupId,
       startingPosition,
       startingPositionTimestamp: props.startingPositionTimestamp,
-    });
+    };
+    this.generation = mappingGeneration(identity);
+    this.consumerGroupId = consumerGroupIdFor(identity);
 
     const sourceAccess: lambda.SourceAccessConfiguration[] = [];
     let eventSourceArn: string | undefined;
@@ -274,7 +302,7 @@ export class KafkaEventSource extends Construct {
       }
     }
 
-    this.eventSourceMapping = new lambda.EventSourceMapping(this, 'Mapping', {
+    this.eventSourceMapping = new lambda.EventSourceMapping(this, `Mapping${this.generation}`, {
       target: props.target,
       eventSourceArn,
       kafkaBootstrapServers,

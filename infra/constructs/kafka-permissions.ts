@@ -60,6 +60,13 @@ export function vpcNetworkInterfacesStatement(uses: {
  */
 export const MSK_CLUSTER_ACTIONS = ['kafka:DescribeClusterV2', 'kafka:GetBootstrapBrokers'] as const;
 
+/**
+ * Optional cluster action of the event source mapping on an MSK cluster with SASL/SCRAM. AWS ("Configuring Lambda
+ * permissions for Amazon MSK event source mappings", optional permissions): `kafka:ListScramSecrets`, to find the
+ * SCRAM secret associated with the cluster.
+ */
+export const MSK_SCRAM_CLUSTER_ACTIONS = ['kafka:ListScramSecrets'] as const;
+
 /** How a principal reaches the Kafka cluster. */
 export interface KafkaClusterAccessProps {
   /** Region of the stack (for the `kms:ViaService` condition). */
@@ -203,15 +210,18 @@ export class KafkaClusterAccess {
   }
 
   /**
-   * Write to the on-failure topic as the event source mapping does. AWS ("Capturing discarded batches for
-   * Amazon MSK and self-managed Apache Kafka event sources"): a Kafka destination needs `kafka-cluster:WriteData`.
+   * Write to the on-failure topic as the event source mapping does. AWS ("Using a Kafka topic as an on-failure
+   * destination", https://docs.aws.amazon.com/lambda/latest/dg/kafka-on-failure-destination.html, and the MSK action
+   * table, "Semantics of IAM authorization policy actions and resources",
+   * https://docs.aws.amazon.com/msk/latest/developerguide/kafka-actions.html): `kafka-cluster:WriteData` requires
+   * `kafka-cluster:DescribeTopic` on the same topic (and `kafka-cluster:Connect`, see `clusterDiscovery`).
    */
   public onFailureTopic(topic: string): iam.PolicyStatement[] {
     if (!this.iamAuth) return [];
     return [
       new iam.PolicyStatement({
         sid: 'MskWriteOnFailureTopic',
-        actions: ['kafka-cluster:WriteData'],
+        actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData'],
         resources: this.topicArns([topic]),
       }),
     ];

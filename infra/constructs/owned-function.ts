@@ -4,7 +4,7 @@
  * the enrichment and the redrive functions). Props are built by `extends`, as aws-cdk-lib builds them: each
  * property is written and documented once.
  */
-import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -134,6 +134,12 @@ export class OwnedFunction extends Construct {
   constructor(scope: Construct, id: string, props: OwnedFunctionProps) {
     super(scope, id);
     validateOwnedFunctionProps(props);
+    if (props.reservedConcurrentExecutions !== undefined) {
+      Annotations.of(this).addWarningV2(
+        'mw-enrich:reservedConcurrency',
+        reservedConcurrencyWarning(props.reservedConcurrentExecutions),
+      );
+    }
     this.role = new iam.Role(this, 'ExecutionRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: props.roleDescription,
@@ -174,6 +180,22 @@ export class OwnedFunction extends Construct {
   public addToRolePolicy(...statements: iam.PolicyStatement[]): void {
     addRoleStatements(this.role, statements);
   }
+}
+
+/**
+ * What a reservation asks of the account. AWS, "Configuring reserved concurrency"
+ * (https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html): Lambda keeps at least 100 of the
+ * account's concurrency unreserved; "Lambda quotas" (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html):
+ * new accounts start with a reduced concurrency quota, so the first deploy fails (CREATE_FAILED) when it is too low.
+ */
+export function reservedConcurrencyWarning(reserved: number): string {
+  return (
+    `reservedConcurrentExecutions ${reserved}: the account's concurrent executions quota in this Region must be at ` +
+    `least ${reserved + 100} plus every other reservation, since Lambda keeps 100 unreserved (AWS, "Configuring ` +
+    'reserved concurrency", https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html); new ' +
+    'accounts start lower ("Lambda quotas", https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html): ' +
+    'check Service Quotas before deploying.'
+  );
 }
 
 /** The checks Lambda would make at deploy time, made at synth time with the property's name. */

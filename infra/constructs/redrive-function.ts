@@ -10,7 +10,9 @@ export const DEFAULT_REDRIVE_ENTRY = join(PROJECT_ROOT, 'functions', 'redrive', 
 /**
  * Properties of {@link RedriveFunction}: an owned function's options, with these defaults: `entry`
  * {@link DEFAULT_REDRIVE_ENTRY}, `memorySize` 512, `timeout` `Duration.minutes(15)` (a run stops 15 s before it
- * with its progress committed; invoking again resumes), `reservedConcurrentExecutions` 1 (one run at a time).
+ * with its progress committed; invoking again resumes). No reserved concurrency unless given: a fresh account may
+ * have none to spare (AWS, "Lambda quotas"), and two concurrent runs share their consumer group, so no record is
+ * redriven twice.
  *
  * `environment`: the Kafka connection (`KAFKA_*`), `KAFKA_TOPIC_PREFIX`, `INPUT_TOPIC`, `ERROR_TOPIC`,
  * `ON_FAILURE_TOPIC` and `REDRIVE_GROUP_PREFIX` (see `redriveTopicsFromEnv` in lib/redrive/redrive.ts).
@@ -33,7 +35,6 @@ export class RedriveFunction extends OwnedFunction {
       roleDescription: 'Execution role of the redrive function (explicit, least-privilege policies)',
       memorySize: props.memorySize ?? 512,
       timeout: props.timeout ?? Duration.minutes(15),
-      reservedConcurrentExecutions: props.reservedConcurrentExecutions ?? 1,
     });
   }
 }

@@ -8,6 +8,7 @@ import { mskGroupArn, mskTopicArn } from '../config/msk-arns.ts';
 import {
   KafkaClusterAccess,
   MSK_CLUSTER_ACTIONS,
+  MSK_SCRAM_CLUSTER_ACTIONS,
   vpcNetworkInterfacesStatement,
 } from '../constructs/kafka-permissions.ts';
 import { redriveGroupPrefix } from './function-environment.ts';
@@ -35,14 +36,21 @@ export interface EnrichAccess {
   readonly inVpc: boolean;
 }
 
+/** The MSK cluster actions the event source mapping needs (none for self-managed Kafka). */
+export function mappingClusterActions(config: ResolvedPipelineConfig): readonly string[] {
+  if (config.kafkaClusterType !== 'msk') return [];
+  return [...MSK_CLUSTER_ACTIONS, ...(config.kafkaAuth === 'scram' ? MSK_SCRAM_CLUSTER_ACTIONS : [])];
+}
+
 /** Statements of the enrichment function's role: what the function and its event source mapping do. */
 export function enrichStatements(config: ResolvedPipelineConfig, access: EnrichAccess): iam.PolicyStatement[] {
   const kafka = kafkaClusterAccess(config);
   const { topics } = access;
   const statements: iam.PolicyStatement[] = [
     ...access.destinationStatements,
-    // AWS, "Configuring Lambda permissions for Amazon MSK event source mappings": the mapping describes the cluster.
-    ...kafka.clusterDiscovery(config.kafkaClusterType === 'msk' ? MSK_CLUSTER_ACTIONS : []),
+    // AWS, "Configuring Lambda permissions for Amazon MSK event source mappings": the mapping describes the cluster,
+    // and with SASL/SCRAM lists the cluster's SCRAM secrets.
+    ...kafka.clusterDiscovery(mappingClusterActions(config)),
     // The event source mapping reads the input topic as its consumer group (MSK IAM: with this role).
     ...kafka.consume(topics.input, access.consumerGroupId),
     // The handler's (idempotent) producer writes enriched and error events.

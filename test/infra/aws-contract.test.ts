@@ -5,13 +5,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { App } from 'aws-cdk-lib';
-import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, type Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { kafkaConnectionConfigFromEnv } from '../../lib/kafka/kafka-client.ts';
-import { ConfigError, resolveConfig, type PipelineConfig } from '../../infra/config/config.ts';
+import { ConfigError, resolveConfig } from '../../infra/config/config.ts';
 import { loadEnvironmentFile } from '../../infra/config/environment-files.ts';
 import { KafkaEventSource } from '../../infra/constructs/kafka-event-source.ts';
-import { functionEnvironment, PipelineStack } from '../../infra/stack/pipeline-stack.ts';
+import { PipelineStack } from '../../infra/stack/pipeline-stack.ts';
 import {
   asArray,
   enrichFunction,
@@ -19,27 +18,15 @@ import {
   MSK_CLUSTER_ARN,
   nagFindings,
   roleStatements,
-  SCRAM_SECRET_ARN,
   synth,
+  synthVariant,
   type Statement,
 } from './helpers.ts';
 
 const BROKER_SG = 'sg-0123456789abcdef0';
 const MSK_SUBNETS = ['subnet-0aaaaaaaaaaaaaaa1', 'subnet-0bbbbbbbbbbbbbbb2', 'subnet-0ccccccccccccccc3'];
 
-/** Synthesizes an environment file with keys replaced or removed (`undefined`), like a hand-written variant. */
-function synthVariant(env: string, changes: Partial<Record<keyof PipelineConfig, unknown>>) {
-  const config = resolveConfig(env, { ...loadEnvironmentFile(env), ...changes } as Partial<PipelineConfig>);
-  const app = new App();
-  const stack = new PipelineStack(app, config.stackName, {
-    config,
-    enrichFunctionCode: lambda.Code.fromInline('export const handler = async () => ({ batchItemFailures: [] });'),
-    topicProvisionerCode: lambda.Code.fromInline('export const handler = async () => ({});'),
-  });
-  return { stack, config, template: Template.fromStack(stack) };
-}
-
-const actions = (statements: Statement[]) => [...new Set(statements.flatMap((s) => asArray(s.Action)))].sort();
+const _actions = (statements: Statement[]) => [...new Set(statements.flatMap((s) => asArray(s.Action)))].sort();
 const warnings = (stack: PipelineStack, pattern: RegExp) =>
   Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp(pattern.source));
 
@@ -50,7 +37,11 @@ describe('Provisioned mode only: retries, record age, bisect, partial batch resp
     const esm = eventSourceMapping(synth('example-msk-iam').template);
     assert.deepEqual(esm.ProvisionedPollerConfig, { MinimumPollers: 1, MaximumPollers: 3 });
     assert.equal(esm.MaximumRetryAttempts, 3);
-    assert.equal(esm.MaximumRecordAgeInSeconds, 86400);
+    assert.equal(esm.MaximumRecordAgeInSeconds, undefined, 'the example starts at TRIM_HORIZON: no maximum age');
+    assert.equal(
+      eventSourceMapping(synth('example-msk-iam', { maxRecordAgeSeconds: '86400' }).template).MaximumRecordAgeInSeconds,
+      86400,
+    );
     assert.equal(esm.BisectBatchOnFunctionError, true);
     assert.deepEqual(esm.FunctionResponseTypes, ['ReportBatchItemFailures']);
     assert.ok(esm.DestinationConfig.OnFailure.Destination);
@@ -208,9 +199,13 @@ describe('Starting position TRIM_HORIZON unless LATEST is asked for, with a warn
   });
 });
 
-describe('Consumer groups: stable logical id, a new group whenever the mapping is replaced', () => {
-  // AWS: "Customizable consumer group ID in Lambda" (unique among Kafka event sources, cannot be updated);
-  // CloudFormation replaces AWS::Lambda::EventSourceMapping for a new cluster, topic, group or starting position.
+describe('The second deploy: what Lambda sets only on create replaces the mapping, in a new group', () => {
+  // AWS: "All Amazon MSK event source configuration parameters"
+  // (https://docs.aws.amazon.com/lambda/latest/dg/msk-esm-parameters.html) and the self-managed equivalent
+  // (https://docs.aws.amazon.com/lambda/latest/dg/kafka-esm-parameters.html): Topics and the consumer group
+  // configuration "Can set only on Create"; CloudFormation's AWS::Lambda::EventSourceMapping schema replaces only for
+  // EventSourceArn, StartingPosition(Timestamp) and SelfManagedEventSource. "Customizable consumer group ID in
+  // Lambda": a group id is unique among Kafka event sources and cannot be updated.
   const mapping = (overrides: Record<string, unknown>, env = 'example-msk-iam') => {
     const template = synth(env, overrides).template;
     const [logicalId, resource] = Object.entries(template.findResources('AWS::Lambda::EventSourceMapping'))[0]!;
@@ -220,16 +215,42 @@ describe('Consumer groups: stable logical id, a new group whenever the mapping i
     return { logicalId, group, template };
   };
 
-  test('the logical id never changes with the topic, the brokers or the group', () => {
+  test('a change of a create-only property (topic, prefix, group, cluster, start) gives a new logical id', () => {
     const base = mapping({});
-    assert.match(base.logicalId, /^PageChangeSourceMapping[0-9A-F]{8}$/);
-    assert.equal(mapping({ inputTopic: 'other.page_change' }).logicalId, base.logicalId);
-    assert.equal(mapping({ consumerGroupId: 'other-group' }).logicalId, base.logicalId);
+    assert.match(base.logicalId, /^PageChangeSourceMapping[0-9a-f]{8}[0-9A-F]{8}$/);
+    const replacing = [
+      { inputTopic: 'other.page_change' },
+      { kafkaTopicPrefix: 'codfw.' },
+      { consumerGroupId: 'other-group' },
+      { startingPosition: 'AT_TIMESTAMP', startingPositionTimestamp: '1767225600' },
+      { mskClusterArn: MSK_CLUSTER_ARN.replace('wiki-events', 'wiki-events-2') },
+    ];
+    const ids = replacing.map((o) => mapping(o).logicalId);
+    assert.equal(new Set([base.logicalId, ...ids]).size, replacing.length + 1, 'each one a new logical id');
     const selfManaged = mapping({}, 'example-self-managed-scram');
-    assert.equal(
+    assert.notEqual(
       mapping({ kafkaBootstrapServers: 'kafka-9.example.internal:9096' }, 'example-self-managed-scram').logicalId,
       selfManaged.logicalId,
     );
+  });
+
+  test('a change of batch size, pollers, retries or destinations keeps the logical id and the group', () => {
+    const base = mapping({});
+    const inPlace = [
+      { batchSize: '500' },
+      { maxBatchingWindowSeconds: '5' },
+      { minPollers: '2', maxPollers: '9' },
+      { retryAttempts: '7' },
+      { maxRecordAgeSeconds: '3600', startingPosition: 'TRIM_HORIZON' },
+      { onFailureDestination: 'sqs', brokerSecurityGroupId: 'sg-0123456789abcdef0' },
+      { onFailureTopic: 'other.dlq' },
+      { memorySize: '2048' },
+    ];
+    for (const o of inPlace) {
+      const changed = mapping(o);
+      assert.equal(changed.logicalId, base.logicalId, JSON.stringify(o));
+      assert.equal(changed.group, base.group, JSON.stringify(o));
+    }
   });
 
   test('every property that replaces the mapping moves it to a new group, others keep the group', () => {
@@ -365,143 +386,5 @@ describe('SQS and S3 on-failure destinations get a VPC endpoint in the cluster V
         }),
       /onFailureVpcEndpoint 'create' needs brokerSecurityGroupId/,
     );
-  });
-});
-
-describe("IAM: AWS's permission lists per auth mode, nothing broader", () => {
-  // AWS: "Configuring Lambda permissions for Amazon MSK event source mappings", "Configuring Amazon MSK cluster
-  // authentication methods in Lambda", "Giving Lambda functions access to resources in an Amazon VPC",
-  // "Capturing discarded batches for Amazon MSK and self-managed Apache Kafka event sources".
-  const LOGS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
-  const ENI_FUNCTION_AND_POLLERS = [
-    'ec2:AssignPrivateIpAddresses',
-    'ec2:CreateNetworkInterface',
-    'ec2:DeleteNetworkInterface',
-    'ec2:DescribeNetworkInterfaces',
-    'ec2:DescribeSecurityGroups',
-    'ec2:DescribeSubnets',
-    'ec2:DescribeVpcs',
-    'ec2:UnassignPrivateIpAddresses',
-  ];
-  const SECRETS = ['secretsmanager:GetSecretValue'];
-  const role = (template: Template) => actions(roleStatements(template, 'EnrichFunctionExecutionRole'));
-
-  test('MSK with IAM access control', () => {
-    const got = role(synth('example-msk-iam').template);
-    const expected = [
-      ...LOGS,
-      ...ENI_FUNCTION_AND_POLLERS,
-      'kafka:DescribeClusterV2',
-      'kafka:GetBootstrapBrokers',
-      'kafka-cluster:AlterGroup',
-      'kafka-cluster:Connect',
-      'kafka-cluster:DescribeGroup',
-      'kafka-cluster:DescribeTopic',
-      'kafka-cluster:ReadData',
-      'kafka-cluster:WriteData',
-      'kafka-cluster:WriteDataIdempotently',
-    ].sort();
-    assert.deepEqual(got, expected);
-    assert.ok(!got.includes('kafka:DescribeCluster'), 'redundant with DescribeClusterV2');
-    assert.ok(!got.includes('kafka-cluster:DescribeClusterDynamicConfiguration'), "not on AWS's list");
-  });
-
-  test('MSK with SCRAM', () => {
-    const secret = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:AmazonMSK_x-AbCdEf';
-    const got = role(synth('example-msk-iam', { kafkaAuth: 'scram', kafkaSecretArn: secret }).template);
-    assert.deepEqual(
-      got,
-      [...LOGS, ...ENI_FUNCTION_AND_POLLERS, ...SECRETS, 'kafka:DescribeClusterV2', 'kafka:GetBootstrapBrokers'].sort(),
-    );
-  });
-
-  test('self-managed SCRAM in a VPC, and over the internet (no ENI actions at all)', () => {
-    assert.deepEqual(
-      role(synth('example-self-managed-scram').template),
-      [...LOGS, ...ENI_FUNCTION_AND_POLLERS, ...SECRETS].sort(),
-    );
-    const internet = synthVariant('example-self-managed-scram', {
-      vpcId: undefined,
-      subnetIds: undefined,
-      availabilityZones: undefined,
-    });
-    assert.deepEqual(role(internet.template), [...LOGS, ...SECRETS].sort());
-  });
-
-  test('on-failure destinations: SQS sqs:SendMessage, S3 s3:PutObject + s3:ListBucket, Kafka WriteData', () => {
-    const sqs = roleStatements(
-      synth('example-msk-iam', { onFailureDestination: 'sqs' }).template,
-      'EnrichFunctionExecutionRole',
-    );
-    assert.deepEqual(actions(sqs.filter((st) => st.Sid === 'SendToOnFailureQueue')), ['sqs:SendMessage']);
-    const s3 = roleStatements(
-      synth('example-msk-iam', { onFailureDestination: 's3' }).template,
-      'EnrichFunctionExecutionRole',
-    );
-    assert.deepEqual(actions(s3.filter((st) => /OnFailureBucket/.test(st.Sid ?? ''))), [
-      's3:ListBucket',
-      's3:PutObject',
-    ]);
-    const kafka = roleStatements(synth('example-msk-iam').template, 'EnrichFunctionExecutionRole');
-    assert.deepEqual(actions(kafka.filter((st) => st.Sid === 'MskWriteOnFailureTopic')), ['kafka-cluster:WriteData']);
-  });
-
-  test('the topic provisioner (a VPC function, no pollers) gets the VPC function ENI list only', () => {
-    const statements = roleStatements(synth('example-msk-iam').template, 'TopicsOnEventRole');
-    const eni = actions(statements.filter((st) => st.Sid === 'VpcNetworkInterfaces'));
-    assert.deepEqual(eni, [
-      'ec2:AssignPrivateIpAddresses',
-      'ec2:CreateNetworkInterface',
-      'ec2:DeleteNetworkInterface',
-      'ec2:DescribeNetworkInterfaces',
-      'ec2:DescribeSubnets',
-      'ec2:UnassignPrivateIpAddresses',
-    ]);
-  });
-});
-
-describe('One Kafka client configuration for the function and the topic provisioner', () => {
-  test('mTLS: the function gets the client certificate secret and the runtime reads it as its certificate', () => {
-    const s = synth('example-self-managed-scram', {
-      kafkaAuth: 'tls',
-      kafkaBootstrapServers: 'kafka-1.example.internal:9094',
-    });
-    const env = enrichFunction(s.template).resource.Properties.Environment.Variables;
-    assert.equal(env.KAFKA_AUTH, 'tls');
-    assert.equal(env.KAFKA_CLIENT_CERT_SECRET_ARN, SCRAM_SECRET_ARN);
-    assert.equal(env.KAFKA_SASL_SECRET_ARN, undefined);
-    const connection = kafkaConnectionConfigFromEnv(functionEnvironment(s.config));
-    assert.equal(connection.auth, 'tls');
-    assert.equal(connection.clientCertificateSecretArn, SCRAM_SECRET_ARN);
-    assert.equal(connection.saslSecretArn, undefined);
-  });
-
-  test('the provisioner gets the same Kafka variables as the function, for every auth mode', () => {
-    const cases: Array<[string, Record<string, unknown>]> = [
-      ['example-msk-iam', {}],
-      [
-        'example-msk-iam',
-        {
-          kafkaAuth: 'scram',
-          kafkaSecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:AmazonMSK_x-AbCdEf',
-        },
-      ],
-      ['example-self-managed-scram', { provisionTopics: 'true' }],
-      ['example-self-managed-scram', { provisionTopics: 'true', kafkaAuth: 'tls' }],
-    ];
-    for (const [env, overrides] of cases) {
-      const s = synth(env, overrides);
-      const fnEnv = enrichFunction(s.template).resource.Properties.Environment.Variables;
-      const provisioner = Object.entries(s.template.findResources('AWS::Lambda::Function')).find(([id]) =>
-        id.startsWith('TopicsOnEvent'),
-      )!;
-      const provEnv = provisioner[1].Properties.Environment.Variables;
-      const kafkaKeys = (e: Record<string, string>) =>
-        Object.keys(e).filter(
-          (k) => k.startsWith('KAFKA_') && !/CLIENT_ID|TIMEOUT|LOG_LEVEL|TOPIC_PREFIX|MAX_MESSAGE|COMPRESSION/.test(k),
-        );
-      assert.deepEqual(kafkaKeys(provEnv).sort(), kafkaKeys(fnEnv).sort(), JSON.stringify(overrides));
-      for (const key of kafkaKeys(fnEnv)) assert.deepEqual(provEnv[key], fnEnv[key], key);
-    }
   });
 });

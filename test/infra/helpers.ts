@@ -8,8 +8,8 @@ import { App } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import type { ResolvedPipelineConfig } from '../../infra/config/config.ts';
-import { configFromContext } from '../../infra/config/environment-files.ts';
+import { type PipelineConfig, resolveConfig, type ResolvedPipelineConfig } from '../../infra/config/config.ts';
+import { configFromContext, loadEnvironmentFile } from '../../infra/config/environment-files.ts';
 import { PipelineStack, type PipelineStackProps } from '../../infra/stack/pipeline-stack.ts';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
@@ -51,6 +51,18 @@ export function synth(
     ...stackProps,
   });
   return { app, stack, config, template: Template.fromStack(stack) };
+}
+
+/** Synthesizes an environment file with keys replaced or removed (`undefined`), like a hand-written variant. */
+export function synthVariant(env: string, changes: Partial<Record<keyof PipelineConfig, unknown>>) {
+  const config = resolveConfig(env, { ...loadEnvironmentFile(env), ...changes } as Partial<PipelineConfig>);
+  const app = new App();
+  const stack = new PipelineStack(app, config.stackName, {
+    config,
+    enrichFunctionCode: lambda.Code.fromInline('export const handler = async () => ({ batchItemFailures: [] });'),
+    topicProvisionerCode: lambda.Code.fromInline('export const handler = async () => ({});'),
+  });
+  return { stack, config, template: Template.fromStack(stack) };
 }
 
 /** Unacknowledged cdk-nag AwsSolutions findings (cdk-nag v3 reports through `validateScope`). */

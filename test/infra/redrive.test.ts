@@ -49,7 +49,7 @@ describe('redrive function', () => {
     assert.equal(p.Runtime, 'nodejs24.x');
     assert.deepEqual(p.Architectures, ['arm64']);
     assert.equal(p.Timeout, 900);
-    assert.equal(p.ReservedConcurrentExecutions, 1);
+    assert.equal(p.ReservedConcurrentExecutions, undefined, 'a fresh account may have no concurrency to reserve');
     const env = p.Environment.Variables;
     assert.equal(env.KAFKA_MSK_CLUSTER_ARN, MSK_CLUSTER_ARN);
     assert.equal(env.KAFKA_AUTH, 'iam');
