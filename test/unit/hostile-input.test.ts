@@ -8,6 +8,8 @@
  * produced message; an error outcome is an error/2.1.0 event carrying the record (text or
  * base64); an enriched outcome is the input plus the fake wiki's content; the oracle's
  * expected outcome holds where it has one; Object.prototype is untouched.
+ *
+ * Hostile Action API bodies are in hostile-api-bodies.test.ts.
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
@@ -19,6 +21,7 @@ import { NO_DEADLINE } from '../../lib/core/retry.js';
 import { RevisionMissingError } from '../../lib/core/errors.js';
 import type { RevisionContentClient, RevisionResult } from '../../lib/mediawiki/revision-content-client.js';
 import { memorySink } from '../../scripts/lib/dev-sinks.js';
+import { assertNoPollution, check, fixedBase, MAX_MESSAGE_BYTES, TOPIC } from '../support/hostile/batch-checks.js';
 import { assertCorrectEnrichment, assertErrorEvent, EVENTS, KNOWN_ERROR_TYPES } from '../support/hostile/outcomes.js';
 import {
   ALLOWED_DOMAINS,
@@ -31,14 +34,9 @@ import {
   hugeRecord,
   TABLE,
   TEST_ALLOWLIST,
-  type BaseParams,
   type HostileRecord,
 } from '../support/hostile/records.js';
-
-const MAX_MESSAGE_BYTES = 1_000_000;
-const TOPIC = 'mediawiki.page_change.v1';
-const counts = new Map<string, number>();
-let total = 0;
+import { countRecord, reportCounts } from '../support/hostile/tally.js';
 
 /** The fake wiki: the table's revisions, main slot only; every call recorded. */
 function tableClient() {
@@ -64,38 +62,13 @@ function tableClient() {
   return { client, calls };
 }
 
-const PROTOTYPES: Array<[string, object]> = [
-  ['Object.prototype', Object.prototype],
-  ['Array.prototype', Array.prototype],
-  ['Function.prototype', Function.prototype],
-  ['String.prototype', String.prototype],
-];
-const pristine = new Map(
-  PROTOTYPES.map(([name, proto]) => [name, Reflect.ownKeys(proto).map(String).sort().join(',')]),
-);
-
-function assertNoPollution(where: string): void {
-  for (const [name, proto] of PROTOTYPES) {
-    assert.equal(
-      Reflect.ownKeys(proto).map(String).sort().join(','),
-      pristine.get(name),
-      `${where}: ${name} gained or lost properties`,
-    );
-  }
-  const probe: any = {};
-  for (const k of ['polluted', '__proto__polluted', 'slot_role'])
-    assert.equal(probe[k], undefined, `${where}: {}.${k} is defined`);
-  assert.equal(Object.getPrototypeOf(probe), Object.prototype, where);
-}
-
 /** Runs records through processBatch and checks every invariant. Returns the error types seen. */
 async function runBatch(
   records: readonly HostileRecord[],
   partitions: readonly number[],
   opts: { allowUnexpected?: (r: HostileRecord) => boolean } = {},
 ) {
-  total += records.length;
-  for (const r of records) counts.set(r.label, (counts.get(r.label) ?? 0) + 1);
+  for (const r of records) countRecord(r.label);
 
   const nextOffset = new Map<number, number>();
   const placed = records.map((r, i) => {
@@ -196,24 +169,6 @@ async function runBatch(
   return errorTypes;
 }
 
-/** fc.assert, but a failure reports the seed, the records' labels and the first broken invariant, not megabytes of counterexample. */
-async function check<T>(property: fc.IAsyncProperty<T>, params: fc.Parameters<T>): Promise<void> {
-  const out = await fc.check(property, {
-    seed: process.env.HOSTILE_SEED ? Number(process.env.HOSTILE_SEED) : undefined,
-    ...params,
-  });
-  if (!out.failed) return;
-  const labels = JSON.stringify(out.counterexample, (k, v) => (k === 'value' || k === 'expect' ? undefined : v)).slice(
-    0,
-    1500,
-  );
-  const err = out.errorInstance as Error | undefined;
-  throw new Error(
-    `property failed (seed ${out.seed}, path ${out.counterexamplePath}, HOSTILE_SEED=${out.seed} to replay): ${err?.message ?? err}\ncounterexample without values: ${labels}`,
-    { cause: err },
-  );
-}
-
 const BATCH = 100;
 const partitionsArb = fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 1, maxLength: 8 });
 
@@ -232,17 +187,6 @@ test('10,000+ adversarial records: no rejection, one correct outcome each, no pr
     { numRuns: runs, endOnFailure: true },
   );
 });
-
-const fixedBase: BaseParams = {
-  revId: 3,
-  pageId: 10,
-  domain: 'dev.wiki.local',
-  kind: 'edit',
-  visible: true,
-  contentMeta: 'match',
-  title: 'T',
-  wikiId: 'devwiki',
-};
 
 test('nesting 10^5 deep: JSON.parse does not blow the stack; every form becomes one message', async () => {
   // V8's JSON.parse is iterative; JSON.stringify recurses and throws RangeError at this depth.
@@ -292,141 +236,6 @@ test('own __proto__, constructor and prototype keys at every level are data, nev
   );
 });
 
-/** Action API bodies of every wrong shape, built level by level so the walk reaches each level. */
-function hostileApiBodyArb(): fc.Arbitrary<string> {
-  const any = fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.constantFrom(null, [], {}, '', 0, true));
-  const notContinue = fc.constantFrom(undefined, null, 'x', 1, [], true);
-  const opt = <T>(a: fc.Arbitrary<T>) => fc.oneof(fc.constant(undefined), a, any);
-  const slot = fc.oneof(
-    any,
-    fc.record(
-      {
-        content: opt(fc.string()),
-        contentmodel: opt(fc.string()),
-        sha1: opt(fc.constantFrom('da39a3ee5e6b4b0d3255bfef95601890afd80709', 'zz', '')),
-        size: opt(fc.nat()),
-        texthidden: opt(fc.boolean()),
-        textmissing: opt(fc.boolean()),
-      },
-      { requiredKeys: [] },
-    ),
-  );
-  const rev = fc.oneof(
-    any,
-    fc.record(
-      {
-        revid: fc.oneof(fc.constant(7), any),
-        slots: opt(fc.dictionary(fc.constantFrom('main', 'aux', '__proto__', 'constructor'), slot, { maxKeys: 3 })),
-      },
-      { requiredKeys: [] },
-    ),
-  );
-  const page = fc.oneof(
-    any,
-    fc.record({ pageid: opt(fc.nat()), revisions: opt(fc.array(rev, { maxLength: 3 })) }, { requiredKeys: [] }),
-  );
-  const pages = fc.oneof(
-    fc.array(page, { maxLength: 3 }),
-    fc.dictionary(fc.string({ maxLength: 3 }), page, { maxKeys: 2 }),
-  );
-  const body = fc.record(
-    {
-      query: opt(fc.record({ pages: opt(pages), badrevids: opt(any) }, { requiredKeys: [] })),
-      error: opt(
-        fc.record(
-          { code: opt(fc.constantFrom('maxlag', 'badrevids', 'x')), info: opt(fc.string()) },
-          { requiredKeys: [] },
-        ),
-      ),
-      continue: notContinue,
-    },
-    { requiredKeys: [] },
-  );
-  return fc.oneof(
-    body.map((b) => JSON.stringify(b)),
-    fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)),
-    fc.constantFrom(
-      'null',
-      '[]',
-      '"x"',
-      '1',
-      '{"query":null}',
-      '{"query":{"pages":{"1":{}}}}',
-      '{"query":{"pages":[null]}}',
-      `${'['.repeat(100_000)}${']'.repeat(100_000)}`,
-      '{"continue":"rvcontinue"}',
-    ),
-  );
-}
-
-test('hostile Action API bodies (HTTP 200, any JSON shape) never reject processBatch: each record still becomes one error or enriched message', async () => {
-  const { revisionContentClient } = await import('../../lib/mediawiki/revision-content-client.js');
-  const { startFaultProxy } = await import('../support/fault-proxy.js');
-  const proxy = await startFaultProxy('http://127.0.0.1:9/api.php');
-  const resolver = apiEndpointResolver(proxy.url, TEST_ALLOWLIST);
-  const client = revisionContentClient(
-    {
-      urlTemplate: proxy.url,
-      allowedDomains: TEST_ALLOWLIST,
-      userAgent: 'hostile-test',
-      timeoutMs: 2000,
-      connectTimeoutMs: 1000,
-      maxRetries: 0,
-      retryBaseMs: 1,
-      retryMaxMs: 1,
-      maxlag: 5,
-      revisionsPerRequest: 50,
-      concurrency: 2,
-      connections: 2,
-      deadlineMarginMs: 0,
-    },
-    { resolver },
-  );
-  const unexpected = new Map<string, number>();
-  try {
-    await check(
-      fc.asyncProperty(hostileApiBodyArb(), async (body) => {
-        proxy.reset();
-        proxy.setDefault({ kind: 'status', status: 200, body });
-        const value = Buffer.from(JSON.stringify(baseEvent({ ...fixedBase, revId: 7, contentMeta: 'none' })));
-        const sink = memorySink();
-        const event = kafkaEsmEventFor([{ topic: TOPIC, partition: 0, offset: 0, key: null, value }]);
-        const result = await processBatch(event, NO_DEADLINE, {
-          client,
-          resolver,
-          sink,
-          events: EVENTS,
-          maxMessageBytes: MAX_MESSAGE_BYTES,
-        });
-        total++;
-        counts.set('api-body', (counts.get('api-body') ?? 0) + 1);
-        assert.equal(result.outcomes.length, 1);
-        assert.equal(sink.messages.length, 1, 'one message');
-        const m = sink.messages[0]!;
-        if (m.kind === 'error') {
-          const e = assertErrorEvent(m.value, value, `api body ${body.slice(0, 200)}`, { allowUnexpected: true });
-          if (!KNOWN_ERROR_TYPES.has(e.error_type))
-            unexpected.set(`${e.error_type}: ${e.message}`, (unexpected.get(`${e.error_type}: ${e.message}`) ?? 0) + 1);
-        } else {
-          const out = JSON.parse(m.value);
-          assert.equal(
-            typeof out.revision.content_slots.main?.content_body,
-            'string',
-            'enriched only with string content',
-          );
-        }
-        assertNoPollution(`api body ${body.slice(0, 200)}`);
-      }),
-      { numRuns: 300 },
-    );
-  } finally {
-    await client.close();
-    await proxy.close();
-  }
-  if (unexpected.size > 0)
-    console.log(`hostile-input: unstable error types from hostile API bodies: ${JSON.stringify([...unexpected])}`);
-});
-
 /** One record through the pipeline with the table client; the message it became. */
 async function single(value: Buffer) {
   const sink = memorySink();
@@ -456,11 +265,4 @@ test('a well-formed event nested too deep to serialise becomes an error event of
   assert.ok(KNOWN_ERROR_TYPES.has(m.event.error_type), m.event.error_type);
 });
 
-after(() => {
-  const summary = [...counts]
-    .sort((a, b) => b[1] - a[1])
-    .map(([k, v]) => `${k}=${v}`)
-    .join(' ');
-  console.log(`hostile-input: ${total} generated records in all; ${summary}`);
-  assert.ok(total >= 10_000, `only ${total} records generated`);
-});
+after(() => reportCounts(10_000));
