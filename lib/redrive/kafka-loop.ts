@@ -70,6 +70,25 @@ async function retried<T>(read: () => Promise<T>, attempts = 10): Promise<T> {
   }
 }
 
+/** The batch's partition went to another member of the group before its pending records were produced. */
+class PartitionMovedError extends Error {
+  override readonly name = 'PartitionMovedError';
+  constructor(partition: number) {
+    super(`partition ${partition} moved to another member of the group; nothing of it was produced uncommitted`);
+  }
+}
+
+/** Errors that mean this member must rejoin the group (kafkajs rejoins when eachBatch throws them). */
+const REJOIN_ERRORS: ReadonlySet<string> = new Set([
+  'REBALANCE_IN_PROGRESS',
+  'ILLEGAL_GENERATION',
+  'UNKNOWN_MEMBER_ID',
+]);
+
+function isGroupRebalance(err: unknown): boolean {
+  return REJOIN_ERRORS.has(String((err as { type?: unknown })?.type));
+}
+
 function messageOf(record: RedriveRecord): Message {
   return { key: record.key, value: record.value, headers: record.headers };
 }
@@ -83,6 +102,15 @@ function messageOf(record: RedriveRecord): Message {
  * (acks=all, idempotent producer). A crash between the acknowledgement and the commit redrives
  * at most that chunk again on the next run; its copies carry the same `redrive_from_*` headers.
  * A dry run commits nothing.
+ *
+ * Concurrent runs on one group (the redrive function has no reserved concurrency) never redrive a record
+ * twice: Kafka gives each partition to one member; before producing a chunk a member heartbeats, so a
+ * rebalance under way stops it with nothing produced; once it produced, it commits before it rejoins (the
+ * coordinator accepts the current generation's commits while it waits for members to rejoin), so a
+ * partition moves to another member only with its produced records committed. The bound: a chunk's
+ * produce and commit take less than the session timeout (30 s); beyond it the member is evicted, the commit
+ * fails, and the run ends with that error rather than passing on silently
+ * (test/integration/redrive-concurrent.test.ts).
  */
 export async function runRedrive(opts: RedriveRunOptions): Promise<RedriveSummary> {
   if (opts.since && opts.until && opts.since > opts.until) throw new RedriveOptionsError('--since is after --until');
@@ -145,6 +173,8 @@ export async function runRedrive(opts: RedriveRunOptions): Promise<RedriveSummar
     }
   };
   const chunkSize = opts.chunkSize ?? 100;
+  /** A chunk was acknowledged by the broker and its offsets are not committed yet. */
+  let producedUncommitted = false;
   const maxRequestBytes = opts.maxRequestBytes ?? 1_048_576;
 
   const watchdog = setInterval(() => {
@@ -169,10 +199,16 @@ export async function runRedrive(opts: RedriveRunOptions): Promise<RedriveSummar
           lastProgress = Date.now();
           let pending: Array<{ record: RedriveRecord; bytes: number }> = [];
           let lastOffset: string | undefined;
+          let reachedEnd = false;
 
           // Produce what is pending, then commit up to `lastOffset` (skipped records included).
           const flush = async () => {
             if (pending.length > 0 && producer) {
+              // A rebalance under way (another redrive joined the group) shows here, before anything is produced:
+              // this member rejoins and the partition's next owner reads from the committed offset.
+              await heartbeat();
+              if (isStale() || !isRunning()) throw new PartitionMovedError(batch.partition);
+              producedUncommitted = true;
               for (const chunk of chunkBySize(pending, (p) => p.bytes, maxRequestBytes)) {
                 await producer.send({
                   topic: opts.inputTopic,
@@ -185,8 +221,10 @@ export async function runRedrive(opts: RedriveRunOptions): Promise<RedriveSummar
             pending = [];
             if (lastOffset !== undefined) {
               const next = String(BigInt(lastOffset) + 1n);
+              // Accepted while the group prepares a rebalance: the coordinator waits for this member to rejoin.
               if (!dryRun)
                 await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
+              producedUncommitted = false;
               resolveOffset(lastOffset);
               summary.positions[String(batch.partition)] = next;
               lastOffset = undefined;
@@ -213,7 +251,7 @@ export async function runRedrive(opts: RedriveRunOptions): Promise<RedriveSummar
               timestamp: Number(message.timestamp),
             };
             if (isAfterWindow(record, opts)) {
-              remaining.delete(batch.partition);
+              reachedEnd = true;
               break;
             }
             const decision = decideRedrive(record, opts);
@@ -229,10 +267,12 @@ export async function runRedrive(opts: RedriveRunOptions): Promise<RedriveSummar
               }
             }
             lastOffset = message.offset;
-            if (BigInt(message.offset) + 1n >= end) remaining.delete(batch.partition);
+            if (BigInt(message.offset) + 1n >= end) reachedEnd = true;
             if (pending.length >= chunkSize) await flush();
           }
           await flush();
+          // Done with the partition only once its last records are produced and committed.
+          if (reachedEnd) remaining.delete(batch.partition);
           if (!remaining.has(batch.partition)) pause();
           if (remaining.size === 0) stop('caught-up');
           if (opts.max !== undefined && summary.selected >= opts.max && !stopped) {
@@ -240,6 +280,10 @@ export async function runRedrive(opts: RedriveRunOptions): Promise<RedriveSummar
             stop(remaining.size === 0 ? 'caught-up' : 'max');
           }
         } catch (err) {
+          // The group is rebalancing and nothing is left produced but uncommitted: kafkajs rejoins, and whoever
+          // owns the partition next reads from its committed offset. Anything else ends the run.
+          if (err instanceof PartitionMovedError) return; // kafkajs drops the stale batch
+          if (!producedUncommitted && isGroupRebalance(err)) throw err;
           failure = err;
           stop('idle');
           throw err;
