@@ -13,6 +13,7 @@ import type { KafkaBatchResponse } from '../../lib/kafka/kafka-event.js';
 import { logger, metrics, recordBatchMetrics } from '../../lib/pipeline/observability.js';
 import { invocationDeadlines } from '../../lib/pipeline/invocation-deadlines.js';
 import { processBatch } from '../../lib/pipeline/process-batch.js';
+import { pinnedOutputSchema } from '../../lib/pipeline/output-schema.js';
 import { revisionContentClient, type RevisionContentClient } from '../../lib/mediawiki/revision-content-client.js';
 import type { EventSink } from '../../lib/kafka/sink.js';
 import { kafkaSink, kafkaSinkConfigFromEnv } from '../../lib/kafka/kafka-sink.js';
@@ -34,6 +35,7 @@ export function dependenciesFromEnv(env: NodeJS.ProcessEnv = process.env, sink?:
   // The environment is read and validated once per container.
   const settings = readSettings(env);
   const config = enrichConfigFrom(settings);
+  pinnedOutputSchema(config.events.outputSchemaUri); // an unshipped pinned version fails the container start
   const resolver = apiEndpointResolver(config.mediawiki.urlTemplate, config.mediawiki.allowedDomains);
   return {
     config,

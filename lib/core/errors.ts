@@ -88,6 +88,15 @@ export class MessageTooLargeError extends EnrichError {
 }
 
 /**
+ * The enriched event does not conform to the `mediawiki/page/change` version it names, even after
+ * dropping what that version does not declare (a required field missing, a wrong type).
+ */
+export class InvalidOutputEventError extends EnrichError {
+  readonly errorType = 'InvalidOutputEvent';
+  override readonly name = 'InvalidOutputEventError';
+}
+
+/**
  * Not an error event: the record could not be handled in this invocation through no fault of
  * its own (the wiki client failed unexpectedly, the producer lost its session). It is listed
  * in the partial batch response, so Lambda delivers it again.

@@ -237,6 +237,7 @@ export function kafkaSink(
           key: message.key,
           value,
           headers: sourceHeaders(message),
+          ...(message.timestamp === undefined ? {} : { timestamp: String(message.timestamp) }),
         }));
         stats.requests++;
         stats.bytes += chunk.reduce((n, e) => n + e.bytes, 0);

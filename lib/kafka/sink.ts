@@ -24,6 +24,8 @@ export interface OutboundMessage {
    */
   readonly bytes: number;
   readonly source: SourceRef;
+  /** The record's Kafka timestamp, ms since the epoch; unset, the producer's clock at sending. */
+  readonly timestamp?: number;
 }
 
 export interface SendReport {

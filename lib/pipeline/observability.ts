@@ -15,6 +15,38 @@ export const logger = new Logger({ serviceName: SERVICE_NAME });
 
 export const metrics = new Metrics({ serviceName: SERVICE_NAME, namespace: settings.POWERTOOLS_METRICS_NAMESPACE });
 
+/** Field paths already logged as dropped by this container: each is logged once, and counted always. */
+const droppedFieldsLogged = new Set<string>();
+
+/**
+ * `UnknownSchemaVersion` (events naming a version the project does not ship, produced as they are)
+ * and `DroppedFields` per `FieldPath` (fields the named version does not declare); the first drop
+ * of each path is logged with the schema that does not declare it.
+ */
+function recordConformanceMetrics(outcomes: readonly RecordOutcome[]): void {
+  let unknownVersion = 0;
+  const droppedByPath = new Map<string, number>();
+  for (const o of outcomes) {
+    if (o.kind !== 'enriched') continue;
+    if (o.conformance.unknownVersion) unknownVersion++;
+    for (const path of o.conformance.dropped) {
+      droppedByPath.set(path, (droppedByPath.get(path) ?? 0) + 1);
+      if (droppedFieldsLogged.has(path)) continue;
+      droppedFieldsLogged.add(path);
+      logger.warn('field dropped from output: the schema the event names does not declare it', {
+        fieldPath: path,
+        schema: o.conformance.schemaUri,
+      });
+    }
+  }
+  metrics.addMetric('UnknownSchemaVersion', MetricUnit.Count, unknownVersion);
+  for (const [path, count] of droppedByPath) {
+    const single = metrics.singleMetric();
+    single.addDimension('FieldPath', path);
+    single.addMetric('DroppedFields', MetricUnit.Count, count);
+  }
+}
+
 /** Counts of one invocation's outcomes, as metrics and as one log line. */
 export function recordBatchMetrics(
   outcomes: readonly RecordOutcome[],
@@ -36,5 +68,6 @@ export function recordBatchMetrics(
   metrics.addMetric('RedeliveredRecords', MetricUnit.Count, redelivered);
   metrics.addMetric('SinkFailures', MetricUnit.Count, extra.sinkFailures);
   metrics.addMetric('MediaWikiRequests', MetricUnit.Count, extra.mediawikiRequests);
+  recordConformanceMetrics(outcomes);
   logger.info('batch processed', { records: outcomes.length, enriched, errors, redelivered, errorTypes, ...extra });
 }

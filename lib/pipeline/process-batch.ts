@@ -8,6 +8,8 @@
 import type { EventConfig } from '../settings/config.js';
 import type { ApiEndpointResolver } from '../mediawiki/domain-allowlist.js';
 import { withContent, withOutputMeta, messageKeyFor } from './enrich.js';
+import { conformToOutputSchema, type OutputConformance } from './output-schema.js';
+import { outputTimestamp } from './kafka-timestamp.js';
 import { MessageTooLargeError, RetryLaterError } from '../core/errors.js';
 import { errorEventFor } from './error-event.js';
 import { enrichedMessageSize, releaseContent } from './message-size.js';
@@ -39,7 +41,12 @@ export interface BatchDependencies {
 
 /** What became of one record. */
 export type RecordOutcome =
-  | { readonly kind: 'enriched'; readonly message: OutboundMessage; readonly passthrough?: string }
+  | {
+      readonly kind: 'enriched';
+      readonly message: OutboundMessage;
+      readonly passthrough?: string;
+      readonly conformance: OutputConformance;
+    }
   | { readonly kind: 'error'; readonly message: OutboundMessage; readonly errorType: string }
   | { readonly kind: 'redeliver'; readonly reason: string };
 
@@ -190,6 +197,7 @@ function enrichedOutcome(
   try {
     if (revision) withContent(event, revision);
     withOutputMeta(event, deps.events, now);
+    const conformance = conformToOutputSchema(event, deps.events.outputSchemaUri);
     const key = messageKeyFor(event.wiki_id, event.page.page_id);
     const size = enrichedMessageSize(event, key, deps.maxMessageBytes, bodyBytes);
     if (size.bytes > deps.maxMessageBytes) {
@@ -198,7 +206,9 @@ function enrichedOutcome(
       );
     }
     const passthrough = p.kind === 'passthrough' ? p.reason : undefined;
-    return { kind: 'enriched', message: lazyMessage(event, key, size.bytes, p.record.source), passthrough };
+    const timestamp = outputTimestamp(event, p.record, deps.events.outputKafkaTimestamp);
+    const message = lazyMessage(event, key, size.bytes, p.record.source, timestamp);
+    return { kind: 'enriched', message, passthrough, conformance };
   } catch (err) {
     return errorOutcome(p, err as Error, { deps, now, bodyBytes });
   }
@@ -213,12 +223,14 @@ function lazyMessage(
   key: string,
   bytes: number,
   source: DecodedRecord['source'],
+  timestamp: number | undefined,
 ): OutboundMessage {
   return {
     kind: 'output',
     key,
     bytes,
     source,
+    timestamp,
     get value() {
       return JSON.stringify(event);
     },
@@ -234,7 +246,9 @@ function errorOutcome(p: ParsedRecord, error: Error, { deps, now }: OutcomeConte
       : messageKeyFor(p.event.wiki_id, p.event.page.page_id);
   const value = JSON.stringify(errorEvent);
   const bytes = Buffer.byteLength(value, 'utf8') + Buffer.byteLength(key ?? '', 'utf8');
-  const message: OutboundMessage = { kind: 'error', key, value, bytes, source: p.record.source };
+  // An error event's Kafka timestamp is its own `dt`, the time it was made.
+  const timestamp = Date.parse(errorEvent.dt);
+  const message: OutboundMessage = { kind: 'error', key, value, bytes, source: p.record.source, timestamp };
   return { kind: 'error', errorType: errorEvent.error_type, message };
 }
 

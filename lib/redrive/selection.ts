@@ -13,6 +13,7 @@ export const NON_RETRYABLE_ERROR_TYPES: readonly string[] = [
   'DomainNotAllowed',
   'ContentIntegrityMismatch',
   'MessageTooLarge',
+  'InvalidOutputEvent',
 ];
 
 /** Headers of a redriven record. The pipeline carries each of them from its input to its output (`CARRIED_HEADERS`). */

@@ -122,7 +122,15 @@ export const SETTINGS = {
   OUTPUT_SCHEMA_URI: text({
     default: undefined,
     defaultDoc: "unset (keep the input's `$schema`)",
-    doc: 'Pins `$schema` of enriched events.',
+    doc:
+      'Pins the `mediawiki/page/change` version of enriched events (a shipped one, e.g. `/mediawiki/page/change/1.2.0`): ' +
+      'fields it does not declare are dropped, `$schema` is set, and each event is validated against it.',
+  }),
+  OUTPUT_KAFKA_TIMESTAMP: oneOf(['event', 'produce'], {
+    default: 'event',
+    doc:
+      "Kafka timestamp of enriched records: `event` is the event's `dt` (the input record's timestamp when `dt` " +
+      'cannot be parsed), `produce` the time of producing.',
   }),
   ERROR_SCHEMA_URI: text({ default: '/error/2.1.0', doc: '`$schema` of error events.' }),
   EMITTER_ID: text({ default: 'mw-page-content-change-enrich', doc: '`emitter_id` of error events.' }),

@@ -45,8 +45,13 @@ export interface EventConfig {
   readonly outputStream: string;
   /** `ERROR_STREAM` */
   readonly errorStream: string;
-  /** `OUTPUT_SCHEMA_URI`; unset keeps the input's `$schema`. */
+  /** `OUTPUT_SCHEMA_URI`; unset keeps the input's `$schema`. Events are conformed to it (lib/pipeline/output-schema.ts). */
   readonly outputSchemaUri?: string;
+  /**
+   * `OUTPUT_KAFKA_TIMESTAMP`: `event` stamps each output record with its event's `dt`, `produce`
+   * with the time it is produced. @default 'event'
+   */
+  readonly outputKafkaTimestamp?: 'event' | 'produce';
   /** `ERROR_SCHEMA_URI` */
   readonly errorSchemaUri: string;
   /** `EMITTER_ID` */
@@ -87,6 +92,7 @@ export function enrichConfigFrom(s: SettingValues): EnrichConfig {
       outputStream: s.OUTPUT_STREAM,
       errorStream: s.ERROR_STREAM,
       outputSchemaUri: s.OUTPUT_SCHEMA_URI,
+      outputKafkaTimestamp: s.OUTPUT_KAFKA_TIMESTAMP,
       errorSchemaUri: s.ERROR_SCHEMA_URI,
       emitterId: s.EMITTER_ID,
     },

@@ -93,6 +93,7 @@ test('non-retryable types are skipped unless named; naming one redrives it', () 
     'DomainNotAllowed',
     'InvalidEvent',
     'InvalidJson',
+    'InvalidOutputEvent',
     'MessageTooLarge',
   ]);
 });

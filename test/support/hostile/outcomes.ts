@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
+import { declaredOnly, pageChangeSchema, referenceValidator } from '../output-schema-oracle.js';
 
 /** error/2.1.0 as published (descriptions and examples dropped). */
 const EMBEDDED_ERROR_SCHEMA = {
@@ -78,6 +79,7 @@ export const KNOWN_ERROR_TYPES = new Set([
   'MediaWikiMaxlag',
   'MediaWikiApiError',
   'MessageTooLarge',
+  'InvalidOutputEvent',
 ]);
 
 const fatal = new TextDecoder('utf-8', { fatal: true });
@@ -160,17 +162,27 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
 
 /**
  * An enriched (or passed-through) event is the input with output meta and, when fetched,
- * the table's content in the main slot; nothing else changed. Compares by serialisation
+ * the table's content in the main slot, less the fields the version it names does not declare
+ * (all kept for a version without a schema); nothing else changed, and it conforms to that version. Compares by serialisation
  * so structures nested deeper than assert.deepEqual can recurse still compare.
  */
 export function assertCorrectEnrichment(
   out: any,
   key: string | null,
-  input: any,
+  event: any,
   expected: { content?: string; passthrough: boolean },
   where: string,
 ): void {
-  assert.equal(key, JSON.stringify({ wiki_id: input.wiki_id, page_id: input.page.page_id }), `${where}: message key`);
+  assert.equal(key, JSON.stringify({ wiki_id: event.wiki_id, page_id: event.page.page_id }), `${where}: message key`);
+  const schema = pageChangeSchema(event.$schema);
+  const input = schema ? declaredOnly(event, schema) : event;
+  if (schema) {
+    const validate = referenceValidator(event.$schema);
+    assert.ok(
+      validate(out),
+      `${where}: output does not conform to ${event.$schema}: ${JSON.stringify(validate.errors)}`,
+    );
+  }
   assert.deepEqual(Object.keys(out), Object.keys(input), `${where}: top-level fields`);
   for (const k of Object.keys(input)) {
     if (k === 'meta' || k === 'revision') continue;

@@ -1,6 +1,6 @@
 /** Raw number tokens in integer fields: past 2^53, past the double range, and not JSON at all. */
 import fc from 'fast-check';
-import { baseEvent, expectationFor, type HostileRecord } from './oracle.js';
+import { baseEvent, expectationFor, type Expectation, type HostileRecord } from './oracle.js';
 import { baseParamsArb } from './params.js';
 import { withRawAt } from './strings.js';
 import { parentOf, type Path } from './surgery.js';
@@ -78,7 +78,13 @@ export const bigNumbers = fc
       Number.isInteger(n) &&
       (field.kind === 'int' || (n >= 0 && n <= Number.MAX_SAFE_INTEGER));
     if (!ok) return { label: 'number-out-of-range', value, expect: { kind: 'error', type: 'InvalidEvent' } };
-    if (field.path.join('.') === 'page.namespace_id')
-      return { label: 'number-in-range', value, expect: expectationFor({ ...p, contentMeta: 'match' }) };
+    if (field.path.join('.') === 'page.namespace_id') {
+      // The input reader leaves namespace_id unbounded; the output schema bounds it (0 .. 2^53-1).
+      const base = expectationFor({ ...p, contentMeta: 'match' });
+      const outOfOutputBounds = n < 0 || n > Number.MAX_SAFE_INTEGER;
+      const expect: Expectation =
+        outOfOutputBounds && base.kind === 'enriched' ? { kind: 'error', type: 'InvalidOutputEvent' } : base;
+      return { label: 'number-in-range', value, expect };
+    }
     return { label: 'number-in-range', value, expect: { kind: 'any' } };
   });
