@@ -36,8 +36,12 @@ export function isDateTime(value: string): boolean {
   );
 }
 
-/** RFC 3986 characters of a URI reference (section 2: unreserved, reserved, percent-encoded octets). */
-const URI_REFERENCE = /^(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?#[\]]|%[0-9A-Fa-f]{2})*$/;
+/** RFC 3986 characters of a URI reference outside an IP-literal host (section 2: unreserved, reserved but brackets, percent-encoded octets). */
+const URI_CHARS = "(?:[A-Za-z0-9\\-._~!$&'()*+,;=:@/?#]|%[0-9A-Fa-f]{2})";
+/** An optional scheme and `//[IP-literal]` authority (section 3.2.2), then URI characters. */
+const URI_REFERENCE = new RegExp(
+  `^(?:[A-Za-z][A-Za-z0-9+.-]*:)?(?://(?:${URI_CHARS.replace('@/?#', '')}*@)?\\[[0-9A-Fa-f:.vV]+\\])?${URI_CHARS}*$`,
+);
 
 /** RFC 3986 `URI-reference` (section 4.1), checked at the level of its character set. */
 export function isUriReference(value: string): boolean {

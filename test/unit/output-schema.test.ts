@@ -78,7 +78,8 @@ test('materialize resolves $refs of a checkout (fragments, pointers into them, t
 test('the precompiled validators decide as ajv with ajv-formats compiling the published schema', () => {
   const values = fc.oneof(
     fc.constantFrom(0, -1, 1.5, 2 ** 53, null, true, [], {}, '', 'x', '2026-11-25T10:00:00Z', '2026-02-30T10:00:00Z'),
-    fc.string(),
+    // ajv-formats takes `"` in a uri-reference, RFC 3986 does not (see the formats test).
+    fc.string().filter((s) => !s.includes('"')),
     fc.integer(),
   );
   const paths = [
@@ -128,7 +129,10 @@ test('formats: date-time and uri-reference agree with ajv-formats on real and br
   dates.push('2025-13-01T00:00:00Z', '2025-10-29T24:00:00Z', '2025-10-29T11:05:00', 'x', '2025-10-29 11:05:00z');
   for (const d of dates) assert.equal(isDateTime(d), dateTime(d), d);
   const uris = ['https://en.wikipedia.org/wiki/Anees_(musician)', '/wiki/Foo%20bar', 'a b', 'https://x/é', '%zz', ''];
+  uris.push(']', 'a[b', 'http://[::1]/x', 'http://u@[2001:db8::7]:80/x?y#z');
   for (const u of uris) assert.equal(isUriReference(u), uri(u), u);
+  // The one difference: RFC 3986 has no `"` in any part of a URI; ajv-formats lets it through.
+  assert.equal(isUriReference('/wiki/"quoted"'), false);
 });
 
 test('conforming keeps the named version, drops what it does not declare (per path), and the result validates', () => {
