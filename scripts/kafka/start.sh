@@ -73,6 +73,11 @@ message.max.bytes=10485760
 replica.fetch.max.bytes=10485760
 group.initial.rebalance.delay.ms=0
 
+# Output records carry their event time as Kafka timestamp (OUTPUT_KAFKA_TIMESTAMP=event), and the
+# samples and tests replay events of fixed, past dates: with the default 7-day retention the broker
+# would delete them at its next retention check. Local topics keep everything.
+log.retention.ms=-1
+
 # After a crash (SIGKILL) the restarted broker cannot register until the
 # controller has fenced its previous incarnation (DUPLICATE_BROKER_REGISTRATION),
 # i.e. broker.session.timeout.ms (default 9 s). Shorter here so that a restart

@@ -38,6 +38,8 @@ export interface ConsumedRecord {
   key: string | null;
   value: string | null;
   headers: Record<string, string>;
+  /** The record's Kafka timestamp, ms since the epoch. */
+  timestamp: number;
 }
 
 export interface TopicToCreate {
@@ -288,6 +290,7 @@ export async function consumeAll(
               return s === undefined ? [] : [[k, s]];
             }),
           ),
+          timestamp: Number(message.timestamp),
         });
         nextOffset.set(partition, BigInt(message.offset) + 1n);
         lastActivity = Date.now();

@@ -1,0 +1,116 @@
+/**
+ * CPU cost of making enriched events conform to their output schema (dropping undeclared fields,
+ * then validating), per event, on events shaped like the real enwiki sample with a content body of
+ * the given size. Callable from the bench (`outputSchemaCost`) or on its own:
+ *
+ *   npx tsx scripts/output-schema-cost.ts [--content-bytes 10240] [--events 20000] [--undeclared]
+ *
+ * Each event is a fresh parse of the same JSON, as every record is in the pipeline; the events are
+ * parsed before the clock starts, so the figure is what `conformToOutputSchema` adds.
+ */
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { conformToOutputSchema } from '../lib/pipeline/output-schema.js';
+import type { PageChangeEvent } from '../lib/pipeline/page-change.js';
+
+export interface OutputSchemaCost {
+  readonly events: number;
+  readonly contentBytes: number;
+  /** CPU (user + system) ms per event that conforming adds. */
+  readonly msPerEvent: number;
+  /** Fields dropped per event (the event carries one undeclared field per closed level it touches). */
+  readonly droppedPerEvent: number;
+}
+
+/**
+ * An enriched 1.2.0 event with a content body of `contentBytes`; with `undeclared`, carrying
+ * `user_central_id` (1.3.0) in `performer` and `revision.editor`, which 1.2.0 does not declare.
+ */
+export function costEventJson(contentBytes: number, undeclared: boolean): string {
+  const editor = {
+    edit_count: 837,
+    groups: ['extendedconfirmed', '*', 'user', 'autoconfirmed'],
+    is_bot: false,
+    is_system: false,
+    is_temp: false,
+    registration_dt: '2025-03-19T20:16:57Z',
+    ...(undeclared ? { user_central_id: 77921265 } : {}),
+    user_id: 49392910,
+    user_text: 'Example editor',
+  };
+  const body = 'Lorem ipsum [[dolor]] sit {{amet}}, '.repeat(Math.ceil(contentBytes / 36)).slice(0, contentBytes);
+  return JSON.stringify({
+    $schema: '/mediawiki/page/change/1.2.0',
+    changelog_kind: 'update',
+    page_change_kind: 'edit',
+    dt: '2025-10-29T11:05:00Z',
+    wiki_id: 'enwiki',
+    meta: {
+      domain: 'en.wikipedia.org',
+      dt: '2025-10-29T11:05:04.238793Z',
+      request_id: '3e0486c5-21a6-4625-9f7e-87a8b5b2e77b',
+      stream: 'mediawiki.page_content_change.v1',
+      uri: 'https://en.wikipedia.org/wiki/Example',
+      id: '9d83dcf6-fe87-4d41-a9b3-2ef95ea31b92',
+    },
+    page: { is_redirect: false, namespace_id: 0, page_id: 70793851, page_title: 'Example' },
+    performer: editor,
+    revision: {
+      rev_id: 1319367938,
+      rev_dt: '2025-10-29T11:05:00Z',
+      is_minor_edit: false,
+      rev_sha1: 'kr0gwmewsni4zbo9n0sq24rrj7jjnsl',
+      rev_size: contentBytes,
+      rev_parent_id: 1319295223,
+      comment: 'link',
+      editor,
+      is_content_visible: true,
+      is_editor_visible: true,
+      is_comment_visible: true,
+      content_slots: {
+        main: {
+          slot_role: 'main',
+          content_model: 'wikitext',
+          content_sha1: 'kr0gwmewsni4zbo9n0sq24rrj7jjnsl',
+          content_size: contentBytes,
+          content_format: 'text/x-wiki',
+          origin_rev_id: 1319367938,
+          content_body: body,
+        },
+      },
+    },
+  });
+}
+
+function cpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
+export function outputSchemaCost(
+  options: { contentBytes?: number; events?: number; undeclared?: boolean } = {},
+): OutputSchemaCost {
+  const contentBytes = options.contentBytes ?? 10 * 1024;
+  const events = options.events ?? 20_000;
+  const json = costEventJson(contentBytes, options.undeclared ?? false);
+  const parseAll = () => Array.from({ length: events }, () => JSON.parse(json) as PageChangeEvent);
+  for (const e of parseAll().slice(0, 2000)) conformToOutputSchema(e); // warm up (JIT)
+  const parsed = parseAll();
+  let dropped = 0;
+  const start = cpuMs();
+  for (const e of parsed) dropped += conformToOutputSchema(e).dropped.length;
+  const conformMs = cpuMs() - start;
+  return { events, contentBytes, msPerEvent: conformMs / events, droppedPerEvent: dropped / events };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const { values } = parseArgs({
+    options: { 'content-bytes': { type: 'string' }, events: { type: 'string' }, undeclared: { type: 'boolean' } },
+  });
+  const cost = outputSchemaCost({
+    contentBytes: values['content-bytes'] ? Number(values['content-bytes']) : undefined,
+    events: values.events ? Number(values.events) : undefined,
+    undeclared: values.undeclared,
+  });
+  console.log(JSON.stringify(cost));
+}
