@@ -15,14 +15,14 @@ export const DEFAULT_REDRIVE_ENTRY = join(PROJECT_ROOT, 'functions', 'redrive', 
  * redriven twice.
  *
  * `environment`: the Kafka connection (`KAFKA_*`), `KAFKA_TOPIC_PREFIX`, `INPUT_TOPIC`, `ERROR_TOPIC`,
- * `ON_FAILURE_TOPIC` and `REDRIVE_GROUP_PREFIX` (see `redriveTopicsFromEnv` in lib/redrive/redrive.ts).
+ * `ON_FAILURE_TOPIC` and `REDRIVE_GROUP_PREFIX` (see `redriveTopicsFrom` in lib/redrive/request.ts).
  */
 export interface RedriveFunctionProps extends OwnedFunctionOptions {}
 
 /**
  * The redrive Lambda function: the operator invokes it with the options of `npm run redrive` as JSON
  * (`{"from": "error", "dryRun": true}`); it puts error events or on-failure records back on the input
- * topic (functions/redrive/handler.ts, sharing lib/redrive/redrive.ts with the CLI). No trigger: it runs only
+ * topic (functions/redrive/handler.ts, sharing lib/redrive/ with the CLI). No trigger: it runs only
  * when invoked. Its execution role starts empty, like the enrichment function's.
  */
 export class RedriveFunction extends OwnedFunction {

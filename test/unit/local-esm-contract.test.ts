@@ -10,7 +10,7 @@ import {
   planAfterInvocation,
   verdictFor,
   type TrackedRecord,
-} from '../../scripts/lib/local-esm.js';
+} from '../../scripts/lib/esm-contract.js';
 import { onFailureMessageFor } from '../../scripts/lib/on-failure-record.js';
 import { decideRedrive } from '../../lib/redrive/selection.js';
 
