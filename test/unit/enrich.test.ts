@@ -55,6 +55,8 @@ test('slots the event lacks are created from the API metadata, sha1 in base 36',
   assert.equal(e.revision.content_slots!.mediainfo!.content_sha1, contentSha1Base36('{"x":1}'));
   assert.equal(e.revision.content_slots!.mediainfo!.content_size, 7);
   assert.equal(e.revision.content_slots!.mediainfo!.slot_role, 'mediainfo');
+  assert.equal(e.revision.content_slots!.mediainfo!.content_model, 'wikitext');
+  assert.equal(e.revision.content_slots!.mediainfo!.content_format, 'text/x-wiki');
 });
 
 test('a sha1 or size mismatch is an integrity error, never a silently wrong output', () => {
@@ -76,6 +78,20 @@ test('a sha1 mismatch at equal size is an integrity error: the sha1 is checked, 
   const e = parse({ content: 'abc' });
   assert.equal(e.revision.content_slots!.main!.content_size, Buffer.byteLength('abd'));
   assert.throws(() => withContent(e, revision({ main: 'abd' })), /sha1 of fetched content .* the event says/);
+});
+
+test("a slot the event has keeps the event's metadata; the API's fills only slots it lacks", () => {
+  const e = parse({ content: 'abc' });
+  const main = e.revision.content_slots!.main!;
+  main.content_model = 'text';
+  main.content_format = 'text/plain';
+  const fetched = revision({ main: 'abc' });
+  const slot = { ...fetched.slots.get('main')!, size: 999 };
+  const out = withContent(e, { ...fetched, slots: new Map([['main', slot]]) }).revision.content_slots!.main!;
+  assert.equal(out.content_model, 'text');
+  assert.equal(out.content_format, 'text/plain');
+  assert.equal(out.content_size, 3);
+  assert.equal(out.content_body, 'abc');
 });
 
 test('sha1 comparison tolerates an unpadded base-36 value', () => {

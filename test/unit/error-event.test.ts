@@ -44,3 +44,20 @@ test('text is kept up to the bound and cut one character past it', () => {
   const cut = errorEventFor(error, { text: `${whole}y` }, events).raw_event;
   assert.equal(cut, `${whole}…[truncated: ${RAW_EVENT_MAX_CHARS + 1} chars in all]`);
 });
+
+test('the error event names the errored record: its domain, stream and schema when it had them, nothing when not', () => {
+  const record = JSON.stringify({
+    $schema: '/mediawiki/page/change/1.2.0',
+    meta: { stream: 'mediawiki.page_change.v1', domain: 'en.wikipedia.org' },
+  });
+  const named = errorEventFor(error, { text: record }, events);
+  assert.equal(named.meta.domain, 'en.wikipedia.org');
+  assert.equal(named.errored_stream_name, 'mediawiki.page_change.v1');
+  assert.equal(named.errored_schema_uri, '/mediawiki/page/change/1.2.0');
+  const bare = errorEventFor(error, { text: 'not json' }, events);
+  assert.deepEqual(
+    ['domain' in bare.meta, 'errored_stream_name' in bare, 'errored_schema_uri' in bare],
+    [false, false, false],
+  );
+  assert.equal(errorEventFor(error, { bytes: Buffer.alloc(0) }, events).raw_event, '');
+});

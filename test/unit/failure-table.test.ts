@@ -92,6 +92,27 @@ const TABLE: Row[] = [
     errorType: 'ContentHidden',
   },
   {
+    failure: 'textmissing slot (content lost from storage)',
+    answer: json(revision({ textmissing: true })),
+    retried: false,
+    errorType: 'MediaWikiApiError',
+  },
+  ...[
+    ['null', null],
+    ['a formatversion=1 pages object', { query: { pages: { 1: { pageid: 1 } } } }],
+    ['a revision that is not an object', { query: { pages: [{ pageid: 1, revisions: ['x'] }] } }],
+    [
+      'a slot that is not an object',
+      { query: { pages: [{ pageid: 1, revisions: [{ revid: REV_ID, slots: { main: 'x' } }] }] } },
+    ],
+    ['an error that is not an object', { error: 'maxlag' }],
+  ].map(([what, body]) => ({
+    failure: `200 with JSON of another shape (${what})`,
+    answer: json(body),
+    retried: false,
+    errorType: 'MediaWikiApiError',
+  })),
+  {
     failure: '200 with another API error',
     answer: json({ error: { code: 'internal_api_error_DBQueryError', info: 'db down' } }),
     retried: false,

@@ -26,6 +26,23 @@ test('Retry-After in seconds or as an HTTP date', () => {
   assert.equal(retryAfterMs(undefined), undefined);
   assert.equal(retryAfterMs('Wed, 25 Nov 2026 12:00:10 GMT', Date.parse('Wed, 25 Nov 2026 12:00:00 GMT')), 10_000);
   assert.equal(retryAfterMs('soon'), undefined);
+  assert.equal(retryAfterMs(''), undefined, 'an empty header is no Retry-After, not 0 s');
+  assert.equal(retryAfterMs('  '), undefined);
+  assert.equal(retryAfterMs('-1', Date.parse('Wed, 25 Nov 2026 12:00:00 GMT')), 0, 'never a negative wait');
+});
+
+test('sleep resolves when its timer fires, not before', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  let done = false;
+  const slept = sleep(1000).then(() => {
+    done = true;
+  });
+  t.mock.timers.tick(999);
+  await Promise.resolve();
+  assert.equal(done, false);
+  t.mock.timers.tick(1);
+  await slept;
+  assert.equal(done, true);
 });
 
 test('concurrency limit never runs more than N tasks at once', async () => {
