@@ -166,6 +166,20 @@ for (const row of TABLE) {
   });
 }
 
+test('maxlag without Retry-After waits 1 s before each retry, longer than backoff', async () => {
+  answer = json({ error: { code: 'maxlag', info: 'lagged' } });
+  requests = 0;
+  const clock = virtualClock();
+  const config = testApiConfig(url, { maxRetries: MAX_RETRIES, retryBaseMs: 10 });
+  const client = revisionContentClient(config, { resolver: apiEndpointResolver(url, [TEST_DOMAIN]), clock });
+  try {
+    await client.fetchRevisions(TEST_DOMAIN, [REV_ID], NO_DEADLINE);
+    assert.deepEqual(clock.sleeps, [1000, 1000]);
+  } finally {
+    await client.close();
+  }
+});
+
 test('every HTTP status but 200: retried exactly for 408, 500, 502, 503 and 504', () => {
   const retried: number[] = [];
   for (let code = 100; code < 600; code++) {
