@@ -96,8 +96,10 @@ function emptyReadHint(
     .filter(Boolean)
     .join(' ');
   const before = summary.skipped['before-since'] ?? 0;
-  return (
-    `the window ${window} matched nothing: ${before} record(s) read were written before --since; ` +
-    `reading stops at the first record written after --until; ${notAgain}`
-  );
+  const why = [
+    `read ${summary.read}`,
+    req.since && `${before} written before --since`,
+    req.until && 'reading stops at the first record written after --until',
+  ].filter(Boolean);
+  return `the window ${window} matched nothing (${why.join('; ')}); ${notAgain}`;
 }
