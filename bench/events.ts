@@ -1,6 +1,7 @@
 /** page_change events and MSK-shaped Lambda events for seeded revisions. */
 import { randomUUID } from 'node:crypto';
 import { sha1HexToBase36 } from '../lib/mediawiki/sha1.js';
+import { DEFAULT_TOPICS } from '../lib/settings/catalogue.js';
 import { kafkaEsmEventFor } from '../scripts/lib/esm-event.js';
 import { pageChangeEvent } from '../test/support/events.js';
 import type { SeededRevision } from './seed.js';
@@ -41,7 +42,7 @@ export function eventFor(rev: SeededRevision): Record<string, unknown> {
 /** The Lambda event of an MSK event source mapping carrying one page_change record per revision. */
 export function mskEventJson(revisions: readonly SeededRevision[]): string {
   const records = revisions.map((rev, i) => ({
-    topic: 'mediawiki.page_change.v1',
+    topic: DEFAULT_TOPICS.input,
     partition: 0,
     offset: i,
     key: JSON.stringify({ wiki_id: 'enwiki', page_id: rev.pageId }),

@@ -12,6 +12,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { messageKeyForText } from '../lib/pipeline/enrich.js';
 import { kafkaEsmEventFor } from './lib/esm-event.js';
 import { sha1HexToBase36 } from '../lib/mediawiki/sha1.js';
+import { DEFAULT_TOPICS } from '../lib/settings/catalogue.js';
 
 interface Seeded {
   title: string;
@@ -69,7 +70,7 @@ function event(kind: string, s: Seeded, prior?: Seeded, overrides: Record<string
     wiki_id: 'devwiki',
     meta: {
       domain: DOMAIN,
-      stream: 'mediawiki.page_change.v1',
+      stream: DEFAULT_TOPICS.input,
       uri: `http://${DOMAIN}/wiki/${title}`,
       request_id: randomUUID(),
       id: randomUUID(),
@@ -104,11 +105,11 @@ const lines = [
   // A domain outside MW_API_ALLOWED_DOMAINS is refused before any request.
   { ...event('edit', rev('Sample edit')), meta: { ...edit.meta, domain: '169.254.169.254' } },
 ].map((e) => JSON.stringify(e));
-lines.push('{"$schema": "/mediawiki/page/change/1.2.0", "meta": {"stream": "mediawiki.page_change.v1"}, "truncated');
+lines.push(`{"$schema": "/mediawiki/page/change/1.2.0", "meta": {"stream": "${DEFAULT_TOPICS.input}"}, "truncated`);
 
 writeFileSync('samples/page-change-events.jsonl', `${lines.join('\n')}\n`);
 const records = lines.map((value, offset) => ({
-  topic: 'mediawiki.page_change.v1',
+  topic: DEFAULT_TOPICS.input,
   partition: 0,
   offset,
   key: messageKeyForText(value),
@@ -119,7 +120,7 @@ writeFileSync(
   'samples/self-managed-kafka-event.json',
   `${JSON.stringify(
     kafkaEsmEventFor(
-      records.slice(3).map((r, i) => ({ ...r, topic: 'eqiad.mediawiki.page_change.v1', partition: i % 2 })),
+      records.slice(3).map((r, i) => ({ ...r, topic: `eqiad.${DEFAULT_TOPICS.input}`, partition: i % 2 })),
       { eventSource: 'SelfManagedKafka', bootstrapServers: '127.0.0.1:9092' },
     ),
     null,

@@ -12,6 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { conformToOutputSchema } from '../lib/pipeline/output-schema.js';
 import type { PageChangeEvent } from '../lib/pipeline/page-change.js';
+import { DEFAULT_TOPICS } from '../lib/settings/catalogue.js';
 
 export interface OutputSchemaCost {
   readonly events: number;
@@ -49,7 +50,7 @@ export function costEventJson(contentBytes: number, undeclared: boolean): string
       domain: 'en.wikipedia.org',
       dt: '2025-10-29T11:05:04.238793Z',
       request_id: '3e0486c5-21a6-4625-9f7e-87a8b5b2e77b',
-      stream: 'mediawiki.page_content_change.v1',
+      stream: DEFAULT_TOPICS.output,
       uri: 'https://en.wikipedia.org/wiki/Example',
       id: '9d83dcf6-fe87-4d41-a9b3-2ef95ea31b92',
     },

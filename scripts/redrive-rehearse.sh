@@ -22,8 +22,10 @@ export KAFKA_TOPIC_PREFIX="${KAFKA_TOPIC_PREFIX:-rehearsal-$(date +%s).}"
 export ESM_GROUP_ID="${KAFKA_TOPIC_PREFIX}mw-page-content-change-enrich"
 export REDRIVE_GROUP_PREFIX="${KAFKA_TOPIC_PREFIX}mw-page-content-change-enrich.redrive"
 export MW_DIR=.local/mediawiki-demo MW_PORT="${MW_PORT:-8766}" LOG_LEVEL="${LOG_LEVEL:-WARN}" ESM_PROGRESS_MS="${ESM_PROGRESS_MS:-5000}"
-ERROR_TOPIC="${KAFKA_TOPIC_PREFIX}mw_page_content_change_enrich.error"
-OUTPUT_TOPIC="${KAFKA_TOPIC_PREFIX}mediawiki.page_content_change.v1"
+# The default topic names, as the settings catalogue defines them (written only there).
+default_topic() { node --import tsx -e "import('./lib/settings/catalogue.ts').then((m) => console.log(m.DEFAULT_TOPICS.$1))"; }
+ERROR_TOPIC="${KAFKA_TOPIC_PREFIX}$(default_topic error)"
+OUTPUT_TOPIC="${KAFKA_TOPIC_PREFIX}$(default_topic output)"
 
 bold() { printf '\n\033[1m%s\033[0m\n' "$*"; }
 # Shows a command (on stderr, so that $(run ...) captures only the command's output), then runs
