@@ -23,6 +23,7 @@ import { type LambdaPathOptions, runLambdaPath } from './lambda-path.js';
 import { profileLambdaPath } from './profile.js';
 import { ensureSeeded, FULL_SEED, QUICK_SEED } from './seed.js';
 import { lambdaReport, lambdaTargets } from './targets.js';
+import { outputSchemaCost } from '../scripts/output-schema-cost.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -115,6 +116,12 @@ async function main(): Promise<void> {
     const result = await runLambdaPath(ctx, seed.revisions, OPTIONS);
     const targets = lambdaTargets(result);
     const profile = mode === 'full' ? await profileLambdaPath(ctx, seed.revisions, OPTIONS, outDir) : undefined;
+    // Issue 18's budget for conforming each output event to its schema (projection + validation), measured
+    // in-process on 10 KiB events; the Lambda-path CPU above already includes it.
+    const schemaCost = [false, true].map((undeclared) => ({
+      undeclared,
+      ...outputSchemaCost({ contentBytes: 10 * 1024, events: quick ? 2_000 : 20_000, undeclared }),
+    }));
     const out = [
       '',
       `=== mw-page-content-change-enrich bench, mode ${mode}${quick ? ' (100 events: targets printed, not meaningful)' : ''} ===`,
@@ -126,6 +133,13 @@ async function main(): Promise<void> {
       '',
       'Targets (issue 21)',
       ...targets.map((t) => `  ${t.pass ? 'PASS' : 'MISS'}  ${t.description}: ${t.measured}`),
+      '',
+      'Output schema (issue 18): conform each 10 KiB event to its version (drop undeclared fields, validate), ≤ 0.02 ms',
+      ...schemaCost.map(
+        (c) =>
+          `  ${c.msPerEvent <= 0.02 ? 'PASS' : 'MISS'}  ${c.undeclared ? 'two undeclared fields dropped' : 'nothing to drop'}: ` +
+          `${c.msPerEvent.toFixed(4)} ms CPU/event (${c.events} events)`,
+      ),
     ];
     process.stdout.write(`${out.join('\n')}\n`);
     const meta = {
@@ -137,7 +151,11 @@ async function main(): Promise<void> {
     };
     await writeFile(
       path.join(outDir, 'results.json'),
-      JSON.stringify({ meta, lambdaPath: result, targets, profile: profile?.phases }, null, 2),
+      JSON.stringify(
+        { meta, lambdaPath: result, targets, outputSchemaCost: schemaCost, profile: profile?.phases },
+        null,
+        2,
+      ),
     );
   } finally {
     await deleteTopics(kafka.brokers, createdTopics).catch(() => undefined);
