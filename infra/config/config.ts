@@ -57,11 +57,11 @@ export interface InfraConfig extends KafkaClusterConfig {
   // ---------------------------------------------------------------- topics
   /** `KAFKA_TOPIC_PREFIX`, e.g. `eqiad.`. @default '' */
   readonly kafkaTopicPrefix?: string;
-  /** @default 'mediawiki.page_change.v1' */
+  /** @default `DEFAULT_TOPICS.input` (lib/settings/catalogue.ts) */
   readonly inputTopic?: string;
-  /** @default 'mediawiki.page_content_change.v1' */
+  /** @default `DEFAULT_TOPICS.output` (lib/settings/catalogue.ts) */
   readonly outputTopic?: string;
-  /** @default 'mw_page_content_change_enrich.error' */
+  /** @default `DEFAULT_TOPICS.error` (lib/settings/catalogue.ts) */
   readonly errorTopic?: string;
   /** Create the output, error and (Kafka) on-failure topics when missing (custom resource). @default false */
   readonly provisionTopics?: boolean;
@@ -111,7 +111,7 @@ export interface InfraConfig extends KafkaClusterConfig {
   readonly bisectBatchOnError?: boolean;
   /** Provisioned mode only. @default 'kafka' (provisioned), 'none' (on-demand) */
   readonly onFailureDestination?: OnFailureDestinationType;
-  /** @default 'mw_page_content_change_enrich.on_failure' (`DEFAULT_TOPICS.onFailure`, lib/settings/catalogue.ts) */
+  /** @default `DEFAULT_TOPICS.onFailure` (lib/settings/catalogue.ts) */
   readonly onFailureTopic?: string;
   /** Existing queue for `sqs`. @default - an encrypted queue is created */
   readonly onFailureQueueArn?: string;
