@@ -44,7 +44,8 @@ if (values['demo-wiki']) {
 }
 const untilCaughtUp = values['until-caught-up'] === true;
 
-const { createKafka, kafkaConnectionConfigFromEnv, withTopicPrefix } = await import('../lib/kafka/kafka-client.js');
+const { createKafka, kafkaConnectionConfigFromEnv } = await import('../lib/kafka/kafka-client.js');
+const { prefixedTopic } = await import('../lib/settings/topic-name.js');
 const { readSettings } = await import('../lib/settings/catalogue.js');
 const { intFrom, stringFrom } = await import('../lib/settings/config.js');
 const { startLocalEsm } = await import('./lib/local-esm.js');
@@ -55,7 +56,7 @@ const env = process.env;
 const settings = settingsOrExit(() => readSettings(env));
 const say = (m: string) => console.error(`[local-esm] ${m}`);
 const onFailure = settings.ON_FAILURE_TOPIC;
-const topic = withTopicPrefix(settings.INPUT_TOPIC, settings.KAFKA_TOPIC_PREFIX);
+const topic = prefixedTopic(settings.KAFKA_TOPIC_PREFIX, settings.INPUT_TOPIC);
 const progressMs = intFrom(env, 'ESM_PROGRESS_MS', 5000, 100);
 const kafka = await createKafka(kafkaConnectionConfigFromEnv(env, settings));
 const esm = await startLocalEsm(handler as never, {
@@ -65,7 +66,7 @@ const esm = await startLocalEsm(handler as never, {
   batchSize: intFrom(env, 'ESM_BATCH_SIZE', 100, 1),
   batchingWindowMs: intFrom(env, 'ESM_BATCHING_WINDOW_MS', 500),
   maxRetryAttempts: intFrom(env, 'ESM_MAX_RETRY_ATTEMPTS', 3, -1),
-  onFailureTopic: onFailure === 'none' ? undefined : withTopicPrefix(onFailure, settings.KAFKA_TOPIC_PREFIX),
+  onFailureTopic: onFailure === 'none' ? undefined : prefixedTopic(settings.KAFKA_TOPIC_PREFIX, onFailure),
   invocationTimeoutMs: intFrom(env, 'ESM_TIMEOUT_MS', 60_000, 1000),
   maxConsumerRestarts: intFrom(env, 'ESM_MAX_CONSUMER_RESTARTS', 10, 0),
   log: say,

@@ -3,13 +3,15 @@
  * page_change JSON lines to the input topic, keyed by {"wiki_id", "page_id"} as Wikimedia keys
  * them (what `kcat -P -K` does with keys you write yourself). Lines that are not JSON are sent as is.
  *
- * Env: KAFKA_BROKERS (default 127.0.0.1:${KAFKA_PORT:-9092}), KAFKA_TOPIC_PREFIX, INPUT_TOPIC.
+ * Env: KAFKA_BROKERS (default 127.0.0.1:${KAFKA_PORT:-9092}), KAFKA_TOPIC_PREFIX, INPUT_TOPIC. `--topic` names a topic as
+ * INPUT_TOPIC does, without the prefix: KAFKA_TOPIC_PREFIX is prepended (lib/settings/topic-name.ts).
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
 process.env.KAFKA_BROKERS ??= `127.0.0.1:${process.env.KAFKA_PORT ?? '9092'}`;
-const { createKafka, kafkaConnectionConfigFromEnv, withTopicPrefix } = await import('../lib/kafka/kafka-client.js');
+const { createKafka, kafkaConnectionConfigFromEnv } = await import('../lib/kafka/kafka-client.js');
+const { prefixedTopic } = await import('../lib/settings/topic-name.js');
 const { readSettings } = await import('../lib/settings/catalogue.js');
 const { settingsOrExit } = await import('./lib/cli.js');
 const { messageKeyForText } = await import('../lib/pipeline/enrich.js');
@@ -35,7 +37,7 @@ if (!isKafkaCompressionName(compressionName)) {
 }
 const compression = compressionTypeFor(compressionName);
 const settings = settingsOrExit(() => readSettings(process.env));
-const topic = withTopicPrefix(values.topic ?? settings.INPUT_TOPIC, settings.KAFKA_TOPIC_PREFIX);
+const topic = prefixedTopic(settings.KAFKA_TOPIC_PREFIX, values.topic ?? settings.INPUT_TOPIC);
 const lines = readFileSync(file, 'utf8')
   .split('\n')
   .filter((l) => l.trim().length > 0);

@@ -391,8 +391,3 @@ function checkFunctionSettings(settings: SettingValues, timeoutSeconds: number, 
     problems.add('mwApiTimeoutMs must be shorter than the function timeout');
   }
 }
-
-/** Effective (prefixed) name of a topic. */
-export function prefixed(config: Pick<ResolvedPipelineConfig, 'kafkaTopicPrefix'>, topic: string): string {
-  return `${config.kafkaTopicPrefix}${topic}`;
-}

@@ -1,6 +1,7 @@
-import { prefixed, type ResolvedPipelineConfig } from '../config/config.ts';
+import { prefixedTopic } from '../../lib/settings/topic-name.js';
+import type { ResolvedPipelineConfig } from '../config/config.ts';
 
-/** The effective (prefixed) Kafka topics of the pipeline. */
+/** The effective (prefixed) Kafka topics of the pipeline, by the functions' rule (`prefixedTopic`). */
 export interface PipelineTopics {
   readonly input: string;
   readonly output: string;
@@ -10,10 +11,11 @@ export interface PipelineTopics {
 }
 
 export function pipelineTopics(config: ResolvedPipelineConfig): PipelineTopics {
+  const topic = (name: string) => prefixedTopic(config.kafkaTopicPrefix, name);
   return {
-    input: prefixed(config, config.inputTopic),
-    output: prefixed(config, config.outputTopic),
-    error: prefixed(config, config.errorTopic),
-    onFailure: config.onFailureDestination === 'kafka' ? prefixed(config, config.onFailureTopic) : undefined,
+    input: topic(config.inputTopic),
+    output: topic(config.outputTopic),
+    error: topic(config.errorTopic),
+    onFailure: config.onFailureDestination === 'kafka' ? topic(config.onFailureTopic) : undefined,
   };
 }

@@ -72,15 +72,6 @@ export function kafkaConnectionConfigFromEnv(
   };
 }
 
-/** The topic name with the optional datacenter prefix (`eqiad.`), as Wikimedia names topics. */
-export function prefixedTopic(name: string, env: NodeJS.ProcessEnv): string {
-  return withTopicPrefix(name, readSettings(env).KAFKA_TOPIC_PREFIX);
-}
-
-export function withTopicPrefix(name: string, prefix: string): string {
-  return name.startsWith(prefix) ? name : `${prefix}${name}`;
-}
-
 const secretCache = new Map<string, Promise<string>>();
 
 /** Reads a secret once per container; a failed read is retried on next use. Values never reach logs. */

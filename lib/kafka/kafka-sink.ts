@@ -11,13 +11,13 @@ import { constants as zlibConstants, gzip, unzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import kafkajs, { CompressionTypes, type Kafka, type Message, type Producer } from 'kafkajs';
 import { readSettings, type SettingValues } from '../settings/catalogue.js';
+import { prefixedTopic } from '../settings/topic-name.js';
 import { compressionTypeFor } from './kafka-codecs.js';
 import { patchKafkajsEncoder } from './kafkajs-encoder.js';
 import {
   createKafka,
   forgetCachedSecrets,
   kafkaConnectionConfigFromEnv,
-  withTopicPrefix,
   type KafkaConnectionConfig,
 } from './kafka-client.js';
 import { NO_DEADLINE, type Deadline } from '../core/retry.js';
@@ -71,8 +71,8 @@ export function useGzipLevel(level: number): void {
 export function kafkaSinkConfigFromEnv(env: NodeJS.ProcessEnv, s: SettingValues = readSettings(env)): KafkaSinkConfig {
   return {
     connection: kafkaConnectionConfigFromEnv(env, s),
-    outputTopic: withTopicPrefix(s.OUTPUT_TOPIC, s.KAFKA_TOPIC_PREFIX),
-    errorTopic: withTopicPrefix(s.ERROR_TOPIC, s.KAFKA_TOPIC_PREFIX),
+    outputTopic: prefixedTopic(s.KAFKA_TOPIC_PREFIX, s.OUTPUT_TOPIC),
+    errorTopic: prefixedTopic(s.KAFKA_TOPIC_PREFIX, s.ERROR_TOPIC),
     maxMessageBytes: s.KAFKA_MAX_MESSAGE_BYTES,
     compression: s.KAFKA_COMPRESSION,
     gzipLevel: s.KAFKA_GZIP_LEVEL,

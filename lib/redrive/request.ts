@@ -2,7 +2,7 @@
  * The redrive request: the options an operator gives (command line or the Lambda's JSON event),
  * validated; the consumer group it reads with; the topics it reads and writes.
  */
-import { withTopicPrefix } from '../kafka/kafka-client.js';
+import { prefixedTopic } from '../settings/topic-name.js';
 import { SETTINGS, type SettingValues } from '../settings/catalogue.js';
 import type { RedriveSelection, RedriveSourceKind } from './selection.js';
 
@@ -114,8 +114,8 @@ export function redriveTopicsFrom(
 ): RedriveTopics & { groupPrefix: string } {
   return {
     groupPrefix: s.REDRIVE_GROUP_PREFIX,
-    input: withTopicPrefix(s.INPUT_TOPIC, s.KAFKA_TOPIC_PREFIX),
-    error: withTopicPrefix(s.ERROR_TOPIC, s.KAFKA_TOPIC_PREFIX),
-    onFailure: withTopicPrefix(s.ON_FAILURE_TOPIC, s.KAFKA_TOPIC_PREFIX),
+    input: prefixedTopic(s.KAFKA_TOPIC_PREFIX, s.INPUT_TOPIC),
+    error: prefixedTopic(s.KAFKA_TOPIC_PREFIX, s.ERROR_TOPIC),
+    onFailure: prefixedTopic(s.KAFKA_TOPIC_PREFIX, s.ON_FAILURE_TOPIC),
   };
 }

@@ -19,6 +19,7 @@ import { pathToFileURL } from 'node:url';
 import kafkajs, { type Admin } from 'kafkajs';
 import { createKafka, kafkaConnectionConfigFromEnv } from '../../lib/kafka/kafka-client.js';
 import { DEFAULT_TOPICS as TOPIC_NAMES, readSettings } from '../../lib/settings/catalogue.js';
+import { prefixedTopic } from '../../lib/settings/topic-name.js';
 import { settingsOrExit } from '../lib/cli.js';
 
 export interface TopicSpec {
@@ -93,7 +94,7 @@ async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const specs = (args.length > 0 ? parseTopicArgs(args) : DEFAULT_TOPICS).map((s) => ({
     ...s,
-    topic: `${prefix}${s.topic}`,
+    topic: prefixedTopic(prefix, s.topic),
     replicationFactor,
   }));
 
