@@ -4,10 +4,10 @@
  *
  * Puts error events (their `raw_event`) or on-failure records back on the input topic with their
  * original key, reading with a consumer group of its own so a second run resumes where the first
- * stopped. Progress on stderr, the summary as JSON on stdout. See the README's runbook.
+ * stopped. Progress on stderr, the summary as JSON on stdout. See the runbook in docs/operations.md.
  *
  * Env: KAFKA_BROKERS (default 127.0.0.1:${KAFKA_PORT:-9092}) and the other settings of the redrive function
- * (the README's redrive table): KAFKA_* connection, KAFKA_TOPIC_PREFIX, INPUT_TOPIC, ERROR_TOPIC, ON_FAILURE_TOPIC,
+ * (the redrive table of docs/configuration.md): KAFKA_* connection, KAFKA_TOPIC_PREFIX, INPUT_TOPIC, ERROR_TOPIC, ON_FAILURE_TOPIC,
  * REDRIVE_GROUP_PREFIX.
  */
 import { parseArgs } from 'node:util';

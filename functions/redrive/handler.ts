@@ -7,7 +7,7 @@
  * stops before its timeout with what it produced committed (`stoppedBy: "deadline"`); invoking it
  * again resumes from the consumer group's position.
  *
- * Settings (read once per container through lib/settings/catalogue.ts; the README's redrive table): the Kafka
+ * Settings (read once per container through lib/settings/catalogue.ts; the redrive table of docs/configuration.md): the Kafka
  * connection settings, KAFKA_TOPIC_PREFIX, INPUT_TOPIC, ERROR_TOPIC, ON_FAILURE_TOPIC, REDRIVE_GROUP_PREFIX.
  */
 import { Logger } from '@aws-lambda-powertools/logger';

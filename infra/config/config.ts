@@ -79,7 +79,7 @@ export interface InfraConfig extends KafkaClusterConfig {
   // ---------------------------------------------------------------- event source mapping
   /**
    * Base of the consumer group: the mapping joins `<consumerGroupId>.<generation>`, a new generation for every
-   * change that replaces the mapping (README, Deploy). @default 'mw-page-content-change-enrich'
+   * change that replaces the mapping (docs/deploy.md). @default 'mw-page-content-change-enrich'
    */
   readonly consumerGroupId?: string;
   /**
@@ -135,7 +135,7 @@ export interface InfraConfig extends KafkaClusterConfig {
    * "Configuring Amazon MSK event sources for Lambda"). @default 120
    */
   readonly timeoutSeconds?: number;
-  /** Only when the account's quota allows (README, Deploy); synth warns with the quota it needs. @default - none */
+  /** Only when the account's quota allows (docs/deploy.md); synth warns with the quota it needs. @default - none */
   readonly reservedConcurrency?: number;
   /** @default 30 */
   readonly logRetentionDays?: number;

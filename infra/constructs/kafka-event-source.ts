@@ -149,7 +149,7 @@ export interface MappingIdentity {
 /**
  * Version of the generation scheme. Version 2 put the generation into the logical id: a stack deployed with version
  * 1 (fixed logical id) replaces its mapping once on upgrade, and CloudFormation creates the new mapping before it
- * deletes the old one, so the new one needs a group of its own too (README, Deploy).
+ * deletes the old one, so the new one needs a group of its own too (docs/deploy.md).
  */
 const GENERATION_SCHEME = 2;
 
@@ -165,7 +165,7 @@ export function mappingGeneration(identity: MappingIdentity): string {
  * AWS ("Customizable consumer group ID in Lambda"): the id must be unique among all Kafka event sources and
  * cannot be updated. CloudFormation creates the replacement before it deletes the old mapping, so a
  * replacement that kept the group would collide with the old mapping and fail. A new generation is a new
- * group: it starts at the starting position, not at the old group's offsets (README, Deploy).
+ * group: it starts at the starting position, not at the old group's offsets (docs/deploy.md).
  */
 export function consumerGroupIdFor(identity: MappingIdentity): string {
   return `${identity.consumerGroupId}.${mappingGeneration(identity)}`;

@@ -89,7 +89,7 @@ export interface OwnedFunctionOptions extends NodeFunctionCodeProps {
   readonly logRetention?: logs.RetentionDays;
   /**
    * VPC of the brokers. The function runs in it to reach Kafka; its subnets need a route to what else it calls
-   * (NAT or VPC endpoints, README, Deploy).
+   * (NAT or VPC endpoints, docs/deploy.md).
    * @default - not in a VPC
    */
   readonly vpc?: ec2.IVpc;

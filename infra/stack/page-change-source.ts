@@ -132,7 +132,7 @@ export class OnFailureDestination extends Construct {
   /**
    * AWS, "Capturing discarded batches for Amazon MSK and self-managed Apache Kafka event sources": the
    * pollers reach an SQS or S3 destination through a VPC endpoint in the cluster's VPC. `existing` leaves
-   * it to the VPC's owner (README, Deploy).
+   * it to the VPC's owner (docs/deploy.md).
    */
   private vpcEndpoint(
     config: ResolvedPipelineConfig,

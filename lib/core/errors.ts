@@ -1,7 +1,7 @@
 /**
  * Every way a record can fail to become an enriched event, as a named class with a
  * stable `errorType`. The `errorType` is written to the error event's `error_type`
- * and documented in the README; renaming one is a breaking change for consumers.
+ * and documented in docs/record-journey.md (the failure table); renaming one is a breaking change for consumers.
  */
 export abstract class EnrichError extends Error {
   abstract readonly errorType: string;

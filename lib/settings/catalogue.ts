@@ -11,7 +11,7 @@
  *   camelCase of the variable: `MW_API_BATCH_SIZE` → `mwApiBatchSize`), validates it with the
  *   same parsers (`functionEnvironmentFor`) and builds the function's environment from it.
  *   `wired` entries are set by infra from infrastructure facts (cluster, topics, secrets).
- * - The README's settings tables (enrichment, redrive) are generated from it (`npm run docs:settings`); a test
+ * - The settings tables of docs/configuration.md (enrichment, redrive) are generated from it (`npm run docs:settings`); a test
  *   fails when they differ.
  *
  * Adding a setting: one entry here, then read it where it is used.
@@ -216,7 +216,7 @@ export const SETTINGS = {
   }),
   KAFKA_COMPRESSION: oneOf(['gzip', 'snappy', 'lz4', 'zstd', 'none'], {
     default: 'gzip',
-    doc: 'Compression codec of produced batches; see Local Kafka for the measurements.',
+    doc: 'Compression codec of produced batches; see Performance for the measurements.',
   }),
   KAFKA_GZIP_LEVEL: integer({
     default: 1,

@@ -18,7 +18,7 @@ export interface Setting<T, S extends SettingScope = SettingScope> {
   readonly type: 'integer' | 'string' | 'list' | 'enum';
   /** Value when the variable is unset or blank; `undefined` = optional without a default. */
   readonly default: T;
-  /** README wording of the default when the value itself is too long to show. */
+  /** Documented wording of the default (docs/configuration.md) when the value itself is too long to show. */
   readonly defaultDoc?: string;
   readonly doc: string;
   readonly scope: S;

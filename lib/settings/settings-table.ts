@@ -1,4 +1,4 @@
-/** The README's settings tables, generated from the catalogue (`npm run docs:settings`). */
+/** The settings tables of docs/configuration.md, generated from the catalogue (`npm run docs:settings`). */
 import { environmentValue, SETTINGS, type SettingName, settingKey, settingNames } from './catalogue.js';
 import type { Setting, SettingReader } from './setting.js';
 
@@ -31,7 +31,7 @@ function table(names: readonly SettingName[]): string {
 }
 
 /**
- * The README's settings: the enrichment function's table, then the redrive function's own settings,
+ * The documented settings: the enrichment function's table, then the redrive function's own settings,
  * after a line naming the ones it shares with the enrichment function.
  */
 export function settingsTableMarkdown(): string {

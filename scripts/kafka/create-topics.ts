@@ -141,7 +141,9 @@ export async function ensureTopics(
       const haveBytes = Number(entries.find((e) => e.configName === 'max.message.bytes')?.configValue ?? 0);
       const notes = [
         have === s.numPartitions ? '' : ` (WARNING: wanted ${s.numPartitions} partitions; not changed)`,
-        haveBytes >= wantedBytes ? '' : ` (WARNING: max.message.bytes=${haveBytes} < ${wantedBytes}; see the README)`,
+        haveBytes >= wantedBytes
+          ? ''
+          : ` (WARNING: max.message.bytes=${haveBytes} < ${wantedBytes}; see docs/configuration.md, "Message size")`,
       ];
       log(`exists   ${s.topic} partitions=${have}${notes.join('')}`);
     }

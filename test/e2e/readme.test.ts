@@ -1,10 +1,10 @@
 /**
- * README.md end to end, as a newcomer follows it: a fresh clone of this repository's HEAD, nothing
- * running, and the README's own command blocks (marked `<!-- readme-test: NAME -->`, extracted
- * from README.md, never copied here) run as written, one after the other: the demo, local invoke,
- * the kcat walk-through, the redrive rehearsal, the deploy synth, the quick benchmark and the stop
- * command. Each block's promised outcome is asserted; after the last one no port the project
- * opened is still listening.
+ * README.md and docs/*.md end to end, as a newcomer follows them: a fresh clone of this repository's
+ * HEAD, nothing running, and the documentation's own command blocks (marked `<!-- readme-test: NAME -->`,
+ * extracted from the pages, never copied here) run as written, one after the other: the demo, local
+ * invoke, the README's kcat look, the kcat walk-through, the redrive rehearsal, the deploy synths,
+ * the quick benchmark and the stop command. Each block's promised outcome is asserted; after the last
+ * one no port the project opened is still listening.
  *
  * Run by scripts/test.sh after the suite's own wiki and broker are stopped (the blocks use the
  * README's ports: 8766 demo, 9092/9093 Kafka, 8767 and 9192/9193 bench; MW_PORT, KAFKA_PORT and
@@ -19,12 +19,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { readmeBlock } from '../support/readme-blocks.js';
+import { documentedBlock } from '../support/readme-blocks.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const LOG_DIR = path.join(REPO_ROOT, '.local', 'readme-test');
 const CLONE = path.join(tmpdir(), `mw-enrich-readme-${process.pid}`);
-const README = path.join(CLONE, 'README.md');
 const BLOCK_TIMEOUT_MS = 15 * 60_000;
 
 /** The ports the README's commands open: demo wiki, broker, bench wiki and bench broker. */
@@ -107,8 +106,13 @@ function stripAnsi(text: string): string {
 
 /** Runs the README block `name` and asserts it exited 0; the failure message ends with its output. */
 async function runReadmeBlock(name: string, transform: (text: string) => string = (t) => t): Promise<BlockRun> {
-  const run = await runBlock(name, transform(readmeBlock(README, name).text));
-  assert.equal(run.code, 0, `README block "${name}" exited ${run.code}:\n${tail(run.stdout)}\n${tail(run.stderr)}`);
+  const block = documentedBlock(CLONE, name);
+  const run = await runBlock(name, transform(block.text));
+  assert.equal(
+    run.code,
+    0,
+    `${block.file} block "${name}" exited ${run.code}:\n${tail(run.stdout)}\n${tail(run.stderr)}`,
+  );
   return run;
 }
 
@@ -223,19 +227,29 @@ step('Local invoke: the shipped MSK sample enriched against the demo wiki, and w
   }
 });
 
-step('Local Kafka with kcat: 27 records end as 18 enriched and 9 error events', async () => {
-  const run = await runReadmeBlock('kcat-walkthrough');
-  const lines = run.stdout.split('\n');
-  assert.equal(lines.filter((l) => /^\d+:\d+ \{"wiki_id":/.test(l)).length, 18, 'enriched events with their keys');
+/** Enriched events (their keys) and error types a kcat block printed. */
+function kcatOutput(stdout: string, enrichedLine: RegExp) {
+  const lines = stdout.split('\n');
   const errors = lines
     .filter((l) => l.startsWith('{"error_type":'))
-    .map((l) => JSON.parse(l) as { error_type: string });
-  assert.deepEqual(countBy(errors.map((e) => e.error_type)), {
-    DomainNotAllowed: 3,
-    InvalidJson: 3,
-    RevisionMissing: 3,
-  });
-  assert.ok(lines.includes('exit 0'), 'local:esm --until-caught-up exits 0');
+    .map((l) => (JSON.parse(l) as { error_type: string }).error_type);
+  return { lines, enriched: lines.filter((l) => enrichedLine.test(l)).length, errors: countBy(errors) };
+}
+
+step('README, a look with kcat: the 9 samples end as 6 enriched and 3 error events', async () => {
+  const run = await runReadmeBlock('kcat-look');
+  const out = kcatOutput(run.stdout, /^\{"wiki_id":.*source_topic/);
+  assert.equal(out.enriched, 6, 'enriched events with their keys and source headers');
+  assert.deepEqual(out.errors, { DomainNotAllowed: 1, InvalidJson: 1, RevisionMissing: 1 });
+});
+
+step('docs/local-kafka.md: 27 records more end as 18 enriched and 9 error events, the counts adding up', async () => {
+  const run = await runReadmeBlock('kcat-walkthrough');
+  const out = kcatOutput(run.stdout, /^\d+:\d+ \{"wiki_id":/);
+  // The broker keeps the README look's 6 enriched and 3 error events: the page says the counts add up.
+  assert.equal(out.enriched, 6 + 18, 'enriched events with their keys');
+  assert.deepEqual(out.errors, { DomainNotAllowed: 1 + 3, InvalidJson: 1 + 3, RevisionMissing: 1 + 3 });
+  assert.ok(out.lines.includes('exit 0'), 'local:esm --until-caught-up exits 0');
   assert.doesNotMatch(run.stdout, /failure_condition=/, 'nothing on the on-failure topic');
   assert.doesNotMatch(run.stderr, /"level":"ERROR"|consumer crashed/, 'no error noise on success');
 });
@@ -243,17 +257,27 @@ step('Local Kafka with kcat: 27 records end as 18 enriched and 9 error events', 
 step('Redrive rehearsal: ends with the outcome the README shows', async () => {
   const run = await runReadmeBlock('redrive-rehearsal');
   const actual = new Set(run.stdout.split('\n').map((l) => l.trim()));
-  for (const line of readmeBlock(README, 'redrive-rehearsal-outcome').text.split('\n')) {
+  for (const line of documentedBlock(CLONE, 'redrive-rehearsal-outcome').text.split('\n')) {
     assert.ok(actual.has(line.trim()), `the rehearsal did not print "${line.trim()}":\n${run.stdout}`);
   }
 });
 
+/** Synthesizes through a documented block and returns the template it wrote for `env`. */
+async function synthesized(block: string, env: string): Promise<string> {
+  const run = await runReadmeBlock(block);
+  const file = path.join(CLONE, 'cdk.out', `MwPageContentChangeEnrich-${env}.template.json`);
+  assert.ok(existsSync(file), `no template for ${env} in cdk.out:\n${run.stdout}`);
+  return readFileSync(file, 'utf8');
+}
+
 step('Deploy: cdk synth of an environment, offline', async () => {
-  const run = await runReadmeBlock('deploy-synth');
-  const templates = readdirSync(path.join(CLONE, 'cdk.out')).filter((f) => f.endsWith('.template.json'));
-  assert.ok(templates.length > 0, `no template in cdk.out:\n${run.stdout}`);
-  const template = readFileSync(path.join(CLONE, 'cdk.out', templates[0]!), 'utf8');
+  assert.match(await synthesized('deploy-synth', 'example-msk-iam'), /AWS::Lambda::EventSourceMapping/);
+});
+
+step('docs/deploy.md: cdk synth of the self-managed example, offline', async () => {
+  const template = await synthesized('deploy-synth-self-managed', 'example-self-managed-scram');
   assert.match(template, /AWS::Lambda::EventSourceMapping/);
+  assert.match(template, /SelfManagedEventSource/);
 });
 
 step('Performance: bench quick writes its results', async () => {

@@ -1,6 +1,6 @@
 /**
  * Template assertions for the event source mapping rules AWS documents (issue 9 §2), one describe per rule.
- * Each names the AWS page the stack follows; README "AWS contract" lists them.
+ * Each names the AWS page the stack follows; docs/guarantees.md "AWS contract" lists them.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';

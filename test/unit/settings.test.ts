@@ -15,7 +15,7 @@ import {
   tunableSettingNames,
   type FunctionSettingsConfig,
 } from '../../lib/settings/catalogue.js';
-import { withSettingsTable } from '../../scripts/settings-table.js';
+import { SETTINGS_PAGE, withSettingsTable } from '../../scripts/settings-table.js';
 import { settingsTableMarkdown } from '../../lib/settings/settings-table.js';
 import { redriveTopicsFrom } from '../../lib/redrive/request.js';
 
@@ -101,10 +101,10 @@ test('infra keys are the camelCase of the variables, validated by the same parse
   assert.ok(!tunableSettingNames().includes('KAFKA_BROKERS' as never));
 });
 
-test('the README configuration table is the one generated from the catalogue', () => {
-  const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-  assert.equal(readme, withSettingsTable(readme), 'README.md is stale: run npm run docs:settings');
-  for (const name of settingNames()) assert.ok(readme.includes(`| \`${name}\` |`), name);
+test('the configuration table of docs/configuration.md is the one generated from the catalogue', () => {
+  const page = readFileSync(path.join(ROOT, SETTINGS_PAGE), 'utf8');
+  assert.equal(page, withSettingsTable(page), `${SETTINGS_PAGE} is stale: run npm run docs:settings`);
+  for (const name of settingNames()) assert.ok(page.includes(`| \`${name}\` |`), name);
 });
 
 test('every variable the function code reads is in the catalogue, and every catalogue entry is read', () => {
@@ -146,7 +146,7 @@ test('the redrive reads its topics and group prefix through the catalogue, prefi
     error: DEFAULT_TOPICS.error,
     onFailure: DEFAULT_TOPICS.onFailure,
   });
-  // Each setting says which function reads it; the README's enrichment table lists only the enrichment function's.
+  // Each setting says which function reads it; the enrichment table of docs/configuration.md lists only the enrichment function's.
   for (const name of ['INPUT_TOPIC', 'ON_FAILURE_TOPIC', 'REDRIVE_GROUP_PREFIX'] as const)
     assert.deepEqual(SETTINGS[name].readBy, ['redrive'], name);
   assert.deepEqual(SETTINGS.ERROR_TOPIC.readBy, ['enrich', 'redrive']);

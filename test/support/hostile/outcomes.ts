@@ -63,7 +63,7 @@ export const EVENTS = {
   emitterId: 'hostile-test',
 };
 
-/** The stable error types the README documents (plus none: `Unexpected*` is not stable). */
+/** The stable error types docs/record-journey.md documents (plus none: `Unexpected*` is not stable). */
 export const KNOWN_ERROR_TYPES = new Set([
   'InvalidJson',
   'InvalidEvent',
