@@ -61,12 +61,12 @@ node --import tsx --test --test-concurrency=1 --test-force-exit --test-timeout=6
 step "cfn-lint on the synthesized templates"
 bash scripts/cfn-lint.sh
 
-# README end to end (test/e2e/readme.test.ts): the README's own command blocks in a fresh clone,
-# demo to stop, the quick benchmark among them. After the suite's wiki and broker are stopped, as it
+# README and docs end to end (test/e2e/readme.test.ts): the marked command blocks of README.md and
+# docs/*.md in a fresh clone, demo to stop, the quick benchmark among them. After the suite's wiki and broker are stopped, as it
 # opens the README's ports itself. Full runs only: not with TEST_FILES, SKIP_README=1 or SKIP_BENCH=1,
 # nor with KEEP_SERVICES=1 (the suite's broker keeps the README's Kafka port).
 if [[ -z "${TEST_FILES:-}" && "${SKIP_README:-}" != "1" && "${SKIP_BENCH:-}" != "1" && "${KEEP_SERVICES:-}" != "1" ]]; then
   cleanup
-  step "README end to end in a fresh clone: demo, invoke, kcat, redrive rehearsal, synth, bench quick, stop"
+  step "README and docs end to end in a fresh clone: demo, invoke, kcat, redrive rehearsal, synth, bench quick, stop"
   node --import tsx --test --test-concurrency=1 --test-force-exit --test-reporter=spec test/e2e/readme.test.ts
 fi
