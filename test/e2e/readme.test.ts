@@ -300,6 +300,10 @@ step('docs/deploy.md: cdk synth of the self-managed example, offline', ['deploy-
 step('docs/performance.md: bench quick writes its results', ['bench-quick'], async () => {
   await runReadmeBlock('bench-quick');
   assert.ok(existsSync(path.join(CLONE, '.local', 'bench-quick', 'results.json')));
+  for (const chart of ['throughput-vs-latency', 'cost-vs-memory', 'cpu-by-phase']) {
+    const svg = path.join(CLONE, '.local', 'bench-quick', 'images', `${chart}.svg`);
+    assert.match(readFileSync(svg, 'utf8'), /^<svg/, `${chart}.svg drawn from the quick run's results`);
+  }
 });
 
 step('Every other marked block of README.md and docs/ runs as written', [], async () => {
