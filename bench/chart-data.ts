@@ -82,18 +82,18 @@ function costGroups(path: Record<string, unknown>): Array<{ latencyMs: number; r
 const perSecond = (events: number, wallMs: readonly number[]) => events / (median(wallMs) / 1000);
 
 /**
- * Events per second against MediaWiki latency: the function's invocations of each size (its cost
- * invocations at each latency, its warm invocations at the bench latency) and the sequential
+ * Events per second against MediaWiki latency: the function's invocations at each latency (the cost
+ * invocations, of the stack's batch size), its warm big invocations at the bench latency, and the sequential
  * one-request-per-event fetcher (`sequential`, one object or a list, at its own latency or the bench's).
  */
 export function throughputRows(results: unknown): ThroughputRow[] {
   const path = lambdaPath(results);
   const benchLatency = num(path.latencyMs);
   const rows: ThroughputRow[] = [];
-  const functionRow = (latencyMs: number, runs: readonly Invocation[]) => {
+  const functionRow = (what: string, latencyMs: number, runs: readonly Invocation[]) => {
     const events = runs[0]!.events;
     rows.push({
-      series: `function, ${events}-event invocations`,
+      series: `function, ${what} of ${events} events`,
       latencyMs,
       eventsPerSecond: perSecond(
         events,
@@ -101,9 +101,9 @@ export function throughputRows(results: unknown): ThroughputRow[] {
       ),
     });
   };
-  for (const g of costGroups(path)) functionRow(g.latencyMs, g.runs);
+  for (const g of costGroups(path)) functionRow('invocations', g.latencyMs, g.runs);
   const warm = invocations(path.warm);
-  if (benchLatency !== undefined && warm.length > 0) functionRow(benchLatency, warm);
+  if (benchLatency !== undefined && warm.length > 0) functionRow('warm big invocations', benchLatency, warm);
   for (const s of Array.isArray(path.sequential) ? path.sequential : [path.sequential]) {
     if (!isRecord(s)) continue;
     const events = num(s.events);
