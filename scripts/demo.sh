@@ -23,6 +23,11 @@ export PATH="$PWD/node_modules/.bin:$PATH"
 step "MediaWiki: install (once), start on 127.0.0.1:${MW_PORT} and seed the samples' pages"
 API_URL="$(bash scripts/mediawiki/demo-wiki.sh)"
 
+step "AWS's Lambda Runtime Interface Emulator for \`npm run invoke -- --runtime lambda\` (.local/bin; built once, about a minute)"
+# shellcheck source=lib/tools.sh
+. scripts/lib/tools.sh
+ensure_lambda_rie || echo "without it, --runtime lambda is not available; the demo goes on in process" >&2
+
 step "Enrich samples/page-change-events.jsonl with the real handler (file sink)"
 export MW_API_URL_TEMPLATE="${MW_API_URL_TEMPLATE:-$API_URL}"
 export MW_API_ALLOWED_DOMAINS="${MW_API_ALLOWED_DOMAINS:-dev.wiki.local}"

@@ -2,6 +2,7 @@
  * Local invoke: runs the real handler on an event file with a file sink.
  *
  *   npm run invoke -- --event FILE [--demo-wiki] [--out FILE] [--errors FILE] [--timeout-ms N]
+ *                     [--runtime node|lambda] [--env NAME] [-c KEY=VALUE ...]
  *
  * FILE is an MSK / self-managed Kafka event-source-mapping event (JSON with "records"),
  * or JSON lines of page_change events, wrapped into an MSK event (one partition, offsets
@@ -12,6 +13,12 @@
  * --demo-wiki  enrich against the demo wiki (`npm run demo`'s, holding the samples' revisions):
  *              starts and seeds it if needed, and defaults MW_API_URL_TEMPLATE to it and
  *              MW_API_ALLOWED_DOMAINS to the samples' domain, dev.wiki.local.
+ *
+ * --runtime    node (default): the handler in this process, from the TypeScript sources, with a file sink.
+ *              lambda: the `cdk synth` asset of --env (default local-dev, with -c overrides) through AWS's Runtime
+ *              Interface Emulator and aws-lambda-ric, at the template's memory size (a cgroup, as root) and timeout,
+ *              with the template's environment; outputs read back from Kafka (scripts/lambda-runtime/). A failed
+ *              invocation (function error, Runtime.OutOfMemory, timeout) exits 3.
  */
 import { existsSync } from 'node:fs';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
@@ -21,11 +28,14 @@ import type { Context } from 'aws-lambda';
 import { DEFAULT_TOPICS } from '../lib/settings/catalogue.js';
 import { argsOrExit, logsToStderr, settingsOrExit } from './lib/cli.js';
 
+const shellEnv = { ...process.env };
 process.env.POWERTOOLS_DEV ??= 'true';
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 logsToStderr();
 
-const USAGE = 'usage: npm run invoke -- --event FILE [--demo-wiki] [--out FILE] [--errors FILE] [--timeout-ms N]';
+const USAGE =
+  'usage: npm run invoke -- --event FILE [--demo-wiki] [--out FILE] [--errors FILE] [--timeout-ms N] ' +
+  '[--runtime node|lambda] [--env NAME] [-c KEY=VALUE ...]';
 const { values } = argsOrExit(USAGE, () =>
   parseArgs({
     options: {
@@ -35,12 +45,19 @@ const { values } = argsOrExit(USAGE, () =>
       errors: { type: 'string', default: '.local/invoke/errors.jsonl' },
       topic: { type: 'string', default: DEFAULT_TOPICS.input },
       'timeout-ms': { type: 'string', default: '60000' },
+      runtime: { type: 'string', default: 'node' },
+      env: { type: 'string', default: 'local-dev' },
+      context: { type: 'string', short: 'c', multiple: true, default: [] },
     },
   }),
 );
 
 if (!values.event) {
   console.error(USAGE);
+  process.exit(2);
+}
+if (values.runtime !== 'node' && values.runtime !== 'lambda') {
+  console.error(`--runtime ${values.runtime}: node or lambda\n${USAGE}`);
   process.exit(2);
 }
 if (!existsSync(values.event)) {
@@ -84,6 +101,22 @@ const event = eventFromFile(await readFile(values.event, 'utf8'));
 for (const path of [values.out!, values.errors!]) {
   await mkdir(dirname(path), { recursive: true });
   await writeFile(path, '');
+}
+
+if (values.runtime === 'lambda') {
+  const { invokeThroughRuntime } = await import('./lambda-runtime/invoke-through-runtime.js');
+  const code = await invokeThroughRuntime({
+    event,
+    out: values.out!,
+    errors: values.errors!,
+    envName: values.env!,
+    context: values.context!,
+    shellEnv,
+    processEnv: process.env,
+    say: (line) => console.error(`[invoke] ${line}`),
+  });
+  console.error(await resultsLine(values.out!, values.errors!));
+  process.exit(code);
 }
 
 const deps = settingsOrExit(() =>

@@ -20,11 +20,12 @@ export PATH="$PWD/node_modules/.bin:$PATH"
 
 # Everything the tests run that npm does not install: Debian packages when missing, cfn-lint in
 # .local/venv. MediaWiki and PHP come with scripts/mediawiki/setup.sh, Kafka with scripts/kafka/fetch.sh.
-step "tools: kcat, jq, curl, openssl, Java and Maven (apt-get when missing), cfn-lint (.local/venv)"
+step "tools: kcat, jq, curl, openssl, Java and Maven (apt-get when missing), cfn-lint (.local/venv), aws-lambda-rie (.local/bin)"
 # shellcheck source=lib/tools.sh
 . scripts/lib/tools.sh
 ensure_commands kcat jq curl openssl java mvn
 ensure_cfn_lint
+ensure_lambda_rie
 
 step "type check (tsc --noEmit)"
 npx tsc --noEmit -p .
@@ -61,12 +62,12 @@ node --import tsx --test --test-concurrency=1 --test-force-exit --test-timeout=6
 step "cfn-lint on the synthesized templates"
 bash scripts/cfn-lint.sh
 
-# README and docs end to end (test/e2e/readme.test.ts): the marked command blocks of README.md and
-# docs/*.md in a fresh clone, demo to stop, the quick benchmark among them. After the suite's wiki and broker are stopped, as it
+# README end to end (test/e2e/readme.test.ts): the README's own command blocks in a fresh clone,
+# demo to stop, the quick benchmark among them. After the suite's wiki and broker are stopped, as it
 # opens the README's ports itself. Full runs only: not with TEST_FILES, SKIP_README=1 or SKIP_BENCH=1,
 # nor with KEEP_SERVICES=1 (the suite's broker keeps the README's Kafka port).
 if [[ -z "${TEST_FILES:-}" && "${SKIP_README:-}" != "1" && "${SKIP_BENCH:-}" != "1" && "${KEEP_SERVICES:-}" != "1" ]]; then
   cleanup
-  step "README and docs end to end in a fresh clone: demo, invoke, kcat, redrive rehearsal, synth, bench quick, stop"
+  step "README end to end in a fresh clone: demo, invoke, kcat, redrive rehearsal, synth, bench quick, stop"
   node --import tsx --test --test-concurrency=1 --test-force-exit --test-reporter=spec test/e2e/readme.test.ts
 fi

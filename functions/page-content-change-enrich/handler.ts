@@ -9,14 +9,14 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { Context } from 'aws-lambda';
 import { enrichConfigFrom, type EnrichConfig } from '../../lib/settings/config.js';
 import { apiEndpointResolver, type ApiEndpointResolver } from '../../lib/mediawiki/domain-allowlist.js';
-import type { KafkaBatchResponse } from '../../lib/event-source/kafka-event.js';
+import type { KafkaBatchResponse } from '../../lib/kafka/kafka-event.js';
 import { logger, metrics, recordBatchMetrics } from '../../lib/pipeline/observability.js';
 import { invocationDeadlines } from '../../lib/pipeline/invocation-deadlines.js';
 import { processBatch } from '../../lib/pipeline/process-batch.js';
 import { pinnedOutputSchema } from '../../lib/pipeline/output-schema.js';
 import { revisionContentClient, type RevisionContentClient } from '../../lib/mediawiki/revision-content-client.js';
-import type { EventSink } from '../../lib/pipeline/sink.js';
-import { kafkaSink, kafkaSinkConfigFromEnv } from '../../lib/pipeline/kafka-sink.js';
+import type { EventSink } from '../../lib/kafka/sink.js';
+import { kafkaSink, kafkaSinkConfigFromEnv } from '../../lib/kafka/kafka-sink.js';
 import { UnwrittenRecordsError } from '../../lib/core/errors.js';
 import { readSettings } from '../../lib/settings/catalogue.js';
 

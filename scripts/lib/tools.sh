@@ -5,6 +5,7 @@
 #   ensure_commands kcat jq     Debian packages for the named commands (apt-get, with sudo when not root)
 #   ensure_cfn_lint             cfn-lint from PyPI in the project's own virtual environment
 #                               (.local/venv), never the system Python; puts it first on PATH
+#   ensure_lambda_rie           AWS's Lambda Runtime Interface Emulator, built with Go into .local/bin
 #
 # MediaWiki and PHP are installed by scripts/mediawiki/setup.sh, Apache Kafka by scripts/kafka/fetch.sh.
 
@@ -59,4 +60,36 @@ ensure_cfn_lint() {
     "${TOOLS_VENV}/bin/pip" install --quiet --disable-pip-version-check cfn-lint >&2
   fi
   export PATH="${TOOLS_VENV}/bin:${PATH}"
+}
+
+# AWS's Lambda Runtime Interface Emulator (scripts/lambda-runtime/), built from the Go module proxy into
+# .local/bin/aws-lambda-rie with the machine's Go (PATH or /usr/local/go), or Debian's golang-go when there is none.
+# Its module needs Go 1.26: a Go from 1.21 on fetches that toolchain from the module proxy itself (GOTOOLCHAIN=auto).
+TOOLS_LAMBDA_RIE_MODULE="github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie"
+TOOLS_LAMBDA_RIE_VERSION="v0.0.0-20261030222936-bef5c4ba774d"
+TOOLS_LAMBDA_RIE="${TOOLS_REPO_ROOT}/.local/bin/aws-lambda-rie"
+
+ensure_lambda_rie() {
+  local stamp="${TOOLS_LAMBDA_RIE}.version" go_bin
+  if [[ -x "${TOOLS_LAMBDA_RIE}" && "$(cat "${stamp}" 2>/dev/null)" == "${TOOLS_LAMBDA_RIE_VERSION}" ]]; then
+    return 0
+  fi
+  go_bin="$(command -v go || true)"
+  [[ -n "${go_bin}" || ! -x /usr/local/go/bin/go ]] || go_bin=/usr/local/go/bin/go
+  if [[ -z "${go_bin}" ]]; then
+    printf '[tools] go missing\n' >&2
+    apt_install golang-go
+    go_bin="$(command -v go)"
+  fi
+  printf '[tools] building aws-lambda-rie %s with %s (%s) into %s (about a minute)\n' \
+    "${TOOLS_LAMBDA_RIE_VERSION}" "${go_bin}" "$("${go_bin}" env GOVERSION 2>/dev/null || echo 'version unknown')" \
+    "${TOOLS_LAMBDA_RIE}" >&2
+  mkdir -p "$(dirname "${TOOLS_LAMBDA_RIE}")"
+  if ! GOBIN="$(dirname "${TOOLS_LAMBDA_RIE}")" GOTOOLCHAIN=auto GOFLAGS=-mod=mod \
+    "${go_bin}" install "${TOOLS_LAMBDA_RIE_MODULE}@${TOOLS_LAMBDA_RIE_VERSION}" >&2; then
+    printf '[tools] building aws-lambda-rie failed: it needs Go 1.21 or later (which fetches Go 1.26 itself); %s is %s\n' \
+      "${go_bin}" "$("${go_bin}" version 2>/dev/null)" >&2
+    return 1
+  fi
+  echo "${TOOLS_LAMBDA_RIE_VERSION}" >"${stamp}"
 }

@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { documentedBlock, documentedBlocks } from '../support/readme-blocks.js';
+import { documentedBlock } from '../support/readme-blocks.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const LOG_DIR = path.join(REPO_ROOT, '.local', 'readme-test');
@@ -168,14 +168,9 @@ function portsUsedByClone(): number[] {
   return ports;
 }
 
-/** The blocks the named steps run or compare with; every other marked block runs in the step "Every other marked block…". */
-const CLAIMED = new Set<string>();
-
 // Each block builds on the ones before it: after a failure the rest is skipped, not run.
 let failed: string | undefined;
-/** A step that runs (or reads) the marked blocks `blocks`, in the order the steps are declared. */
-function step(name: string, blocks: readonly string[], body: () => Promise<void>): void {
-  for (const block of blocks) CLAIMED.add(block);
+function step(name: string, body: () => Promise<void>): void {
   test(name, { timeout: BLOCK_TIMEOUT_MS }, async (t) => {
     if (failed) return t.skip(`after the failure of "${failed}"`);
     try {
@@ -203,7 +198,7 @@ after(async () => {
   rmSync(CLONE, { recursive: true, force: true });
 });
 
-step('Two commands: npm run demo enriches the samples', ['two-commands'], async () => {
+step('Two commands: npm run demo enriches the samples', async () => {
   // `npm test` is the command that runs this test: every other line of the block runs.
   await runReadmeBlock('two-commands', (text) =>
     text
@@ -220,21 +215,17 @@ step('Two commands: npm run demo enriches the samples', ['two-commands'], async 
   });
 });
 
-step(
-  'Local invoke: the shipped MSK sample enriched against the demo wiki, and where the results went',
-  ['local-invoke'],
-  async () => {
-    const run = await runReadmeBlock('local-invoke');
-    assert.match(run.stdout, /^\{"batchItemFailures":\[\]\}$/m);
-    assert.match(run.stderr, /3 enriched event\(s\) → \.local\/invoke\/enriched\.jsonl; 0 error event\(s\)/);
-    const enriched = jsonLines('.local/invoke/enriched.jsonl');
-    assert.equal(enriched.length, 3);
-    for (const e of enriched) {
-      const slots = (e.revision as { content_slots: Record<string, { content_body?: string }> }).content_slots;
-      assert.equal(typeof slots.main?.content_body, 'string');
-    }
-  },
-);
+step('Local invoke: the shipped MSK sample enriched against the demo wiki, and where the results went', async () => {
+  const run = await runReadmeBlock('local-invoke');
+  assert.match(run.stdout, /^\{"batchItemFailures":\[\]\}$/m);
+  assert.match(run.stderr, /3 enriched event\(s\) → \.local\/invoke\/enriched\.jsonl; 0 error event\(s\)/);
+  const enriched = jsonLines('.local/invoke/enriched.jsonl');
+  assert.equal(enriched.length, 3);
+  for (const e of enriched) {
+    const slots = (e.revision as { content_slots: Record<string, { content_body?: string }> }).content_slots;
+    assert.equal(typeof slots.main?.content_body, 'string');
+  }
+});
 
 /** Enriched events (their keys) and error types a kcat block printed. */
 function kcatOutput(stdout: string, enrichedLine: RegExp) {
@@ -245,39 +236,31 @@ function kcatOutput(stdout: string, enrichedLine: RegExp) {
   return { lines, enriched: lines.filter((l) => enrichedLine.test(l)).length, errors: countBy(errors) };
 }
 
-step('README, a look with kcat: the 9 samples end as 6 enriched and 3 error events', ['kcat-look'], async () => {
+step('README, a look with kcat: the 9 samples end as 6 enriched and 3 error events', async () => {
   const run = await runReadmeBlock('kcat-look');
   const out = kcatOutput(run.stdout, /^\{"wiki_id":.*source_topic/);
   assert.equal(out.enriched, 6, 'enriched events with their keys and source headers');
   assert.deepEqual(out.errors, { DomainNotAllowed: 1, InvalidJson: 1, RevisionMissing: 1 });
 });
 
-step(
-  'docs/local-kafka.md: 27 records more end as 18 enriched and 9 error events, the counts adding up',
-  ['kcat-walkthrough'],
-  async () => {
-    const run = await runReadmeBlock('kcat-walkthrough');
-    const out = kcatOutput(run.stdout, /^\d+:\d+ \{"wiki_id":/);
-    // The broker keeps the README look's 6 enriched and 3 error events: the page says the counts add up.
-    assert.equal(out.enriched, 6 + 18, 'enriched events with their keys');
-    assert.deepEqual(out.errors, { DomainNotAllowed: 1 + 3, InvalidJson: 1 + 3, RevisionMissing: 1 + 3 });
-    assert.ok(out.lines.includes('exit 0'), 'local:esm --until-caught-up exits 0');
-    assert.doesNotMatch(run.stdout, /failure_condition=/, 'nothing on the on-failure topic');
-    assert.doesNotMatch(run.stderr, /"level":"ERROR"|consumer crashed/, 'no error noise on success');
-  },
-);
+step('docs/local-kafka.md: 27 records more end as 18 enriched and 9 error events, the counts adding up', async () => {
+  const run = await runReadmeBlock('kcat-walkthrough');
+  const out = kcatOutput(run.stdout, /^\d+:\d+ \{"wiki_id":/);
+  // The broker keeps the README look's 6 enriched and 3 error events: the page says the counts add up.
+  assert.equal(out.enriched, 6 + 18, 'enriched events with their keys');
+  assert.deepEqual(out.errors, { DomainNotAllowed: 1 + 3, InvalidJson: 1 + 3, RevisionMissing: 1 + 3 });
+  assert.ok(out.lines.includes('exit 0'), 'local:esm --until-caught-up exits 0');
+  assert.doesNotMatch(run.stdout, /failure_condition=/, 'nothing on the on-failure topic');
+  assert.doesNotMatch(run.stderr, /"level":"ERROR"|consumer crashed/, 'no error noise on success');
+});
 
-step(
-  'docs/operations.md, redrive rehearsal: ends with the outcome the page shows',
-  ['redrive-rehearsal', 'redrive-rehearsal-outcome'],
-  async () => {
-    const run = await runReadmeBlock('redrive-rehearsal');
-    const actual = new Set(run.stdout.split('\n').map((l) => l.trim()));
-    for (const line of documentedBlock(CLONE, 'redrive-rehearsal-outcome').text.split('\n')) {
-      assert.ok(actual.has(line.trim()), `the rehearsal did not print "${line.trim()}":\n${run.stdout}`);
-    }
-  },
-);
+step('Redrive rehearsal: ends with the outcome the README shows', async () => {
+  const run = await runReadmeBlock('redrive-rehearsal');
+  const actual = new Set(run.stdout.split('\n').map((l) => l.trim()));
+  for (const line of documentedBlock(CLONE, 'redrive-rehearsal-outcome').text.split('\n')) {
+    assert.ok(actual.has(line.trim()), `the rehearsal did not print "${line.trim()}":\n${run.stdout}`);
+  }
+});
 
 /** Synthesizes through a documented block and returns the template it wrote for `env`. */
 async function synthesized(block: string, env: string): Promise<string> {
@@ -287,42 +270,22 @@ async function synthesized(block: string, env: string): Promise<string> {
   return readFileSync(file, 'utf8');
 }
 
-step('Deploy: cdk synth of an environment, offline', ['deploy-synth'], async () => {
+step('Deploy: cdk synth of an environment, offline', async () => {
   assert.match(await synthesized('deploy-synth', 'example-msk-iam'), /AWS::Lambda::EventSourceMapping/);
 });
 
-step('docs/deploy.md: cdk synth of the self-managed example, offline', ['deploy-synth-self-managed'], async () => {
+step('docs/deploy.md: cdk synth of the self-managed example, offline', async () => {
   const template = await synthesized('deploy-synth-self-managed', 'example-self-managed-scram');
   assert.match(template, /AWS::Lambda::EventSourceMapping/);
   assert.match(template, /SelfManagedEventSource/);
 });
 
-step('docs/performance.md: bench quick writes its results', ['bench-quick'], async () => {
+step('Performance: bench quick writes its results', async () => {
   await runReadmeBlock('bench-quick');
   assert.ok(existsSync(path.join(CLONE, '.local', 'bench-quick', 'results.json')));
-  for (const chart of ['throughput-vs-latency', 'cost-vs-memory', 'cpu-by-phase']) {
-    const svg = path.join(CLONE, '.local', 'bench-quick', 'images', `${chart}.svg`);
-    assert.match(readFileSync(svg, 'utf8'), /^<svg/, `${chart}.svg drawn from the quick run's results`);
-  }
 });
 
-step('Every other marked block of README.md and docs/ runs as written', [], async () => {
-  // Blocks no step above names (a page's new example, say) run here, in page order, each in a shell
-  // of its own: one that needs a wiki or a broker starts it, as its page tells a reader to.
-  const others = documentedBlocks(CLONE).filter((b) => !CLAIMED.has(b.name));
-  const outcomes = others.filter((b) => b.lang === 'text');
-  assert.deepEqual(
-    outcomes.map((b) => `${b.file}: ${b.name}`),
-    [],
-    'an outcome block (```text) that no step compares with what a command printed',
-  );
-  for (const block of others) {
-    console.error(`running ${block.file} block "${block.name}"`);
-    await runReadmeBlock(block.name);
-  }
-});
-
-step('docs/operations.md, stopping everything: no port the project used is still listening', ['stop'], async () => {
+step('Stopping everything: no port the project used is still listening', async () => {
   await runReadmeBlock('stop');
   const used = [...new Set([...PORTS, ...portsUsedByClone()])];
   assert.deepEqual(await listeningPorts(used), [], `still listening after npm run stop (checked ${used.join(', ')})`);
