@@ -95,3 +95,25 @@ export function brokenLinks(root: string, file: string): string[] {
   }
   return problems;
 }
+
+/** `a/{b,c}.ts` → `a/b.ts`, `a/c.ts` (one level of braces, as the pages write file groups). */
+function expandBraces(p: string): string[] {
+  const m = /^(.*?)\{([^{}]*)\}(.*)$/.exec(p);
+  return m ? m[2]!.split(',').flatMap((alt) => expandBraces(`${m[1]}${alt}${m[3]}`)) : [p];
+}
+
+/**
+ * The repository paths a page names in code spans (`lib/…`, `test/…`, `scripts/…`, …, outside fenced
+ * blocks), with their line; globs and placeholders (`*`, `<…>`) are left out, brace groups expanded.
+ */
+export function namedPaths(markdown: string): MarkdownLink[] {
+  const paths: MarkdownLink[] = [];
+  withoutFences(markdown).forEach((line, i) => {
+    for (const m of line.matchAll(/`((?:lib|test|scripts|bench|infra|functions|samples|docs)\/[^`\s]*)`/g)) {
+      const named = m[1]!.replace(/[.,;:]$/, '');
+      if (/[*<]/.test(named)) continue;
+      for (const target of expandBraces(named)) paths.push({ line: i + 1, target });
+    }
+  });
+  return paths;
+}
