@@ -104,14 +104,14 @@ function expandBraces(p: string): string[] {
 
 /**
  * The repository paths a page names in code spans (`lib/…`, `test/…`, `scripts/…`, …, outside fenced
- * blocks), with their line; globs and placeholders (`*`, `<…>`) are left out, brace groups expanded.
+ * blocks), with their line; globs and placeholders (`*`, `<…>`, `…`) are left out, brace groups expanded.
  */
 export function namedPaths(markdown: string): MarkdownLink[] {
   const paths: MarkdownLink[] = [];
   withoutFences(markdown).forEach((line, i) => {
     for (const m of line.matchAll(/`((?:lib|test|scripts|bench|infra|functions|samples|docs)\/[^`\s]*)`/g)) {
       const named = m[1]!.replace(/[.,;:]$/, '');
-      if (/[*<]/.test(named)) continue;
+      if (/[*<…]/.test(named)) continue;
       for (const target of expandBraces(named)) paths.push({ line: i + 1, target });
     }
   });
