@@ -12,7 +12,7 @@ import { apiEndpointResolver, type ApiEndpointResolver } from '../../lib/mediawi
 import type { KafkaBatchResponse } from '../../lib/kafka/kafka-event.js';
 import { logger, metrics, recordBatchMetrics } from '../../lib/pipeline/observability.js';
 import { invocationDeadlines } from '../../lib/pipeline/invocation-deadlines.js';
-import { processBatch } from '../../lib/pipeline/process-batch.js';
+import { type BatchDependencies, processBatch } from '../../lib/pipeline/process-batch.js';
 import { pinnedOutputSchema } from '../../lib/pipeline/output-schema.js';
 import { revisionContentClient, type RevisionContentClient } from '../../lib/mediawiki/revision-content-client.js';
 import type { EventSink } from '../../lib/kafka/sink.js';
@@ -47,6 +47,22 @@ export function dependenciesFromEnv(env: NodeJS.ProcessEnv = process.env, sink?:
   };
 }
 
+/** What `processBatch` needs of the container's dependencies, with the invocation's own. */
+export function batchDependencies(
+  deps: HandlerDependencies,
+  invocation: Pick<BatchDependencies, 'produceDeadline' | 'requestId'> = {},
+): BatchDependencies {
+  return {
+    client: deps.client,
+    resolver: deps.resolver,
+    sink: deps.sink,
+    events: deps.config.events,
+    maxMessageBytes: deps.maxMessageBytes,
+    contentBudgetBytes: deps.config.contentBudgetBytes,
+    ...invocation,
+  };
+}
+
 export function createHandler(getDependencies: () => HandlerDependencies) {
   return middy(async (event: unknown, context: Context): Promise<KafkaBatchResponse> => {
     const deps = getDependencies();
@@ -57,19 +73,17 @@ export function createHandler(getDependencies: () => HandlerDependencies) {
       sendWorstCaseMs: deps.sink.sendWorstCaseMs ?? 0,
     });
     const requestsBefore = deps.client.stats.requests;
-    const result = await processBatch(event, fetchBy, {
-      client: deps.client,
-      resolver: deps.resolver,
-      sink: deps.sink,
-      events: deps.config.events,
-      maxMessageBytes: deps.maxMessageBytes,
-      produceDeadline: produceBy,
-      requestId: context?.awsRequestId,
-    });
+    const result = await processBatch(
+      event,
+      fetchBy,
+      batchDependencies(deps, { produceDeadline: produceBy, requestId: context?.awsRequestId }),
+    );
     recordBatchMetrics(result.outcomes, {
       mediawikiRequests: deps.client.stats.requests - requestsBefore,
       sinkFailures: result.sinkFailures,
       batchItemFailures: result.response.batchItemFailures.length,
+      peakContentBytes: result.peakContentBytes,
+      contentWindows: result.contentWindows,
     });
     const unwritten = result.response.batchItemFailures.length;
     if (unwritten > 0 && deps.partialBatchResponse === false) {

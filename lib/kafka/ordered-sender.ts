@@ -33,8 +33,8 @@ export interface OrderedSender {
   add(index: number, partitionKey: string, message: OutboundMessage): Promise<void>;
   /** A record of this partition is not written in this invocation: later ones wait behind it. */
   holdBack(partitionKey: string): void;
-  /** Sends what is buffered. Afterwards `written` is final. */
-  finish(): Promise<void>;
+  /** Sends what is buffered (records may be added after it). After the last flush, `written` is final. */
+  flush(): Promise<void>;
   /** Indices of the records the sink confirmed as written. */
   readonly written: ReadonlySet<number>;
   /** Messages the sink did not write, or that were not sent because their stream had failed. */
@@ -119,7 +119,7 @@ export function orderedSender(options: OrderedSenderOptions): OrderedSender {
     holdBack(partitionKey) {
       heldBackPartitions.add(partitionKey);
     },
-    finish: flush,
+    flush,
     written,
     get sinkFailures() {
       return sinkFailures;

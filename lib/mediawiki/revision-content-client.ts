@@ -32,21 +32,44 @@ import {
 
 export type { FetchedRevision, RevisionResult, SlotContent } from './action-api-response.js';
 
+/** One wiki's revisions to fetch, and where their results go. */
+export interface RevisionRequest {
+  readonly domain: string;
+  readonly revIds: readonly number[];
+  /** No request or retry starts that could not end before it; what it leaves unsettled is `DeadlineExceededError`. */
+  readonly deadline: Deadline;
+  /** The invocation's id, sent to MediaWiki as X-Request-Id. */
+  readonly requestId?: string;
+  /**
+   * Hears each Action API request's revisions as soon as they are settled, so callers can produce
+   * before the last request returns. Every distinct id of `revIds` is heard exactly once.
+   */
+  readonly onResults: (results: ReadonlyMap<number, RevisionResult>) => void;
+}
+
 export interface RevisionContentClient {
   /**
-   * Content of every revision id of one wiki; one result per distinct id. Never rejects for
-   * per-revision failures. `onResults` hears each request's revisions as soon as they are
-   * settled, so callers can start producing before the last request returns.
+   * Content of every revision id of one wiki, reported through `onResults` only. Settles once every
+   * id was reported; never rejects for per-revision failures.
    */
-  fetchRevisions(
-    domain: string,
-    revIds: readonly number[],
-    deadline: Deadline,
-    requestId?: string,
-    onResults?: (results: ReadonlyMap<number, RevisionResult>) => void,
-  ): Promise<Map<number, RevisionResult>>;
+  fetchRevisions(request: RevisionRequest): Promise<void>;
   readonly stats: ClientStats;
   close(): Promise<void>;
+}
+
+/** Every result of `request` in one map, for callers that need them all at once (tools, tests). */
+export async function fetchAllRevisions(
+  client: RevisionContentClient,
+  request: Omit<RevisionRequest, 'onResults'>,
+): Promise<Map<number, RevisionResult>> {
+  const all = new Map<number, RevisionResult>();
+  await client.fetchRevisions({
+    ...request,
+    onResults: (results) => {
+      for (const [id, r] of results) all.set(id, r);
+    },
+  });
+  return all;
 }
 
 export interface ClientStats {
@@ -244,7 +267,7 @@ export function revisionContentClient(
 
   return {
     stats,
-    async fetchRevisions(domain, revIds, deadline, requestId, onResults) {
+    async fetchRevisions({ domain, revIds, deadline, requestId, onResults }) {
       const results = new Map<number, RevisionResult>();
       const scope: FetchScope = { endpoint: resolver.endpointFor(domain), domain, results, deadline, requestId };
       const unique = [...new Set(revIds)];
@@ -254,10 +277,12 @@ export function revisionContentClient(
       await Promise.all(
         chunks.map(async (chunk) => {
           await fetchChunk(scope, chunk);
-          onResults?.(new Map(chunk.map((id) => [id, results.get(id)!])));
+          // Reported, then forgotten: the client keeps no content after a chunk is heard.
+          const settled = new Map(chunk.map((id) => [id, results.get(id)!]));
+          for (const id of chunk) results.delete(id);
+          onResults(settled);
         }),
       );
-      return results;
     },
     async close() {
       await requester.close();

@@ -50,7 +50,14 @@ function recordConformanceMetrics(outcomes: readonly RecordOutcome[]): void {
 /** Counts of one invocation's outcomes, as metrics and as one log line. */
 export function recordBatchMetrics(
   outcomes: readonly RecordOutcome[],
-  extra: { mediawikiRequests: number; sinkFailures: number; batchItemFailures: number },
+  extra: {
+    mediawikiRequests: number;
+    sinkFailures: number;
+    batchItemFailures: number;
+    /** Most fetched content held at once (`CONTENT_BUDGET_BYTES` bounds it), and the windows fetched. */
+    peakContentBytes: number;
+    contentWindows: number;
+  },
 ): void {
   let enriched = 0;
   let errors = 0;
@@ -68,6 +75,7 @@ export function recordBatchMetrics(
   metrics.addMetric('RedeliveredRecords', MetricUnit.Count, redelivered);
   metrics.addMetric('SinkFailures', MetricUnit.Count, extra.sinkFailures);
   metrics.addMetric('MediaWikiRequests', MetricUnit.Count, extra.mediawikiRequests);
+  metrics.addMetric('PeakContentBytes', MetricUnit.Bytes, extra.peakContentBytes);
   recordConformanceMetrics(outcomes);
   logger.info('batch processed', { records: outcomes.length, enriched, errors, redelivered, errorTypes, ...extra });
 }

@@ -1,6 +1,7 @@
 /**
  * One invocation: decode → validate → enrich → produce, for every record of every
- * partition, then the partial batch response. Each record ends as exactly one
+ * partition, then the partial batch response. Revisions are fetched in content windows that fit
+ * the content budget; each window is produced and released before the next is fetched. Each record ends as exactly one
  * message (enriched or error event) or is listed for redelivery; records of a
  * partition after one that must be redelivered are not produced, and are listed
  * too, so the partition's order holds on retry.
@@ -18,7 +19,9 @@ import { orderedSender } from '../kafka/ordered-sender.js';
 import type { PageChangeEvent } from './page-change.js';
 import { parseRecord, type ParsedRecord } from './parsed-record.js';
 import { NO_DEADLINE, type Deadline } from '../core/retry.js';
-import type { FetchedRevision, RevisionContentClient, RevisionResult } from '../mediawiki/revision-content-client.js';
+import type { FetchedRevision, RevisionContentClient } from '../mediawiki/revision-content-client.js';
+import { contentWindows, declaredContentBytes, HeldContent } from './content-window.js';
+import { type FetchResult, fetchWindow } from './window-fetch.js';
 import type { EventSink, OutboundMessage } from '../kafka/sink.js';
 
 export interface BatchDependencies {
@@ -28,6 +31,11 @@ export interface BatchDependencies {
   readonly events: EventConfig;
   /** Largest message (key + value, bytes) the output topic accepts. */
   readonly maxMessageBytes: number;
+  /**
+   * Most fetched content held at once, bytes (`CONTENT_BUDGET_BYTES`): the batch is fetched in
+   * windows of revisions whose declared sizes sum to at most this (lib/pipeline/content-window.ts).
+   */
+  readonly contentBudgetBytes: number;
   /**
    * No message is sent after this instant; what is unwritten then is listed for redelivery.
    * The `deadline` argument of `processBatch` (when fetching stops) comes earlier.
@@ -58,10 +66,14 @@ export interface BatchResult {
   readonly sinkFailures: number;
   /** Messages not sent because the produce deadline had passed. */
   readonly unsentAtDeadline: number;
+  /**
+   * The most fetched content (bytes, as the API sizes it) held at once: at most `contentBudgetBytes`
+   * unless one revision alone is larger, or events declare less than their revisions hold.
+   */
+  readonly peakContentBytes: number;
+  /** Content windows the batch was fetched in. */
+  readonly contentWindows: number;
 }
-
-/** A revision's result, or a failure of the client itself: the revision is fetched again on redelivery. */
-type FetchResult = RevisionResult | { readonly ok: false; readonly error: RetryLaterError };
 
 interface OutcomeContext {
   readonly deps: BatchDependencies;
@@ -82,33 +94,47 @@ export async function processBatch(
   const now = deps.now ?? (() => new Date());
   const records = decodeKafkaEvent(kafkaEvent);
   const parsed = records.map((record) => parseRecord(record, deps.resolver));
-  const results = revisionResults(parsed, deadline, deps);
+  const windows = contentWindows(
+    parsed.map((p) =>
+      p.kind === 'fetch' ? { domain: p.domain, revId: p.revId, bytes: declaredContentBytes(p.event) } : undefined,
+    ),
+    deps.contentBudgetBytes,
+  );
 
-  // Records are produced in order while later revisions are still being fetched.
   const sender = orderedSender({
     sink: deps.sink,
     maxBatchBytes: deps.maxMessageBytes,
     deadline: deps.produceDeadline ?? NO_DEADLINE,
-    // Once a record's message is sent (or failed), its content is not needed: the batch holds few bodies at once.
+    // Once a record's message is sent (or failed), its content is not needed.
     done: (i) => {
       const p = parsed[i]!;
       if (p.kind !== 'unparsable') releaseContent(p.event);
     },
   });
+  const held = new HeldContent();
   const bodyBytes = new Map<string, number>();
   const outcomes: RecordOutcome[] = [];
-  for (const [i, p] of parsed.entries()) {
-    const context: OutcomeContext = { deps, now: now(), bodyBytes };
-    const outcome =
-      p.kind === 'fetch'
-        ? fetchedOutcome(p, await results.of(p.domain, p.revId), context)
-        : unfetchedOutcome(p, context);
-    outcomes.push(outcome);
-    if (outcome.kind === 'redeliver') sender.holdBack(records[i]!.partitionKey);
-    else await sender.add(i, records[i]!.partitionKey, outcome.message);
+  // One window at a time: fetched, produced in record order (so in partition order), released.
+  for (const [w, { start, end }] of windows.entries()) {
+    const position = `content window ${w + 1} of ${windows.length}`;
+    const fetch = fetchWindow(parsed.slice(start, end), { ...deps, deadline, held, position });
+    for (let i = start; i < end; i++) {
+      const p = parsed[i]!;
+      const context: OutcomeContext = { deps, now: now(), bodyBytes };
+      const outcome =
+        p.kind === 'fetch'
+          ? fetchedOutcome(p, await fetch.of(p.domain, p.revId), context)
+          : unfetchedOutcome(p, context);
+      outcomes.push(outcome);
+      if (outcome.kind === 'redeliver') sender.holdBack(records[i]!.partitionKey);
+      else await sender.add(i, records[i]!.partitionKey, outcome.message);
+    }
+    await sender.flush();
+    await fetch.done;
+    fetch.release();
+    bodyBytes.clear();
   }
-  await sender.finish();
-  await results.done;
+  await sender.flush();
 
   return {
     response: partialBatchResponse(records, sender.written),
@@ -116,62 +142,9 @@ export async function processBatch(
     records,
     sinkFailures: sender.sinkFailures,
     unsentAtDeadline: sender.unsentAtDeadline,
+    peakContentBytes: held.peak,
+    contentWindows: windows.length,
   };
-}
-
-/**
- * Each fetched revision's result as a promise that settles when its request does. Never
- * rejects: if the client itself fails, the revisions it did not settle are redelivered.
- */
-function revisionResults(parsed: readonly ParsedRecord[], deadline: Deadline, deps: BatchDependencies) {
-  const deferred = new Map<string, { promise: Promise<FetchResult>; resolve: (r: FetchResult) => void }>();
-  const slot = (domain: string, revId: number) => {
-    const key = `${domain} ${revId}`;
-    let d = deferred.get(key);
-    if (!d) {
-      let resolve!: (r: FetchResult) => void;
-      const promise = new Promise<FetchResult>((r) => (resolve = r));
-      deferred.set(key, (d = { promise, resolve }));
-    }
-    return d;
-  };
-  /** Records still to read each result: a result is forgotten once its last record took it (content is released). */
-  const readers = new Map<string, number>();
-  const revIdsByDomain = new Map<string, number[]>();
-  for (const p of parsed) {
-    if (p.kind !== 'fetch') continue;
-    slot(p.domain, p.revId);
-    const key = `${p.domain} ${p.revId}`;
-    readers.set(key, (readers.get(key) ?? 0) + 1);
-    let revIds = revIdsByDomain.get(p.domain);
-    if (!revIds) revIdsByDomain.set(p.domain, (revIds = []));
-    revIds.push(p.revId);
-  }
-  const done = Promise.all(
-    [...revIdsByDomain].map(async ([domain, revIds]) => {
-      const settle = (settled: ReadonlyMap<number, FetchResult>) => {
-        // A result already taken by its last record was forgotten: it is not stored again.
-        for (const [id, r] of settled) deferred.get(`${domain} ${id}`)?.resolve(r);
-      };
-      try {
-        // Clients that do not report per request settle everything at the end.
-        settle(await deps.client.fetchRevisions(domain, revIds, deadline, deps.requestId, settle));
-      } catch (err) {
-        const message = `fetching from ${domain} failed unexpectedly: ${(err as Error).message}`;
-        const error = new RetryLaterError(message, { cause: err });
-        for (const id of revIds) deferred.get(`${domain} ${id}`)?.resolve({ ok: false, error });
-      }
-    }),
-  ).then(() => undefined);
-  const of = (domain: string, revId: number) => {
-    const key = `${domain} ${revId}`;
-    const { promise } = slot(domain, revId);
-    const left = (readers.get(key) ?? 1) - 1;
-    readers.set(key, left);
-    if (left <= 0) void promise.then(() => deferred.delete(key));
-    return promise;
-  };
-  return { of, done };
 }
 
 function fetchedOutcome(

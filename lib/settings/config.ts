@@ -3,7 +3,7 @@
  * environment through the settings catalogue (`lib/settings/catalogue.ts`), where each variable's
  * default, bounds and meaning are declared.
  */
-import { ConfigurationError, readSettings, type SettingValues } from './catalogue.js';
+import { ConfigurationError, contentBudgetBytes, readSettings, type SettingValues } from './catalogue.js';
 
 export { ConfigurationError, DEFAULT_USER_AGENT, WIKIMEDIA_DOMAINS } from './catalogue.js';
 
@@ -61,6 +61,8 @@ export interface EventConfig {
 export interface EnrichConfig {
   readonly mediawiki: MediaWikiApiConfig;
   readonly events: EventConfig;
+  /** `CONTENT_BUDGET_BYTES`, or its share of `AWS_LAMBDA_FUNCTION_MEMORY_SIZE` */
+  readonly contentBudgetBytes: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -96,6 +98,7 @@ export function enrichConfigFrom(s: SettingValues): EnrichConfig {
       errorSchemaUri: s.ERROR_SCHEMA_URI,
       emitterId: s.EMITTER_ID,
     },
+    contentBudgetBytes: contentBudgetBytes(s),
   };
 }
 

@@ -6,8 +6,12 @@ export class ConfigurationError extends Error {
   override readonly name = 'ConfigurationError';
 }
 
-/** `tunable`: a `PipelineConfig` key in infra. `wired`: set by infra from cluster, topic and secret facts. */
-export type SettingScope = 'tunable' | 'wired';
+/**
+ * `tunable`: a `PipelineConfig` key in infra. `wired`: set by infra from cluster, topic and secret facts.
+ * `lambda`: set by the Lambda runtime ("Defined runtime environment variables",
+ * https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime).
+ */
+export type SettingScope = 'tunable' | 'wired' | 'lambda';
 
 /** The Lambda functions that read a setting: the enrichment function, the redrive function. */
 export type SettingReader = 'enrich' | 'redrive';

@@ -24,7 +24,7 @@ function constraintCell(s: Setting<unknown>): string {
 function table(names: readonly SettingName[]): string {
   const rows = names.map((name) => {
     const s: Setting<unknown> = SETTINGS[name];
-    const key = s.scope === 'tunable' ? `\`${settingKey(name)}\`` : 'set by the stack';
+    const key = { tunable: `\`${settingKey(name)}\``, wired: 'set by the stack', lambda: 'set by Lambda' }[s.scope];
     return `| \`${name}\` | ${defaultCell(s)} | ${constraintCell(s)} | ${key} | ${s.doc} |`;
   });
   return ['| variable | default | values | CDK config key | meaning |', '|---|---|---|---|---|', ...rows].join('\n');

@@ -17,10 +17,11 @@ import fc from 'fast-check';
 import { apiEndpointResolver, compileDomainAllowlist } from '../../lib/mediawiki/domain-allowlist.js';
 import { processBatch } from '../../lib/pipeline/process-batch.js';
 import { NO_DEADLINE } from '../../lib/core/retry.js';
-import { revisionContentClient } from '../../lib/mediawiki/revision-content-client.js';
+import { fetchAllRevisions, revisionContentClient } from '../../lib/mediawiki/revision-content-client.js';
 import { memorySink } from '../../scripts/lib/dev-sinks.js';
 import { esmEventOf, pageChangeEvent } from '../support/events.js';
 import { testApiConfig, TEST_DOMAIN } from '../support/enrich-harness.js';
+import { DEFAULT_CONTENT_BUDGET_BYTES } from '../support/batch-deps.js';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
 import { assertErrorEvent, EVENTS } from '../support/hostile/outcomes.js';
 import { interceptDns, startTrap, type DnsRecorder, type Trap } from '../support/hostile/net-traps.js';
@@ -185,6 +186,7 @@ async function runConfig(
       sink,
       events: EVENTS,
       maxMessageBytes: 16 * 1024 * 1024,
+      contentBudgetBytes: DEFAULT_CONTENT_BUDGET_BYTES,
     });
     assert.equal(sink.messages.length, values.length, 'one message per record');
     assert.deepEqual(result.response.batchItemFailures, []);
@@ -316,7 +318,11 @@ test('control: the traps do catch a request — an allowlisted name with the tra
   trap.connections.length = 0;
   dnsRec.lookups.length = 0;
   try {
-    const results = await client.fetchRevisions('probe.wikipedia.org', [1], NO_DEADLINE);
+    const results = await fetchAllRevisions(client, {
+      domain: 'probe.wikipedia.org',
+      revIds: [1],
+      deadline: NO_DEADLINE,
+    });
     assert.equal(results.get(1)?.ok, false);
   } finally {
     await client.close();

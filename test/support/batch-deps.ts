@@ -5,6 +5,10 @@ import type { BatchDependencies } from '../../lib/pipeline/process-batch.js';
 import type { RevisionContentClient, RevisionResult } from '../../lib/mediawiki/revision-content-client.js';
 import type { EventSink } from '../../lib/kafka/sink.js';
 import { memorySink } from '../../scripts/lib/dev-sinks.js';
+import { enrichConfigFromEnv } from '../../lib/settings/config.js';
+
+/** The function's default content budget (no `CONTENT_BUDGET_BYTES`, no Lambda memory size). */
+export const DEFAULT_CONTENT_BUDGET_BYTES = enrichConfigFromEnv({}).contentBudgetBytes;
 
 const events = {
   outputStream: 'mediawiki.page_content_change.v1',
@@ -18,7 +22,7 @@ export function tableClient(table: Record<number, string | Error>) {
   const calls: Array<{ domain: string; revIds: readonly number[] }> = [];
   const client: RevisionContentClient = {
     stats: { requests: 0, responseBytes: 0, retries: 0 },
-    async fetchRevisions(domain, revIds) {
+    async fetchRevisions({ domain, revIds, onResults }) {
       calls.push({ domain, revIds });
       const out = new Map<number, RevisionResult>();
       for (const id of revIds) {
@@ -31,7 +35,7 @@ export function tableClient(table: Record<number, string | Error>) {
             revision: { revId: id, pageId: 1, slots: new Map([['main', { role: 'main', content: v }]]) },
           });
       }
-      return out;
+      onResults(out);
     },
     async close() {},
   };
@@ -52,6 +56,7 @@ export function deps(
       sink,
       events,
       maxMessageBytes: 1_000_000,
+      contentBudgetBytes: DEFAULT_CONTENT_BUDGET_BYTES,
       resolver: apiEndpointResolver('http://127.0.0.1:1/api.php', ['dev.wiki.local', '*.wikipedia.org']),
       ...extra,
     } as BatchDependencies,

@@ -1,5 +1,6 @@
 /** Wiring of the real revision content client and pipeline for integration tests. */
 import type { MediaWikiApiConfig } from '../../lib/settings/config.js';
+import { DEFAULT_CONTENT_BUDGET_BYTES } from './batch-deps.js';
 import { apiEndpointResolver } from '../../lib/mediawiki/domain-allowlist.js';
 import { processBatch } from '../../lib/pipeline/process-batch.js';
 import { NO_DEADLINE, type Deadline } from '../../lib/core/retry.js';
@@ -52,6 +53,7 @@ export async function enrichBatch(
       sink,
       events: testEventConfig,
       maxMessageBytes: 16 * 1024 * 1024,
+      contentBudgetBytes: DEFAULT_CONTENT_BUDGET_BYTES,
     });
     const parsed = sink.messages.map((m) => ({ kind: m.kind, offset: m.source.offset, event: JSON.parse(m.value) }));
     return { result, messages: parsed, stats: { ...client.stats } };

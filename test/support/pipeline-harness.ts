@@ -4,6 +4,7 @@
  * that accounts for every input record.
  */
 import assert from 'node:assert/strict';
+import { DEFAULT_CONTENT_BUDGET_BYTES } from './batch-deps.js';
 import type { Context, MSKRecord } from 'aws-lambda';
 import { createHandler, type HandlerDependencies } from '../../functions/page-content-change-enrich/handler.js';
 import type { EnrichConfig, MediaWikiApiConfig } from '../../lib/settings/config.js';
@@ -94,9 +95,13 @@ export function pipelineHandler(
   brokers: string[],
   apiUrl: string,
   topics: PipelineTopics,
-  opts: { api?: Partial<MediaWikiApiConfig>; maxMessageBytes?: number } = {},
+  opts: { api?: Partial<MediaWikiApiConfig>; maxMessageBytes?: number; contentBudgetBytes?: number } = {},
 ): PipelineHandler {
-  const config: EnrichConfig = { mediawiki: testApiConfig(apiUrl, opts.api), events: testEventConfig };
+  const config: EnrichConfig = {
+    mediawiki: testApiConfig(apiUrl, opts.api),
+    events: testEventConfig,
+    contentBudgetBytes: opts.contentBudgetBytes ?? DEFAULT_CONTENT_BUDGET_BYTES,
+  };
   const resolver = apiEndpointResolver(config.mediawiki.urlTemplate, config.mediawiki.allowedDomains);
   const maxMessageBytes = opts.maxMessageBytes ?? 4 * 1024 * 1024;
   const sink = kafkaSink({

@@ -12,7 +12,7 @@ import { after, before, test } from 'node:test';
 import { NO_DEADLINE } from '../../lib/core/retry.js';
 import { apiEndpointResolver } from '../../lib/mediawiki/domain-allowlist.js';
 import { FinalFailure, httpStatusFailure, RetryableFailure } from '../../lib/mediawiki/failure-table.js';
-import { revisionContentClient } from '../../lib/mediawiki/revision-content-client.js';
+import { fetchAllRevisions, revisionContentClient } from '../../lib/mediawiki/revision-content-client.js';
 import { TEST_DOMAIN, testApiConfig } from '../support/enrich-harness.js';
 import { virtualClock } from '../support/virtual-clock.js';
 
@@ -154,7 +154,8 @@ for (const row of TABLE) {
     const config = testApiConfig(url, { maxRetries: MAX_RETRIES, timeoutMs: 300, retryBaseMs: 10 });
     const client = revisionContentClient(config, { resolver: apiEndpointResolver(url, [TEST_DOMAIN]), clock });
     try {
-      const result = (await client.fetchRevisions(TEST_DOMAIN, [REV_ID], NO_DEADLINE)).get(REV_ID);
+      const request = { domain: TEST_DOMAIN, revIds: [REV_ID], deadline: NO_DEADLINE };
+      const result = (await fetchAllRevisions(client, request)).get(REV_ID);
       assert.ok(result && !result.ok, 'an error, not content');
       assert.equal((result.error as { errorType?: string }).errorType, row.errorType, result.error.message);
       assert.equal(requests, row.retried ? 1 + MAX_RETRIES : 1, 'requests at the wiki');
@@ -173,7 +174,7 @@ test('maxlag without Retry-After waits 1 s before each retry, longer than backof
   const config = testApiConfig(url, { maxRetries: MAX_RETRIES, retryBaseMs: 10 });
   const client = revisionContentClient(config, { resolver: apiEndpointResolver(url, [TEST_DOMAIN]), clock });
   try {
-    await client.fetchRevisions(TEST_DOMAIN, [REV_ID], NO_DEADLINE);
+    await fetchAllRevisions(client, { domain: TEST_DOMAIN, revIds: [REV_ID], deadline: NO_DEADLINE });
     assert.deepEqual(clock.sleeps, [1000, 1000]);
   } finally {
     await client.close();

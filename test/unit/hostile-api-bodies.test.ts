@@ -4,6 +4,7 @@
  * still becomes one error or enriched message, and Object.prototype is untouched.
  */
 import assert from 'node:assert/strict';
+import { DEFAULT_CONTENT_BUDGET_BYTES } from '../support/batch-deps.js';
 import { after, test } from 'node:test';
 import fc from 'fast-check';
 import { apiEndpointResolver } from '../../lib/mediawiki/domain-allowlist.js';
@@ -121,6 +122,7 @@ test('hostile Action API bodies (HTTP 200, any JSON shape) never reject processB
           sink,
           events: EVENTS,
           maxMessageBytes: MAX_MESSAGE_BYTES,
+          contentBudgetBytes: DEFAULT_CONTENT_BUDGET_BYTES,
         });
         countRecord('api-body');
         assert.equal(result.outcomes.length, 1);

@@ -21,6 +21,7 @@ import { NO_DEADLINE } from '../../lib/core/retry.js';
 import { RevisionMissingError } from '../../lib/core/errors.js';
 import type { RevisionContentClient, RevisionResult } from '../../lib/mediawiki/revision-content-client.js';
 import { memorySink } from '../../scripts/lib/dev-sinks.js';
+import { DEFAULT_CONTENT_BUDGET_BYTES } from '../support/batch-deps.js';
 import { assertNoPollution, check, fixedBase, MAX_MESSAGE_BYTES, TOPIC } from '../support/hostile/batch-checks.js';
 import { assertCorrectEnrichment, assertErrorEvent, EVENTS, KNOWN_ERROR_TYPES } from '../support/hostile/outcomes.js';
 import {
@@ -43,7 +44,7 @@ function tableClient() {
   const calls: Array<{ domain: string; revIds: readonly number[] }> = [];
   const client: RevisionContentClient = {
     stats: { requests: 0, responseBytes: 0, retries: 0 },
-    async fetchRevisions(domain, revIds) {
+    async fetchRevisions({ domain, revIds, onResults }) {
       calls.push({ domain, revIds: [...revIds] });
       const out = new Map<number, RevisionResult>();
       for (const id of revIds) {
@@ -55,7 +56,7 @@ function tableClient() {
             : { ok: true, revision: { revId: id, pageId: 1, slots: new Map([['main', { role: 'main', content }]]) } },
         );
       }
-      return out;
+      onResults(out);
     },
     async close() {},
   };
@@ -97,6 +98,7 @@ async function runBatch(
     sink,
     events: EVENTS,
     maxMessageBytes: MAX_MESSAGE_BYTES,
+    contentBudgetBytes: DEFAULT_CONTENT_BUDGET_BYTES,
     resolver: apiEndpointResolver('http://127.0.0.1:9/api.php', TEST_ALLOWLIST),
   };
 
@@ -246,6 +248,7 @@ async function single(value: Buffer) {
     sink,
     events: EVENTS,
     maxMessageBytes: MAX_MESSAGE_BYTES,
+    contentBudgetBytes: DEFAULT_CONTENT_BUDGET_BYTES,
     resolver: apiEndpointResolver('http://127.0.0.1:9/api.php', TEST_ALLOWLIST),
   });
   assert.equal(sink.messages.length, 1);

@@ -29,7 +29,7 @@ test('messages go out in record order, batched up to maxBatchBytes, and are acco
   const { sink, sends } = recordingSink();
   const sender = orderedSender({ sink, maxBatchBytes: 25 });
   for (const i of [0, 1, 2, 3, 4]) await sender.add(i, 'p0', message(i));
-  await sender.finish();
+  await sender.flush();
   assert.deepEqual(
     sends.map((s) => s.offsets),
     [
@@ -48,7 +48,7 @@ test('a held-back record stops its partition, not the others', async () => {
   sender.holdBack('p0');
   await sender.add(2, 'p0', message(2));
   await sender.add(3, 'p1', message(3));
-  await sender.finish();
+  await sender.flush();
   assert.deepEqual(
     sends.map((s) => s.offsets),
     [[0, 3]],
@@ -62,7 +62,7 @@ test('after a failed send its stream sends nothing more; the other stream goes o
   await sender.add(0, 'p0', message(0, 'output'));
   await sender.add(1, 'p0', message(1, 'output'));
   await sender.add(2, 'p1', message(2, 'error'));
-  await sender.finish();
+  await sender.flush();
   assert.deepEqual(
     sends.map((s) => s.offsets),
     [[0], [2]],
@@ -80,7 +80,7 @@ test('a sink that throws has written nothing', async () => {
   const sender = orderedSender({ sink, maxBatchBytes: 1000 });
   await sender.add(0, 'p0', message(0));
   await sender.add(1, 'p1', message(1, 'error'));
-  await sender.finish();
+  await sender.flush();
   assert.equal(sender.written.size, 0);
   assert.equal(sender.sinkFailures, 2);
 });
@@ -93,7 +93,7 @@ test('the deadline: passed on to the sink, and past it nothing is sent', async (
   await sender.add(0, 'p0', message(0));
   now = 100;
   await sender.add(1, 'p0', message(1));
-  await sender.finish();
+  await sender.flush();
   assert.deepEqual(
     sends.map((s) => s.offsets),
     [[0]],

@@ -77,14 +77,14 @@ test('production starts before the last request returns, in record order', { tim
   const sent: number[] = [];
   const client: RevisionContentClient = {
     stats: { requests: 0, responseBytes: 0, retries: 0 },
-    async fetchRevisions(_domain, revIds, _deadline, _requestId, onResults) {
+    async fetchRevisions({ revIds, onResults }) {
       const ok = (id: number): RevisionResult => ({
         ok: true,
         revision: { revId: id, pageId: 1, slots: new Map([['main', { role: 'main', content: `c${id}` }]]) },
       });
-      onResults?.(new Map([[1, ok(1)]]));
+      onResults(new Map([[1, ok(1)]]));
       await held; // the second request is slow
-      return new Map(revIds.map((id) => [id, ok(id)]));
+      onResults(new Map(revIds.filter((id) => id !== 1).map((id) => [id, ok(id)])));
     },
     async close() {},
   };
@@ -160,11 +160,17 @@ test('a wiki hanging past the deadline: the stuck record and every record held b
   const fast = tableClient({ 1: 'a', 2: 'b', 4: 'd', 5: 'e', 6: 'f' }).client;
   const client: RevisionContentClient = {
     stats: fast.stats,
-    async fetchRevisions(domain, revIds, deadline, requestId, onResults) {
-      if (domain !== 'en.wikipedia.org') return fast.fetchRevisions(domain, revIds, deadline, requestId, onResults);
+    async fetchRevisions(request) {
+      const { domain, revIds, deadline, onResults } = request;
+      if (domain !== 'en.wikipedia.org') return fast.fetchRevisions(request);
       await new Promise((r) => setTimeout(r, Math.max(0, deadline.remainingMs()) + 20));
-      return new Map(
-        revIds.map((id) => [id, { ok: false, error: new DeadlineExceededError(`revision ${id} not fetched in time`) }]),
+      onResults(
+        new Map(
+          revIds.map((id) => [
+            id,
+            { ok: false, error: new DeadlineExceededError(`revision ${id} not fetched in time`) },
+          ]),
+        ),
       );
     },
     async close() {},

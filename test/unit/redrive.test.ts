@@ -344,8 +344,15 @@ test('the pipeline carries the redrive headers of its input to the messages it p
   assert.equal(second!.source.carriedHeaders, undefined);
   const sink = memorySink();
   const resolver = apiEndpointResolver('http://127.0.0.1:1/api.php', ['dev.wiki.local']);
-  const client = { stats: { requests: 0 }, fetchRevisions: async () => new Map(), close: async () => undefined };
-  await processBatch(event, NO_DEADLINE, { client: client as never, resolver, sink, events, maxMessageBytes: 1 << 20 });
+  const client = { stats: { requests: 0 }, fetchRevisions: async () => undefined, close: async () => undefined };
+  await processBatch(event, NO_DEADLINE, {
+    client: client as never,
+    resolver,
+    sink,
+    events,
+    maxMessageBytes: 1 << 20,
+    contentBudgetBytes: 1 << 20,
+  });
   assert.deepEqual(sourceHeaders(sink.messages[0]!), {
     redrive_count: '2',
     redrive_from_offset: '7',

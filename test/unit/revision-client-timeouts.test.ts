@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { apiEndpointResolver } from '../../lib/mediawiki/domain-allowlist.js';
 import { deadlineAt } from '../../lib/core/retry.js';
-import { revisionContentClient } from '../../lib/mediawiki/revision-content-client.js';
+import { fetchAllRevisions, revisionContentClient } from '../../lib/mediawiki/revision-content-client.js';
 import { testApiConfig } from '../support/enrich-harness.js';
 
 test('a deadline with a fractional remaining time still fetches', async () => {
@@ -53,7 +53,8 @@ test('a deadline with a fractional remaining time still fetches', async () => {
   const config = testApiConfig(url);
   const client = revisionContentClient(config, { resolver: apiEndpointResolver(url, config.allowedDomains) });
   try {
-    const results = await client.fetchRevisions('dev.wiki.local', [42], deadlineAt(Date.now() + 1500.5));
+    const deadline = deadlineAt(Date.now() + 1500.5);
+    const results = await fetchAllRevisions(client, { domain: 'dev.wiki.local', revIds: [42], deadline });
     const r = results.get(42);
     assert.ok(r?.ok, `fetched, not ${r && !r.ok ? `${r.error.name}: ${r.error.message}` : 'missing'}`);
   } finally {

@@ -281,7 +281,7 @@ test('MSK IAM: the signed token and the AWS credentials behind it never appear i
 
 test('MediaWiki URL credentials: error event messages and stacks name the host only', async () => {
   // Directly through the client, every failure kind: message and stack carry neither the token nor userinfo.
-  const { revisionContentClient } = await import('../../lib/mediawiki/revision-content-client.js');
+  const { fetchAllRevisions, revisionContentClient } = await import('../../lib/mediawiki/revision-content-client.js');
   const { enrichConfigFromEnv } = await import('../../lib/settings/config.js');
   const { errorEventFor } = await import('../../lib/pipeline/error-event.js');
   const config = enrichConfigFromEnv(envFor('scram', '127.0.0.1:1', 'ERROR'));
@@ -290,7 +290,8 @@ test('MediaWiki URL credentials: error event messages and stacks name the host o
     for (const { fault, errorType } of FAULTS) {
       proxy.reset();
       proxy.setDefault(fault);
-      const result = (await client.fetchRevisions('dev.wiki.local', [7], { remainingMs: () => 60_000 })).get(7)!;
+      const request = { domain: 'dev.wiki.local', revIds: [7], deadline: { remainingMs: () => 60_000 } };
+      const result = (await fetchAllRevisions(client, request)).get(7)!;
       assert.equal(result.ok, false);
       const error = (result as { error: Error }).error;
       const e = errorEventFor(error, { text: '{}' }, config.events);
