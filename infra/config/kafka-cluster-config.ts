@@ -15,6 +15,13 @@ export type KafkaAuth = 'none' | 'tls' | 'scram' | 'iam';
 /** Broker port of each authentication mode on MSK, inside the VPC (MSK, "Port information"). */
 export const MSK_PORTS: Record<KafkaAuth, number> = { none: 9092, tls: 9094, scram: 9096, iam: 9098 };
 
+/**
+ * Amazon MSK: a SASL/SCRAM secret encrypted with the default AWS managed key cannot be used with a cluster; it needs a
+ * customer managed key.
+ */
+export const MSK_SCRAM_KEY_PAGE =
+  '"Set up SASL/SCRAM authentication for an Amazon MSK cluster", https://docs.aws.amazon.com/msk/latest/developerguide/msk-password-tutorial.html';
+
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+-[A-Za-z0-9]{6}$/;
 const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/.+$/;
 
@@ -37,7 +44,11 @@ export interface KafkaClusterConfig {
   readonly kafkaSecretArn?: string;
   /** Secret with the private root CA of a self-managed cluster. @default - publicly trusted brokers */
   readonly kafkaRootCaSecretArn?: string;
-  /** Customer managed KMS key of the secrets (`kms:Decrypt` via Secrets Manager). @default - AWS managed key */
+  /**
+   * Customer managed KMS key of the secrets (`kms:Decrypt` via Secrets Manager); required for MSK with SASL/SCRAM,
+   * whose secrets cannot use the AWS managed key (see {@link MSK_SCRAM_KEY_PAGE}).
+   * @default - AWS managed key (not with MSK SASL/SCRAM)
+   */
   readonly kafkaSecretKmsKeyArn?: string;
   /** Broker ports. @default - MSK: from `kafkaAuth` (9098/9096/9094/9092); self-managed: of `kafkaBootstrapServers` */
   readonly kafkaBrokerPorts?: number[];
@@ -100,6 +111,14 @@ export function resolveKafkaCluster(
     if (c.kafkaRootCaSecretArn) throw new ConfigError('kafkaRootCaSecretArn is only for self-managed clusters');
     if (kafkaAuth === 'scram' && c.kafkaSecretArn && !/:secret:AmazonMSK_/.test(c.kafkaSecretArn)) {
       throw new ConfigError('MSK SCRAM secrets must be named AmazonMSK_* (kafkaSecretArn)');
+    }
+    if (kafkaAuth === 'scram' && c.kafkaSecretArn && !c.kafkaSecretKmsKeyArn) {
+      // Without the key named, the role would read the secret but could not decrypt it (no kms:Decrypt), and the
+      // deploy would work only if the key's own policy named the role.
+      throw new ConfigError(
+        'kafkaSecretKmsKeyArn is required with MSK SASL/SCRAM: name the customer managed key that encrypts ' +
+          `kafkaSecretArn; a secret under the default AWS managed key cannot be used with MSK (${MSK_SCRAM_KEY_PAGE})`,
+      );
     }
     required('vpcId');
     if (c.brokerSecurityGroupSelfIngress && !c.brokerSecurityGroupId) {

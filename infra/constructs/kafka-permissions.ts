@@ -67,6 +67,17 @@ export const MSK_CLUSTER_ACTIONS = ['kafka:DescribeClusterV2', 'kafka:GetBootstr
  */
 export const MSK_SCRAM_CLUSTER_ACTIONS = ['kafka:ListScramSecrets'] as const;
 
+/**
+ * Cluster actions of the Kafka on-failure destination's producer on an MSK cluster. The event source mapping writes
+ * the destination topic itself, with the function's role; AWS's example policy for it ("Using a Kafka topic as an
+ * on-failure destination", https://docs.aws.amazon.com/lambda/latest/dg/kafka-on-failure-destination.html,
+ * requirements) names `kafka:DescribeCluster` and `kafka:GetBootstrapBrokers`. Nothing says `kafka:DescribeClusterV2`
+ * stands in for the producer as it does for the poller, so both describe actions are granted with such a
+ * destination. The example's `kafka:Produce` is no action of the `kafka` service (Service Authorization Reference,
+ * "Actions, resources, and condition keys for Amazon Managed Streaming for Apache Kafka") and is left out.
+ */
+export const MSK_KAFKA_DESTINATION_CLUSTER_ACTIONS = ['kafka:DescribeCluster', 'kafka:GetBootstrapBrokers'] as const;
+
 /** How a principal reaches the Kafka cluster. */
 export interface KafkaClusterAccessProps {
   /** Region of the stack (for the `kms:ViaService` condition). */
@@ -163,9 +174,13 @@ export class KafkaClusterAccess {
   }
 
   /**
-   * Consume `topic` as consumer group `group` (IAM access control only). AWS ("Configuring Amazon MSK cluster
-   * authentication methods in Lambda", IAM role-based authentication): Connect (see `clusterDiscovery`),
-   * DescribeGroup, AlterGroup, DescribeTopic, ReadData; `DescribeClusterDynamicConfiguration` is not on the list.
+   * Consume `topic` as consumer group `group` (IAM access control only). AWS ("Configuring Lambda permissions for
+   * Amazon MSK event source mappings", https://docs.aws.amazon.com/lambda/latest/dg/with-msk-permissions.html,
+   * optional permissions with IAM authentication): Connect (see `clusterDiscovery`), DescribeGroup, AlterGroup,
+   * DescribeTopic, ReadData. `kafka-cluster:DescribeClusterDynamicConfiguration` (the `DescribeConfigs` cluster ACL,
+   * "Semantics of IAM authorization policy actions and resources") is not on that list: "Troubleshooting Kafka
+   * event source mapping errors" (https://docs.aws.amazon.com/lambda/latest/dg/with-kafka-troubleshoot.html) asks
+   * for the `DescribeConfigs` ACL with SASL/SCRAM or mTLS only, where Kafka ACLs decide (infra/stack/kafka-acls.ts).
    */
   public consume(topic: string, group: string): iam.PolicyStatement[] {
     if (!this.iamAuth) return [];
@@ -210,15 +225,25 @@ export class KafkaClusterAccess {
   }
 
   /**
-   * Write to the on-failure topic as the event source mapping does. AWS ("Using a Kafka topic as an on-failure
-   * destination", https://docs.aws.amazon.com/lambda/latest/dg/kafka-on-failure-destination.html, and the MSK action
-   * table, "Semantics of IAM authorization policy actions and resources",
-   * https://docs.aws.amazon.com/msk/latest/developerguide/kafka-actions.html): `kafka-cluster:WriteData` requires
-   * `kafka-cluster:DescribeTopic` on the same topic (and `kafka-cluster:Connect`, see `clusterDiscovery`).
+   * Write to the on-failure topic as the event source mapping does (IAM access control only; the cluster actions are
+   * {@link MSK_KAFKA_DESTINATION_CLUSTER_ACTIONS}). AWS's example policy ("Using a Kafka topic as an on-failure
+   * destination", https://docs.aws.amazon.com/lambda/latest/dg/kafka-on-failure-destination.html) grants Connect and
+   * DescribeCluster on the cluster and DescribeTopic and WriteData on the topic; so does this, on this cluster and
+   * this topic only (the destination must be in the source's cluster). Narrower than the example, and why that is
+   * safe: no ReadData (producing needs Connect, DescribeTopic and WriteData: "Common use cases for client
+   * authorization policy", https://docs.aws.amazon.com/msk/latest/developerguide/iam-access-control-use-cases.html),
+   * and no topic actions on the cluster ARN, where they authorize nothing (their required resource is a topic:
+   * "Semantics of IAM authorization policy actions and resources",
+   * https://docs.aws.amazon.com/msk/latest/developerguide/kafka-actions.html).
    */
   public onFailureTopic(topic: string): iam.PolicyStatement[] {
     if (!this.iamAuth) return [];
     return [
+      new iam.PolicyStatement({
+        sid: 'MskOnFailureDescribeCluster',
+        actions: ['kafka-cluster:DescribeCluster'],
+        resources: [this.props.mskClusterArn!],
+      }),
       new iam.PolicyStatement({
         sid: 'MskWriteOnFailureTopic',
         actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData'],

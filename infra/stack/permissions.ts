@@ -8,6 +8,7 @@ import { mskGroupArn, mskTopicArn } from '../config/msk-arns.ts';
 import {
   KafkaClusterAccess,
   MSK_CLUSTER_ACTIONS,
+  MSK_KAFKA_DESTINATION_CLUSTER_ACTIONS,
   MSK_SCRAM_CLUSTER_ACTIONS,
   vpcNetworkInterfacesStatement,
 } from '../constructs/kafka-permissions.ts';
@@ -36,10 +37,17 @@ export interface EnrichAccess {
   readonly inVpc: boolean;
 }
 
-/** The MSK cluster actions the event source mapping needs (none for self-managed Kafka). */
+/**
+ * The MSK cluster actions the event source mapping needs (none for self-managed Kafka): its poller's, with SCRAM the
+ * secrets listing, and with a Kafka on-failure destination its producer's.
+ */
 export function mappingClusterActions(config: ResolvedPipelineConfig): readonly string[] {
   if (config.kafkaClusterType !== 'msk') return [];
-  return [...MSK_CLUSTER_ACTIONS, ...(config.kafkaAuth === 'scram' ? MSK_SCRAM_CLUSTER_ACTIONS : [])];
+  return [
+    ...MSK_CLUSTER_ACTIONS,
+    ...(config.kafkaAuth === 'scram' ? MSK_SCRAM_CLUSTER_ACTIONS : []),
+    ...(config.onFailureDestination === 'kafka' ? MSK_KAFKA_DESTINATION_CLUSTER_ACTIONS : []),
+  ];
 }
 
 /** Statements of the enrichment function's role: what the function and its event source mapping do. */

@@ -13,7 +13,7 @@ import { describe, test } from 'node:test';
 import { DEFAULT_ENRICH_ENTRY, ESM_REQUIRE_BANNER } from '../../infra/constructs/enrich-function.ts';
 import { FUNCTION_BUILD_OPTIONS } from '../../infra/constructs/function-bundle.ts';
 import { kafkaEsmEventFor } from '../../scripts/lib/esm-event.ts';
-import { enrichFunction, ROOT, synth, type Synth } from './helpers.ts';
+import { EXAMPLE_ENVIRONMENTS, enrichFunction, ROOT, synth, type Synth } from './helpers.ts';
 
 /** Entry file plus the chunks it imports statically: what a cold start reads and parses. */
 function coldStartCode(dir: string): string {
@@ -179,7 +179,7 @@ describe('one Node.js major: the runtime the tests run on is the runtime Lambda 
   test('every synthesized function, the esbuild target and this test process share one Node.js major', () => {
     const major = process.versions.node.split('.')[0];
     const runtimes = new Set<string>();
-    for (const env of ['example-msk-iam', 'example-self-managed-scram']) {
+    for (const env of EXAMPLE_ENVIRONMENTS) {
       const resources = synth(env).template.findResources('AWS::Lambda::Function');
       for (const fn of Object.values(resources)) runtimes.add(fn.Properties.Runtime);
     }

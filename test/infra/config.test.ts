@@ -17,10 +17,10 @@ const context = (values: Record<string, unknown>) => (key: string) => values[key
 const base = (): Partial<PipelineConfig> => loadEnvironmentFile('example-msk-iam');
 
 describe('environment files', () => {
-  test('both example environments exist and resolve', () => {
+  test('the example environments exist and resolve', () => {
     assert.deepEqual(
       listEnvironments().filter((e) => e.startsWith('example-')),
-      ['example-msk-iam', 'example-self-managed-scram'],
+      ['example-msk-iam', 'example-msk-scram', 'example-self-managed-scram'],
     );
     for (const env of listEnvironments()) {
       const config = configFromContext(context({ env }));
@@ -144,6 +144,11 @@ describe('validation', () => {
       { kafkaAuth: 'scram', kafkaSecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:other-AbCdEf' },
       /AmazonMSK_/,
     );
+    // "Set up SASL/SCRAM authentication for an Amazon MSK cluster": not with the default AWS managed key.
+    invalid(
+      { kafkaAuth: 'scram', kafkaSecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:AmazonMSK_x-AbCdEf' },
+      /kafkaSecretKmsKeyArn is required with MSK SASL\/SCRAM.*msk-password-tutorial\.html/,
+    );
     invalid({ kafkaClusterType: 'self-managed', mskClusterArn: undefined }, /kafkaBootstrapServers is required/);
     invalid(
       {
@@ -171,7 +176,11 @@ describe('validation', () => {
 
   test('secrets must be complete ARNs', () => {
     invalid(
-      { kafkaAuth: 'scram', kafkaSecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:AmazonMSK_x' },
+      {
+        kafkaAuth: 'scram',
+        kafkaSecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:AmazonMSK_x',
+        kafkaSecretKmsKeyArn: 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+      },
       /complete Secrets Manager secret ARN/,
     );
   });

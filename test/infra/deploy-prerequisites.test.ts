@@ -13,9 +13,8 @@ import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { ConfigError } from '../../infra/config/config.ts';
 import { configFromContext, listEnvironments, loadEnvironmentFile } from '../../infra/config/environment-files.ts';
 import type { PipelineStack } from '../../infra/stack/pipeline-stack.ts';
-import { enrichFunction, eventSourceMapping, ROOT, synth } from './helpers.ts';
+import { EXAMPLE_ENVIRONMENTS, enrichFunction, eventSourceMapping, ROOT, runCdkApp, synth } from './helpers.ts';
 
-const EXAMPLES = ['example-msk-iam', 'example-self-managed-scram'];
 const warnings = (stack: PipelineStack, pattern: RegExp) =>
   Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp(pattern.source));
 
@@ -24,7 +23,7 @@ describe('A fresh account: no reserved concurrency unless the environment sets i
   // at most the unreserved account concurrency minus 100 can be reserved; "Lambda quotas"
   // (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html): new accounts have reduced quotas.
   test('the examples reserve nothing, for the enrichment and the redrive function alike', () => {
-    for (const env of EXAMPLES) {
+    for (const env of EXAMPLE_ENVIRONMENTS) {
       const s = synth(env, { redriveFunction: 'true' });
       for (const [id, fn] of Object.entries(s.template.findResources('AWS::Lambda::Function'))) {
         assert.equal(fn.Properties.ReservedConcurrentExecutions, undefined, `${env}: ${id}`);
@@ -49,7 +48,7 @@ describe('Records older than the maximum age: examples keep every record they st
   // (https://docs.aws.amazon.com/lambda/latest/dg/kafka-retry-configurations.html): records past the maximum record
   // age go to the on-failure destination without invoking the function.
   test('no example pairs TRIM_HORIZON with a finite maximum record age', () => {
-    for (const env of EXAMPLES) {
+    for (const env of EXAMPLE_ENVIRONMENTS) {
       const s = synth(env);
       const esm = eventSourceMapping(s.template);
       if (esm.StartingPosition === 'TRIM_HORIZON') assert.equal(esm.MaximumRecordAgeInSeconds, undefined, env);
@@ -111,16 +110,7 @@ describe('A user environment: where it goes, and what a mistake in it prints', (
 
   test('the CDK app prints a configuration error alone, without a stack trace, and exits 2', () => {
     const context = { env: 'example-msk-iam', timeoutSeconds: '900', mwApiBatchSize: '600' };
-    const run = spawnSync(process.execPath, ['--import', 'tsx', 'infra/app.ts'], {
-      cwd: ROOT,
-      encoding: 'utf8',
-      // How the cdk CLI hands `-c key=value` to the app.
-      env: {
-        ...process.env,
-        CDK_CONTEXT_JSON: JSON.stringify(context),
-        CDK_OUTDIR: mkdtempSync(join(tmpdir(), 'cdk-')),
-      },
-    });
+    const run = runCdkApp(context);
     assert.equal(run.status, 2, run.stderr);
     assert.match(
       run.stderr,

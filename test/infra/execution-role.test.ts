@@ -6,10 +6,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Template } from 'aws-cdk-lib/assertions';
+import { MSK_SCRAM_KEY_PAGE } from '../../infra/config/kafka-cluster-config.ts';
 import {
   asArray,
   MSK_CLUSTER_ARN,
   roleStatements,
+  runCdkApp,
   ROOT_CA_SECRET_ARN,
   SCRAM_SECRET_ARN,
   synth,
@@ -26,7 +28,6 @@ const ACTION_TABLE_PAGE =
 const KAFKA_DESTINATION_PAGE =
   '"Using a Kafka topic as an on-failure destination", https://docs.aws.amazon.com/lambda/latest/dg/kafka-on-failure-destination.html';
 
-const MSK_SCRAM_SECRET = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:AmazonMSK_wiki-AbCdEf';
 const KMS_KEY = 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 const ENRICH = 'EnrichFunctionExecutionRole';
 const VPC_ACTIONS = [
@@ -53,12 +54,7 @@ const granted = (statements: Statement[], action: string, resource?: unknown) =>
 
 describe(`MSK execution role, row by row: ${MSK_PAGE}`, () => {
   const iam = synth('example-msk-iam', { redriveFunction: 'true' });
-  const scram = synth('example-msk-iam', { kafkaAuth: 'scram', kafkaSecretArn: MSK_SCRAM_SECRET });
-  const scramCmk = synth('example-msk-iam', {
-    kafkaAuth: 'scram',
-    kafkaSecretArn: MSK_SCRAM_SECRET,
-    kafkaSecretKmsKeyArn: KMS_KEY,
-  });
+  const scram = synth('example-msk-scram');
 
   test('CloudWatch Logs: each function writes its own log group (the stack creates it: no logs:CreateLogGroup)', () => {
     for (const role of ['EnrichFunctionExecutionRole', 'RedriveFunctionExecutionRole']) {
@@ -73,7 +69,9 @@ describe(`MSK execution role, row by row: ${MSK_PAGE}`, () => {
     const statements = roleStatements(iam.template, ENRICH);
     assert.ok(granted(statements, 'kafka:DescribeClusterV2', MSK_CLUSTER_ARN));
     assert.ok(granted(statements, 'kafka:GetBootstrapBrokers', MSK_CLUSTER_ARN));
-    assert.ok(!granted(statements, 'kafka:DescribeCluster'), 'only one of DescribeCluster and DescribeClusterV2');
+    // Only one of the two for the poller; kafka:DescribeCluster comes with a Kafka on-failure destination (below).
+    const sqs = roleStatements(synth('example-msk-iam', { onFailureDestination: 'sqs' }).template, ENRICH);
+    assert.ok(!granted(sqs, 'kafka:DescribeCluster'), 'only one of DescribeCluster and DescribeClusterV2');
   });
 
   test('VPC: the six network interface actions for the pollers in the cluster VPC', () => {
@@ -94,35 +92,104 @@ describe(`MSK execution role, row by row: ${MSK_PAGE}`, () => {
   test('optional, SASL/SCRAM: kafka:ListScramSecrets on the cluster and secretsmanager:GetSecretValue on the secret', () => {
     const statements = roleStatements(scram.template, ENRICH);
     assert.ok(granted(statements, 'kafka:ListScramSecrets', MSK_CLUSTER_ARN));
-    assert.ok(granted(statements, 'secretsmanager:GetSecretValue', MSK_SCRAM_SECRET));
+    assert.ok(granted(statements, 'secretsmanager:GetSecretValue', scram.config.kafkaSecretArn));
     assert.ok(!granted(roleStatements(iam.template, ENRICH), 'kafka:ListScramSecrets'), 'IAM auth uses no secret');
   });
 
   test('optional, customer managed key: kms:Decrypt on the key the environment names, through Secrets Manager', () => {
-    const decrypt = roleStatements(scramCmk.template, ENRICH).filter((s) => actionsOf([s]).includes('kms:Decrypt'));
-    assert.deepEqual(
-      decrypt.map((s) => s.Resource),
-      [KMS_KEY],
-    );
-    assert.deepEqual(decrypt[0]!.Condition, {
-      StringEquals: { 'kms:ViaService': 'secretsmanager.us-east-1.amazonaws.com' },
-    });
-    assert.ok(!granted(roleStatements(scram.template, ENRICH), 'kms:Decrypt'), 'no key named: no kms:Decrypt');
+    for (const role of roles(scram.template).filter((r) => roleStatements(scram.template, r).length > 0)) {
+      const statements = roleStatements(scram.template, role);
+      if (!granted(statements, 'secretsmanager:GetSecretValue')) continue;
+      const decrypt = statements.filter((s) => actionsOf([s]).includes('kms:Decrypt'));
+      assert.deepEqual(
+        decrypt.map((s) => s.Resource),
+        [scram.config.kafkaSecretKmsKeyArn],
+        `${role}: reads the secret, so decrypts it with its key`,
+      );
+      assert.deepEqual(decrypt[0]!.Condition, {
+        StringEquals: { 'kms:ViaService': 'secretsmanager.us-east-1.amazonaws.com' },
+      });
+    }
+    assert.ok(!granted(roleStatements(iam.template, ENRICH), 'kms:Decrypt'), 'IAM auth: no secret, no key');
   });
 
-  test(`on-failure destination, Kafka topic: Connect, DescribeTopic and WriteData on it (${KAFKA_DESTINATION_PAGE})`, () => {
-    const statements = roleStatements(iam.template, ENRICH);
-    const topic = `${MSK_CLUSTER_ARN.replace(':cluster/', ':topic/')}/eqiad.mw_page_content_change_enrich.on_failure`;
-    assert.ok(granted(statements, 'kafka-cluster:Connect', MSK_CLUSTER_ARN));
-    assert.ok(granted(statements, 'kafka-cluster:DescribeTopic', topic));
-    assert.ok(granted(statements, 'kafka-cluster:WriteData', topic));
+  test(`MSK SASL/SCRAM needs the customer managed key: without kafkaSecretKmsKeyArn synth exits 2 naming ${MSK_SCRAM_KEY_PAGE}`, () => {
+    // The AWS managed key cannot encrypt an MSK SCRAM secret, so without the key named the role could read the
+    // secret but never decrypt it.
+    const context = { env: 'example-msk-scram', kafkaSecretKmsKeyArn: '' };
+    const run = runCdkApp(context);
+    assert.equal(run.status, 2, run.stderr);
+    assert.match(run.stderr, /^Configuration error: kafkaSecretKmsKeyArn is required with MSK SASL\/SCRAM/);
+    assert.ok(run.stderr.includes('https://docs.aws.amazon.com/msk/latest/developerguide/msk-password-tutorial.html'));
+    const iamWithoutKey = { kafkaAuth: 'iam', kafkaSecretArn: undefined, kafkaSecretKmsKeyArn: undefined };
+    assert.equal(synthVariant('example-msk-scram', iamWithoutKey).config.kafkaAuth, 'iam', 'only SCRAM needs the key');
   });
+
+  // On-failure destination, Kafka topic: its own page's example policy, row by row, below.
 
   test('on-failure destination, SQS queue and S3 bucket: sqs:SendMessage; s3:PutObject and s3:ListBucket', () => {
     const sqs = roleStatements(synth('example-msk-iam', { onFailureDestination: 'sqs' }).template, ENRICH);
     assert.ok(granted(sqs, 'sqs:SendMessage'));
     const s3 = roleStatements(synth('example-msk-iam', { onFailureDestination: 's3' }).template, ENRICH);
     assert.ok(granted(s3, 's3:PutObject') && granted(s3, 's3:ListBucket'));
+  });
+});
+
+describe(`Kafka on-failure destination producer, the example policy row by row: ${KAFKA_DESTINATION_PAGE}`, () => {
+  // The event source mapping writes the destination topic with the function's role (MSK IAM access control).
+  const statements = roleStatements(synth('example-msk-iam').template, ENRICH);
+  const onFailureTopic = `${MSK_CLUSTER_ARN.replace(':cluster/', ':topic/')}/eqiad.mw_page_content_change_enrich.on_failure`;
+
+  test('ClusterPermissions: kafka-cluster:Connect and kafka-cluster:DescribeCluster on the cluster', () => {
+    assert.ok(granted(statements, 'kafka-cluster:Connect', MSK_CLUSTER_ARN));
+    assert.ok(granted(statements, 'kafka-cluster:DescribeCluster', MSK_CLUSTER_ARN));
+    // Narrower, and safe: the example's DescribeTopic, WriteData and ReadData on a cluster ARN authorize nothing,
+    // their required resource is a topic (${ACTION_TABLE_PAGE}).
+    for (const action of ['DescribeTopic', 'WriteData', 'ReadData']) {
+      assert.ok(!granted(statements, `kafka-cluster:${action}`, MSK_CLUSTER_ARN), action);
+    }
+  });
+
+  test('TopicPermissions: kafka-cluster:DescribeTopic and kafka-cluster:WriteData on the on-failure topic', () => {
+    assert.ok(granted(statements, 'kafka-cluster:DescribeTopic', onFailureTopic));
+    assert.ok(granted(statements, 'kafka-cluster:WriteData', onFailureTopic));
+    // Narrower, and safe: no ReadData. Producing needs Connect, DescribeTopic and WriteData ("Common use cases for
+    // client authorization policy", https://docs.aws.amazon.com/msk/latest/developerguide/iam-access-control-use-cases.html).
+    assert.ok(!granted(statements, 'kafka-cluster:ReadData', onFailureTopic));
+  });
+
+  test('kafka:DescribeCluster and kafka:GetBootstrapBrokers on the cluster; kafka:Produce is no IAM action', () => {
+    assert.ok(granted(statements, 'kafka:DescribeCluster', MSK_CLUSTER_ARN));
+    assert.ok(granted(statements, 'kafka:GetBootstrapBrokers', MSK_CLUSTER_ARN));
+    // The Service Authorization Reference ("Actions, resources, and condition keys for Amazon Managed Streaming for
+    // Apache Kafka") defines no kafka:Produce; a policy naming it grants nothing.
+    assert.ok(!granted(statements, 'kafka:Produce'));
+  });
+
+  test('EC2: the five network interface actions of the example (the role has them for the pollers)', () => {
+    const eni = actionsOf(statements.filter((s) => s.Sid === 'VpcNetworkInterfaces'));
+    const example = [
+      'ec2:CreateNetworkInterface',
+      'ec2:DescribeNetworkInterfaces',
+      'ec2:DeleteNetworkInterface',
+      'ec2:DescribeSubnets',
+      'ec2:DescribeSecurityGroups',
+    ];
+    for (const action of example) assert.ok(eni.includes(action), action);
+  });
+
+  test("resources: the example's wildcards narrowed to this cluster, safe as the destination must be in it", () => {
+    // "Same cluster requirement": the destination topic is in the source topics' cluster.
+    const kafka = statements.filter((s) => actionsOf([s]).some((a) => a.startsWith('kafka')));
+    for (const resource of kafka.flatMap((s) => asArray(s.Resource))) {
+      assert.ok(String(resource).includes('wiki-events/abcd1234-abcd-cafe-abab-9876543210ab-4'), String(resource));
+    }
+  });
+
+  test('no Kafka on-failure destination, no producer rights: an SQS destination drops them', () => {
+    const sqs = roleStatements(synth('example-msk-iam', { onFailureDestination: 'sqs' }).template, ENRICH);
+    assert.ok(!granted(sqs, 'kafka-cluster:DescribeCluster'));
+    assert.ok(!granted(sqs, 'kafka-cluster:WriteData', onFailureTopic));
   });
 });
 

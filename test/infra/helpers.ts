@@ -2,14 +2,16 @@
  * Shared helpers of the infrastructure tests: offline synth of the pipeline stack for an example
  * environment (feature flags from cdk.json, explicit account/region, no lookups, no bundling unless asked).
  */
-import { readFileSync } from 'node:fs';
+import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { type PipelineConfig, resolveConfig, type ResolvedPipelineConfig } from '../../infra/config/config.ts';
-import { configFromContext, loadEnvironmentFile } from '../../infra/config/environment-files.ts';
+import { configFromContext, listEnvironments, loadEnvironmentFile } from '../../infra/config/environment-files.ts';
 import { PipelineStack, type PipelineStackProps } from '../../infra/stack/pipeline-stack.ts';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
@@ -24,6 +26,9 @@ export const MSK_RESOURCE = 'wiki-events/abcd1234-abcd-cafe-abab-9876543210ab-4'
 export const SCRAM_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:wiki-events/kafka-scram-AbCdEf';
 export const ROOT_CA_SECRET_ARN =
   'arn:aws:secretsmanager:us-east-1:111122223333:secret:wiki-events/kafka-root-ca-GhIjKl';
+
+/** The example environments (`infra/environments/example-*.json`), each linted by cfn-lint and checked here. */
+export const EXAMPLE_ENVIRONMENTS = listEnvironments().filter((env) => env.startsWith('example-'));
 
 export interface Synth {
   readonly app: App;
@@ -63,6 +68,18 @@ export function synthVariant(env: string, changes: Partial<Record<keyof Pipeline
     topicProvisionerCode: lambda.Code.fromInline('export const handler = async () => ({});'),
   });
   return { stack, config, template: Template.fromStack(stack) };
+}
+
+/**
+ * Runs the CDK app (infra/app.ts) as the cdk CLI does, with `context` as its `-c key=value` context (CDK_CONTEXT_JSON)
+ * and a fresh output directory; returns its exit status and output.
+ */
+export function runCdkApp(context: Record<string, unknown>): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, ['--import', 'tsx', 'infra/app.ts'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, CDK_CONTEXT_JSON: JSON.stringify(context), CDK_OUTDIR: mkdtempSync(join(tmpdir(), 'cdk-')) },
+  });
 }
 
 /** Unacknowledged cdk-nag AwsSolutions findings (cdk-nag v3 reports through `validateScope`). */

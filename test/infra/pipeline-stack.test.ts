@@ -98,7 +98,12 @@ describe('MSK with IAM access control (example-msk-iam)', () => {
     assert.deepEqual(asArray(bySid(statements, 'MskIdempotentProducer').Resource), [MSK_CLUSTER_ARN]);
 
     const discovery = bySid(statements, 'MskClusterDiscovery');
-    assert.deepEqual(actionsOf(discovery), ['kafka:DescribeClusterV2', 'kafka:GetBootstrapBrokers']);
+    // DescribeCluster for the Kafka on-failure destination's producer (execution-role.test.ts).
+    assert.deepEqual(actionsOf(discovery), [
+      'kafka:DescribeCluster',
+      'kafka:DescribeClusterV2',
+      'kafka:GetBootstrapBrokers',
+    ]);
     assert.equal(discovery.Resource, MSK_CLUSTER_ARN);
 
     // No kafka-cluster action anywhere else, and never on a wildcard.
