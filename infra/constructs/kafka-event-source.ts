@@ -171,12 +171,27 @@ export function consumerGroupIdFor(identity: MappingIdentity): string {
   return `${identity.consumerGroupId}.${mappingGeneration(identity)}`;
 }
 
+/** The alias a generation's mapping invokes the function through (alias names: letters, digits, `-`, `_`). */
+export function generationAliasName(generation: string): string {
+  return `kafka-mapping-${generation}`;
+}
+
 /**
  * The Kafka event source mapping of the enrichment function, as one `lambda.EventSourceMapping` whose construct id
  * carries the generation ({@link mappingGeneration}): a change of anything the mapping is created with and cannot
  * change (its {@link MappingIdentity}) gives a new logical id, so CloudFormation creates a new mapping, in a new
  * consumer group, instead of updating properties Lambda accepts only on create; any other change (batch size,
  * pollers, retries, destinations) keeps the logical id, the group and its offsets.
+ *
+ * Each generation invokes the function through an alias of its own ({@link generationAliasName}, on `$LATEST`).
+ * Lambda keeps one Kafka mapping per event source, function and topics, and answers a second one with 409 ("An
+ * event source mapping with event source arn …, function … and topics … already exists", the function being the
+ * qualified ARN the mapping names: aws/aws-sam-cli#2308). CloudFormation creates a replacement before it deletes the
+ * mapping it replaces, so a new generation that changed only the consumer group or the starting position would,
+ * without its alias, name the same three as the old one for that moment and fail. `FunctionName` accepts an alias
+ * ARN (CreateEventSourceMapping, https://docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html),
+ * and the function's metrics by `FunctionName` aggregate all its aliases ("Viewing metrics for Lambda functions",
+ * https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-view.html), so alarms stay on the function.
  *
  * The event source never grants permissions here: the target's role is immutable and the stack grants
  * the mapping's permissions explicitly.
@@ -192,6 +207,8 @@ export class KafkaEventSource extends Construct {
   public readonly consumerGroupId: string;
   /** The mapping's generation, part of its construct id and of its consumer group. */
   public readonly generation: string;
+  /** The alias of the target the mapping invokes, one per generation. */
+  public readonly alias: lambda.Alias;
 
   constructor(scope: Construct, id: string, props: KafkaEventSourceProps) {
     super(scope, id);
@@ -302,8 +319,14 @@ export class KafkaEventSource extends Construct {
       }
     }
 
+    // Replaced with the mapping (its logical id carries the generation too), and deleted after the old mapping.
+    this.alias = new lambda.Alias(this, `Alias${this.generation}`, {
+      aliasName: generationAliasName(this.generation),
+      version: props.target.latestVersion,
+      description: `Kafka event source mapping generation ${this.generation} (group ${this.consumerGroupId})`,
+    });
     this.eventSourceMapping = new lambda.EventSourceMapping(this, `Mapping${this.generation}`, {
-      target: props.target,
+      target: this.alias,
       eventSourceArn,
       kafkaBootstrapServers,
       kafkaTopic: props.topic,

@@ -15,6 +15,7 @@ import { DEFAULT_REDRIVE_ENTRY } from '../../infra/constructs/redrive-function.t
 import {
   asArray,
   bySid,
+  enrichFunction,
   eventSourceMapping,
   MSK_CLUSTER_ARN,
   nagAnnotations,
@@ -67,7 +68,13 @@ describe('redrive function', () => {
     ]);
     assert.match(JSON.stringify(p.VpcConfig.SecurityGroupIds), /FunctionSecurityGroup/);
     // Invoked by an operator only: the one event source mapping is still the enrichment function's.
-    assert.match(JSON.stringify(eventSourceMapping(s.template).FunctionName), /EnrichFunction/);
+    // (through the alias of its generation, mapping-replacement.test.ts).
+    assert.match(JSON.stringify(eventSourceMapping(s.template).FunctionName), /PageChangeSourceAlias/);
+    const aliases = Object.values(s.template.findResources('AWS::Lambda::Alias'));
+    assert.deepEqual(
+      aliases.map((a) => JSON.stringify(a.Properties.FunctionName)),
+      [JSON.stringify({ Ref: enrichFunction(s.template).id })],
+    );
 
     const statements = roleStatements(s.template, 'RedriveFunctionExecutionRole');
     const readers = statements
