@@ -7,7 +7,9 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { ResolvedPipelineConfig } from './config/config.ts';
 import { ConfigError } from './config/config-error.ts';
 import { configFromContext } from './config/environment-files.ts';
+import { kafkaAclCommands } from './stack/kafka-acls.ts';
 import { PipelineStack } from './stack/pipeline-stack.ts';
+import { pipelineTopics } from './stack/topics.ts';
 
 const app = new App();
 let config: ResolvedPipelineConfig;
@@ -20,7 +22,12 @@ try {
   process.exit(2);
 }
 
-new PipelineStack(app, config.stackName, { config });
+const stack = new PipelineStack(app, config.stackName, { config });
+// What the cluster owner must grant when Kafka ACLs decide (SASL/SCRAM, mTLS), with this deploy's names. On stderr:
+// stdout carries the template when `cdk synth` prints it.
+process.stderr.write(
+  kafkaAclCommands({ config, topics: pipelineTopics(config), consumerGroupId: stack.eventSource.consumerGroupId }),
+);
 
 // cdk-nag v3 runs as a policy validation plugin: any unacknowledged AwsSolutions finding fails synth.
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
