@@ -1,6 +1,6 @@
 /**
- * The catalogue of the functions' settings: each environment variable the enrichment function
- * or the redrive function reads is declared here once — its type, default, bounds, a one-line
+ * The catalogue of the functions' settings: each environment variable the enrichment function,
+ * the redrive function or the EventStreams ingest reads is declared here once — its type, default, bounds, a one-line
  * doc, and which function reads it (`readBy`).
  *
  * - The settings module is lib/'s only reader of the environment. A function (and each tool) reads its
@@ -11,7 +11,7 @@
  *   camelCase of the variable: `MW_API_BATCH_SIZE` → `mwApiBatchSize`), validates it with the
  *   same parsers (`functionEnvironmentFor`) and builds the function's environment from it.
  *   `wired` entries are set by infra from infrastructure facts (cluster, topics, secrets).
- * - The settings tables of docs/configuration.md (enrichment, redrive) are generated from it (`npm run docs:settings`); a test
+ * - The settings tables of docs/configuration.md (enrichment, redrive, ingest) are generated from it (`npm run docs:settings`); a test
  *   fails when they differ.
  *
  * Adding a setting: one entry here, then read it where it is used.
@@ -83,9 +83,11 @@ export function contentBudgetBytes(
   return s.CONTENT_BUDGET_BYTES ?? Math.floor(contentBudgetMiB(memoryMb) * 1024 * 1024);
 }
 
-/** Settings both functions read: the Kafka connection, the topic prefix, logs. */
+/** Settings every function reads: the Kafka connection, the topic prefix, logs. */
+const ALL: readonly ['enrich', 'redrive', 'ingest'] = ['enrich', 'redrive', 'ingest'];
 const BOTH: readonly ['enrich', 'redrive'] = ['enrich', 'redrive'];
 const REDRIVE_ONLY: readonly ['redrive'] = ['redrive'];
+const INGEST_ONLY: readonly ['ingest'] = ['ingest'];
 
 export const SETTINGS = {
   // ------------------------------------------------------------------ MediaWiki Action API
@@ -181,32 +183,32 @@ export const SETTINGS = {
   KAFKA_BROKERS: list({
     default: undefined,
     scope: 'wired',
-    readBy: BOTH,
+    readBy: ALL,
     doc: 'Bootstrap servers `host:port` (self-managed, or MSK without a lookup).',
   }),
   KAFKA_MSK_CLUSTER_ARN: text({
     default: undefined,
     scope: 'wired',
-    readBy: BOTH,
+    readBy: ALL,
     doc: 'MSK cluster whose bootstrap brokers are looked up once (`GetBootstrapBrokers`).',
   }),
   KAFKA_AUTH: oneOf(['none', 'tls', 'scram', 'iam'], {
     default: undefined,
     defaultDoc: '`none` (`iam` when only `KAFKA_MSK_CLUSTER_ARN` is set)',
     scope: 'wired',
-    readBy: BOTH,
+    readBy: ALL,
     doc: 'Client authentication: plaintext, TLS, SASL/SCRAM over TLS, MSK IAM (SASL OAUTHBEARER).',
   }),
   KAFKA_SASL_SECRET_ARN: text({
     default: undefined,
     scope: 'wired',
-    readBy: BOTH,
+    readBy: ALL,
     doc: 'Secrets Manager secret `{"username","password"}` for SCRAM (read once per container).',
   }),
   KAFKA_CLIENT_CERT_SECRET_ARN: text({
     default: undefined,
     scope: 'wired',
-    readBy: BOTH,
+    readBy: ALL,
     doc:
       'With `KAFKA_AUTH=tls`: secret with the client certificate for mutual TLS, as the event source mapping reads it ' +
       '(`{"certificate","privateKey","privateKeyPassword"?}`).',
@@ -214,20 +216,20 @@ export const SETTINGS = {
   KAFKA_SCRAM_MECHANISM: oneOf(['SCRAM-SHA-512', 'SCRAM-SHA-256'], {
     default: 'SCRAM-SHA-512',
     scope: 'wired',
-    readBy: BOTH,
+    readBy: ALL,
     doc: 'SASL/SCRAM mechanism (MSK supports SCRAM-SHA-512 only).',
   }),
   KAFKA_ROOT_CA_SECRET_ARN: text({
     default: undefined,
     scope: 'wired',
-    readBy: BOTH,
+    readBy: ALL,
     doc: 'Secret with the brokers\' private root CA (PEM, or `{"certificate": PEM}`).',
   }),
   KAFKA_TOPIC_PREFIX: text({
     default: '',
     defaultDoc: 'empty',
     scope: 'wired',
-    readBy: BOTH,
+    readBy: ALL,
     doc: 'Datacenter prefix of every topic, e.g. `eqiad.`.',
   }),
   OUTPUT_TOPIC: text({
@@ -241,12 +243,12 @@ export const SETTINGS = {
     readBy: BOTH,
     doc: 'Topic of error events (prefixed).',
   }),
-  KAFKA_CLIENT_ID: text({ default: 'mw-page-content-change-enrich', readBy: BOTH, doc: 'Kafka client id.' }),
-  KAFKA_CONNECTION_TIMEOUT_MS: integer({ default: 3000, min: 1, readBy: BOTH, doc: 'Broker connect timeout, ms.' }),
-  KAFKA_REQUEST_TIMEOUT_MS: integer({ default: 10000, min: 1, readBy: BOTH, doc: 'Broker request timeout, ms.' }),
+  KAFKA_CLIENT_ID: text({ default: 'mw-page-content-change-enrich', readBy: ALL, doc: 'Kafka client id.' }),
+  KAFKA_CONNECTION_TIMEOUT_MS: integer({ default: 3000, min: 1, readBy: ALL, doc: 'Broker connect timeout, ms.' }),
+  KAFKA_REQUEST_TIMEOUT_MS: integer({ default: 10000, min: 1, readBy: ALL, doc: 'Broker request timeout, ms.' }),
   KAFKA_LOG_LEVEL: oneOf(['NOTHING', 'ERROR', 'WARN', 'INFO', 'DEBUG'], {
     default: 'ERROR',
-    readBy: BOTH,
+    readBy: ALL,
     doc: 'kafkajs log level.',
   }),
   KAFKA_MAX_MESSAGE_BYTES: integer({
@@ -258,6 +260,7 @@ export const SETTINGS = {
   }),
   KAFKA_COMPRESSION: oneOf(['gzip', 'snappy', 'lz4', 'zstd', 'none'], {
     default: 'gzip',
+    readBy: ['enrich', 'ingest'],
     doc: 'Compression codec of produced batches; see Performance for the measurements.',
   }),
   KAFKA_GZIP_LEVEL: integer({
@@ -280,27 +283,107 @@ export const SETTINGS = {
   // ------------------------------------------------------------------ logs and metrics (Powertools)
   LOG_LEVEL: oneOf(['DEBUG', 'INFO', 'WARN', 'ERROR'], {
     default: 'INFO',
-    readBy: BOTH,
+    readBy: ALL,
     doc: 'Powertools logger level.',
   }),
   POWERTOOLS_SERVICE_NAME: text({
     default: 'mw-page-content-change-enrich',
     scope: 'wired',
-    readBy: BOTH,
+    readBy: ALL,
     doc: 'Service name of logs and of the EMF metrics dimension.',
   }),
   POWERTOOLS_METRICS_NAMESPACE: text({
     default: 'MwPageContentChangeEnrich',
     scope: 'wired',
+    readBy: ['enrich', 'ingest'],
     doc: 'CloudWatch namespace of `EnrichedEvents`, `ErrorEvents`, `RedeliveredRecords`, `SinkFailures`, `MediaWikiRequests`.',
+  }),
+
+  // ------------------------------------------------------------------ EventStreams ingest
+  EVENTSTREAMS_URL: text({
+    default: undefined,
+    scope: 'wired',
+    readBy: INGEST_ONLY,
+    doc: 'EventStreams URL the ingest reads, e.g. `https://stream.wikimedia.org/v2/stream/mediawiki.page_change.v1`.',
+  }),
+  EVENTSTREAMS_SINCE: text({
+    default: undefined,
+    defaultDoc: 'unset (the live end of the stream)',
+    scope: 'wired',
+    readBy: INGEST_ONLY,
+    doc:
+      'Where a first run starts (ISO 8601 or ms since the epoch). Ignored while the topic holds a later position; ' +
+      'a later time skips forward to it (after a history-too-old stop).',
+  }),
+  EVENTSTREAMS_USER_AGENT: text({
+    default: DEFAULT_USER_AGENT,
+    defaultDoc: 'a generic User-Agent',
+    scope: 'wired',
+    readBy: INGEST_ONLY,
+    doc: "User-Agent of the stream request; Wikimedia's User-Agent policy asks for contact information: set it.",
+  }),
+  INGEST_TRANSACTIONAL_ID: text({
+    default: 'mw-page-content-change-enrich.ingest',
+    scope: 'wired',
+    readBy: INGEST_ONLY,
+    doc: 'Kafka transactional id of the ingest: one per input topic. A second ingest with it fences the first.',
+  }),
+  INGEST_BATCH_MAX_EVENTS: integer({
+    default: 500,
+    min: 1,
+    scope: 'wired',
+    readBy: INGEST_ONLY,
+    doc: 'Events per transaction at most.',
+  }),
+  INGEST_BATCH_MAX_MS: integer({
+    default: 1000,
+    min: 1,
+    scope: 'wired',
+    readBy: INGEST_ONLY,
+    doc: 'Longest an event waits for its transaction to commit, ms.',
+  }),
+  INGEST_TRANSACTION_TIMEOUT_MS: integer({
+    default: 60_000,
+    min: 1000,
+    scope: 'wired',
+    readBy: INGEST_ONLY,
+    doc: "Kafka aborts an ingest transaction left open this long (a crashed ingest's); also bounds reading the position back, ms.",
+  }),
+  INGEST_TAIL_RECORDS: integer({
+    default: 1000,
+    min: 1,
+    scope: 'wired',
+    readBy: INGEST_ONLY,
+    doc: 'Records read back from the end of each input partition at start to find the position and the replayable events.',
+  }),
+  INGEST_IDLE_TIMEOUT_MS: integer({
+    default: 60_000,
+    min: 1000,
+    scope: 'wired',
+    readBy: INGEST_ONLY,
+    doc: 'A connection that sends nothing, not even a heartbeat, this long is dropped and resumed, ms.',
+  }),
+  INGEST_CONNECT_TIMEOUT_MS: integer({
+    default: 10_000,
+    min: 1,
+    scope: 'wired',
+    readBy: INGEST_ONLY,
+    doc: 'TCP/TLS connect timeout of the stream request, ms.',
+  }),
+  INGEST_RECONNECT_MAX_MS: integer({
+    default: 30_000,
+    min: 1,
+    scope: 'wired',
+    readBy: INGEST_ONLY,
+    doc: 'Longest backoff between failed connections, ms; a longer `Retry-After` wins.',
   }),
 
   // ------------------------------------------------------------------ redrive
   INPUT_TOPIC: text({
     default: DEFAULT_TOPICS.input,
     scope: 'wired',
-    readBy: REDRIVE_ONLY,
-    doc: "Topic the redrive puts records back on (prefixed): the event source mapping's input.",
+    readBy: ['redrive', 'ingest'],
+    doc: "The event source mapping's input (prefixed): the redrive puts records back on it, the ingest writes EventStreams to it.",
   }),
   ON_FAILURE_TOPIC: text({
     default: DEFAULT_TOPICS.onFailure,

@@ -13,8 +13,8 @@ export class ConfigurationError extends Error {
  */
 export type SettingScope = 'tunable' | 'wired' | 'lambda';
 
-/** The Lambda functions that read a setting: the enrichment function, the redrive function. */
-export type SettingReader = 'enrich' | 'redrive';
+/** The Lambda functions that read a setting: the enrichment function, the redrive function, the EventStreams ingest. */
+export type SettingReader = 'enrich' | 'redrive' | 'ingest';
 
 const ENRICH_ONLY: readonly SettingReader[] = ['enrich'];
 

@@ -30,22 +30,27 @@ function table(names: readonly SettingName[]): string {
   return ['| variable | default | values | CDK config key | meaning |', '|---|---|---|---|---|', ...rows].join('\n');
 }
 
+/** The functions' own tables after the enrichment function's, each naming the settings it shares with it. */
+const OTHER_READERS: readonly { reader: Exclude<SettingReader, 'enrich'>; title: string }[] = [
+  { reader: 'redrive', title: '**Redrive function** (`functions/redrive/handler.ts`, `npm run redrive`)' },
+  { reader: 'ingest', title: '**EventStreams ingest** (`functions/eventstreams-ingest/handler.ts`, `npm run ingest`)' },
+];
+
 /**
- * The documented settings: the enrichment function's table, then the redrive function's own settings,
- * after a line naming the ones it shares with the enrichment function.
+ * The documented settings: the enrichment function's table, then each other reader's own settings (a
+ * setting shown once, under the first reader that reads it), after a line naming the ones it shares.
  */
 export function settingsTableMarkdown(): string {
   const readers = (name: SettingName): readonly SettingReader[] => SETTINGS[name].readBy;
   const enrich = settingNames().filter((n) => readers(n).includes('enrich'));
-  const redriveOnly = settingNames().filter((n) => !readers(n).includes('enrich'));
-  const shared = enrich.filter((n) => readers(n).includes('redrive'));
-  return [
-    table(enrich),
-    '',
-    `**Redrive function** (\`functions/redrive/handler.ts\`, \`npm run redrive\`). It reads ${shared
-      .map((n) => `\`${n}\``)
-      .join(', ')} as above, and:`,
-    '',
-    table(redriveOnly),
-  ].join('\n');
+  const out = [table(enrich)];
+  const shown = new Set(enrich);
+  for (const { reader, title } of OTHER_READERS) {
+    const reads = settingNames().filter((n) => readers(n).includes(reader));
+    const own = reads.filter((n) => !shown.has(n));
+    const shared = reads.filter((n) => shown.has(n));
+    for (const n of own) shown.add(n);
+    out.push('', `${title}. It reads ${shared.map((n) => `\`${n}\``).join(', ')} as above, and:`, '', table(own));
+  }
+  return out.join('\n');
 }

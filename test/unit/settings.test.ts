@@ -148,7 +148,7 @@ test('the redrive reads its topics and group prefix through the catalogue, prefi
   });
   // Each setting says which function reads it; the enrichment table of docs/configuration.md lists only the enrichment function's.
   for (const name of ['INPUT_TOPIC', 'ON_FAILURE_TOPIC', 'REDRIVE_GROUP_PREFIX'] as const)
-    assert.deepEqual(SETTINGS[name].readBy, ['redrive'], name);
+    assert.deepEqual(SETTINGS[name].readBy, name === 'INPUT_TOPIC' ? ['redrive', 'ingest'] : ['redrive'], name);
   assert.deepEqual(SETTINGS.ERROR_TOPIC.readBy, ['enrich', 'redrive']);
   const [enrichTable] = settingsTableMarkdown().split('**Redrive function**');
   assert.ok(!enrichTable!.includes('`ON_FAILURE_TOPIC`'));
