@@ -84,6 +84,14 @@ describe('A replaced mapping can coexist with the one it replaces: Lambda keys t
     }
   });
 
+  test('the alias leaves the generation as it was: a stack deployed before the alias keeps its mapping and group', () => {
+    // example-msk-iam's generation under GENERATION_SCHEME 2, before each generation had an alias; the upgrade then
+    // updates FunctionName in place (a mutable property of AWS::Lambda::EventSourceMapping).
+    const now = mappingOf(synth('example-msk-iam').template);
+    assert.equal(now.logicalId, 'PageChangeSourceMapping0b456054B14F15F8');
+    assert.equal(now.group, 'mw-page-content-change-enrich-eqiad.0b456054');
+  });
+
   test('an in-place change (batch size, pollers, retries) keeps the mapping and its alias: no second mapping at all', () => {
     const before = mappingOf(synth('example-msk-iam').template);
     for (const change of [{ batchSize: '500' }, { maxPollers: '9' }, { retryAttempts: '7' }]) {
