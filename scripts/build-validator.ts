@@ -16,16 +16,14 @@ import { pathToFileURL } from 'node:url';
 import { Ajv } from 'ajv';
 import standaloneCodeModule from 'ajv/dist/standalone/index.js';
 import { transform } from 'esbuild';
+import { AJV_OPTIONS } from '../lib/schemas/compile-output-schema.js';
 
 const ROOT = join(import.meta.dirname, '..');
 export const SCHEMA_FILE = join(ROOT, 'lib', 'schemas', 'page-change-input.schema.json');
 export const VALIDATOR_FILE = join(ROOT, 'lib', 'schemas', 'page-change-input.validate.ts');
 
-/**
- * The ajv options the function validates with. `strictNumbers` keeps Infinity/NaN (from 1e309)
- * from passing as integers; the first error is enough for the error event.
- */
-export const AJV_OPTIONS = { allErrors: false, strict: false, strictNumbers: true } as const;
+/** The ajv options the function validates with, precompiled or compiled at run time. */
+export { AJV_OPTIONS };
 
 /** ajv runtime helpers the generated code may require, mapped to the project's own equivalents. */
 const RUNTIME_REPLACEMENTS: Record<string, { importLine: string; expression: string }> = {

@@ -20,6 +20,7 @@ import { _, Ajv } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { OUTPUT_FORMATS } from '../lib/schemas/output-formats.js';
 import type { FieldShape } from '../lib/schemas/page-change-output.js';
+import { compilable, dereference, type Json, SchemaDocumentError, shapeOf } from '../lib/schemas/schema-document.js';
 import { AJV_OPTIONS, StaleValidatorError, standaloneModuleSource } from './build-validator.js';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -31,8 +32,6 @@ const VERSION = /^\d+\.\d+\.\d+$/;
 export class SchemaMaterializationError extends Error {
   override readonly name = 'SchemaMaterializationError';
 }
-
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 /** The versions a checkout publishes, oldest first. */
 export function publishedVersions(checkout: string): string[] {
@@ -57,60 +56,19 @@ export function sortVersions(versions: readonly string[]): string[] {
 }
 
 /** One version of `mediawiki/page/change` from the checkout, every `$ref` resolved. */
-export function materialize(checkout: string, version: string): Json {
-  const readSchema = (id: string): Json => {
-    const file = join(checkout, 'jsonschema', `${id.replace(/^\/+/, '').replace(/#.*$/, '')}.yaml`);
+export async function materialize(checkout: string, version: string): Promise<Json> {
+  const readSchema = async (id: string): Promise<Json> => {
+    const file = join(checkout, 'jsonschema', `${id.replace(/^\/+/, '')}.yaml`);
     if (!existsSync(file)) throw new SchemaMaterializationError(`schema ${id} not found in the checkout (${file})`);
     return parseYaml(readFileSync(file, 'utf8')) as Json;
   };
-  const root = readSchema(`/mediawiki/page/change/${version}`);
-  const pointer = (doc: Json, path: string): Json => {
-    let node = doc;
-    for (const raw of path.split('/').filter(Boolean)) {
-      const key = decodeURIComponent(raw).replaceAll('~1', '/').replaceAll('~0', '~');
-      if (node === null || typeof node !== 'object' || !(key in node)) {
-        throw new SchemaMaterializationError(`$ref pointer ${path} does not resolve`);
-      }
-      node = (node as Record<string, Json>)[key]!;
-    }
-    return node;
-  };
-  const resolve = (node: Json, doc: Json, depth: number): Json => {
-    if (depth > 64) throw new SchemaMaterializationError('$ref nesting deeper than 64: a cycle?');
-    if (Array.isArray(node)) return node.map((n) => resolve(n, doc, depth + 1));
-    if (node === null || typeof node !== 'object') return node;
-    if ('allOf' in node) {
-      throw new SchemaMaterializationError(`${version} is not materialized (allOf): use a published version file`);
-    }
-    const { $ref, ...rest } = node;
-    const out: Record<string, Json> = {};
-    if (typeof $ref === 'string') {
-      const [id, fragment = ''] = $ref.split('#');
-      const target = id ? readSchema(id) : doc;
-      Object.assign(out, resolve(pointer(target, fragment), target, depth + 1));
-    }
-    for (const [key, value] of Object.entries(rest)) out[key] = resolve(value, doc, depth + 1);
-    return out;
-  };
-  return resolve(root, root, 0);
-}
-
-/** What a schema node declares, for projection (see `FieldShape`). */
-export function shapeOf(schema: Json): FieldShape {
-  if (schema === null || typeof schema !== 'object' || Array.isArray(schema)) return {};
-  const shape: { -readonly [K in keyof FieldShape]: FieldShape[K] } = {};
-  const properties = schema.properties;
-  if (properties && typeof properties === 'object' && !Array.isArray(properties)) {
-    shape.fields = Object.fromEntries(Object.entries(properties).map(([k, v]) => [k, shapeOf(v)]));
+  const id = `/mediawiki/page/change/${version}`;
+  try {
+    return await dereference(await readSchema(id), readSchema, id);
+  } catch (err) {
+    if (err instanceof SchemaDocumentError) throw new SchemaMaterializationError(err.message, { cause: err });
+    throw err;
   }
-  if (schema.additionalProperties === false) shape.closed = true;
-  else if (schema.additionalProperties && typeof schema.additionalProperties === 'object') {
-    shape.entries = shapeOf(schema.additionalProperties);
-  }
-  if (schema.items && typeof schema.items === 'object' && !Array.isArray(schema.items)) {
-    shape.items = shapeOf(schema.items);
-  }
-  return shape;
 }
 
 /** The shipped schemas, by version, oldest first. */
@@ -124,8 +82,6 @@ export function shippedSchemas(): Array<{ version: string; schema: Json }> {
     schema: JSON.parse(readFileSync(join(SCHEMA_DIR, `${version}.json`), 'utf8')) as Json,
   }));
 }
-
-const ANNOTATIONS = new Set(['title', 'description', 'examples']);
 
 /**
  * The fragments the schemas share (`/fragment/...`, kept with their `$id` when materialized),
@@ -151,25 +107,6 @@ class SharedFragments {
   }
 }
 
-/**
- * The schema as ajv compiles it: each fragment replaced by a `$ref` to its shared copy; without
- * `$schema`, which names draft-07 by an https URI ajv does not know (draft-07 is its default);
- * without annotations, which validate nothing and which ajv would otherwise copy into the code.
- */
-function compilable(schema: Json, fragments: SharedFragments, root = true): Json {
-  if (Array.isArray(schema)) return schema.map((s) => compilable(s, fragments, false));
-  if (schema === null || typeof schema !== 'object') return schema;
-  const out: Record<string, Json> = {};
-  for (const [key, value] of Object.entries(schema)) {
-    if ((key === '$id' || key === '$schema') && typeof value === 'string') continue;
-    if (ANNOTATIONS.has(key)) continue;
-    out[key] = compilable(value, fragments, false);
-  }
-  const id = typeof schema.$id === 'string' ? schema.$id : undefined;
-  if (root) return { $id: id ?? null, ...out };
-  return id ? { $ref: fragments.idFor(id, out) } : out;
-}
-
 const FORMATS_REQUIRE = 'require("./output-formats.js")';
 
 /** The generated module's text for the shipped schemas and the current ajv version. */
@@ -189,7 +126,7 @@ export async function generateOutputValidatorSource(): Promise<string> {
     if (id !== `/mediawiki/page/change/${version}`) {
       throw new SchemaMaterializationError(`${version}.json has $id ${String(id)}`);
     }
-    roots.push(compilable(schema, fragments));
+    roots.push(compilable(schema, (fragmentId, content) => fragments.idFor(fragmentId, content)));
     refs[`v${version.replaceAll('.', '_')}`] = id;
     shapes[version] = shapeOf(schema);
   }
@@ -220,12 +157,15 @@ export async function buildOutputValidators(options: { check?: boolean } = {}): 
 }
 
 /** Writes the given versions (every published one when none is given) from the checkout. */
-export function writeMaterialized(checkout: string, versions: readonly string[]): string[] {
+export async function writeMaterialized(checkout: string, versions: readonly string[]): Promise<string[]> {
   const chosen = versions.length > 0 ? [...versions] : publishedVersions(checkout);
   mkdirSync(SCHEMA_DIR, { recursive: true });
   for (const version of chosen) {
     if (!VERSION.test(version)) throw new SchemaMaterializationError(`${version} is not a version (X.Y.Z)`);
-    writeFileSync(join(SCHEMA_DIR, `${version}.json`), `${JSON.stringify(materialize(checkout, version), null, 2)}\n`);
+    writeFileSync(
+      join(SCHEMA_DIR, `${version}.json`),
+      `${JSON.stringify(await materialize(checkout, version), null, 2)}\n`,
+    );
   }
   return chosen;
 }
@@ -235,7 +175,8 @@ async function main(argv: readonly string[]): Promise<void> {
   const fromAt = argv.indexOf('--from');
   const checkout = fromAt >= 0 ? argv[fromAt + 1] : undefined;
   const versions = argv.filter((a, i) => VERSION.test(a) && i !== fromAt + 1);
-  if (checkout) console.error(`materialized ${writeMaterialized(checkout, versions).join(', ')} from ${checkout}`);
+  if (checkout)
+    console.error(`materialized ${(await writeMaterialized(checkout, versions)).join(', ')} from ${checkout}`);
   await buildOutputValidators({ check });
 }
 

@@ -10,15 +10,17 @@ import type { Context } from 'aws-lambda';
 import { enrichConfigFrom, type EnrichConfig } from '../../lib/settings/config.js';
 import { apiEndpointResolver, type ApiEndpointResolver } from '../../lib/mediawiki/domain-allowlist.js';
 import type { KafkaBatchResponse } from '../../lib/kafka/kafka-event.js';
-import { logger, metrics, recordBatchMetrics } from '../../lib/pipeline/observability.js';
+import { logger, metrics, recordBatchMetrics, schemaResolutionListener } from '../../lib/pipeline/observability.js';
 import { invocationDeadlines } from '../../lib/pipeline/invocation-deadlines.js';
 import { type BatchDependencies, processBatch } from '../../lib/pipeline/process-batch.js';
-import { pinnedOutputSchema } from '../../lib/pipeline/output-schema.js';
+import { isRepositoryPath } from '../../lib/schemas/schema-document.js';
+import { OUTPUT_SCHEMAS } from '../../lib/schemas/page-change-output.js';
+import { outputSchemaResolver, type OutputSchemaResolver } from '../../lib/schema-repository/output-schema-resolver.js';
 import { revisionContentClient, type RevisionContentClient } from '../../lib/mediawiki/revision-content-client.js';
 import type { EventSink } from '../../lib/kafka/sink.js';
 import { kafkaSink, kafkaSinkConfigFromEnv } from '../../lib/kafka/kafka-sink.js';
 import { UnwrittenRecordsError } from '../../lib/core/errors.js';
-import { readSettings } from '../../lib/settings/catalogue.js';
+import { ConfigurationError, readSettings } from '../../lib/settings/catalogue.js';
 
 export interface HandlerDependencies {
   readonly config: EnrichConfig;
@@ -28,6 +30,8 @@ export interface HandlerDependencies {
   readonly maxMessageBytes: number;
   /** `ESM_PARTIAL_BATCH_RESPONSE`: false when the event source mapping ignores `batchItemFailures`. @default true */
   readonly partialBatchResponse?: boolean;
+  /** Shipped output schemas and those fetched from `EVENT_SCHEMA_BASE_URIS`. @default the shipped ones only */
+  readonly outputSchemas?: OutputSchemaResolver;
 }
 
 /** Per-container dependencies from the environment; created on first use, reused across invocations. */
@@ -35,7 +39,10 @@ export function dependenciesFromEnv(env: NodeJS.ProcessEnv = process.env, sink?:
   // The environment is read and validated once per container.
   const settings = readSettings(env);
   const config = enrichConfigFrom(settings);
-  pinnedOutputSchema(config.events.outputSchemaUri); // an unshipped pinned version fails the container start
+  const pinned = config.events.outputSchemaUri;
+  if (pinned !== undefined && !OUTPUT_SCHEMAS.has(pinned) && !isRepositoryPath(pinned)) {
+    throw new ConfigurationError(`OUTPUT_SCHEMA_URI ${pinned} is neither shipped nor a schema repository path`);
+  }
   const resolver = apiEndpointResolver(config.mediawiki.urlTemplate, config.mediawiki.allowedDomains);
   return {
     config,
@@ -44,6 +51,7 @@ export function dependenciesFromEnv(env: NodeJS.ProcessEnv = process.env, sink?:
     sink: sink ?? kafkaSink(kafkaSinkConfigFromEnv(env, settings)),
     maxMessageBytes: settings.KAFKA_MAX_MESSAGE_BYTES,
     partialBatchResponse: settings.ESM_PARTIAL_BATCH_RESPONSE === 'true',
+    outputSchemas: outputSchemaResolver(config.schemaRepository, { listener: schemaResolutionListener }),
   };
 }
 
@@ -59,6 +67,7 @@ export function batchDependencies(
     events: deps.config.events,
     maxMessageBytes: deps.maxMessageBytes,
     contentBudgetBytes: deps.config.contentBudgetBytes,
+    outputSchemas: deps.outputSchemas,
     ...invocation,
   };
 }
@@ -72,6 +81,9 @@ export function createHandler(getDependencies: () => HandlerDependencies) {
       deadlineMarginMs: deps.config.mediawiki.deadlineMarginMs,
       sendWorstCaseMs: deps.sink.sendWorstCaseMs ?? 0,
     });
+    const pinned = deps.config.events.outputSchemaUri;
+    // A pinned version the bundle lacks is fetched before the first batch; the invocation fails while it cannot be.
+    if (pinned !== undefined && deps.outputSchemas) await deps.outputSchemas.require(pinned, fetchBy);
     const requestsBefore = deps.client.stats.requests;
     const result = await processBatch(
       event,

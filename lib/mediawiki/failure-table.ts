@@ -54,6 +54,11 @@ export class FinalFailure extends Error {
 
 /** Retried, as the MediaWiki failure table says (408 included: a connection timeout). */
 const RETRYABLE_STATUS = new Set([408, 500, 502, 503, 504]);
+/** Whether the table retries an answer of this HTTP status (the schema repository client follows it too). */
+export function isRetryableStatus(statusCode: number): boolean {
+  return RETRYABLE_STATUS.has(statusCode);
+}
+
 /** Statuses about the request itself (malformed, too large), which a smaller request may avoid. */
 const REQUEST_STATUS = new Set([400, 413, 414, 431]);
 /** Failures before the request reached the wiki. */
@@ -104,7 +109,7 @@ export function httpStatusFailure(
   host: string,
 ): RetryableFailure | FinalFailure {
   const error = new MediaWikiHttpError(statusCode, `MediaWiki API ${host} answered HTTP ${statusCode}`);
-  if (RETRYABLE_STATUS.has(statusCode)) {
+  if (isRetryableStatus(statusCode)) {
     return new RetryableFailure(error, 'unclear', retryAfterMs(retryAfter));
   }
   return new FinalFailure(error, REQUEST_STATUS.has(statusCode) ? 'request' : 'wiki');

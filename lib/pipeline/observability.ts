@@ -5,6 +5,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { RecordOutcome } from './process-batch.js';
+import type { SchemaResolutionListener } from '../schema-repository/output-schema-resolver.js';
 import { powertoolsSettingsOfThisProcess } from '../settings/catalogue.js';
 
 const settings = powertoolsSettingsOfThisProcess();
@@ -14,6 +15,25 @@ export const SERVICE_NAME = settings.POWERTOOLS_SERVICE_NAME;
 export const logger = new Logger({ serviceName: SERVICE_NAME });
 
 export const metrics = new Metrics({ serviceName: SERVICE_NAME, namespace: settings.POWERTOOLS_METRICS_NAMESPACE });
+
+/**
+ * Output schemas resolved from the schema repository: each logged once; each failure counted
+ * (`SchemaResolutionFailures`) and the first of each version logged as a warning, since its events
+ * are produced as they are until a later fetch succeeds.
+ */
+export const schemaResolutionListener: SchemaResolutionListener = {
+  resolved(uri, ms) {
+    logger.info('output schema fetched from the schema repository and compiled', { schema: uri, ms });
+  },
+  failed(uri, error, first) {
+    metrics.addMetric('SchemaResolutionFailures', MetricUnit.Count, 1);
+    if (!first) return;
+    logger.warn('output schema not resolved: its events are produced as they are, unvalidated, until a later fetch', {
+      schema: uri,
+      error: error.message,
+    });
+  },
+};
 
 /** Field paths already logged as dropped by this container: each is logged once, and counted always. */
 const droppedFieldsLogged = new Set<string>();

@@ -1,13 +1,19 @@
 /**
  * Makes an enriched event conform to the `mediawiki/page/change` version it will name, as
  * Wikimedia's sink does (rows typed by the stream's schema): fields the version does not declare
- * are dropped, then the event is validated. An event naming a version the project does not ship
- * goes out as it is: fields the project cannot see in a schema are never dropped.
+ * are dropped, then the event is validated. The versions are the shipped ones, and those the
+ * container resolved from the schema repository (lib/schema-repository). An event naming a version
+ * neither has goes out as it is: fields the project cannot see in a schema are never dropped.
  */
 import { ConfigurationError } from '../settings/catalogue.js';
 import { InvalidOutputEventError } from '../core/errors.js';
 import { OUTPUT_SCHEMAS, type FieldShape, type OutputSchema, type SchemaError } from '../schemas/page-change-output.js';
 import type { PageChangeEvent } from './page-change.js';
+
+/** The output schemas known now, by `$id`: the shipped ones (`OUTPUT_SCHEMAS`) or an `OutputSchemaResolver`. */
+export interface OutputSchemas {
+  get(uri: string): OutputSchema | undefined;
+}
 
 /** What conforming did to one event; counted per batch (observability.ts). */
 export interface OutputConformance {
@@ -18,22 +24,25 @@ export interface OutputConformance {
    * key (`revision.content_slots.*.x`), `[]` for an array's items.
    */
   readonly dropped: readonly string[];
-  /** The event names a version the project does not ship: produced as it is, not validated. */
+  /** The event names a version neither shipped nor resolved: produced as it is, not validated. */
   readonly unknownVersion: boolean;
 }
 
 /**
- * The shipped schema `OUTPUT_SCHEMA_URI` names, or `undefined` when unset. Throws
- * `ConfigurationError` for a version the project does not ship: a pinned output that cannot be
- * checked would relabel events without making them conform.
+ * The schema `OUTPUT_SCHEMA_URI` names, or `undefined` when unset. Throws `ConfigurationError` for
+ * a version `schemas` lacks: a pinned output that cannot be checked would relabel events without
+ * making them conform.
  */
-export function pinnedOutputSchema(uri: string | undefined): OutputSchema | undefined {
+export function pinnedOutputSchema(
+  uri: string | undefined,
+  schemas: OutputSchemas = OUTPUT_SCHEMAS,
+): OutputSchema | undefined {
   if (uri === undefined) return undefined;
-  const schema = OUTPUT_SCHEMAS.get(uri);
+  const schema = schemas.get(uri);
   if (!schema) {
     throw new ConfigurationError(
-      `OUTPUT_SCHEMA_URI ${uri} is not a shipped schema (${[...OUTPUT_SCHEMAS.keys()].join(', ')}); ` +
-        'add it with npm run schemas:materialize',
+      `OUTPUT_SCHEMA_URI ${uri} is not a shipped schema (${[...OUTPUT_SCHEMAS.keys()].join(', ')}) ` +
+        'nor one resolved from EVENT_SCHEMA_BASE_URIS; add it with npm run schemas:materialize',
     );
   }
   return schema;
@@ -43,9 +52,13 @@ export function pinnedOutputSchema(uri: string | undefined): OutputSchema | unde
  * Conforms `event` in place to the pinned schema, or else to the version its `$schema` names.
  * Throws `InvalidOutputEventError` naming the first violation and its schema path.
  */
-export function conformToOutputSchema(event: PageChangeEvent, pinnedUri?: string): OutputConformance {
-  const pinned = pinnedOutputSchema(pinnedUri);
-  const schema = pinned ?? OUTPUT_SCHEMAS.get(event.$schema);
+export function conformToOutputSchema(
+  event: PageChangeEvent,
+  pinnedUri?: string,
+  schemas: OutputSchemas = OUTPUT_SCHEMAS,
+): OutputConformance {
+  const pinned = pinnedOutputSchema(pinnedUri, schemas);
+  const schema = pinned ?? schemas.get(event.$schema);
   if (!schema) return { schemaUri: event.$schema, dropped: [], unknownVersion: true };
   const dropped: string[] = [];
   dropUndeclared(event, schema.shape, '', dropped);

@@ -10,6 +10,7 @@ import type { EventConfig } from '../settings/config.js';
 import type { ApiEndpointResolver } from '../mediawiki/domain-allowlist.js';
 import { withContent, withOutputMeta, messageKeyFor } from './enrich.js';
 import { conformToOutputSchema, type OutputConformance } from './output-schema.js';
+import type { OutputSchemaResolver } from '../schema-repository/output-schema-resolver.js';
 import { outputTimestamp } from './kafka-timestamp.js';
 import { MessageTooLargeError, RetryLaterError } from '../core/errors.js';
 import { errorEventFor } from './error-event.js';
@@ -45,6 +46,11 @@ export interface BatchDependencies {
   readonly now?: () => Date;
   /** The invocation's id, sent to MediaWiki as X-Request-Id. */
   readonly requestId?: string;
+  /**
+   * The container's output schemas: shipped, and resolved from the schema repository while the
+   * batch's first revisions are fetched. @default the shipped ones only (`OUTPUT_SCHEMAS`)
+   */
+  readonly outputSchemas?: OutputSchemaResolver;
 }
 
 /** What became of one record. */
@@ -100,6 +106,10 @@ export async function processBatch(
     ),
     deps.contentBudgetBytes,
   );
+  // Versions the bundle lacks are fetched beside the first window, bounded by EVENT_SCHEMA_TIMEOUT_MS and the deadline.
+  const schemasReady = deps.events.outputSchemaUri
+    ? undefined
+    : deps.outputSchemas?.prepare(namedSchemas(parsed), deadline);
 
   const sender = orderedSender({
     sink: deps.sink,
@@ -118,6 +128,7 @@ export async function processBatch(
   for (const [w, { start, end }] of windows.entries()) {
     const position = `content window ${w + 1} of ${windows.length}`;
     const fetch = fetchWindow(parsed.slice(start, end), { ...deps, deadline, held, position });
+    await schemasReady;
     for (let i = start; i < end; i++) {
       const p = parsed[i]!;
       const context: OutcomeContext = { deps, now: now(), bodyBytes };
@@ -147,6 +158,13 @@ export async function processBatch(
   };
 }
 
+/** The `$schema` of every event that may be produced. */
+function* namedSchemas(parsed: readonly ParsedRecord[]): Iterable<string> {
+  for (const p of parsed) {
+    if ((p.kind === 'fetch' || p.kind === 'passthrough') && typeof p.event.$schema === 'string') yield p.event.$schema;
+  }
+}
+
 function fetchedOutcome(
   p: Extract<ParsedRecord, { kind: 'fetch' }>,
   result: FetchResult,
@@ -170,7 +188,7 @@ function enrichedOutcome(
   try {
     if (revision) withContent(event, revision);
     withOutputMeta(event, deps.events, now);
-    const conformance = conformToOutputSchema(event, deps.events.outputSchemaUri);
+    const conformance = conformToOutputSchema(event, deps.events.outputSchemaUri, deps.outputSchemas);
     const key = messageKeyFor(event.wiki_id, event.page.page_id);
     const size = enrichedMessageSize(event, key, deps.maxMessageBytes, bodyBytes);
     if (size.bytes > deps.maxMessageBytes) {

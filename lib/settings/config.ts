@@ -58,11 +58,28 @@ export interface EventConfig {
   readonly emitterId: string;
 }
 
+/** Where and how output schema versions the bundle lacks are fetched (lib/schema-repository). */
+export interface SchemaRepositoryConfig {
+  /** `EVENT_SCHEMA_BASE_URIS` */
+  readonly baseUris: readonly string[];
+  /** `EVENT_SCHEMA_TIMEOUT_MS` */
+  readonly timeoutMs: number;
+  /** `EVENT_SCHEMA_RETRY_INTERVAL_MS` */
+  readonly retryIntervalMs: number;
+  /** `MW_API_USER_AGENT`: Wikimedia's User-Agent policy covers the schema repository too. */
+  readonly userAgent: string;
+  /** `MW_API_RETRY_BASE_MS`: retries follow the MediaWiki client's rules. */
+  readonly retryBaseMs: number;
+  /** `MW_API_RETRY_MAX_MS` */
+  readonly retryMaxMs: number;
+}
+
 export interface EnrichConfig {
   readonly mediawiki: MediaWikiApiConfig;
   readonly events: EventConfig;
   /** `CONTENT_BUDGET_BYTES`, or its share of `AWS_LAMBDA_FUNCTION_MEMORY_SIZE` */
   readonly contentBudgetBytes: number;
+  readonly schemaRepository: SchemaRepositoryConfig;
 }
 
 type Env = Record<string, string | undefined>;
@@ -99,6 +116,14 @@ export function enrichConfigFrom(s: SettingValues): EnrichConfig {
       emitterId: s.EMITTER_ID,
     },
     contentBudgetBytes: contentBudgetBytes(s),
+    schemaRepository: {
+      baseUris: s.EVENT_SCHEMA_BASE_URIS,
+      timeoutMs: s.EVENT_SCHEMA_TIMEOUT_MS,
+      retryIntervalMs: s.EVENT_SCHEMA_RETRY_INTERVAL_MS,
+      userAgent: s.MW_API_USER_AGENT,
+      retryBaseMs: s.MW_API_RETRY_BASE_MS,
+      retryMaxMs: s.MW_API_RETRY_MAX_MS,
+    },
   };
 }
 

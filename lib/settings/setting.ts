@@ -88,7 +88,10 @@ export function text<D extends string | undefined, S extends SettingScope = 'tun
 }
 
 export function list<D extends readonly string[] | undefined, S extends SettingScope = 'tunable'>(
-  o: Common<D, S>,
+  o: Common<D, S> & {
+    /** What is wrong with one item, or `undefined` when it is fine. */
+    readonly item?: (item: string) => string | undefined;
+  },
 ): Setting<Defined<D, readonly string[]>, NoInfer<S>> {
   return {
     ...o,
@@ -102,6 +105,10 @@ export function list<D extends readonly string[] | undefined, S extends SettingS
         .map((s) => s.trim())
         .filter((s) => s.length > 0);
       if (items.length === 0) throw 'must list at least one comma-separated value';
+      for (const item of items) {
+        const problem = o.item?.(item);
+        if (problem) throw `${JSON.stringify(item)} ${problem}`;
+      }
       return items as unknown as Exclude<Defined<D, readonly string[]>, undefined>;
     },
   };

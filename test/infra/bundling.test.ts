@@ -14,6 +14,7 @@ import { DEFAULT_ENRICH_ENTRY, ESM_REQUIRE_BANNER } from '../../infra/constructs
 import { FUNCTION_BUILD_OPTIONS } from '../../infra/constructs/function-bundle.ts';
 import { kafkaEsmEventFor } from '../../scripts/lib/esm-event.ts';
 import { EXAMPLE_ENVIRONMENTS, enrichFunction, ROOT, synth, type Synth } from './helpers.ts';
+import { STAND_IN_VERSION, standInNewerVersion, startSchemaRepository } from '../../scripts/lib/schema-repository.ts';
 
 /** Entry file plus the chunks it imports statically: what a cold start reads and parses. */
 function coldStartCode(dir: string): string {
@@ -27,6 +28,43 @@ function coldStartCode(dir: string): string {
     return code + imports.map(visit).join('');
   };
   return visit(join(dir, 'index.mjs'));
+}
+
+/** Runs an ES module script in a fresh Node.js process; resolves with its stdout when it exits 0. */
+function runScript(script: string, env: NodeJS.ProcessEnv): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const args = ['--input-type=module', '-e', script];
+    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
+    child.on('exit', (code) => {
+      if (code === 0) resolve(stdout);
+      else reject(new Error(`bundle exited ${code}: ${stderr}`));
+    });
+  });
+}
+
+/** What every run of the bundle has in its environment: quiet logs, no metrics, a short Kafka connect timeout. */
+const bundleEnv = {
+  PATH: process.env.PATH ?? '',
+  KAFKA_CONNECTION_TIMEOUT_MS: '500',
+  POWERTOOLS_LOG_LEVEL: 'ERROR',
+  POWERTOOLS_METRICS_DISABLED: 'true',
+};
+
+/**
+ * The bundled handler, in a fresh process with `env`, invoked on one record that is not JSON: its
+ * response, or `<error name>: <message>` when the invocation throws.
+ */
+async function invokeBundle(dir: string, env: NodeJS.ProcessEnv): Promise<unknown> {
+  const record = { topic: 'mediawiki.page_change.v1', partition: 0, offset: 7, key: null, value: 'not json' };
+  const script = `const { handler } = await import(${JSON.stringify(pathToFileURL(join(dir, 'index.mjs')).href)});
+    const context = { awsRequestId: 'r', getRemainingTimeInMillis: () => 60000 };
+    const r = await handler(${JSON.stringify(kafkaEsmEventFor([record]))}, context).catch((e) => e.name + ': ' + e.message);
+    process.stdout.write(JSON.stringify(r)); process.exit(0);`;
+  return JSON.parse(await runScript(script, env));
 }
 
 /** The bundled asset directory of the enrichment function. */
@@ -131,14 +169,8 @@ describe('esbuild bundling', () => {
     await new Promise<void>((resolve) => closed.close(() => resolve()));
     try {
       const secretArn = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:bench-scram-AbCdEf';
-      // A record that is not JSON becomes an error event, so the sink connects (and reads the SCRAM secret first).
-      const record = { topic: 'mediawiki.page_change.v1', partition: 0, offset: 7, key: null, value: 'not json' };
-      const event = kafkaEsmEventFor([record]);
-      const script = `const { handler } = await import(${JSON.stringify(pathToFileURL(join(dir, 'index.mjs')).href)});
-        const r = await handler(${JSON.stringify(event)}, { awsRequestId: 'r', getRemainingTimeInMillis: () => 60000 });
-        process.stdout.write(JSON.stringify(r)); process.exit(0);`;
       const env = {
-        PATH: process.env.PATH ?? '',
+        ...bundleEnv,
         NODE_OPTIONS: '--enable-source-maps',
         AWS_REGION: 'us-east-1',
         AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
@@ -147,31 +179,66 @@ describe('esbuild bundling', () => {
         KAFKA_BROKERS: `127.0.0.1:${closedPort}`,
         KAFKA_AUTH: 'scram',
         KAFKA_SASL_SECRET_ARN: secretArn,
-        KAFKA_CONNECTION_TIMEOUT_MS: '500',
-        POWERTOOLS_LOG_LEVEL: 'ERROR',
-        POWERTOOLS_METRICS_DISABLED: 'true',
       };
-      const out = await new Promise<string>((resolve, reject) => {
-        const args = ['--input-type=module', '-e', script];
-        const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d) => (stdout += d));
-        child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
-        child.on('exit', (code) => {
-          if (code === 0) resolve(stdout);
-          else reject(new Error(`bundle exited ${code}: ${stderr}`));
-        });
-      });
+      // A record that is not JSON becomes an error event, so the sink connects (and reads the SCRAM secret first).
+      const out = await invokeBundle(dir, env);
       assert.equal(calls[0]?.target, 'secretsmanager.GetSecretValue');
       assert.equal(JSON.parse(calls[0]!.body).SecretId, secretArn);
       // The broker is unreachable, so the error event goes back for redelivery rather than being lost.
       const failure = { itemIdentifier: { partition: 'mediawiki.page_change.v1-0', offset: 7 } };
-      assert.deepEqual(JSON.parse(out), { batchItemFailures: [failure] });
+      assert.deepEqual(out, { batchItemFailures: [failure] });
     } finally {
       server.close();
     }
   });
+});
+
+describe('output schemas the bundle lacks: ajv and the YAML parser load on first use only', () => {
+  const noEntry = { skip: !existsSync(DEFAULT_ENRICH_ENTRY) };
+
+  test('ajv and yaml sit in lazily imported chunks, out of the cold start code', noEntry, () => {
+    const { dir } = enrichAsset(synth('example-msk-iam', {}, { enrichFunctionCode: undefined }));
+    const cold = coldStartCode(dir);
+    const lazy = readdirSync(join(dir, 'chunks'))
+      .filter((c) => c.endsWith('.mjs'))
+      .map((c) => readFileSync(join(dir, 'chunks', c), 'utf8'))
+      .join('');
+    // One message each library's own code holds: ajv's schema registry, yaml's parser.
+    for (const text of ['schema with key or id', 'Implicit map keys need to be followed by map values']) {
+      assert.ok(!cold.includes(text), `${text}: not in the cold start code`);
+      assert.ok(lazy.includes(text), `${text}: in a lazily imported chunk`);
+    }
+  });
+
+  test(
+    'the bundle fetches a pinned version from the schema repository, parses its YAML and compiles it',
+    noEntry,
+    async () => {
+      const { dir } = enrichAsset(synth('example-msk-iam', {}, { enrichFunctionCode: undefined }));
+      const uri = `/mediawiki/page/change/${STAND_IN_VERSION}`;
+      const repository = await startSchemaRepository({ documents: { [uri]: standInNewerVersion() } });
+      try {
+        const env = { ...bundleEnv, KAFKA_BROKERS: '127.0.0.1:9', EVENT_SCHEMA_BASE_URIS: repository.baseUri };
+        // The broker is unreachable: the record is listed for redelivery, after the pinned version resolved.
+        const resolved = await invokeBundle(dir, { ...env, OUTPUT_SCHEMA_URI: uri });
+        assert.deepEqual(resolved, {
+          batchItemFailures: [{ itemIdentifier: { partition: 'mediawiki.page_change.v1-0', offset: 7 } }],
+        });
+        assert.equal(repository.requests[0], uri, 'the version itself, at its extensionless (YAML) path');
+        assert.ok(
+          repository.requests.slice(1).every((p) => p.startsWith('/fragment/')),
+          repository.requests.join(),
+        );
+        const missing = await invokeBundle(dir, { ...env, OUTPUT_SCHEMA_URI: '/mediawiki/page/change/1.98.0' });
+        assert.match(
+          String(missing),
+          /^ConfigurationError: OUTPUT_SCHEMA_URI \/mediawiki\/page\/change\/1\.98\.0 .*HTTP 404/,
+        );
+      } finally {
+        await repository.close();
+      }
+    },
+  );
 });
 
 describe('one Node.js major: the runtime the tests run on is the runtime Lambda runs', () => {

@@ -8,16 +8,15 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { before, test } from 'node:test';
 import { createHandler } from '../../functions/page-content-change-enrich/handler.js';
-import { kafkaEsmEventFor } from '../../scripts/lib/esm-event.js';
 import { TEST_DOMAIN } from '../support/enrich-harness.js';
-import { pageChangeEvent } from '../support/events.js';
-import { consumeAll, ensureKafka } from '../support/kafka-broker.js';
+import { ensureKafka } from '../support/kafka-broker.js';
 import { createRevision, ensureMediaWiki, uniqueTitle } from '../support/mediawiki.js';
 import { referenceValidator } from '../support/output-schema-oracle.js';
 import {
   createPipelineTopics,
-  lambdaContext,
+  eventOfRevision,
   pipelineHandler,
+  runOneBatch,
   type PipelineHandler,
   type PipelineTopics,
 } from '../support/pipeline-harness.js';
@@ -43,14 +42,7 @@ const v = (version: string) => `/mediawiki/page/change/${version}`;
 /** The page_change event of saved revision `i`, of version `version`, at event time `dt`. */
 function eventOf(i: number, version: string, dt: string): any {
   const r = saved[i]!;
-  const e: any = pageChangeEvent({
-    domain: TEST_DOMAIN,
-    pageId: r.pageId,
-    revId: r.revId,
-    content: r.text,
-    title: r.title,
-    schema: v(version),
-  });
+  const e = eventOfRevision(r, v(version));
   e.dt = dt;
   return e;
 }
@@ -72,25 +64,8 @@ function enwikiShapedEvent(i: number, dt: string): any {
   return e;
 }
 
-/** Runs one Kafka ESM event (input record timestamp `recordTimestamp`) through the real handler; returns both topics. */
-async function runThrough(h: PipelineHandler, topics: PipelineTopics, events: any[], recordTimestamp: number) {
-  const esmEvent = kafkaEsmEventFor(
-    events.map((e, offset) => ({
-      topic: topics.input,
-      partition: 0,
-      offset,
-      key: null,
-      value: JSON.stringify(e),
-      timestamp: recordTimestamp,
-    })),
-  );
-  const response = await h.handler(esmEvent as never, lambdaContext());
-  assert.deepEqual(response, { batchItemFailures: [] });
-  const [output, errors] = await Promise.all([consumeAll(brokers, topics.output), consumeAll(brokers, topics.error)]);
-  const byOffset = (records: typeof output) =>
-    new Map(records.map((r) => [Number(r.headers.source_offset), { ...r, event: JSON.parse(r.value!) }]));
-  return { output: byOffset(output), errors: byOffset(errors) };
-}
+const runThrough = (h: PipelineHandler, topics: PipelineTopics, events: any[], recordTimestamp: number) =>
+  runOneBatch(brokers, h, topics, events, recordTimestamp);
 
 const RECORD_TIME = Date.parse('2026-11-30T08:00:00Z');
 

@@ -1,5 +1,5 @@
 /** Wiring of the real revision content client and pipeline for integration tests. */
-import type { MediaWikiApiConfig } from '../../lib/settings/config.js';
+import type { MediaWikiApiConfig, SchemaRepositoryConfig } from '../../lib/settings/config.js';
 import { DEFAULT_CONTENT_BUDGET_BYTES } from './batch-deps.js';
 import { apiEndpointResolver } from '../../lib/mediawiki/domain-allowlist.js';
 import { processBatch } from '../../lib/pipeline/process-batch.js';
@@ -35,6 +35,22 @@ export const testEventConfig = {
   errorSchemaUri: '/error/2.1.0',
   emitterId: 'integration-test',
 };
+
+/** Schema repository settings for tests: a local repository (scripts/lib/schema-repository.ts), a short budget. */
+export function testSchemaRepositoryConfig(
+  baseUris: readonly string[] = ['http://127.0.0.1:9/unreachable'],
+  overrides: Partial<SchemaRepositoryConfig> = {},
+): SchemaRepositoryConfig {
+  return {
+    baseUris,
+    timeoutMs: 2000,
+    retryIntervalMs: 60_000,
+    userAgent: 'mw-page-content-change-enrich-tests/0.1 (test@example.org)',
+    retryBaseMs: 20,
+    retryMaxMs: 200,
+    ...overrides,
+  };
+}
 
 /** Runs one batch of page_change events through the real client against `apiUrl`. */
 export async function enrichBatch(

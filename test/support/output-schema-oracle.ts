@@ -30,23 +30,28 @@ export function referenceValidator(uri: string): ValidateFunction {
   if (!validate) {
     const schema = pageChangeSchema(uri);
     if (!schema) throw new Error(`no schema for ${uri}`);
-    const ajv = new Ajv({ strict: false, allErrors: true });
-    addFormats(ajv);
-    const strip = (node: any, root: boolean): any => {
-      if (Array.isArray(node)) return node.map((n) => strip(n, false));
-      if (node === null || typeof node !== 'object') return node;
-      const out: any = {};
-      for (const [k, v] of Object.entries(node)) {
-        // The draft's URI and the fragments' own ids (repeated in one schema); `properties.$schema` stays.
-        if (typeof v === 'string' && (k === '$schema' || (!root && k === '$id'))) continue;
-        out[k] = strip(v, false);
-      }
-      return out;
-    };
-    validate = ajv.compile(strip(schema, true));
+    validate = compileReference(schema);
     compiled.set(uri, validate);
   }
   return validate;
+}
+
+/** A materialized schema compiled now by ajv with ajv-formats. */
+export function compileReference(schema: any): ValidateFunction {
+  const ajv = new Ajv({ strict: false, allErrors: true });
+  addFormats(ajv);
+  const strip = (node: any, root: boolean): any => {
+    if (Array.isArray(node)) return node.map((n) => strip(n, false));
+    if (node === null || typeof node !== 'object') return node;
+    const out: any = {};
+    for (const [k, v] of Object.entries(node)) {
+      // The draft's URI and the fragments' own ids (repeated in one schema); `properties.$schema` stays.
+      if (typeof v === 'string' && (k === '$schema' || (!root && k === '$id'))) continue;
+      out[k] = strip(v, false);
+    }
+    return out;
+  };
+  return ajv.compile(strip(schema, true));
 }
 
 /** A copy of `value` with only what `schema` declares where it closes an object (`additionalProperties: false`). */

@@ -10,9 +10,11 @@ import { createHandler, type HandlerDependencies } from '../../functions/page-co
 import type { EnrichConfig, MediaWikiApiConfig } from '../../lib/settings/config.js';
 import { apiEndpointResolver } from '../../lib/mediawiki/domain-allowlist.js';
 import { kafkaSink, type KafkaSink } from '../../lib/kafka/kafka-sink.js';
+import { kafkaEsmEventFor } from '../../scripts/lib/esm-event.js';
 import { startLocalEsm, type LocalEsm, type LocalEsmOptions } from '../../scripts/lib/local-esm.js';
 import { revisionContentClient } from '../../lib/mediawiki/revision-content-client.js';
-import { TEST_DOMAIN, testApiConfig, testEventConfig } from './enrich-harness.js';
+import { TEST_DOMAIN, testApiConfig, testEventConfig, testSchemaRepositoryConfig } from './enrich-harness.js';
+import type { OutputSchemaResolver } from '../../lib/schema-repository/output-schema-resolver.js';
 import { pageChangeEvent } from './events.js';
 import { createRevision, uniqueTitle } from './mediawiki.js';
 import { consumeAll, createTopics, kafkaClient, uniqueTopicName, type ConsumedRecord } from './kafka-broker.js';
@@ -44,17 +46,19 @@ export async function saveInterleavedRevisions(
   return revisions;
 }
 
+/** The page_change event of a saved revision on the test domain, naming `schema` (default: events.ts's). */
+export const eventOfRevision = (r: SavedRevision, schema?: string): any =>
+  pageChangeEvent({
+    domain: TEST_DOMAIN,
+    pageId: r.pageId,
+    revId: r.revId,
+    content: r.text,
+    title: r.title.replaceAll(' ', '_'),
+    schema,
+  });
+
 /** The page_change event of a saved revision on the test domain, as one JSON line. */
-export const eventLineOf = (r: SavedRevision): string =>
-  JSON.stringify(
-    pageChangeEvent({
-      domain: TEST_DOMAIN,
-      pageId: r.pageId,
-      revId: r.revId,
-      content: r.text,
-      title: r.title.replaceAll(' ', '_'),
-    }),
-  );
+export const eventLineOf = (r: SavedRevision): string => JSON.stringify(eventOfRevision(r));
 
 export interface PipelineTopics {
   input: string;
@@ -95,12 +99,19 @@ export function pipelineHandler(
   brokers: string[],
   apiUrl: string,
   topics: PipelineTopics,
-  opts: { api?: Partial<MediaWikiApiConfig>; maxMessageBytes?: number; contentBudgetBytes?: number } = {},
+  opts: {
+    api?: Partial<MediaWikiApiConfig>;
+    maxMessageBytes?: number;
+    contentBudgetBytes?: number;
+    /** Output schemas beyond the shipped ones (a resolver against a local schema repository). */
+    outputSchemas?: OutputSchemaResolver;
+  } = {},
 ): PipelineHandler {
   const config: EnrichConfig = {
     mediawiki: testApiConfig(apiUrl, opts.api),
     events: testEventConfig,
     contentBudgetBytes: opts.contentBudgetBytes ?? DEFAULT_CONTENT_BUDGET_BYTES,
+    schemaRepository: testSchemaRepositoryConfig(),
   };
   const resolver = apiEndpointResolver(config.mediawiki.urlTemplate, config.mediawiki.allowedDomains);
   const maxMessageBytes = opts.maxMessageBytes ?? 4 * 1024 * 1024;
@@ -124,6 +135,7 @@ export function pipelineHandler(
     client: revisionContentClient(config.mediawiki, { resolver }),
     sink,
     maxMessageBytes,
+    outputSchemas: opts.outputSchemas,
   };
   return {
     handler: createHandler(() => deps),
@@ -134,6 +146,37 @@ export function pipelineHandler(
       await deps.client.close();
     },
   };
+}
+
+/**
+ * Runs `events` as one Kafka ESM event (input record timestamp `recordTimestamp`, offsets from
+ * `firstOffset`) through the handler, asserts every record was written, and returns everything on both
+ * topics so far by source offset, each record with its value parsed as `event`.
+ */
+export async function runOneBatch(
+  brokers: string[],
+  h: PipelineHandler,
+  topics: PipelineTopics,
+  events: readonly unknown[],
+  recordTimestamp: number,
+  firstOffset = 0,
+) {
+  const esmEvent = kafkaEsmEventFor(
+    events.map((e, i) => ({
+      topic: topics.input,
+      partition: 0,
+      offset: firstOffset + i,
+      key: null,
+      value: JSON.stringify(e),
+      timestamp: recordTimestamp,
+    })),
+  );
+  const response = await h.handler(esmEvent as never, lambdaContext());
+  assert.deepEqual(response, { batchItemFailures: [] });
+  const [output, errors] = await Promise.all([consumeAll(brokers, topics.output), consumeAll(brokers, topics.error)]);
+  const byOffset = (records: typeof output) =>
+    new Map(records.map((r) => [Number(r.headers.source_offset), { ...r, event: JSON.parse(r.value!) }]));
+  return { output: byOffset(output), errors: byOffset(errors) };
 }
 
 export function lambdaContext(timeoutMs = 60_000): Context {

@@ -50,13 +50,15 @@ test('lib/ and the function import nothing above them; infra/ imports only infra
 /**
  * The floors of `lib/`, lowest first. A folder may import itself and any folder on a lower floor;
  * folders on one floor do not import each other (the MediaWiki client and Kafka know nothing of
- * each other; the pipeline joins them; redrive drives the pipeline's decisions over Kafka; the ingest
- * writes EventStreams into the input topic, keyed as the pipeline keys events).
+ * each other; the schema repository client reads over HTTP as the MediaWiki client does; the pipeline
+ * joins them; redrive drives the pipeline's decisions over Kafka; the ingest writes EventStreams into
+ * the input topic, keyed as the pipeline keys events).
  */
 const LIB_FLOORS: readonly (readonly string[])[] = [
   ['core', 'types'],
   ['settings', 'schemas'],
   ['mediawiki', 'kafka'],
+  ['schema-repository'],
   ['pipeline'],
   ['redrive', 'ingest'],
 ];

@@ -46,7 +46,7 @@ test('the committed validators are what scripts/materialize-schemas.ts generates
   assert.doesNotMatch(source, /from ['"]ajv|require\(/);
 });
 
-test('materialize resolves $refs of a checkout (fragments, pointers into them, the document itself)', () => {
+test('materialize resolves $refs of a checkout (fragments, pointers into them, the document itself)', async () => {
   const checkout = mkdtempSync(join(tmpdir(), 'schemas-checkout-'));
   const write = (path: string, yaml: string) => {
     mkdirSync(join(checkout, 'jsonschema', path, '..'), { recursive: true });
@@ -64,7 +64,7 @@ test('materialize resolves $refs of a checkout (fragments, pointers into them, t
       "  again: { $ref: '#/properties/thing_id' }",
     ].join('\n'),
   );
-  assert.deepEqual(materialize(checkout, '9.0.0'), {
+  assert.deepEqual(await materialize(checkout, '9.0.0'), {
     $id: '/mediawiki/page/change/9.0.0',
     type: 'object',
     properties: {
