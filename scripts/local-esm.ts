@@ -10,19 +10,26 @@
  *
  * --demo-wiki       enrich against the demo wiki, as `invoke --demo-wiki` (scripts/lib/demo-wiki.ts).
  *
+ * --runtime lambda  invoke the `cdk synth` asset of --env (default local-dev, -c overrides) through Lambda's runtime
+ *                   (scripts/lambda-runtime/, docs/local-runtime.md): one sandbox per invocation in flight, at the
+ *                   template's memory size and timeout; a killed or timed-out invocation is a function error.
+ *                   LAMBDA_SANDBOX_IDLE_MS (300000): an idle sandbox stops, the next invocation starts cold.
+ *
  * A consumer that stops for good (a crash kafkajs does not restart, or more restarts without
  * progress than ESM_MAX_CONSUMER_RESTARTS) ends the process with exit code 1 and the cause.
  *
  * Env: KAFKA_BROKERS (default 127.0.0.1:${KAFKA_PORT:-9092}), INPUT_TOPIC, KAFKA_TOPIC_PREFIX, ON_FAILURE_TOPIC ("none":
  * exhausted records are discarded, as Lambda does without a destination) with the catalogue's defaults
  * (lib/settings/catalogue.ts), ESM_GROUP_ID, ESM_BATCH_SIZE (100), ESM_BATCHING_WINDOW_MS (500),
- * ESM_MAX_RETRY_ATTEMPTS (3; -1 infinite), ESM_TIMEOUT_MS
+ * ESM_MAX_RETRY_ATTEMPTS (3; -1 infinite), ESM_BISECT_BATCH_ON_ERROR (false; the stack's bisectBatchOnError defaults to
+ * true), ESM_TIMEOUT_MS
  * (60000), ESM_MAX_CONSUMER_RESTARTS (10), ESM_PROGRESS_MS (5000), KAFKA_LOG_LEVEL (NOTHING here: kafkajs'
  * own logs; ERROR to see them), plus the handler's own configuration.
  */
 import { parseArgs } from 'node:util';
 import { argsOrExit, logsToStderr, settingsOrExit } from './lib/cli.js';
 
+const shellEnv = { ...process.env };
 process.env.KAFKA_BROKERS ??= `127.0.0.1:${process.env.KAFKA_PORT ?? '9092'}`;
 process.env.POWERTOOLS_DEV ??= 'true';
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
@@ -30,14 +37,23 @@ logsToStderr();
 // kafkajs logs every failed reconnect; the lines below name each crash, restart and final cause.
 process.env.KAFKA_LOG_LEVEL ??= 'NOTHING';
 
-const { values } = argsOrExit('usage: npm run local:esm -- [--until-caught-up] [--demo-wiki]', () =>
+const USAGE =
+  'usage: npm run local:esm -- [--until-caught-up] [--demo-wiki] [--runtime node|lambda] [--env NAME] [-c KEY=VALUE ...]';
+const { values } = argsOrExit(USAGE, () =>
   parseArgs({
     options: {
       'until-caught-up': { type: 'boolean', default: false },
       'demo-wiki': { type: 'boolean', default: false },
+      runtime: { type: 'string', default: 'node' },
+      env: { type: 'string', default: 'local-dev' },
+      context: { type: 'string', short: 'c', multiple: true, default: [] },
     },
   }),
 );
+if (values.runtime !== 'node' && values.runtime !== 'lambda') {
+  console.error(`--runtime ${values.runtime}: node or lambda\n${USAGE}`);
+  process.exit(2);
+}
 if (values['demo-wiki']) {
   const { useDemoWiki } = await import('./lib/demo-wiki.js');
   useDemoWiki((line) => console.error(`[local-esm] ${line}`));
@@ -49,7 +65,6 @@ const { prefixedTopic } = await import('../lib/settings/topic-name.js');
 const { readSettings } = await import('../lib/settings/catalogue.js');
 const { intFrom, stringFrom } = await import('../lib/settings/config.js');
 const { startLocalEsm } = await import('./lib/local-esm.js');
-const { handler } = await import('../functions/page-content-change-enrich/handler.js');
 
 const env = process.env;
 // The handler reads its settings at the first invocation: invalid ones stop here instead, by name.
@@ -59,6 +74,31 @@ const onFailure = settings.ON_FAILURE_TOPIC;
 const topic = prefixedTopic(settings.KAFKA_TOPIC_PREFIX, settings.INPUT_TOPIC);
 const progressMs = intFrom(env, 'ESM_PROGRESS_MS', 5000, 100);
 const kafka = await createKafka(kafkaConnectionConfigFromEnv(env, settings));
+
+// --runtime lambda: the synthesized asset in sandboxes of Lambda's runtime (scripts/lambda-runtime/), one per
+// invocation in flight; idle ones stop after LAMBDA_SANDBOX_IDLE_MS, so the next invocation starts cold.
+let pool: import('./lambda-runtime/sandbox-pool.js').SandboxPool | undefined;
+let handler: unknown;
+if (values.runtime === 'lambda') {
+  const { prepareFunction } = await import('./lambda-runtime/prepare-function.js');
+  const { SandboxPool } = await import('./lambda-runtime/sandbox-pool.js');
+  const { fn, cgroups } = prepareFunction({
+    envName: values.env!,
+    context: values.context!,
+    shellEnv,
+    processEnv: env,
+    say,
+  });
+  pool = new SandboxPool(fn, {
+    cgroups,
+    log: (line) => console.error(line),
+    idleMs: intFrom(env, 'LAMBDA_SANDBOX_IDLE_MS', 300_000, 10),
+    report: say,
+  });
+  handler = pool.handler();
+} else {
+  handler = (await import('../functions/page-content-change-enrich/handler.js')).handler;
+}
 const esm = await startLocalEsm(handler as never, {
   kafka,
   topic,
@@ -69,6 +109,7 @@ const esm = await startLocalEsm(handler as never, {
   onFailureTopic: onFailure === 'none' ? undefined : prefixedTopic(settings.KAFKA_TOPIC_PREFIX, onFailure),
   invocationTimeoutMs: intFrom(env, 'ESM_TIMEOUT_MS', 60_000, 1000),
   maxConsumerRestarts: intFrom(env, 'ESM_MAX_CONSUMER_RESTARTS', 10, 0),
+  bisectBatchOnError: stringFrom(env, 'ESM_BISECT_BATCH_ON_ERROR', 'false') === 'true',
   log: say,
 });
 say(`consuming ${topic} from ${env.KAFKA_BROKERS}${untilCaughtUp ? ' until caught up' : '; Ctrl-C to stop'}`);
@@ -79,6 +120,7 @@ async function finish(code: number, message: string): Promise<never> {
     finished = true;
     say(message);
     await Promise.race([esm.stop().catch(() => undefined), new Promise((r) => setTimeout(r, 10_000))]);
+    await pool?.stop();
   }
   process.exit(code);
 }

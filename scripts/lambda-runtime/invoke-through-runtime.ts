@@ -13,10 +13,9 @@ import { createKafka, kafkaConnectionConfigFromEnv } from '../../lib/kafka/kafka
 import { prefixedTopic } from '../../lib/settings/topic-name.js';
 import { readSettings } from '../../lib/settings/catalogue.js';
 import { ensureTopics, topicConfigsFor } from '../kafka/create-topics.js';
-import { memoryCgroupSupport } from './memory-cgroup.js';
+import { type PrepareOptions, prepareFunction } from './prepare-function.js';
 import { reportLine } from './outcome.js';
 import { LambdaSandbox } from './sandbox.js';
-import { describeOverrides, enrichFunctionIn, environmentWithOverrides, synthesize } from './synthesized-function.js';
 import { recordsBetween, topicEnds } from './topic-range.js';
 
 const REPO_ROOT = join(import.meta.dirname, '..', '..');
@@ -24,46 +23,10 @@ const REPO_ROOT = join(import.meta.dirname, '..', '..');
 /** Exit status of an invocation that failed: a function error, or a sandbox killed (memory), timed out or exited. */
 export const EXIT_FUNCTION_FAILED = 3;
 
-/** Variables the invoke script sets for its own in-process path; through the runtime only a user's count. */
-const IN_PROCESS_DEFAULTS = new Set(['POWERTOOLS_DEV', 'POWERTOOLS_METRICS_DISABLED']);
-
-export interface RuntimeInvokeOptions {
+export interface RuntimeInvokeOptions extends PrepareOptions {
   readonly event: unknown;
   readonly out: string;
   readonly errors: string;
-  /** `-c env=<name>` of the synth. */
-  readonly envName: string;
-  /** Further `-c key=value` of the synth. */
-  readonly context: readonly string[];
-  /** The shell's environment, before the script set anything. */
-  readonly shellEnv: NodeJS.ProcessEnv;
-  /** The environment now: with what --demo-wiki set. */
-  readonly processEnv: NodeJS.ProcessEnv;
-  readonly say: (line: string) => void;
-}
-
-/** The local values laid over the template's, and who gave each. */
-function localSettings(opts: RuntimeInvokeOptions): {
-  values: Record<string, string | undefined>;
-  sourceOf: (name: string) => string;
-} {
-  const values: Record<string, string | undefined> = {};
-  const sources = new Map<string, string>();
-  for (const [name, value] of Object.entries(opts.processEnv)) {
-    if (opts.shellEnv[name] === value) {
-      values[name] = value;
-      sources.set(name, 'your shell');
-    } else if (!IN_PROCESS_DEFAULTS.has(name)) {
-      values[name] = value;
-      sources.set(name, '--demo-wiki');
-    }
-  }
-  // The project's local broker listens on KAFKA_PORT (scripts/kafka/start.sh), as local:esm assumes.
-  if (values.KAFKA_BROKERS === undefined && opts.shellEnv.KAFKA_PORT) {
-    values.KAFKA_BROKERS = `127.0.0.1:${opts.shellEnv.KAFKA_PORT}`;
-    sources.set('KAFKA_BROKERS', 'KAFKA_PORT');
-  }
-  return { values, sourceOf: (name) => sources.get(name) ?? 'local' };
 }
 
 function answers(hostPort: string): Promise<boolean> {
@@ -104,25 +67,8 @@ async function ensureBroker(brokers: string, kafkaPort: string | undefined, say:
 
 export async function invokeThroughRuntime(opts: RuntimeInvokeOptions): Promise<number> {
   const { say } = opts;
-  const outdir = join(REPO_ROOT, '.local', 'lambda-runtime', `cdk.out-${opts.envName}`);
-  say(`synthesizing -c env=${opts.envName}${opts.context.map((c) => ` -c ${c}`).join('')} into ${outdir}`);
-  synthesize(opts.envName, opts.context, outdir);
-  const fn = enrichFunctionIn(outdir);
-  const local = localSettings(opts);
-  const { environment, overrides } = environmentWithOverrides(fn.environment, local.values, local.sourceOf);
-  say(
-    `${fn.stackName} enrich function: asset ${fn.codeDir}, handler ${fn.handler}, memory ${fn.memorySizeMb} MB, ` +
-      `timeout ${fn.timeoutSeconds} s, ${Object.keys(fn.environment).length} variable(s) from the template`,
-  );
-  for (const line of describeOverrides(overrides)) say(`overridden: ${line}`);
-
-  const cgroups = memoryCgroupSupport();
-  say(
-    cgroups.available
-      ? `memory limit: ${fn.memorySizeMb} MB (cgroup v${cgroups.version} below ${cgroups.parent})`
-      : `NO memory limit: ${cgroups.reason}; the function runs without one (run as root for Lambda's limit)`,
-  );
-
+  const { fn, cgroups } = prepareFunction(opts);
+  const environment = fn.environment;
   const settings = readSettings(environment);
   await ensureBroker(settings.KAFKA_BROKERS?.join(',') ?? '', opts.shellEnv.KAFKA_PORT, say);
   // The function's connection settings, for this script's own client (quiet: its lines are not the function's).
@@ -143,7 +89,7 @@ export async function invokeThroughRuntime(opts: RuntimeInvokeOptions): Promise<
   }
   const before = await topicEnds(kafka, [output, error]);
 
-  const sandbox = await LambdaSandbox.start({ ...fn, environment }, { cgroups, log: (line) => console.error(line) });
+  const sandbox = await LambdaSandbox.start(fn, { cgroups, log: (line) => console.error(line) });
   let invocation: Awaited<ReturnType<LambdaSandbox['invoke']>>;
   try {
     invocation = await sandbox.invoke(opts.event);

@@ -101,3 +101,27 @@ export function errorText(err: unknown): string {
   if (err instanceof Error) return `${err.name}: ${err.message}`;
   return String(err);
 }
+
+/**
+ * The records still owed by one polled page after an invocation of its first chunk, as chunks to invoke in order.
+ * "Split batch on error" ("Configuring error handling controls for Kafka event sources",
+ * https://docs.aws.amazon.com/lambda/latest/dg/kafka-retry-configurations.html): when the function returns an error,
+ * the batch is split into two smaller batches, each retried separately. Each split invocation counts as one more
+ * invocation of its records toward the maximum retry attempts. A partial batch response retries the listed records
+ * together, as without splitting. Chunks stay in offset order, so the first record of the first chunk is what the
+ * partition's commit waits for.
+ */
+export function chunksAfterInvocation<M>(
+  plan: RetryPlan<M>,
+  verdict: InvocationVerdict,
+  later: ReadonlyArray<ReadonlyArray<TrackedRecord<M>>>,
+  bisectOnError: boolean,
+): Array<ReadonlyArray<TrackedRecord<M>>> {
+  const retry = plan.retry;
+  if (retry.length === 0) return [...later];
+  if (bisectOnError && verdict.kind === 'batch-failure' && retry.length > 1) {
+    const half = Math.ceil(retry.length / 2);
+    return [retry.slice(0, half), retry.slice(half), ...later];
+  }
+  return [retry, ...later];
+}

@@ -30,6 +30,7 @@ import type { KafkaBatchResponse, KafkaEsmEvent } from '../../lib/kafka/kafka-ev
 import { kafkaEsmEventFor } from './esm-event.js';
 import { onFailureMessageFor } from './on-failure-record.js';
 import {
+  chunksAfterInvocation,
   effectiveMaxRetries,
   errorText,
   type InvocationVerdict,
@@ -65,6 +66,11 @@ export interface LocalEsmOptions {
   readonly fromBeginning?: boolean;
   /** First wait before retrying failed records, doubled per attempt up to 5 s. @default 200 */
   readonly retryBackoffMs?: number;
+  /**
+   * Split batch on error: a function error splits the batch in two, each half retried on its own (the stack's
+   * `bisectBatchOnError`). @default false
+   */
+  readonly bisectBatchOnError?: boolean;
   /** Consumer restarts after crashes without progress in between, before giving up. @default 10 */
   readonly maxConsumerRestarts?: number;
   readonly log?: (message: string) => void;
@@ -82,6 +88,8 @@ export interface LocalEsmStats {
   /** Records dropped after their retries because no on-failure topic is set. */
   discarded: number;
   handlerErrors: number;
+  /** Whole-batch failures split in two (with `bisectBatchOnError`). */
+  bisections: number;
   consumerRestarts: number;
   lastProgressAt: number;
   /** Invocations running now, by partition: what a lag that stands still waits for. */
@@ -128,6 +136,7 @@ export async function startLocalEsm(handler: EsmHandler, opts: LocalEsmOptions):
     sentToOnFailure: 0,
     discarded: 0,
     handlerErrors: 0,
+    bisections: 0,
     consumerRestarts: 0,
     lastProgressAt: Date.now(),
     inFlight: new Map(),
@@ -260,11 +269,14 @@ export async function startLocalEsm(handler: EsmHandler, opts: LocalEsmOptions):
         await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(offset) }]);
       };
       for (let i = 0; i < batch.messages.length; i += batchSize) {
-        let pending: Array<TrackedRecord<KafkaMessage>> = batch.messages
+        const page: Array<TrackedRecord<KafkaMessage>> = batch.messages
           .slice(i, i + batchSize)
           .map((message) => ({ offset: Number(message.offset), invocations: 0, message }));
-        const pageEnd = pending.at(-1)!.offset + 1;
-        for (let attempt = 1; pending.length > 0; attempt++) {
+        const pageEnd = page.at(-1)!.offset + 1;
+        // What the page still owes, in offset order: one chunk, or the halves of a split batch.
+        let chunks: Array<ReadonlyArray<TrackedRecord<KafkaMessage>>> = [page];
+        for (let attempt = 1; chunks.length > 0; attempt++) {
+          const pending = chunks[0]!;
           // Not committed: after a rebalance the new owner gets these records again.
           if (!isRunning() || isStale()) return;
           const offsets = pending.map((r) => r.offset);
@@ -304,14 +316,21 @@ export async function startLocalEsm(handler: EsmHandler, opts: LocalEsmOptions):
               );
             }
           }
-          await commit(plan.commitOffset);
+          chunks = chunksAfterInvocation(plan, verdict, chunks.slice(1), opts.bisectBatchOnError === true);
+          await commit(chunks[0]?.[0]?.offset ?? pageEnd);
           stats.lastProgressAt = Date.now();
           restartsWithoutProgress = 0;
-          pending = [...plan.retry];
-          if (pending.length === 0) break;
+          if (plan.retry.length === 0) continue;
           stats.redeliveries++;
-          const from = pending[0]!.offset;
-          log(`${partitionKey}: retrying ${pending.length} record(s) from offset ${from} (retry ${attempt})`);
+          const from = plan.retry[0]!.offset;
+          if (chunks[0]!.length < plan.retry.length) {
+            stats.bisections++;
+            log(
+              `${partitionKey}: splitting ${plan.retry.length} record(s) from offset ${from} in two (retry ${attempt})`,
+            );
+          } else {
+            log(`${partitionKey}: retrying ${plan.retry.length} record(s) from offset ${from} (retry ${attempt})`);
+          }
           await new Promise((r) => setTimeout(r, Math.min(5000, backoffMs * 2 ** Math.min(attempt - 1, 5))));
           await heartbeat();
         }

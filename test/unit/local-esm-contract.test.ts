@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
+  chunksAfterInvocation,
   effectiveMaxRetries,
   planAfterInvocation,
   verdictFor,
@@ -151,6 +152,48 @@ test('a whole-batch failure retries every record of the batch', () => {
     [10, 11, 12],
   );
   assert.equal(plan.commitOffset, 10);
+});
+
+test('split batch on error: a function error splits the batch in two, the first half invoked first', () => {
+  const failure = { kind: 'batch-failure', reason: 'function error: Runtime.OutOfMemory' } as const;
+  const later = [tracked([20, 21])];
+  const plan = planAfterInvocation(tracked([10, 11, 12, 13, 14]), failure, 3);
+  const chunks = chunksAfterInvocation(plan, failure, later, true);
+  assert.deepEqual(
+    chunks.map((c) => c.map((r) => r.offset)),
+    [
+      [10, 11, 12],
+      [13, 14],
+      [20, 21],
+    ],
+  );
+  assert.ok(
+    chunks[0]!.every((r) => r.invocations === 1),
+    'the failed invocation counts for every record of it',
+  );
+  // A single record is not split: it is retried until its retries are exhausted.
+  const single = planAfterInvocation(tracked([13]), failure, 3);
+  assert.deepEqual(
+    chunksAfterInvocation(single, failure, [], true).map((c) => c.map((r) => r.offset)),
+    [[13]],
+  );
+});
+
+test('without splitting, or on a partial batch response, the failed records are retried together', () => {
+  const failure = { kind: 'batch-failure', reason: 'function error' } as const;
+  const plan = planAfterInvocation(tracked([10, 11, 12]), failure, 3);
+  assert.deepEqual(
+    chunksAfterInvocation(plan, failure, [], false).map((c) => c.map((r) => r.offset)),
+    [[10, 11, 12]],
+  );
+  const partial = { kind: 'partial', failedOffsets: [11, 12] } as const;
+  const listed = planAfterInvocation(tracked([10, 11, 12]), partial, 3);
+  assert.deepEqual(
+    chunksAfterInvocation(listed, partial, [], true).map((c) => c.map((r) => r.offset)),
+    [[11, 12]],
+  );
+  const done = planAfterInvocation(tracked([10, 11]), { kind: 'success' }, 3);
+  assert.deepEqual(chunksAfterInvocation(done, { kind: 'success' }, [tracked([20])], true).length, 1);
 });
 
 test('-1 is infinite, but 10 with an on-failure destination (as AWS applies)', () => {

@@ -1,0 +1,128 @@
+/**
+ * `local:esm --runtime lambda` on a batch its memory size cannot hold: 40 revisions of ~1.9 MiB (the memory issue's
+ * worst batch, scaled to the smallest memory size Lambda offers, 128 MB) in one partition. The kernel kills the
+ * sandbox (Runtime.OutOfMemory); the stand-in reads that as a function error and, with split batch on error as the
+ * stack configures it ("Configuring error handling controls for Kafka event sources"), splits the batch until the
+ * halves fit; a new sandbox (a cold start) takes each retry. Every revision ends up enriched on the output topic,
+ * none on the on-failure topic; records written before a kill come again, and the test counts those duplicates.
+ *
+ * Needs a memory cgroup (root); without one it is skipped with the reason.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { before, test } from 'node:test';
+import { readSettings } from '../../lib/settings/catalogue.js';
+import { ensureTopics, topicConfigsFor } from '../../scripts/kafka/create-topics.js';
+import { memoryCgroupSupport } from '../../scripts/lambda-runtime/memory-cgroup.js';
+import { TEST_DOMAIN } from '../support/enrich-harness.js';
+import { pageChangeEvent } from '../support/events.js';
+import { consumeAll, ensureKafka, kafkaClient, REPO_ROOT, uniqueTopicName } from '../support/kafka-broker.js';
+import { createRevision, ensureMediaWiki, uniqueTitle } from '../support/mediawiki.js';
+
+const REVISIONS = 40;
+const cgroups = memoryCgroupSupport();
+const prefix = `${uniqueTopicName('rtesm')}.`;
+const settings = readSettings({});
+const topic = (name: string) => `${prefix}${name}`;
+let brokers: string[];
+let apiUrl: string;
+const revisions: Array<{ pageId: number; revId: number; text: string }> = [];
+
+before(async () => {
+  if (!cgroups.available) return;
+  brokers = (await ensureKafka()).brokers;
+  apiUrl = (await ensureMediaWiki()).apiUrl;
+  const admin = kafkaClient(brokers).admin();
+  await admin.connect();
+  await ensureTopics(
+    admin,
+    [
+      { topic: topic(settings.INPUT_TOPIC), numPartitions: 1 },
+      { topic: topic(settings.OUTPUT_TOPIC), numPartitions: 3 },
+      { topic: topic(settings.ERROR_TOPIC), numPartitions: 1 },
+      { topic: topic(settings.ON_FAILURE_TOPIC), numPartitions: 1 },
+    ],
+    topicConfigsFor({}),
+    () => undefined,
+  );
+  await admin.disconnect();
+  const title = uniqueTitle('Worst batch');
+  for (let i = 0; i < REVISIONS; i++) {
+    // ~1.9 MiB of wikitext a revision (MediaWiki's limit is 2 MiB), different each time.
+    const text = `revision ${i}\n${`${i} ${'lorem ipsum dolor sit amet '.repeat(40)}\n`.repeat(1800)}`;
+    revisions.push(await createRevision(title, text));
+  }
+  const producer = kafkaClient(brokers).producer();
+  await producer.connect();
+  await producer.send({
+    topic: topic(settings.INPUT_TOPIC),
+    messages: revisions.map((r) => ({
+      value: JSON.stringify(
+        pageChangeEvent({ domain: TEST_DOMAIN, pageId: r.pageId, revId: r.revId, content: r.text }),
+      ),
+    })),
+  });
+  await producer.disconnect();
+});
+
+test('a batch too big for 128 MB is killed, split until it fits, and completes; duplicates counted', {
+  skip: cgroups.available ? false : `no memory cgroup: ${cgroups.reason}`,
+}, async (t) => {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    KAFKA_BROKERS: brokers.join(','),
+    KAFKA_TOPIC_PREFIX: prefix,
+    ESM_GROUP_ID: `${prefix}group`,
+    ESM_BATCH_SIZE: String(REVISIONS),
+    ESM_BATCHING_WINDOW_MS: '1000',
+    ESM_MAX_RETRY_ATTEMPTS: '10',
+    ESM_BISECT_BATCH_ON_ERROR: 'true',
+    ESM_PROGRESS_MS: '2000',
+    MW_API_URL_TEMPLATE: apiUrl,
+    MW_API_ALLOWED_DOMAINS: TEST_DOMAIN,
+    POWERTOOLS_LOG_LEVEL: 'WARN',
+  };
+  const args = ['scripts/local-esm.ts', '--runtime', 'lambda', '--until-caught-up', '-c', 'memorySize=128'];
+  const child = spawn(join(REPO_ROOT, 'node_modules', '.bin', 'tsx'), args, { cwd: REPO_ROOT, env });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  child.stdout.resume();
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  t.diagnostic(
+    stderr
+      .split('\n')
+      .filter((l) => /sandbox|splitting|REPORT|caught up/.test(l))
+      .join('\n'),
+  );
+  assert.equal(code, 0, `caught up with nothing sent on: ${stderr.slice(-3000)}`);
+  assert.match(stderr, /memory limit: 128 MB/);
+  assert.match(stderr, /Error Type: Runtime\.OutOfMemory/, 'the whole batch was killed at its memory size');
+  assert.match(stderr, /splitting 40 record\(s\) from offset 0 in two/, 'the killed batch was split');
+
+  // Every record the topic holds, duplicates included (2 MiB records: counted first, then read to that count).
+  const admin = kafkaClient(brokers).admin();
+  await admin.connect();
+  const offsets = await admin.fetchTopicOffsets(topic(settings.OUTPUT_TOPIC));
+  await admin.disconnect();
+  const held = offsets.reduce((n, p) => n + Number(p.high) - Number(p.low), 0);
+  const output = await consumeAll(brokers, topic(settings.OUTPUT_TOPIC), { timeoutMs: 120_000, expected: held });
+  assert.equal(output.length, held);
+  const perRevision = new Map<number, number>();
+  for (const r of output) {
+    const revId = (JSON.parse(r.value!) as { revision: { rev_id: number } }).revision.rev_id;
+    perRevision.set(revId, (perRevision.get(revId) ?? 0) + 1);
+  }
+  assert.deepEqual(
+    [...perRevision.keys()].sort((a, b) => a - b),
+    revisions.map((r) => r.revId).sort((a, b) => a - b),
+    'every revision enriched',
+  );
+  const duplicates = output.length - perRevision.size;
+  t.diagnostic(`${output.length} enriched events for ${perRevision.size} revisions: ${duplicates} duplicate(s)`);
+  assert.equal(
+    (await consumeAll(brokers, topic(settings.ON_FAILURE_TOPIC), { quietMs: 500 })).length,
+    0,
+    'nothing on the on-failure topic',
+  );
+});
