@@ -10,10 +10,10 @@ import type { SeededRevision } from './seed.js';
 export const BENCH_DOMAIN = 'en.bench.wiki.local';
 
 /** A page_change event for a seeded revision, with the slot sha1/size the function verifies. */
-export function eventFor(rev: SeededRevision): Record<string, unknown> {
+export function eventFor(rev: SeededRevision, domain = BENCH_DOMAIN): Record<string, unknown> {
   const title = rev.title.replaceAll(' ', '_');
   const event = pageChangeEvent({
-    domain: BENCH_DOMAIN,
+    domain,
     wikiId: 'enwiki',
     pageId: rev.pageId,
     title,
@@ -35,18 +35,29 @@ export function eventFor(rev: SeededRevision): Record<string, unknown> {
   };
   const meta = event.meta as Record<string, unknown>;
   meta.id = randomUUID();
-  meta.uri = `https://${BENCH_DOMAIN}/wiki/${encodeURIComponent(title)}`;
+  meta.uri = `https://${domain}/wiki/${encodeURIComponent(title)}`;
   return event;
 }
 
-/** The Lambda event of an MSK event source mapping carrying one page_change record per revision. */
-export function mskEventJson(revisions: readonly SeededRevision[]): string {
-  const records = revisions.map((rev, i) => ({
-    topic: DEFAULT_TOPICS.input,
-    partition: 0,
-    offset: i,
-    key: JSON.stringify({ wiki_id: 'enwiki', page_id: rev.pageId }),
-    value: JSON.stringify(eventFor(rev)),
-  }));
+/**
+ * Wikis the bench wiki answers for: a revision under two of them is two revisions to the function
+ * (fetched and held once per wiki), so a batch can hold more distinct revisions than were seeded.
+ */
+export const BENCH_DOMAINS = ['en', 'de', 'fr', 'ja'].map((lang) => BENCH_DOMAIN.replace(/^en\./, `${lang}.`));
+
+/**
+ * The Lambda event of an MSK event source mapping carrying one page_change record per revision, the
+ * revisions repeated under the first `domains` of BENCH_DOMAINS (all on the first by default).
+ */
+export function mskEventJson(revisions: readonly SeededRevision[], domains = 1): string {
+  const records = BENCH_DOMAINS.slice(0, domains).flatMap((domain, d) =>
+    revisions.map((rev, i) => ({
+      topic: DEFAULT_TOPICS.input,
+      partition: 0,
+      offset: d * revisions.length + i,
+      key: JSON.stringify({ wiki_id: 'enwiki', page_id: rev.pageId }),
+      value: JSON.stringify(eventFor(rev, domain)),
+    })),
+  );
   return JSON.stringify(kafkaEsmEventFor(records, { eventSource: 'aws:kafka' }));
 }

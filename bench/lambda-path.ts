@@ -14,7 +14,7 @@ import { DEFAULT_ENRICH_ENTRY, FUNCTION_NODE_OPTIONS } from '../infra/constructs
 import { bundleFunction, coldStartFiles } from '../infra/constructs/function-bundle.ts';
 import { createTopics, uniqueTopicName } from '../test/support/kafka-broker.js';
 import { BUILD_DIR, bundle, topContributors } from './build.js';
-import { BENCH_DOMAIN, mskEventJson } from './events.js';
+import { BENCH_DOMAIN, BENCH_DOMAINS, mskEventJson } from './events.js';
 import { type FloorResult, measureFloor } from './floor.js';
 import type { ChildReport, InvocationReport, LambdaChildArgs } from './lambda-child.js';
 import type { SeededRevision } from './seed.js';
@@ -26,8 +26,15 @@ export interface LambdaPathOptions {
   readonly coldRuns: number;
   /** Warm repeats of the measured invocation after the fresh one. */
   readonly repeats: number;
-  /** Events of the big-revision invocation, each a distinct 2 MiB revision while the seed has them. */
+  /**
+   * Events of the worst-case invocation (issue 25: 100 × ~2 MiB): the seeded 2 MiB revisions under the
+   * four bench domains, so each event is a distinct revision to the function.
+   */
   readonly bigEvents: number;
+  /** Memory sizes (MB) the worst case runs at, each with the heap flags and content budget of that size. */
+  readonly worstMemoryMB: readonly number[];
+  /** Events of the realistic-mix invocation (issue 25's headline). */
+  readonly mixEvents: number;
   /** Events per invocation for the cost figure (the stack's event source mapping batch size). */
   readonly costBatch: number;
   /** Invocations of `costBatch` events at each latency. */
@@ -73,7 +80,19 @@ export interface LambdaPathResult {
   warmOne: InvocationReport;
   fresh: InvocationReport;
   warm: InvocationReport[];
+  /** The worst case at 512 MB (issue 25: 100 × ~2 MiB). */
   big: InvocationReport;
+  /** The worst case at each of `worstMemoryMB`; `error` when the process died (out of heap). */
+  worst: Array<{ memoryMB: number; report?: InvocationReport; error?: string }>;
+  /** The realistic mix (issue 25's headline): first and warm invocations, cost invocations, its own floor. */
+  mix: {
+    events: number;
+    contentBytes: number;
+    fresh: InvocationReport;
+    warm: InvocationReport[];
+    cost: InvocationReport[];
+    floor: FloorResult;
+  };
   /** Invocations of `costBatch` events in a warm process, at the bench latency and at 200 ms. */
   cost: { latencyMs: number; runs: InvocationReport[] }[];
   sequential: { events: number; wallMs: number };
@@ -81,6 +100,19 @@ export interface LambdaPathResult {
 }
 
 export const COST_LATENCIES_MS = [50, 200] as const;
+/** The memory size every function process runs at, but the worst case's other sizes: the stack's default. */
+export const BENCH_MEMORY_MB = 512;
+
+/**
+ * V8 heap flags of a Lambda function of `memoryMB`, as the Node.js runtime's bootstrap sets them from
+ * AWS_LAMBDA_FUNCTION_MEMORY_SIZE (new space a tenth of the memory, two semi-spaces; old space the rest):
+ * https://dev.to/wonderfulsoap/deep-dive-into-aws-lambda-3-official-nodejs-runtime-analysis-43je reads the
+ * nodejs24.x bootstrap. Without them a local node sizes its heap from the machine's memory, not the function's.
+ */
+export function lambdaHeapFlags(memoryMB: number): string[] {
+  const newSpace = Math.floor(memoryMB / 10);
+  return [`--max-semi-space-size=${Math.floor(newSpace / 2)}`, `--max-old-space-size=${memoryMB - newSpace}`];
+}
 /** The bench topics take 10 MiB messages; the function may produce a 2 MiB revision's event. */
 const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
@@ -148,27 +180,41 @@ export async function lambdaSetup(ctx: LambdaPathContext, seeded: readonly Seede
   const regular = seeded
     .filter((r) => r.kind === 'regular')
     .sort((a, b) => Math.abs(a.size - 10_240) - Math.abs(b.size - 10_240));
-  const pages = Array.from({ length: opts.events }, (_, i) => regular[i % regular.length]!);
   const bigs = seeded.filter((r) => r.kind === 'big');
-  const bigPages = Array.from({ length: opts.bigEvents }, (_, i) => bigs[i % bigs.length]!);
-  const costPages = (k: number) =>
-    Array.from({ length: opts.costBatch }, (_, i) => regular[(k * opts.costBatch + i) % regular.length]!);
-  const invocation = async (label: string, revs: readonly SeededRevision[]) => {
+  const mixPool = seeded.filter((r) => r.kind === 'mix');
+  /** `count` events from `pool`, each page under as many domains as it takes to make them distinct revisions. */
+  const spread = (pool: readonly SeededRevision[], count: number) => {
+    const domains = Math.min(BENCH_DOMAINS.length, Math.ceil(count / pool.length));
+    return { revs: Array.from({ length: Math.ceil(count / domains) }, (_, i) => pool[i % pool.length]!), domains };
+  };
+  const batchSpread = spread(regular, opts.events);
+  // The batch's events in order (domain by domain), for the floor and the sequential fetcher.
+  const pages = Array.from({ length: batchSpread.domains }, () => batchSpread.revs).flat();
+  const worstSpread = spread(bigs, opts.bigEvents);
+  const mixSpread = spread(mixPool, opts.mixEvents);
+  const mixes = mixSpread.revs;
+  const costPages = (pool: readonly SeededRevision[], k: number) =>
+    Array.from({ length: opts.costBatch }, (_, i) => pool[(k * opts.costBatch + i) % pool.length]!);
+  const invocation = async (label: string, revs: readonly SeededRevision[], domains = 1) => {
     const eventFile = path.join(dir, `${label}.json`);
-    await writeFile(eventFile, mskEventJson(revs));
-    return { label, eventFile, events: revs.length, contentBytes: sum(revs.map((r) => r.size)) };
+    await writeFile(eventFile, mskEventJson(revs, domains));
+    return { label, eventFile, events: revs.length * domains, contentBytes: domains * sum(revs.map((r) => r.size)) };
   };
   const one = await invocation('one', pages.slice(0, 1));
-  const batch = await invocation(`n${opts.events}`, pages);
-  const big = await invocation('big', bigPages);
+  const batch = await invocation(`n${opts.events}`, batchSpread.revs, batchSpread.domains);
+  const big = await invocation('big', worstSpread.revs, worstSpread.domains);
+  const mix = await invocation('mix', mixes, mixSpread.domains);
+  const mixFloorEvent = mskEventJson(mixes);
   const costRuns = await Promise.all(
-    Array.from({ length: opts.costRuns }, (_, k) => invocation(`cost${k}`, costPages(k))),
+    Array.from({ length: opts.costRuns }, (_, k) => invocation(`cost${k}`, costPages(regular, k))),
+  );
+  const mixCostRuns = await Promise.all(
+    Array.from({ length: opts.costRuns }, (_, k) => invocation(`mixcost${k}`, costPages(mixes, k))),
   );
 
   const env: Record<string, string> = {
     AWS_REGION: 'us-east-1',
     AWS_LAMBDA_FUNCTION_NAME: 'bench-lambda-path',
-    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '512',
     POWERTOOLS_SERVICE_NAME: 'mw-page-content-change-enrich',
     POWERTOOLS_METRICS_NAMESPACE: 'MwPageContentChangeEnrich',
     KAFKA_BROKERS: ctx.brokers.join(','),
@@ -184,16 +230,41 @@ export async function lambdaSetup(ctx: LambdaPathContext, seeded: readonly Seede
   };
   const nodeOptions = opts.nodeOptions ?? FUNCTION_NODE_OPTIONS;
   const kafkaPort = Number(ctx.brokers[0]!.split(':').at(-1));
-  /** One function process (an execution environment) running `invocations` one after another. */
-  const child = (label: string, invocations: LambdaChildArgs['invocations'], wrapper: readonly string[] = []) =>
+  /** One function process (an execution environment of `memoryMB`) running `invocations` one after another. */
+  const child = (
+    label: string,
+    invocations: LambdaChildArgs['invocations'],
+    wrapper: readonly string[] = [],
+    memoryMB = BENCH_MEMORY_MB,
+  ) =>
     runChild(
       childFile,
-      { bundleFile, env, kafkaPort, invocations, reportFile: path.join(dir, `${label}.report.json`) },
+      {
+        bundleFile,
+        env: { ...env, AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(memoryMB) },
+        kafkaPort,
+        invocations,
+        reportFile: path.join(dir, `${label}.report.json`),
+      },
       nodeOptions,
-      opts.execArgv ?? [],
+      [...lambdaHeapFlags(memoryMB), ...(opts.execArgv ?? [])],
       wrapper,
     );
-  return { fn, coldFiles, nodeOptions, child, pages, one, batch, big, costRuns };
+  return {
+    fn,
+    coldFiles,
+    nodeOptions,
+    child,
+    pages,
+    one,
+    batch,
+    big,
+    costRuns,
+    mix,
+    mixes,
+    mixFloorEvent,
+    mixCostRuns,
+  };
 }
 
 export async function runLambdaPath(
@@ -201,7 +272,8 @@ export async function runLambdaPath(
   seeded: readonly SeededRevision[],
   opts: LambdaPathOptions,
 ): Promise<LambdaPathResult> {
-  const { fn, coldFiles, nodeOptions, child, pages, one, batch, big, costRuns } = await lambdaSetup(ctx, seeded, opts);
+  const setup = await lambdaSetup(ctx, seeded, opts);
+  const { fn, coldFiles, nodeOptions, child, pages, one, batch, big, costRuns } = setup;
 
   ctx.log(`lambda path: ${opts.coldRuns} cold starts (${coldFiles.length} file(s) loaded)`);
   const cold: LambdaPathResult['cold'] = [];
@@ -230,8 +302,26 @@ export async function runLambdaPath(
   const warmOne = inv.slice(1, 1 + warmOnes.length).sort((a, b) => a.cpuMs - b.cpuMs)[0]!;
   const batches = inv.slice(1 + warmOnes.length, 2 + warmOnes.length + opts.repeats);
   const cost50 = inv.slice(2 + warmOnes.length + opts.repeats);
-  ctx.log(`lambda path: ${opts.bigEvents} × 2 MiB revision in a fresh process`);
-  const bigReport = await child('big', [one, one, big]);
+  ctx.log(
+    `lambda path: realistic mix, ${setup.mix.events} events (${(setup.mix.contentBytes / 2 ** 20).toFixed(1)} MiB), then ${opts.costRuns} × ${opts.costBatch}`,
+  );
+  const mixReport = (await child('mix', [one, one, setup.mix, setup.mix, setup.mix, ...setup.mixCostRuns])).invocations;
+  const worst: LambdaPathResult['worst'] = [];
+  for (const memoryMB of opts.worstMemoryMB) {
+    ctx.log(
+      `lambda path: worst case, ${big.events} × ~2 MiB (${(big.contentBytes / 2 ** 20).toFixed(0)} MiB) at ${memoryMB} MB`,
+    );
+    try {
+      worst.push({
+        memoryMB,
+        report: (await child(`worst${memoryMB}`, [one, one, big], [], memoryMB)).invocations[2]!,
+      });
+    } catch (err) {
+      worst.push({ memoryMB, error: (err as Error).message.slice(0, 400) });
+    }
+  }
+  const bigAtDefault = worst.find((w) => w.memoryMB === BENCH_MEMORY_MB)?.report;
+  if (!bigAtDefault) throw new Error(`the worst case did not complete at ${BENCH_MEMORY_MB} MB`);
   const cost: LambdaPathResult['cost'] = [{ latencyMs: ctx.latencyMs, runs: cost50 }];
   for (const latencyMs of COST_LATENCIES_MS.filter((l) => l !== ctx.latencyMs)) {
     ctx.log(`lambda path: ${opts.costRuns} × ${opts.costBatch} events at ${latencyMs} ms latency`);
@@ -246,6 +336,7 @@ export async function runLambdaPath(
   ctx.log(`lambda path: sequential per-event fetcher (${opts.sequentialEvents} events), then the floor`);
   const sequential = await sequentialFetch(ctx.proxyUrl, pages.slice(0, opts.sequentialEvents));
   const floor = await measureFloor(ctx.proxyUrl, pages, readFileSync(batch.eventFile, 'utf8'));
+  const mixFloor = await measureFloor(ctx.proxyUrl, setup.mixes, setup.mixFloorEvent);
 
   const outputs = Object.entries(fn.metafile.outputs).filter(([f]) => f.endsWith('.mjs'));
   return {
@@ -272,7 +363,16 @@ export async function runLambdaPath(
     warmOne,
     fresh: batches[0]!,
     warm: batches.slice(1),
-    big: bigReport.invocations[2]!,
+    big: bigAtDefault,
+    worst,
+    mix: {
+      events: setup.mix.events,
+      contentBytes: setup.mix.contentBytes,
+      fresh: mixReport[2]!,
+      warm: mixReport.slice(3, 5),
+      cost: mixReport.slice(5),
+      floor: mixFloor,
+    },
     cost,
     sequential,
     floor,

@@ -22,7 +22,7 @@ import { ensureMediaWiki } from '../test/support/mediawiki.js';
 import { type LambdaPathOptions, runLambdaPath } from './lambda-path.js';
 import { profileLambdaPath } from './profile.js';
 import { ensureSeeded, FULL_SEED, QUICK_SEED } from './seed.js';
-import { lambdaReport, lambdaTargets } from './targets.js';
+import { issue25Report, issue25Targets, lambdaReport, lambdaTargets, memoryChoice } from './targets.js';
 import { outputSchemaCost } from '../scripts/output-schema-cost.js';
 
 const { values: args } = parseArgs({
@@ -52,8 +52,26 @@ const log = (m: string) => process.stderr.write(`[bench +${((Date.now() - t0) / 
 
 const OPTIONS: LambdaPathOptions = {
   ...(quick
-    ? { events: 100, coldRuns: 2, repeats: 1, bigEvents: 2, costRuns: 2, sequentialEvents: 10 }
-    : { events: 1000, coldRuns: 5, repeats: 3, bigEvents: 10, costRuns: 5, sequentialEvents: 40 }),
+    ? {
+        events: 100,
+        coldRuns: 2,
+        repeats: 1,
+        bigEvents: 8,
+        worstMemoryMB: [512],
+        mixEvents: 100,
+        costRuns: 2,
+        sequentialEvents: 10,
+      }
+    : {
+        events: 1000,
+        coldRuns: 5,
+        repeats: 3,
+        bigEvents: 100,
+        worstMemoryMB: [256, 384, 512],
+        mixEvents: 1000,
+        costRuns: 5,
+        sequentialEvents: 40,
+      }),
   costBatch: DEFAULTS.batchSize,
   ...(args.events ? { events: Number(args.events) } : {}),
   nodeOptions: args['node-options'],
@@ -114,7 +132,8 @@ async function main(): Promise<void> {
   };
   try {
     const result = await runLambdaPath(ctx, seed.revisions, OPTIONS);
-    const targets = lambdaTargets(result);
+    const targets = issue25Targets(result);
+    const targetsIssue21 = lambdaTargets(result);
     const profile = mode === 'full' ? await profileLambdaPath(ctx, seed.revisions, OPTIONS, outDir) : undefined;
     // Issue 18's budget for conforming each output event to its schema (projection + validation), measured
     // in-process on 10 KiB events; the Lambda-path CPU above already includes it.
@@ -128,11 +147,16 @@ async function main(): Promise<void> {
       `machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}, node ${process.version}; wiki: php -S ` +
         `(${process.env.PHP_CLI_SERVER_WORKERS} workers) behind a proxy adding ${latencyMs} ms/request; kafka ${kafka.brokers.join(',')}`,
       '',
+      ...issue25Report(result),
+      '',
+      'Targets (issue 25)',
+      ...targets.map((t) => `  ${t.pass ? 'PASS' : 'MISS'}  ${t.description}: ${t.measured}`),
+      '',
       ...lambdaReport(result),
       ...(profile ? ['', ...profile.report] : []),
       '',
-      'Targets (issue 21)',
-      ...targets.map((t) => `  ${t.pass ? 'PASS' : 'MISS'}  ${t.description}: ${t.measured}`),
+      'Targets (issue 21, for comparison with earlier runs)',
+      ...targetsIssue21.map((t) => `  ${t.pass ? 'PASS' : 'MISS'}  ${t.description}: ${t.measured}`),
       '',
       'Output schema (issue 18): conform each 10 KiB event to its version (drop undeclared fields, validate), ≤ 0.02 ms',
       ...schemaCost.map(
@@ -152,7 +176,15 @@ async function main(): Promise<void> {
     await writeFile(
       path.join(outDir, 'results.json'),
       JSON.stringify(
-        { meta, lambdaPath: result, targets, outputSchemaCost: schemaCost, profile: profile?.phases },
+        {
+          meta,
+          lambdaPath: result,
+          targets,
+          targetsIssue21,
+          memoryChoice: memoryChoice(result),
+          outputSchemaCost: schemaCost,
+          profile: profile?.phases,
+        },
         null,
         2,
       ),

@@ -1,7 +1,7 @@
 /** Issue 21's targets, judged on the Lambda path, and the Lambda path's section of the report. */
 import { cheapestMemory, costAt } from './cost.js';
 import type { InvocationReport } from './lambda-child.js';
-import type { LambdaPathResult } from './lambda-path.js';
+import { BENCH_MEMORY_MB, type LambdaPathResult } from './lambda-path.js';
 import { n, table } from './report.js';
 
 export interface Target {
@@ -178,4 +178,194 @@ export function lambdaReport(r: LambdaPathResult): string[] {
     ),
   );
   return out;
+}
+
+// ------------------------------------------------------------------ issue 25: real traffic, memory bounded
+
+const p = (xs: readonly number[], q: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? 0 : s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)]!;
+};
+const MEMORY_SHARE = 0.9;
+
+/** One workload of the issue 25 table: its invocations (first one fresh), content, floor and cost runs. */
+interface Workload {
+  name: string;
+  runs: readonly InvocationReport[];
+  contentBytes: number;
+  events: number;
+  floorMs: number;
+  cost?: readonly InvocationReport[];
+}
+
+function workloads(r: LambdaPathResult): Workload[] {
+  return [
+    {
+      name: `realistic mix (${r.mix.events} events)`,
+      runs: [r.mix.fresh, ...r.mix.warm],
+      contentBytes: r.mix.contentBytes,
+      events: r.mix.events,
+      floorMs: r.mix.floor.totalMs,
+      cost: r.mix.cost,
+    },
+    {
+      name: `~10 KB pages (${r.options.events} events)`,
+      runs: [r.fresh, ...r.warm],
+      contentBytes: r.content.batchBytes,
+      events: r.options.events,
+      floorMs: r.floor.totalMs,
+      cost: r.cost[0]?.runs,
+    },
+    ...r.worst.flatMap((w) =>
+      w.report
+        ? [
+            {
+              name: `worst: ${w.report.events} × ~2 MiB at ${w.memoryMB} MB`,
+              runs: [w.report],
+              contentBytes: w.report.contentBytes,
+              events: w.report.events,
+              floorMs: Number.NaN,
+            },
+          ]
+        : [],
+    ),
+  ];
+}
+
+/** The per-invocation table issue 25 asks for: peak RSS against memory, wall p50/p99, CPU/event against the floor, cost. */
+export function issue25Report(r: LambdaPathResult): string[] {
+  const out = [
+    `Issue 25: memory bounded on real traffic. Sizes of the realistic mix: bench/traffic.ts (fitted to public page_change events); ` +
+      `every function process has the heap flags and AWS_LAMBDA_FUNCTION_MEMORY_SIZE of its memory size (${BENCH_MEMORY_MB} MB unless named)`,
+  ];
+  const rows = workloads(r).map((w) => {
+    const memoryMB = /at (\d+) MB/.exec(w.name)?.[1] ? Number(/at (\d+) MB/.exec(w.name)![1]) : BENCH_MEMORY_MB;
+    const peak = Math.max(...w.runs.map((x) => x.peakRssMB));
+    const growth = w.runs[0]!.growthMB;
+    const cpu = w.runs.map((x) => (x.cpuMs - r.warmOne.cpuMs) / Math.max(1, x.events - 1));
+    const cost = w.cost && w.cost.length > 0 ? costAt(costInput(w.cost), BENCH_MEMORY_MB) : undefined;
+    return [
+      w.name,
+      n(mib(w.contentBytes), 1),
+      `${n(peak, 1)} (${n((100 * peak) / memoryMB)}%)`,
+      `${n(growth / mib(w.contentBytes), 2)}×`,
+      `${n(
+        p(
+          w.runs.map((x) => x.wallMs),
+          0.5,
+        ),
+      )} / ${n(
+        p(
+          w.runs.map((x) => x.wallMs),
+          0.99,
+        ),
+      )}`,
+      `${n(cpu[0]!, 3)} / ${n(median(cpu.slice(1).length > 0 ? cpu.slice(1) : cpu), 3)}`,
+      Number.isNaN(w.floorMs) ? '—' : `${n(w.floorMs, 3)} (${n(median(cpu) / w.floorMs, 2)}×)`,
+      cost ? n(cost.usdPerMillion, 4) : '—',
+      w.runs.map((x) => x.batchItemFailures).join('/'),
+    ];
+  });
+  out.push(
+    table(
+      [
+        'workload',
+        'content MiB',
+        'peak RSS MB (% of memory)',
+        'growth / content',
+        'wall ms p50 / p99',
+        'CPU ms/event fresh / warm',
+        'floor ms/event (warm ×)',
+        `$ / M events at ${BENCH_MEMORY_MB} MB`,
+        'listed',
+      ],
+      rows,
+    ),
+  );
+  out.push(
+    '',
+    `Memory size: the worst case at each size (≤ ${MEMORY_SHARE * 100}% of memory), cost per million events of the realistic mix`,
+  );
+  const mixCost = costInput(r.mix.cost);
+  out.push(
+    table(
+      ['memory MB', 'worst peak RSS MB', '% of memory', 'holds', 'listed', 'mix: billed ms', 'mix: $ / M events'],
+      memoryChoice(r).rows.map((c) => [
+        c.memoryMB,
+        c.peakRssMB === undefined ? (c.error ?? '—') : n(c.peakRssMB, 1),
+        c.peakRssMB === undefined ? '—' : n((100 * c.peakRssMB) / c.memoryMB),
+        c.holds ? 'yes' : 'no',
+        c.listed ?? '—',
+        n(costAt(mixCost, c.memoryMB).billedMs),
+        n(costAt(mixCost, c.memoryMB).usdPerMillion, 4),
+      ]),
+    ),
+  );
+  const chosen = memoryChoice(r).chosen;
+  out.push(
+    `  cheapest size that holds the worst case within ${MEMORY_SHARE * 100}%: ${chosen ?? 'none of those run'} MB`,
+  );
+  return out;
+}
+
+/** The worst case at each memory size; the cheapest (on the mix) that holds it within 90% and lists nothing. */
+export function memoryChoice(r: LambdaPathResult) {
+  const mixCost = costInput(r.mix.cost);
+  const rows = r.worst.map((w) => ({
+    memoryMB: w.memoryMB,
+    peakRssMB: w.report?.peakRssMB,
+    listed: w.report?.batchItemFailures,
+    error: w.error,
+    holds:
+      w.report !== undefined && w.report.batchItemFailures === 0 && w.report.peakRssMB <= MEMORY_SHARE * w.memoryMB,
+    usdPerMillion: costAt(mixCost, w.memoryMB).usdPerMillion,
+  }));
+  const chosen = rows.filter((c) => c.holds).sort((a, b) => a.usdPerMillion - b.usdPerMillion)[0]?.memoryMB;
+  return { rows, chosen };
+}
+
+/** Issue 25's targets; ratios are to the floor measured in the same run. */
+export function issue25Targets(r: LambdaPathResult): Target[] {
+  const f = lambdaFigures(r);
+  const floor = r.floor.totalMs;
+  const ratio = f.eventsPerSecond / f.sequentialEventsPerSecond;
+  const worst = r.big;
+  const mixGrowth = r.mix.fresh.growthMB / mib(r.mix.contentBytes);
+  return [
+    {
+      description: `${worst.events} × ~2 MiB revisions at ${BENCH_MEMORY_MB} MB: none listed, peak RSS ≤ ${MEMORY_SHARE * 100}% of memory`,
+      measured: `${worst.batchItemFailures} listed, peak ${n(worst.peakRssMB, 1)} MB = ${n((100 * worst.peakRssMB) / BENCH_MEMORY_MB)}%`,
+      pass: worst.batchItemFailures === 0 && worst.peakRssMB <= MEMORY_SHARE * BENCH_MEMORY_MB,
+    },
+    {
+      description: `peak RSS growth ≤ 4× content, ${r.options.events} × ~10 KB (${n(mib(r.content.batchBytes), 1)} MiB)`,
+      measured: `+${n(r.fresh.growthMB, 1)} MB = ${n(f.rssRatio, 2)}×`,
+      pass: f.rssRatio <= 4,
+    },
+    {
+      description: `peak RSS growth ≤ 4× content, realistic mix (${r.mix.events} events, ${n(mib(r.mix.contentBytes), 1)} MiB)`,
+      measured: `+${n(r.mix.fresh.growthMB, 1)} MB = ${n(mixGrowth, 2)}×`,
+      pass: mixGrowth <= 4,
+    },
+    {
+      description: 'warm CPU per event ≤ 1.8× the floor, 10 KB workload',
+      measured: `${n(f.warm, 3)} ms = ${n(f.warm / floor, 2)}× the floor (${n(floor, 3)} ms)`,
+      pass: f.warm <= 1.8 * floor,
+    },
+    {
+      description: 'fresh CPU per event ≤ 2.5× the floor, 10 KB workload',
+      measured: `${n(f.fresh, 3)} ms = ${n(f.fresh / floor, 2)}× the floor`,
+      pass: f.fresh <= 2.5 * floor,
+    },
+    {
+      description: '1-event cold invocation ≤ 130 ms CPU',
+      measured: `p50 ${n(f.coldCpuMs)} ms of ${r.cold.length}`,
+      pass: f.coldCpuMs <= 130,
+    },
+    {
+      description: `throughput ≥ 40× a sequential per-event fetcher at ${r.latencyMs} ms, ≤ 0.020 requests/event`,
+      measured: `${n(ratio, 1)}×, ${n(f.requestsPerEvent, 3)} requests/event`,
+      pass: ratio >= 40 && f.requestsPerEvent <= 0.0201,
+    },
+  ];
 }
