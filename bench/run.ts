@@ -12,14 +12,14 @@
  */
 import { BENCH_DEFAULTS, REPO_ROOT } from './env.js';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { DEFAULTS } from '../infra/config/config.ts';
 import { deleteTopics, ensureKafka } from '../test/support/kafka-broker.js';
 import { ensureMediaWiki } from '../test/support/mediawiki.js';
-import { type LambdaPathOptions, runLambdaPath } from './lambda-path.js';
+import { type LambdaPathOptions, type LambdaPathResult, runLambdaPath } from './lambda-path.js';
 import { profileLambdaPath } from './profile.js';
 import { ensureSeeded, FULL_SEED, QUICK_SEED } from './seed.js';
 import { issue25Report, issue25Targets, lambdaReport, lambdaTargets, memoryChoice } from './targets.js';
@@ -40,6 +40,8 @@ const { values: args } = parseArgs({
     events: { type: 'string' },
     /** Experiment: run this prebuilt index.mjs (another commit's build) instead of this checkout's. */
     bundle: { type: 'string' },
+    /** Print the issue 25 report and targets of an earlier run's results.json (nothing is measured). */
+    from: { type: 'string' },
   },
 });
 const mode = args.quick ? 'quick' : args.mode!;
@@ -197,12 +199,25 @@ async function main(): Promise<void> {
   log(`done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }
 
+/** The issue 25 part of the report from an earlier results.json, judged by this checkout's targets. */
+async function reportFrom(file: string): Promise<void> {
+  const results = JSON.parse(await readFile(file, 'utf8')) as { lambdaPath: LambdaPathResult };
+  const r = results.lambdaPath;
+  const lines = [
+    ...issue25Report(r),
+    '',
+    'Targets (issue 25)',
+    ...issue25Targets(r).map((t) => `  ${t.pass ? 'PASS' : 'MISS'}  ${t.description}: ${t.measured}`),
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
 process.on('SIGINT', () => {
   stopProxy();
   process.exit(130);
 });
 
-main()
+(args.from ? reportFrom(args.from) : main())
   .then(() => process.exit(0))
   .catch((err) => {
     stopProxy();
