@@ -20,12 +20,12 @@ export PATH="$PWD/node_modules/.bin:$PATH"
 
 # Everything the tests run that npm does not install: Debian packages when missing, cfn-lint in
 # .local/venv. MediaWiki and PHP come with scripts/mediawiki/setup.sh, Kafka with scripts/kafka/fetch.sh.
-step "tools: kcat, jq, curl, openssl, Java and Maven (apt-get when missing), cfn-lint (.local/venv), aws-lambda-rie (.local/bin)"
+step "tools: kcat, jq, curl, openssl, Java and Maven (apt-get when missing), cfn-lint (.local/venv), aws-lambda-rie and aws-lambda-ric (.local)"
 # shellcheck source=lib/tools.sh
 . scripts/lib/tools.sh
 ensure_commands kcat jq curl openssl java mvn
 ensure_cfn_lint
-ensure_lambda_rie
+ensure_lambda_rie && ensure_lambda_ric
 
 step "type check (tsc --noEmit)"
 npx tsc --noEmit -p .

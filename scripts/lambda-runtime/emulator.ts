@@ -1,14 +1,13 @@
 /**
  * Where the pieces of a local Lambda sandbox are: AWS's Runtime Interface Emulator (built from the Go module proxy
  * by scripts/lib/tools.sh `ensure_lambda_rie`, into .local/bin), AWS's Node.js runtime interface client
- * (`aws-lambda-ric`, a devDependency: it runs beside the asset, never inside it) and the bootstrap that puts the
- * runtime in its memory cgroup. And the ports each sandbox listens on.
+ * (`aws-lambda-ric`, built into .local/lambda-ric by `ensure_lambda_ric`: it runs beside the asset, never inside
+ * it) and the bootstrap that puts the runtime in its memory cgroup. And the ports each sandbox listens on.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 
 const HERE = import.meta.dirname;
 const REPO_ROOT = join(HERE, '..', '..');
@@ -17,21 +16,28 @@ export class EmulatorUnavailableError extends Error {
   override readonly name = 'EmulatorUnavailableError';
 }
 
-/** The emulator binary, built first when missing (about a minute, progress on stderr). */
+/**
+ * The emulator binary, with the runtime interface client beside it, installed first when missing
+ * (scripts/lib/tools.sh `ensure_lambda_rie`, `ensure_lambda_ric`: minutes, once; progress on stderr).
+ */
 export function emulatorBinary(): string {
   const binary = join(REPO_ROOT, '.local', 'bin', 'aws-lambda-rie');
   const tools = join(REPO_ROOT, 'scripts', 'lib', 'tools.sh');
-  const run = spawnSync('bash', ['-c', `. "${tools}" && ensure_lambda_rie`], { stdio: ['ignore', 2, 2] });
-  if (run.status !== 0 || !existsSync(binary)) {
-    throw new EmulatorUnavailableError(`the Lambda Runtime Interface Emulator is not built (${binary}); see above`);
+  const run = spawnSync('bash', ['-c', `. "${tools}" && ensure_lambda_rie && ensure_lambda_ric`], {
+    stdio: ['ignore', 2, 2],
+  });
+  if (run.status !== 0 || !existsSync(binary) || !existsSync(runtimeInterfaceClient())) {
+    throw new EmulatorUnavailableError('the Lambda Runtime Interface Emulator or aws-lambda-ric is missing; see above');
   }
   return binary;
 }
 
-/** `aws-lambda-ric`'s entry: the same runtime interface client AWS's Node.js base images run. */
+/**
+ * `aws-lambda-ric`'s entry: the runtime interface client AWS's Node.js base images run, installed beside the
+ * project (.local/lambda-ric), never bundled with the function.
+ */
 export function runtimeInterfaceClient(): string {
-  const require = createRequire(import.meta.url);
-  return join(dirname(require.resolve('aws-lambda-ric/package.json')), 'index.mjs');
+  return join(REPO_ROOT, '.local', 'lambda-ric', 'node_modules', 'aws-lambda-ric', 'index.mjs');
 }
 
 export const BOOTSTRAP = join(HERE, 'bootstrap.sh');

@@ -6,6 +6,7 @@
 #   ensure_cfn_lint             cfn-lint from PyPI in the project's own virtual environment
 #                               (.local/venv), never the system Python; puts it first on PATH
 #   ensure_lambda_rie           AWS's Lambda Runtime Interface Emulator, built with Go into .local/bin
+#   ensure_lambda_ric           AWS's Node.js runtime interface client, built from npm into .local/lambda-ric
 #
 # MediaWiki and PHP are installed by scripts/mediawiki/setup.sh, Apache Kafka by scripts/kafka/fetch.sh.
 
@@ -20,6 +21,7 @@ tools_package_for() {
     curl) echo curl ;;
     openssl) echo openssl ;;    # the mTLS test makes its own certificate authority
     mvn) echo maven ;;          # fetches Apache Kafka from Maven Central
+    autoreconf) echo autoconf automake libtool ;;  # with cmake, g++, make: aws-lambda-ric's native addon
     java) echo default-jre-headless ;;  # runs Apache Kafka (17 or later)
     python3) echo python3 ;;
     *) echo "$1" ;;
@@ -92,4 +94,27 @@ ensure_lambda_rie() {
     return 1
   fi
   echo "${TOOLS_LAMBDA_RIE_VERSION}" >"${stamp}"
+}
+
+# AWS's Node.js runtime interface client, which the emulator runs, from npm into .local/lambda-ric. Its native addon
+# is built from source by its install scripts (curl and aws-lambda-cpp with cmake and autotools, then node-gyp: a few
+# minutes, once), which is why it is not a devDependency: every `npm ci` would pay that, and fail without cmake.
+TOOLS_LAMBDA_RIC_VERSION="4.0.2"
+TOOLS_LAMBDA_RIC_DIR="${TOOLS_REPO_ROOT}/.local/lambda-ric"
+
+ensure_lambda_ric() {
+  local package="${TOOLS_LAMBDA_RIC_DIR}/node_modules/aws-lambda-ric"
+  if [[ -f "${package}/rapid-client.node" ]] && grep -q "\"version\": \"${TOOLS_LAMBDA_RIC_VERSION}\"" "${package}/package.json"; then
+    return 0
+  fi
+  ensure_commands cmake make g++ autoreconf
+  printf '[tools] building aws-lambda-ric %s into %s (its native addon from source: a few minutes, once)\n' \
+    "${TOOLS_LAMBDA_RIC_VERSION}" "${TOOLS_LAMBDA_RIC_DIR}" >&2
+  mkdir -p "${TOOLS_LAMBDA_RIC_DIR}"
+  npm install --prefix "${TOOLS_LAMBDA_RIC_DIR}" --no-save --no-audit --no-fund \
+    "aws-lambda-ric@${TOOLS_LAMBDA_RIC_VERSION}" >&2 || true
+  if [[ ! -f "${package}/rapid-client.node" ]]; then
+    printf '[tools] aws-lambda-ric: the native addon was not built (see above)\n' >&2
+    return 1
+  fi
 }
