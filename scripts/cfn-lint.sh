@@ -29,14 +29,22 @@ fi
 #         Provider framework's, and is harmless. The test suite asserts that ordering.
 IGNORE_CHECKS=(W3005)
 
+# Opt-in parts no example turns on, linted as variants of an example: name=env plus context.
+INGEST='{"url":"https://stream.wikimedia.org/v2/stream/mediawiki.page_change.v1","userAgent":"example (ops@example.org)"}'
+if [ $# -eq 0 ]; then envs+=("example-msk-iam+ingest"); fi
+
 status=0
 for env in "${envs[@]}"; do
   out="cdk.out/${env}"
+  extra=()
+  case "$env" in
+    *+ingest) extra=(-c "ingest=${INGEST}") ;;
+  esac
   echo "==> synth ${env} -> ${out}"
   rm -rf "${out}"
   # Offline: no credentials, no lookups (a context lookup would fail instead of calling AWS).
   AWS_ACCESS_KEY_ID= AWS_SECRET_ACCESS_KEY= AWS_SESSION_TOKEN= AWS_PROFILE= \
-    npx cdk synth -c "env=${env}" -o "${out}" --quiet --lookups=false >/dev/null
+    npx cdk synth -c "env=${env%%+*}" "${extra[@]+"${extra[@]}"}" -o "${out}" --quiet --lookups=false >/dev/null
   echo "==> cfn-lint ${out}/*.template.json"
   args=()
   for rule in "${IGNORE_CHECKS[@]+"${IGNORE_CHECKS[@]}"}"; do args+=(--ignore-checks "$rule"); done

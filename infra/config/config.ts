@@ -18,6 +18,7 @@ import {
   type SettingValues,
 } from '../../lib/settings/catalogue.js';
 import { ConfigError, ConfigProblems } from './config-error.ts';
+import { type IngestConfig, ingestConfigProblems } from './ingest-config.ts';
 import {
   type OnFailureDestinationType,
   resolveFailureHandling,
@@ -170,6 +171,15 @@ export interface InfraConfig extends KafkaClusterConfig {
    * @default false
    */
   readonly redriveFunction?: boolean;
+
+  // ---------------------------------------------------------------- ingest
+
+  /**
+   * Deploy the EventStreams ingest (functions/eventstreams-ingest, docs/ingest.md): Wikimedia's public
+   * EventStreams into the input topic, each event once, on a schedule.
+   * @default - none
+   */
+  readonly ingest?: IngestConfig;
 }
 
 /**
@@ -280,6 +290,7 @@ export function resolveConfig(envName: string, input: Partial<PipelineConfig>): 
   }
   problems.throwIfAny();
   if (!/^\d{12}$/.test(c.account)) problems.add(`account must be a 12-digit AWS account id, got '${c.account}'`);
+  for (const p of ingestConfigProblems(c.ingest)) problems.add(p);
 
   // Wikimedia User-Agent policy: identify the tool and give contact information.
   const ua = c.mwApiUserAgent!;

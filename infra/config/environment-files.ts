@@ -78,6 +78,7 @@ const INFRA_KEY_KINDS: Record<keyof InfraConfig, ValueKind> = {
   errorEventRatePercentThreshold: 'number',
   dashboard: 'boolean',
   redriveFunction: 'boolean',
+  ingest: 'record',
 };
 
 /** Every configuration key with the kind of value `-c key=value` is coerced to (function keys from the catalogue). */

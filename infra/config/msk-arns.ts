@@ -31,3 +31,12 @@ export function mskGroupArn(clusterArn: string, group: string): string {
   const p = parseMskClusterArn(clusterArn);
   return `arn:${p.partition}:kafka:${p.region}:${p.account}:group/${p.clusterName}/${p.clusterUuid}/${group}`;
 }
+
+/**
+ * Resource of `kafka-cluster:*TransactionalId` actions ("Semantics of IAM authorization policy actions and resources",
+ * https://docs.aws.amazon.com/msk/latest/developerguide/kafka-actions.html).
+ */
+export function mskTransactionalIdArn(clusterArn: string, transactionalId: string): string {
+  const p = parseMskClusterArn(clusterArn);
+  return `arn:${p.partition}:kafka:${p.region}:${p.account}:transactional-id/${p.clusterName}/${p.clusterUuid}/${transactionalId}`;
+}

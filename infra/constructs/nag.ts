@@ -39,6 +39,11 @@ const ACKNOWLEDGED_WILDCARDS: Record<string, { matches: (resource: string) => bo
     matches: (resource) => resource.endsWith('.redrive.*'),
     reason: 'The redrive consumer groups only (one per source topic, or one an operator names under the same prefix).',
   },
+  MskIngestPositionGroups: {
+    matches: (resource) => resource.endsWith('.ingest.position.*'),
+    reason:
+      "The ingest's position-read groups only: one per run, named after its transactional id; they commit nothing.",
+  },
 };
 
 /**

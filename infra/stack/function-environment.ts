@@ -36,6 +36,13 @@ export function functionEnvironment(config: ResolvedPipelineConfig): Record<stri
   };
 }
 
+/** The Kafka connection (and log level) of the enrichment function's environment, for a function reaching the same cluster. */
+export function kafkaConnectionEnvironment(enrichEnvironment: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(enrichEnvironment).filter(([k]) => k.startsWith('KAFKA_') || k === 'LOG_LEVEL'),
+  );
+}
+
 /** Prefix of the redrive's consumer groups: `<consumerGroupId>.redrive.` (then `error` or `on-failure`). */
 export function redriveGroupPrefix(config: Pick<ResolvedPipelineConfig, 'consumerGroupId'>): string {
   return `${config.consumerGroupId}.redrive.`;
@@ -49,11 +56,8 @@ export function redriveEnvironment(
   config: ResolvedPipelineConfig,
   enrichEnvironment: Record<string, string>,
 ): Record<string, string> {
-  const connection = Object.fromEntries(
-    Object.entries(enrichEnvironment).filter(([k]) => k.startsWith('KAFKA_') || k === 'LOG_LEVEL'),
-  );
   return {
-    ...connection,
+    ...kafkaConnectionEnvironment(enrichEnvironment),
     KAFKA_CLIENT_ID: `${config.serviceName}-redrive`,
     // Unprefixed, like the enrichment function's; KAFKA_TOPIC_PREFIX is applied by the handler.
     INPUT_TOPIC: config.inputTopic,

@@ -76,6 +76,21 @@ export function enrichStatements(config: ResolvedPipelineConfig, access: EnrichA
 }
 
 /**
+ * What every writer of the input topic (the redrive, the ingest) needs: broker discovery and the secrets as the
+ * enrichment function has them, and an idempotent producer's write on the input topic (MSK IAM).
+ */
+export function inputTopicWriterStatements(
+  config: ResolvedPipelineConfig,
+  topics: PipelineTopics,
+): iam.PolicyStatement[] {
+  const kafka = kafkaClusterAccess(config);
+  return [
+    ...kafka.clusterDiscovery(),
+    ...kafka.produce([topics.input], { sid: 'MskWriteInputTopic', idempotent: true }),
+  ];
+}
+
+/**
  * Least-privilege statements of the redrive function: broker discovery and secrets as the enrichment
  * function has them; read the error and (Kafka) on-failure topics as its own consumer groups; write
  * the input topic with an idempotent producer; the VPC ENIs when it runs in a VPC. With MSK IAM
@@ -89,11 +104,7 @@ export function redriveStatements(
   topics: PipelineTopics,
   inVpc: boolean,
 ): iam.PolicyStatement[] {
-  const kafka = kafkaClusterAccess(config);
-  const statements = [
-    ...kafka.clusterDiscovery(),
-    ...kafka.produce([topics.input], { sid: 'MskWriteInputTopic', idempotent: true }),
-  ];
+  const statements = inputTopicWriterStatements(config, topics);
   if (config.kafkaClusterType === 'msk' && config.kafkaAuth === 'iam') {
     const sources = [topics.error, ...(topics.onFailure ? [topics.onFailure] : [])];
     statements.push(

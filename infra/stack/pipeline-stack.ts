@@ -11,10 +11,12 @@ import { KafkaEventSource } from '../constructs/kafka-event-source.ts';
 import { KafkaTopics } from '../constructs/kafka-topics.ts';
 import { acknowledge } from '../constructs/nag.ts';
 import { Operations } from '../constructs/operations.ts';
+import { EventStreamsIngest } from '../constructs/eventstreams-ingest.ts';
 import { RedriveFunction } from '../constructs/redrive-function.ts';
 import { functionEnvironment, kafkaConnection, redriveEnvironment } from './function-environment.ts';
 import { clusterNetwork } from './network.ts';
 import { OnFailureDestination, pageChangeSourceProps } from './page-change-source.ts';
+import { ingestEnvironment, ingestStatements } from './ingest.ts';
 import { enrichStatements, redriveStatements } from './permissions.ts';
 import { pipelineTopics } from './topics.ts';
 
@@ -45,6 +47,8 @@ export interface PipelineStackProps extends StackProps {
    * @default - bundled
    */
   readonly redriveFunctionCode?: lambda.Code;
+  /** Pre-built code of the ingest function (with `ingest`) instead of bundling `functions/eventstreams-ingest/handler.ts`. */
+  readonly ingestFunctionCode?: lambda.Code;
 }
 
 /**
@@ -61,6 +65,8 @@ export class PipelineStack extends Stack {
   public readonly operations: Operations;
   /** The redrive function, with `redriveFunction: true`. */
   public readonly redriveFunction?: RedriveFunction;
+  /** The EventStreams ingest, with `ingest`. */
+  public readonly ingest?: EventStreamsIngest;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     const config = props.config;
@@ -173,6 +179,22 @@ export class PipelineStack extends Stack {
         ...functionNetwork,
       });
       this.redriveFunction.addToRolePolicy(...redriveStatements(config, topics, network.vpc !== undefined));
+    }
+
+    // Wikimedia's public EventStreams into the input topic (optional, docs/ingest.md).
+    if (config.ingest) {
+      const environment = ingestEnvironment(config, config.ingest, functionEnvironment(config));
+      this.ingest = new EventStreamsIngest(this, 'EventStreamsIngest', {
+        code: props.ingestFunctionCode,
+        environment,
+        serviceName: environment.POWERTOOLS_SERVICE_NAME!,
+        metricsNamespace: environment.POWERTOOLS_METRICS_NAMESPACE!,
+        lagAlarmThreshold: config.ingest.lagAlarmSeconds ? Duration.seconds(config.ingest.lagAlarmSeconds) : undefined,
+        alarmTopic: this.operations.alarmTopic,
+        logRetention,
+        ...functionNetwork,
+      });
+      this.ingest.ingestFunction.addToRolePolicy(...ingestStatements(config, topics, network.vpc !== undefined));
     }
   }
 

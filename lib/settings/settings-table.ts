@@ -33,7 +33,11 @@ function table(names: readonly SettingName[]): string {
 /** The functions' own tables after the enrichment function's, each naming the settings it shares with it. */
 const OTHER_READERS: readonly { reader: Exclude<SettingReader, 'enrich'>; title: string }[] = [
   { reader: 'redrive', title: '**Redrive function** (`functions/redrive/handler.ts`, `npm run redrive`)' },
-  { reader: 'ingest', title: '**EventStreams ingest** (`lib/ingest/`, `npm run ingest`, [docs/ingest.md](ingest.md))' },
+  {
+    reader: 'ingest',
+    title:
+      '**EventStreams ingest** (`functions/eventstreams-ingest/handler.ts`, `npm run ingest`, [docs/ingest.md](ingest.md))',
+  },
 ];
 
 /**
