@@ -13,7 +13,8 @@ export const PRICE_PER_GB_SECOND = 0.0000133334;
 /** USD per request. */
 export const PRICE_PER_REQUEST = 0.2 / 1_000_000;
 const ONE_VCPU_MB = 1769;
-const MEMORY_SIZES = [128, 256, 384, 512, 768, 1024, 1536, 1769, 2048, 3008];
+/** Memory sizes the cost model prices (MB), as AWS Lambda Power Tuning would try them. */
+export const MEMORY_SIZES = [128, 256, 384, 512, 768, 1024, 1536, 1769, 2048, 3008];
 
 export interface InvocationCostInput {
   readonly events: number;

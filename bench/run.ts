@@ -8,7 +8,8 @@
  * Modes: quick (100 events; runs in npm test so that the bench cannot rot), lambda (1000 events of ~10 KB
  * wikitext, issue 21's figures), full (lambda, then a sampling profile of all threads: bench/profile.ts).
  * Defaults (override through the environment): bench/env.ts. Progress goes to stderr, the report to stdout,
- * results.json to --out.
+ * results.json to --out, its charts (bench/charts.ts) to --charts: docs/images, or <out>/images in quick
+ * mode, whose 100 events must not replace the published charts.
  */
 import { BENCH_DEFAULTS, REPO_ROOT } from './env.js';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
@@ -20,6 +21,7 @@ import { DEFAULTS } from '../infra/config/config.ts';
 import { deleteTopics, ensureKafka } from '../test/support/kafka-broker.js';
 import { ensureMediaWiki } from '../test/support/mediawiki.js';
 import { type LambdaPathOptions, type LambdaPathResult, runLambdaPath } from './lambda-path.js';
+import { writeCharts } from './charts.js';
 import { profileLambdaPath } from './profile.js';
 import { ensureSeeded, FULL_SEED, QUICK_SEED } from './seed.js';
 import { issue25Report, issue25Targets, lambdaReport, lambdaTargets, memoryChoice } from './targets.js';
@@ -32,6 +34,8 @@ const { values: args } = parseArgs({
     out: { type: 'string', default: 'bench-results' },
     'latency-ms': { type: 'string', default: '50' },
     'stop-services': { type: 'boolean', default: false },
+    /** Where the charts go (default: docs/images; quick mode: <out>/images). */
+    charts: { type: 'string' },
     /** Experiment: NODE_OPTIONS of the function processes instead of the deployed ones. */
     'node-options': { type: 'string' },
     /** Experiment: extra node flags (space-separated) of the function processes. */
@@ -49,6 +53,11 @@ if (!['quick', 'lambda', 'full'].includes(mode)) throw new Error(`--mode ${mode}
 const quick = mode === 'quick';
 const latencyMs = Number(args['latency-ms']);
 const outDir = path.resolve(process.cwd(), args.out!);
+const chartsDir = args.charts
+  ? path.resolve(process.cwd(), args.charts)
+  : quick
+    ? path.join(outDir, 'images')
+    : path.join(REPO_ROOT, 'docs', 'images');
 const t0 = Date.now();
 const log = (m: string) => process.stderr.write(`[bench +${((Date.now() - t0) / 1000).toFixed(1)}s] ${m}\n`);
 
@@ -175,8 +184,9 @@ async function main(): Promise<void> {
       node: process.version,
       benchDefaults: BENCH_DEFAULTS,
     };
+    const resultsFile = path.join(outDir, 'results.json');
     await writeFile(
-      path.join(outDir, 'results.json'),
+      resultsFile,
       JSON.stringify(
         {
           meta,
@@ -191,6 +201,8 @@ async function main(): Promise<void> {
         2,
       ),
     );
+    log(`results: ${resultsFile}; drawing the charts`);
+    for (const file of await writeCharts(resultsFile, chartsDir)) log(`chart: ${path.relative(process.cwd(), file)}`);
   } finally {
     await deleteTopics(kafka.brokers, createdTopics).catch(() => undefined);
     stopProxy();
