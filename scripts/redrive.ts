@@ -66,9 +66,13 @@ const sourceTopic = request.from === 'error' ? topics.error : topics.onFailure;
 console.error(
   `[redrive] ${request.dryRun ? 'DRY RUN: ' : ''}${sourceTopic} → ${topics.input} (${process.env.KAFKA_BROKERS})`,
 );
+// Ctrl-C (or SIGTERM) stops the run with what it produced committed and still prints the summary; a second one kills.
+const interrupted = new AbortController();
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => interrupted.abort());
 try {
   const summary = await runRedrive({
     ...request,
+    signal: interrupted.signal,
     kafka: await createKafka(kafkaConnectionConfigFromEnv(process.env, settings)),
     groupId: redriveGroupIdFor(request, topics.groupPrefix),
     sourceTopic,

@@ -27,6 +27,9 @@ ensure_commands kcat jq curl openssl java mvn
 ensure_cfn_lint
 ensure_lambda_rie && ensure_lambda_ric
 
+# A broker started on a busy machine can take most of start.sh's default minute to answer (47 s seen with a core kept busy).
+export KAFKA_START_TIMEOUT="${KAFKA_START_TIMEOUT:-300}"
+
 step "type check (tsc --noEmit)"
 npx tsc --noEmit -p .
 

@@ -38,6 +38,8 @@ export interface RedriveRunOptions extends RedriveSelection {
    * @default - none
    */
   readonly stopAt?: number;
+  /** Stop, having committed what was produced, when this signal aborts (the CLI aborts on Ctrl-C). @default - none */
+  readonly signal?: AbortSignal;
   /**
    * Stop when nothing was read for this long (e.g. another member of the group holds the partitions).
    * @default 30000
@@ -177,6 +179,9 @@ export async function runRedrive(opts: RedriveRunOptions): Promise<RedriveSummar
   let producedUncommitted = false;
   const maxRequestBytes = opts.maxRequestBytes ?? 1_048_576;
 
+  const abort = () => stop('aborted');
+  if (opts.signal?.aborted) abort();
+  opts.signal?.addEventListener('abort', abort, { once: true });
   const watchdog = setInterval(() => {
     if (opts.stopAt !== undefined && Date.now() >= opts.stopAt) stop('deadline');
     if (Date.now() - lastProgress > (opts.idleTimeoutMs ?? 30_000)) stop('idle');
@@ -293,6 +298,7 @@ export async function runRedrive(opts: RedriveRunOptions): Promise<RedriveSummar
     summary.stoppedBy = await finished;
   } finally {
     clearInterval(watchdog);
+    opts.signal?.removeEventListener('abort', abort);
     await consumer.disconnect().catch(() => undefined);
     await producer?.disconnect().catch(() => undefined);
   }

@@ -70,8 +70,11 @@ export interface RedriveSummary {
   /** Skipped records an operator has to look at; at most `reportLimit`. */
   reported: ReportedRecord[];
   samples: RedriveSample[];
-  /** Why the run ended: everything up to the end offsets seen at start was read, `--max`, deadline, or no progress. */
-  stoppedBy: 'caught-up' | 'max' | 'deadline' | 'idle';
+  /**
+   * Why the run ended: everything up to the end offsets seen at start was read, `--max`, deadline, no progress,
+   * or its abort signal (Ctrl-C in the CLI).
+   */
+  stoppedBy: 'caught-up' | 'max' | 'deadline' | 'idle' | 'aborted';
   /** Next offset to read per partition after this run (committed unless dry run). */
   positions: Record<string, string>;
 }

@@ -104,7 +104,7 @@ test('a 2 MB revision full of characters JSON escapes: enriched on the output to
 
   const [output, errors] = await Promise.all([
     consumeAll(brokers, topics.output, { expected: 1 }),
-    consumeAll(brokers, topics.error, { timeoutMs: 3000 }),
+    consumeAll(brokers, topics.error),
   ]);
   assert.deepEqual(
     errors.map((r) => JSON.parse(r.value!).error_type),

@@ -220,7 +220,7 @@ test('API slowed past the Lambda timeout: the handler returns before its deadlin
         { partition: `${topics.input}-1`, offset: 3 },
       ],
     );
-    const acc = await accountFor(brokers, topics, 1, 10_000);
+    const acc = await accountFor(brokers, topics, 1, 120_000);
     assert.deepEqual([...acc.seen.keys()], ['0:7'], 'only the record before the stuck ones was produced');
     assert.equal(acc.output.length, 0);
   } finally {

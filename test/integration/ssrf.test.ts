@@ -163,7 +163,8 @@ async function runConfig(
     allowedDomains: opts.allowlist ?? ALLOWLIST,
     maxRetries: 0,
     connectTimeoutMs: 500,
-    timeoutMs: 3000,
+    // The legitimate record's answer from a loaded wiki is never late; the traps close their connections themselves.
+    timeoutMs: 60_000,
   });
   const resolver = apiEndpointResolver(config.urlTemplate, config.allowedDomains);
   const client = revisionContentClient(config, { resolver });

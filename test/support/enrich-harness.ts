@@ -15,7 +15,8 @@ export function testApiConfig(apiUrl: string, overrides: Partial<MediaWikiApiCon
     urlTemplate: apiUrl,
     allowedDomains: [TEST_DOMAIN],
     userAgent: 'mw-page-content-change-enrich-tests/0.1 (test@example.org)',
-    timeoutMs: 5000,
+    // Far beyond any answer of a loaded wiki: tests that inject a read timeout set their own.
+    timeoutMs: 60_000,
     connectTimeoutMs: 1000,
     maxRetries: 3,
     retryBaseMs: 20,

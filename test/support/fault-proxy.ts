@@ -1,11 +1,20 @@
 /**
  * A fault-injecting HTTP proxy on 127.0.0.1 in front of the real MediaWiki. Each request
  * takes the next scripted fault (or the default); without a fault it is forwarded as is.
- * It records every request so tests can count attempts per revision.
+ * It records every request so tests can count attempts per revision, and, for a client in this
+ * process, whether the client read each answer or gave up first (`clientGaveUp`).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { request } from 'undici';
+import {
+  ATTEMPT_HEADER,
+  type ClientAttempt,
+  clientAttempt,
+  attemptsSoFar,
+  clientAttemptsTo,
+  watchClientAttempts,
+} from './client-attempts.js';
 
 export type Fault =
   /** Answer with this status (and body), never reaching the wiki. */
@@ -30,8 +39,15 @@ export interface ProxiedRequest {
   readonly fault?: Fault['kind'];
   readonly userAgent?: string;
   readonly requestId?: string;
-  /** The client gave up (closed the connection) before the response was complete: a timeout from its side. */
-  readonly clientAborted?: boolean;
+  /**
+   * The undici client in this process gave up on this request before it had read the whole answer (its own
+   * timeout fired first, e.g. while a loaded wiki was slow): whatever the proxy sent, the client saw a timeout.
+   * Read from the client's side (undici's diagnostics channels), so it holds however late the answer came.
+   * `undefined` for a client outside this process, or a request still open.
+   */
+  readonly clientGaveUp?: boolean;
+  /** The client's attempt id (`client-attempts.ts`), for a client in this process. */
+  readonly attempt?: string;
   readonly at: number;
 }
 
@@ -43,6 +59,11 @@ export interface FaultProxy {
   script(...faults: Fault[]): void;
   /** Fault applied when the script is empty; `undefined` forwards. */
   setDefault(fault: Fault | ((req: ProxiedRequest) => Fault | undefined) | undefined): void;
+  /**
+   * Every request the client in this process sent here, with what the proxy received of it: none for one that never
+   * arrived (a connection the proxy closed as the request went out), which the client met as a network error.
+   */
+  clientAttempts(): Array<{ attempt: ClientAttempt; received: ProxiedRequest | undefined }>;
   reset(): void;
   close(): Promise<void>;
 }
@@ -53,6 +74,9 @@ export async function startFaultProxy(upstream: string, opts: { latencyMs?: numb
   let defaultFault: Fault | ((req: ProxiedRequest) => Fault | undefined) | undefined;
   const requests: ProxiedRequest[] = [];
   const sockets = new Set<Socket>();
+  watchClientAttempts(upstream);
+  // Attempts made before the last reset are not this proxy's to report.
+  let attemptsBefore = attemptsSoFar();
 
   async function forward(req: IncomingMessage, res: ServerResponse, transform?: (json: any) => any) {
     const target = new URL(req.url ?? '/', upstreamUrl);
@@ -73,6 +97,7 @@ export async function startFaultProxy(upstream: string, opts: { latencyMs?: numb
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://proxy');
     const revids = (url.searchParams.get('revids') ?? '').split('|').filter(Boolean).map(Number);
+    const attempt = req.headers[ATTEMPT_HEADER] as string | undefined;
     const entry: { -readonly [K in keyof ProxiedRequest]: ProxiedRequest[K] } = {
       url: req.url ?? '/',
       revids,
@@ -80,13 +105,19 @@ export async function startFaultProxy(upstream: string, opts: { latencyMs?: numb
       userAgent: req.headers['user-agent'],
       requestId: req.headers['x-request-id'] as string | undefined,
     };
+    entry.attempt = attempt;
+    if (attempt !== undefined)
+      Object.defineProperty(entry, 'clientGaveUp', {
+        enumerable: true,
+        get: () => {
+          const outcome = clientAttempt(attempt)?.outcome;
+          return outcome === undefined ? undefined : outcome === 'gave-up';
+        },
+      });
     const fault = queue.shift() ?? (typeof defaultFault === 'function' ? defaultFault(entry) : defaultFault);
     // The logged entry is the object the default-fault callback saw, so callers can key on it.
     entry.fault = fault?.kind;
     requests.push(entry);
-    res.on('close', () => {
-      if (!res.writableFinished) entry.clientAborted = true;
-    });
     const run = async () => {
       if (opts.latencyMs) await new Promise((r) => setTimeout(r, opts.latencyMs));
       switch (fault?.kind) {
@@ -149,8 +180,16 @@ export async function startFaultProxy(upstream: string, opts: { latencyMs?: numb
     port,
     requests,
     script: (...faults) => queue.push(...faults),
+    clientAttempts: () => {
+      const received = new Map(requests.flatMap((r) => (r.attempt === undefined ? [] : [[r.attempt, r]])));
+      return clientAttemptsTo(`http://127.0.0.1:${port}`, attemptsBefore).map((attempt) => ({
+        attempt,
+        received: received.get(attempt.id),
+      }));
+    },
     setDefault: (f) => (defaultFault = f),
     reset: () => {
+      attemptsBefore = attemptsSoFar();
       queue = [];
       defaultFault = undefined;
       requests.length = 0;

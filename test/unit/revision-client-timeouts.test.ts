@@ -8,7 +8,6 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { apiEndpointResolver } from '../../lib/mediawiki/domain-allowlist.js';
-import { deadlineAt } from '../../lib/core/retry.js';
 import { fetchAllRevisions, revisionContentClient } from '../../lib/mediawiki/revision-content-client.js';
 import { testApiConfig } from '../support/enrich-harness.js';
 
@@ -50,10 +49,11 @@ test('a deadline with a fractional remaining time still fetches', async () => {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api.php`;
-  const config = testApiConfig(url);
+  // The deadline is nearer than the request timeout, so it bounds the request, and far enough that no answer is late.
+  const config = testApiConfig(url, { timeoutMs: 600_000 });
   const client = revisionContentClient(config, { resolver: apiEndpointResolver(url, config.allowedDomains) });
   try {
-    const deadline = deadlineAt(Date.now() + 1500.5);
+    const deadline = { remainingMs: () => 300_000.5 };
     const results = await fetchAllRevisions(client, { domain: 'dev.wiki.local', revIds: [42], deadline });
     const r = results.get(42);
     assert.ok(r?.ok, `fetched, not ${r && !r.ok ? `${r.error.name}: ${r.error.message}` : 'missing'}`);
