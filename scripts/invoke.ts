@@ -64,10 +64,12 @@ if (!existsSync(values.event)) {
   console.error(`--event ${values.event}: no such file\n${USAGE}`);
   process.exit(2);
 }
-if (values['demo-wiki']) {
-  const { useDemoWiki } = await import('./lib/demo-wiki.js');
-  useDemoWiki((line) => console.error(`[invoke] ${line}`));
-}
+// Settings first: an invalid one ends the command (exit 2, every bad setting named) before a demo wiki starts or an
+// output file is written.
+const { demoWikiEnv, useDemoWiki } = await import('./lib/demo-wiki.js');
+const { readSettings } = await import('../lib/settings/catalogue.js');
+settingsOrExit(() => readSettings(values['demo-wiki'] ? demoWikiEnv(process.env) : process.env));
+if (values['demo-wiki']) useDemoWiki((line) => console.error(`[invoke] ${line}`));
 
 const { kafkaEsmEventFor } = await import('./lib/esm-event.js');
 const { fileSink } = await import('./lib/dev-sinks.js');

@@ -54,20 +54,20 @@ if (values.runtime !== 'node' && values.runtime !== 'lambda') {
   console.error(`--runtime ${values.runtime}: node or lambda\n${USAGE}`);
   process.exit(2);
 }
-if (values['demo-wiki']) {
-  const { useDemoWiki } = await import('./lib/demo-wiki.js');
-  useDemoWiki((line) => console.error(`[local-esm] ${line}`));
-}
+// The handler reads its settings at the first invocation: invalid ones stop here instead, by name, before a demo wiki
+// starts.
+const { demoWikiEnv, useDemoWiki } = await import('./lib/demo-wiki.js');
+const { readSettings } = await import('../lib/settings/catalogue.js');
+settingsOrExit(() => readSettings(values['demo-wiki'] ? demoWikiEnv(process.env) : process.env));
+if (values['demo-wiki']) useDemoWiki((line) => console.error(`[local-esm] ${line}`));
 const untilCaughtUp = values['until-caught-up'] === true;
 
 const { createKafka, kafkaConnectionConfigFromEnv } = await import('../lib/kafka/kafka-client.js');
 const { prefixedTopic } = await import('../lib/settings/topic-name.js');
-const { readSettings } = await import('../lib/settings/catalogue.js');
 const { intFrom, stringFrom } = await import('../lib/settings/config.js');
 const { startLocalEsm } = await import('./lib/local-esm.js');
 
 const env = process.env;
-// The handler reads its settings at the first invocation: invalid ones stop here instead, by name.
 const settings = settingsOrExit(() => readSettings(env));
 const say = (m: string) => console.error(`[local-esm] ${m}`);
 const onFailure = settings.ON_FAILURE_TOPIC;

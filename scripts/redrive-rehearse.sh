@@ -6,8 +6,9 @@
 #   npm run redrive:rehearse
 #
 # Isolated from anything else on the broker: the topics carry a prefix of their own
-# (KAFKA_TOPIC_PREFIX=rehearsal-<time>.) and the pipeline a consumer group of its own. Leaves the
-# wiki and the broker running for a look with kcat; `npm run stop` stops them.
+# (KAFKA_TOPIC_PREFIX=rehearsal-<time>.), and the pipeline and the redrive consumer groups of their own.
+# Leaves the wiki and the broker running for a look with kcat, and prints the `export` line that
+# points the runbook (docs/operations.md) at its topics, groups and wiki; `npm run stop` stops them.
 # Env: KAFKA_PORT (9092), MW_PORT of the demo wiki (8766).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,7 +21,7 @@ export KAFKA_PORT="${KAFKA_PORT:-9092}"
 B="${KAFKA_BROKERS:-127.0.0.1:${KAFKA_PORT}}"
 export KAFKA_TOPIC_PREFIX="${KAFKA_TOPIC_PREFIX:-rehearsal-$(date +%s).}"
 export ESM_GROUP_ID="${KAFKA_TOPIC_PREFIX}mw-page-content-change-enrich"
-export REDRIVE_GROUP_PREFIX="${KAFKA_TOPIC_PREFIX}mw-page-content-change-enrich.redrive"
+export REDRIVE_GROUP_PREFIX="${KAFKA_TOPIC_PREFIX}mw-page-content-change-enrich.redrive."
 export MW_DIR=.local/mediawiki-demo MW_PORT="${MW_PORT:-8766}" LOG_LEVEL="${LOG_LEVEL:-WARN}" ESM_PROGRESS_MS="${ESM_PROGRESS_MS:-5000}"
 # The default topic names, as the settings catalogue defines them (written only there).
 default_topic() { node --import tsx -e "import('./lib/settings/catalogue.ts').then((m) => console.log(m.DEFAULT_TOPICS.$1))"; }
@@ -80,3 +81,6 @@ result "$(jq -r '"next dry run: read \(.read), would redrive \(.selected)"' <<<"
 bold "Outcome"
 echo "  redriven $(jq -r .produced <<<"$done_"): enriched ${enriched}, failed again: ${again:-nothing}"
 echo "  Look with kcat -b $B at the topics prefixed ${KAFKA_TOPIC_PREFIX}; stop the wiki and the broker with: npm run stop"
+echo "  To follow the runbook (docs/operations.md) against these topics, its groups and the demo wiki, first run:"
+echo "  export KAFKA_BROKERS=$B KAFKA_TOPIC_PREFIX=$KAFKA_TOPIC_PREFIX ESM_GROUP_ID=$ESM_GROUP_ID" \
+  "REDRIVE_GROUP_PREFIX=$REDRIVE_GROUP_PREFIX MW_API_URL_TEMPLATE=$API_URL MW_API_ALLOWED_DOMAINS=dev.wiki.local WIKI_API=$API_URL"

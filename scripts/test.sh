@@ -43,7 +43,7 @@ if [[ -z "${MW_API_URL:-}" ]]; then
 fi
 if [[ -z "${KAFKA_BROKERS:-}" ]]; then
   step "Apache Kafka: fetch and start (KRaft, 127.0.0.1:${KAFKA_PORT:-9092})"
-  bash scripts/kafka/fetch.sh
+  # start.sh fetches the jars when they are missing (scripts/kafka/fetch.sh), and says so once.
   bash scripts/kafka/start.sh >/dev/null
 fi
 

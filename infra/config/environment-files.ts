@@ -117,6 +117,16 @@ export function listEnvironments(dir: string = ENVIRONMENTS_DIR): string[] {
  * keys are an error (`$…` and `//…` keys are comments).
  */
 export function loadEnvironmentFile(envName: string, dir: string = ENVIRONMENTS_DIR): Partial<PipelineConfig> {
+  const { values, unknownKeys } = readEnvironmentFile(envName, dir);
+  if (unknownKeys) throw new ConfigError(unknownKeys);
+  return values;
+}
+
+/** The environment file's known keys, and the problem its unknown keys make (a typo), if any. */
+function readEnvironmentFile(
+  envName: string,
+  dir: string,
+): { values: Partial<PipelineConfig>; unknownKeys: string | undefined } {
   if (!/^[A-Za-z0-9._-]+$/.test(envName)) throw new ConfigError(`invalid environment name '${envName}'`);
   const candidates = [join(dir, LOCAL_ENVIRONMENTS, `${envName}.json`), join(dir, `${envName}.json`)];
   const found = candidates.filter((f) => existsSync(f));
@@ -131,9 +141,13 @@ export function loadEnvironmentFile(envName: string, dir: string = ENVIRONMENTS_
     throw new ConfigError(`${file} must contain a JSON object`);
   }
   const comment = (k: string) => k.startsWith('$') || k.startsWith('//');
-  const unknownKeys = Object.keys(parsed).filter((k) => !(k in CONFIG_KEY_KINDS) && !comment(k));
-  if (unknownKeys.length > 0) throw new ConfigError(`${file}: unknown configuration keys ${unknownKeys.join(', ')}`);
-  return Object.fromEntries(Object.entries(parsed).filter(([k]) => !comment(k))) as Partial<PipelineConfig>;
+  const unknown = Object.keys(parsed).filter((k) => !(k in CONFIG_KEY_KINDS) && !comment(k));
+  return {
+    values: Object.fromEntries(
+      Object.entries(parsed).filter(([k]) => k in CONFIG_KEY_KINDS && !comment(k)),
+    ) as Partial<PipelineConfig>,
+    unknownKeys: unknown.length > 0 ? `${file}: unknown configuration keys ${unknown.join(', ')}` : undefined,
+  };
 }
 
 function coerce(key: string, kind: ValueKind, value: unknown): unknown {
@@ -202,5 +216,12 @@ export function configFromContext(
     const available = listEnvironments(dir).join(', ') || 'none';
     throw new ConfigError(`select an environment with -c env=<name>; available: ${available}`);
   }
-  return resolveConfig(envName, applyContextOverrides(loadEnvironmentFile(envName, dir), tryGetContext));
+  // One error names every bad key: an unknown key (a typo) does not hide the invalid values beside it.
+  const { values, unknownKeys } = readEnvironmentFile(envName, dir);
+  const problems = new ConfigProblems();
+  if (unknownKeys) problems.add(unknownKeys);
+  const given = problems.check(() => applyContextOverrides(values, tryGetContext));
+  const resolved = given && problems.check(() => resolveConfig(envName, given));
+  problems.throwIfAny();
+  return resolved!;
 }

@@ -7,6 +7,19 @@ import { fileURLToPath } from 'node:url';
 export const DEMO_WIKI_DOMAIN = 'dev.wiki.local';
 
 /**
+ * The environment the handler reads once the demo wiki runs: the wiki's URL and domain where unset (the URL with the
+ * port the wiki will have). Settings are checked against it before the wiki starts, so that an invalid one ends the
+ * command with nothing started.
+ */
+export function demoWikiEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return {
+    MW_API_URL_TEMPLATE: `http://127.0.0.1:${env.MW_PORT ?? '8766'}/w/api.php`,
+    MW_API_ALLOWED_DOMAINS: DEMO_WIKI_DOMAIN,
+    ...env,
+  };
+}
+
+/**
  * Starts and seeds the demo wiki unless it runs (scripts/mediawiki/demo-wiki.sh), then defaults
  * MW_API_URL_TEMPLATE to it and MW_API_ALLOWED_DOMAINS to the samples' domain; values the user
  * set win. Exits 1 when the wiki does not start (the script has said why on stderr).

@@ -200,12 +200,14 @@ after(async () => {
 
 step('Two commands: npm run demo enriches the samples', async () => {
   // `npm test` is the command that runs this test: every other line of the block runs.
-  await runReadmeBlock('two-commands', (text) =>
+  const run = await runReadmeBlock('two-commands', (text) =>
     text
       .split('\n')
       .filter((line) => !/^npm test\b/.test(line))
       .join('\n'),
   );
+  // The fresh clone's `npm ci` (run by the demo): install scripts approved in package.json's allowScripts.
+  assert.doesNotMatch(`${run.stdout}${run.stderr}`, /install-scripts|not yet covered by allowScripts/);
   const enriched = jsonLines('.local/demo/enriched.jsonl');
   assert.equal(enriched.length, 6, 'create, edit, non-ASCII, delete, suppressed content, canary');
   assert.deepEqual(countBy(jsonLines('.local/demo/errors.jsonl').map((e) => e.error_type)), {
@@ -238,6 +240,9 @@ function kcatOutput(stdout: string, enrichedLine: RegExp) {
 
 step('README, a look with kcat: the 9 samples end as 6 enriched and 3 error events', async () => {
   const run = await runReadmeBlock('kcat-look');
+  // kafka:start fetches the jars of the fresh clone once, and says so once.
+  assert.match(run.stderr, /Fetched \d+ jars/);
+  assert.doesNotMatch(run.stderr, /skipping fetch/, 'kafka:start does not say it fetched, then that it skips fetching');
   const out = kcatOutput(run.stdout, /^\{"wiki_id":.*source_topic/);
   assert.equal(out.enriched, 6, 'enriched events with their keys and source headers');
   assert.deepEqual(out.errors, { DomainNotAllowed: 1, InvalidJson: 1, RevisionMissing: 1 });
@@ -254,12 +259,45 @@ step('docs/local-kafka.md: 27 records more end as 18 enriched and 9 error events
   assert.doesNotMatch(run.stderr, /"level":"ERROR"|consumer crashed/, 'no error noise on success');
 });
 
+/** The `export` line the rehearsal printed last, for the runbook after it. */
+let rehearsalExports = '';
+
 step('Redrive rehearsal: ends with the outcome the README shows', async () => {
-  const run = await runReadmeBlock('redrive-rehearsal');
+  // Its services stay up, as the page says to follow the runbook next: the step "stopping everything" stops them.
+  const run = await runReadmeBlock('redrive-rehearsal', (text) => text.replace(/^npm run stop\b.*$/m, ''));
   const actual = new Set(run.stdout.split('\n').map((l) => l.trim()));
   for (const line of documentedBlock(CLONE, 'redrive-rehearsal-outcome').text.split('\n')) {
     assert.ok(actual.has(line.trim()), `the rehearsal did not print "${line.trim()}":\n${run.stdout}`);
   }
+  rehearsalExports = run.stdout.match(/^\s*(export KAFKA_BROKERS=.*)$/m)?.[1] ?? '';
+  assert.match(rehearsalExports, /REDRIVE_GROUP_PREFIX=\S+\.redrive\. /, 'the redrive groups end in a separator');
+});
+
+step('docs/operations.md, the runbook right after the rehearsal: what is left is what failed again', async () => {
+  const runbook = documentedBlock(CLONE, 'redrive-runbook').text;
+  // Step 4's local form: the pipeline takes the redriven events before the verification.
+  const local = runbook.replace(/^#\s+(npm run -s local:esm -- --until-caught-up)$/m, '$1');
+  assert.notEqual(local, runbook, "the runbook's step 4 names its local command");
+  const run = await runBlock('redrive-runbook', `${rehearsalExports}\n${local}`);
+  assert.equal(run.code, 0, `the runbook exited ${run.code}:\n${tail(run.stdout)}\n${tail(run.stderr)}`);
+  assert.match(run.stdout, /^Wiki$/m, 'step 1: the wiki is back');
+  assert.match(run.stdout, /"selected": 1\b/, 'step 2: the one record the rehearsal left (a deleted page)');
+  assert.match(run.stdout, /"produced": 1\b/, 'step 3: redriven once more');
+  const [enriched, left] = run.stdout.split('\n').filter((l) => /^\d+$/.test(l));
+  assert.equal(enriched, '3', "step 4: the rehearsal's 3 enriched redriven events, none twice");
+  // "0, unless something failed again in this pass": the deleted page fails again, now with redrive_count=2.
+  const failedAgain = await runBlock(
+    'redrive-runbook-failed-again',
+    `${rehearsalExports}\nkcat -C -b $KAFKA_BROKERS -t \${KAFKA_TOPIC_PREFIX}mw_page_content_change_enrich.error -e -q -f '%h\\n' | grep -c 'redrive_count=2'`,
+  );
+  assert.equal(left, failedAgain.stdout.trim(), 'what is left is what failed again in this pass');
+  assert.equal(left, '1');
+
+  // Step 1 when the wiki does not answer: an error and a non-zero exit, not silence.
+  const look = runbook.split('\n').filter((l) => /^B=|^curl /.test(l));
+  const down = await runBlock('redrive-runbook-wiki-down', `WIKI_API=http://127.0.0.1:9/w/api.php\n${look.join('\n')}`);
+  assert.notEqual(down.code, 0, 'step 1 fails when the wiki is unreachable');
+  assert.match(down.stderr, /curl: \(7\)/);
 });
 
 /** Synthesizes through a documented block and returns the template it wrote for `env`. */
@@ -282,7 +320,12 @@ step('docs/deploy.md: cdk synth of the self-managed example, offline', async () 
 
 step('Performance: bench quick writes its results', async () => {
   await runReadmeBlock('bench-quick');
-  assert.ok(existsSync(path.join(CLONE, '.local', 'bench-quick', 'results.json')));
+  const resultsFile = path.join(CLONE, '.local', 'bench-quick', 'results.json');
+  assert.ok(existsSync(resultsFile));
+  // Every step of the floor measures above zero, as in a full run (each repeats past the kernel's CPU-time tick).
+  const { floor } = (JSON.parse(readFileSync(resultsFile, 'utf8')) as { lambdaPath: { floor: { steps: object } } })
+    .lambdaPath;
+  for (const [name, ms] of Object.entries(floor.steps)) assert.ok(ms > 0, `floor step "${name}" measured ${ms} ms`);
 });
 
 step('Stopping everything: no port the project used is still listening', async () => {

@@ -108,6 +108,26 @@ describe('A user environment: where it goes, and what a mistake in it prints', (
     );
   });
 
+  test('an unknown key in the environment file (a typo) is reported with the bad values beside it, not alone', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mw-enrich-envs-'));
+    try {
+      const example = JSON.parse(readFileSync(join(ROOT, 'infra/environments/example-msk-iam.json'), 'utf8'));
+      const file = join(dir, 'typo.json');
+      writeFileSync(file, JSON.stringify({ ...example, batchSise: 100, batchSize: 0, timeoutSeconds: 900 }));
+      assert.throws(
+        () => configFromContext((key) => (key === 'env' ? 'typo' : undefined), dir),
+        (e: unknown) =>
+          e instanceof ConfigError &&
+          /3 configuration problems/.test(e.message) &&
+          e.message.includes(`${file}: unknown configuration keys batchSise`) &&
+          /batchSize must be/.test(e.message) &&
+          /timeoutSeconds/.test(e.message),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('the CDK app prints a configuration error alone, without a stack trace, and exits 2', () => {
     const context = { env: 'example-msk-iam', timeoutSeconds: '900', mwApiBatchSize: '600' };
     const run = runCdkApp(context);
