@@ -66,8 +66,12 @@ export function clusterNetwork(scope: Construct, config: ResolvedPipelineConfig)
       });
     }
   }
-  // MediaWiki Action API on the internet (through the subnets' NAT), and AWS APIs (Secrets Manager,
+  // MediaWiki Action API and the schema repository on the internet (through the subnets' NAT), and AWS APIs (Secrets Manager,
   // MSK, STS for the event pollers).
-  securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS: MediaWiki Action API and AWS APIs');
+  securityGroup.addEgressRule(
+    ec2.Peer.anyIpv4(),
+    ec2.Port.tcp(443),
+    'HTTPS: MediaWiki Action API, schema repository (EVENT_SCHEMA_BASE_URIS), AWS APIs',
+  );
   return { vpc, vpcSubnets: { subnets: vpc.privateSubnets }, securityGroup, brokers };
 }
