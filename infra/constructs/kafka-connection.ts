@@ -1,8 +1,8 @@
 /**
  * How a function of the stack reaches the Kafka cluster, and the environment that tells
- * `lib/kafka/kafka-client.ts` so. The enrichment function and the topic provisioner both get their
- * Kafka environment from {@link kafkaClientEnvironment}, and both build their client with
- * `createKafka(kafkaConnectionConfigFromEnv(env))`: one client configuration, one secret format.
+ * `lib/kafka/kafka-client.ts` so. The enrichment function, the redrive function and the topic
+ * provisioner all get their Kafka environment from {@link kafkaClientEnvironment}, and all build their
+ * client with `createKafka(kafkaConnectionConfigFromEnv(env))`: one client configuration, one secret format.
  */
 
 /** Cluster coordinates and authentication shared by every Kafka client of the stack. */

@@ -1,7 +1,7 @@
 /**
- * The one kafkajs client configuration of the project: the Lambda producer, the topic
- * provisioner custom resource, the local event source mapping, replay and create-topics all
- * build their client here. Bootstrap servers (given, or resolved once from an MSK cluster
+ * The one kafkajs client configuration of the project: the enrichment function's producer, the
+ * redrive function, the topic provisioner custom resource, the local event source mapping, replay
+ * and create-topics all build their client here. Bootstrap servers (given, or resolved once from an MSK cluster
  * ARN) and authentication: plaintext, TLS (with a client certificate: mutual TLS), SASL/SCRAM
  * from Secrets Manager, MSK IAM via SASL OAUTHBEARER.
  */

@@ -9,7 +9,7 @@
  *   read, xerial framing is written (what Java consumers expect first).
  * - lz4: `lz4js`, the LZ4 frame format Kafka uses since message format v2 (KIP-57).
  * - zstd: `node:zlib` (libzstd, in Node since 22.15; the project runs on Node 24, as Lambda's nodejs24.x).
- * - gzip: kafkajs' own (node:zlib); `kafkaSink` installs a level of its choice.
+ * - gzip: kafkajs' own (node:zlib); `useGzipLevel` (the producer) installs one at a level of its choice.
  */
 import * as zlib from 'node:zlib';
 import { promisify } from 'node:util';
@@ -28,6 +28,8 @@ export interface KafkaCodec {
   decompress(buffer: Buffer): Promise<Buffer>;
 }
 
+const gzipAsync = promisify(zlib.gzip);
+const unzipAsync = promisify(zlib.unzip);
 const zstdCompressAsync = promisify(zlib.zstdCompress);
 const zstdDecompressAsync = promisify(zlib.zstdDecompress);
 
@@ -122,6 +124,26 @@ export function lz4Compress(input: Buffer): Buffer {
   return Buffer.concat(parts);
 }
 
+// --- gzip -----------------------------------------------------------------------------------
+
+/**
+ * Output buffer of one gzip call: as large as the input (level 1 rarely grows text), so that the
+ * thread pool compresses a record batch in one trip instead of one per 16 KiB of output, each a
+ * hop back to the main thread.
+ */
+export function gzipChunkBytes(inputBytes: number): number {
+  return Math.max(zlib.constants.Z_DEFAULT_CHUNK, inputBytes + 1024);
+}
+
+/** kafkajs keeps one process-wide gzip codec; this replaces it with one at the given level. */
+export function useGzipLevel(level: number): void {
+  kafkajs.CompressionCodecs[CompressionTypes.GZIP] = () => ({
+    compress: (encoder: { buffer: Buffer }) =>
+      gzipAsync(encoder.buffer, { level, chunkSize: gzipChunkBytes(encoder.buffer.length) }),
+    decompress: (buffer: Buffer) => unzipAsync(buffer),
+  });
+}
+
 // --- zstd -----------------------------------------------------------------------------------
 
 export async function zstdDecompress(input: Buffer): Promise<Buffer> {
@@ -152,7 +174,7 @@ const wrap =
 
 /**
  * Installs snappy, lz4 and zstd into kafkajs' process-wide codec table, so every kafkajs client
- * in the process reads (and can write) them. Idempotent; gzip is left to kafkajs / `kafkaSink`.
+ * in the process reads (and can write) them. Idempotent; gzip is left to kafkajs / `useGzipLevel`.
  */
 export function registerKafkaCodecs(opts: KafkaCodecOptions = {}): void {
   const codecs = kafkajs.CompressionCodecs as Record<number, () => KafkaCodec>;

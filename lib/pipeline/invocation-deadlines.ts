@@ -32,7 +32,7 @@ export interface InvocationDeadlines {
  *   fetchBy        = produceBy − produceMargin
  *
  * `sendWorstCaseMs` is the producer's own worst case for one request with its retries
- * (`sendWorstCaseMs` in kafka-sink.ts), so a send that starts at `fetchBy` can finish. When the
+ * (`sendWorstCaseMs` in lib/kafka/producer.ts), so a send that starts at `fetchBy` can finish. When the
  * function's timeout is too short for that, fetching still gets half of the time; `produceBy`
  * holds either way, because the sink abandons a request that would run past it.
  */

@@ -4,7 +4,7 @@
  * downstream partitions by event time however late a record is produced (replay, redrive).
  * `meta.dt` stays the production time.
  */
-import type { DecodedRecord } from '../kafka/kafka-event.js';
+import type { DecodedRecord } from '../event-source/kafka-event.js';
 import type { PageChangeEvent } from './page-change.js';
 
 /**

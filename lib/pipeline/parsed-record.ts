@@ -5,7 +5,7 @@
  */
 import type { ApiEndpointResolver } from '../mediawiki/domain-allowlist.js';
 import { passthroughReason, type PassthroughReason } from './enrich.js';
-import type { DecodedRecord } from '../kafka/kafka-event.js';
+import type { DecodedRecord } from '../event-source/kafka-event.js';
 import {
   decodeUtf8,
   erroredFieldsOf,

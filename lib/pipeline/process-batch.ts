@@ -15,15 +15,16 @@ import { outputTimestamp } from './kafka-timestamp.js';
 import { MessageTooLargeError, RetryLaterError } from '../core/errors.js';
 import { errorEventFor } from './error-event.js';
 import { enrichedMessageSize, releaseContent } from './message-size.js';
-import { decodeKafkaEvent, type DecodedRecord, type KafkaBatchResponse } from '../kafka/kafka-event.js';
-import { orderedSender } from '../kafka/ordered-sender.js';
+import { decodeKafkaEvent, type DecodedRecord, type KafkaBatchResponse } from '../event-source/kafka-event.js';
+import { orderedSender } from './ordered-sender.js';
+import { CARRIED_HEADERS } from './redrive-headers.js';
 import type { PageChangeEvent } from './page-change.js';
 import { parseRecord, type ParsedRecord } from './parsed-record.js';
 import { NO_DEADLINE, type Deadline } from '../core/retry.js';
 import type { FetchedRevision, RevisionContentClient } from '../mediawiki/revision-content-client.js';
 import { contentWindows, declaredContentBytes, HeldContent } from './content-window.js';
 import { type FetchResult, fetchWindow } from './window-fetch.js';
-import type { EventSink, OutboundMessage } from '../kafka/sink.js';
+import type { EventSink, OutboundMessage } from './sink.js';
 
 export interface BatchDependencies {
   readonly client: RevisionContentClient;
@@ -98,7 +99,7 @@ export async function processBatch(
   deps: BatchDependencies,
 ): Promise<BatchResult> {
   const now = deps.now ?? (() => new Date());
-  const records = decodeKafkaEvent(kafkaEvent);
+  const records = decodeKafkaEvent(kafkaEvent, { carriedHeaders: CARRIED_HEADERS });
   const parsed = records.map((record) => parseRecord(record, deps.resolver));
   const windows = contentWindows(
     parsed.map((p) =>

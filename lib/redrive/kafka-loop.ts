@@ -3,7 +3,7 @@
  * selected records to the input topic, commit after the produce is acknowledged.
  */
 import type { Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
-import { chunkBySize } from '../kafka/kafka-sink.js';
+import { chunkBySize } from '../kafka/producer.js';
 import { defaultRedriveGroupId, RedriveOptionsError } from './request.js';
 import {
   decideRedrive,

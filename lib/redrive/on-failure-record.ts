@@ -7,7 +7,8 @@
  * base64, headers as byte arrays). The local event source mapping writes the same
  * (scripts/lib/on-failure-record.ts); redrive reads this shape and nothing else.
  */
-import { CARRIED_HEADERS, type KafkaEsmEvent } from '../kafka/kafka-event.js';
+import { decodeEsmHeaders, type KafkaEsmEvent } from '../event-source/kafka-event.js';
+import { CARRIED_HEADERS } from '../pipeline/redrive-headers.js';
 
 /** `requestContext.condition` values. The page's example: `RetriesExhausted` when the retries ran out. */
 export const ON_FAILURE_CONDITION = { retriesExhausted: 'RetriesExhausted' } as const;
@@ -58,15 +59,7 @@ function onFailureDocument(value: Buffer | null): ReadableDocument | undefined {
 }
 
 function headersOfEsmRecord(headers: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (!Array.isArray(headers)) return out;
-  for (const entry of headers) {
-    if (entry === null || typeof entry !== 'object') continue;
-    for (const [name, bytes] of Object.entries(entry as Record<string, unknown>)) {
-      if (Array.isArray(bytes)) out[name] = Buffer.from(bytes.map((b) => Number(b) & 0xff)).toString('utf8');
-    }
-  }
-  return out;
+  return Object.fromEntries(decodeEsmHeaders(headers).map(([name, bytes]) => [name, bytes.toString('utf8')]));
 }
 
 /** Original headers to keep on the redriven copy: not earlier redrive links (the redrive writes new ones). */

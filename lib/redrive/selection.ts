@@ -4,6 +4,7 @@
  * link the copy to the record it came from and count how often it has been redriven.
  */
 import { messageKeyForText } from '../pipeline/enrich.js';
+import { REDRIVE_HEADERS } from '../pipeline/redrive-headers.js';
 import { failedRecordsOf, originalHeaders } from './on-failure-record.js';
 
 /** Error types that fail the same way however often they are retried: redriven only when named explicitly. */
@@ -15,18 +16,6 @@ export const NON_RETRYABLE_ERROR_TYPES: readonly string[] = [
   'MessageTooLarge',
   'InvalidOutputEvent',
 ];
-
-/** Headers of a redriven record. The pipeline carries each of them from its input to its output (`CARRIED_HEADERS`). */
-export const REDRIVE_HEADERS = {
-  /** How many times this event has been redriven, this time included. */
-  count: 'redrive_count',
-  /** Topic, partition and offset of the error event / on-failure record it was redriven from. */
-  fromTopic: 'redrive_from_topic',
-  fromPartition: 'redrive_from_partition',
-  fromOffset: 'redrive_from_offset',
-  /** `error_type` of the error event, or the failure condition of the on-failure record. */
-  errorType: 'redrive_error_type',
-} as const;
 
 /** Marker `errorEventFor` appends to a `raw_event` it had to cut (lib/pipeline/error-event.ts). */
 const TRUNCATED_RAW_EVENT = /…\[truncated: \d+ (chars|bytes) in all\]$/;

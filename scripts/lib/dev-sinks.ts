@@ -1,6 +1,6 @@
-/** Sinks for local tools and tests (files, memory); the function itself produces to Kafka (lib/kafka/kafka-sink.ts). */
+/** Sinks for local tools and tests (files, memory); the function itself produces to Kafka (lib/pipeline/kafka-sink.ts). */
 import { appendFile } from 'node:fs/promises';
-import type { EventSink, OutboundMessage, StreamKind } from '../../lib/kafka/sink.js';
+import type { EventSink, OutboundMessage, StreamKind } from '../../lib/pipeline/sink.js';
 
 /** Writes JSON lines to files: enriched events to one, error events to the other. Used by local invoke. */
 export function fileSink(paths: { output: string; error: string }): EventSink {

@@ -5,7 +5,7 @@
  * not part of the function.
  */
 import type { MSKRecord } from 'aws-lambda';
-import type { KafkaEsmEvent } from '../../lib/kafka/kafka-event.js';
+import type { KafkaEsmEvent } from '../../lib/event-source/kafka-event.js';
 
 /** Builds an ESM-shaped event; used by local invoke and the local event source mapping. */
 export function kafkaEsmEventFor(

@@ -26,7 +26,7 @@ import type { Context } from 'aws-lambda';
 import type { Admin, Consumer, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { registerKafkaCodecs } from '../../lib/kafka/kafka-codecs.js';
 import { transientKafkaCondition } from '../../lib/kafka/kafka-client.js';
-import type { KafkaBatchResponse, KafkaEsmEvent } from '../../lib/kafka/kafka-event.js';
+import type { KafkaBatchResponse, KafkaEsmEvent } from '../../lib/event-source/kafka-event.js';
 import { kafkaEsmEventFor } from './esm-event.js';
 import { onFailureMessageFor } from './on-failure-record.js';
 import {

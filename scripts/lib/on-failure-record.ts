@@ -8,7 +8,7 @@
  * `KafkaBatchInfo`) and, in `payload`, the event source mapping's event holding that record. No headers.
  * lib/redrive/on-failure-record.ts reads exactly this shape.
  */
-import type { KafkaEsmEvent } from '../../lib/kafka/kafka-event.js';
+import type { KafkaEsmEvent } from '../../lib/event-source/kafka-event.js';
 import { ON_FAILURE_CONDITION, type KafkaOnFailureDocument } from '../../lib/redrive/on-failure-record.js';
 import { kafkaEsmEventFor } from './esm-event.js';
 

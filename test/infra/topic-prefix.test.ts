@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { mskTopicArn } from '../../infra/config/msk-arns.ts';
-import { kafkaSinkConfigFromEnv } from '../../lib/kafka/kafka-sink.ts';
+import { kafkaSinkConfigFromEnv } from '../../lib/pipeline/kafka-sink.ts';
 import { redriveTopicsFrom } from '../../lib/redrive/request.ts';
 import { DEFAULT_TOPICS, readSettings } from '../../lib/settings/catalogue.ts';
 import {

@@ -21,8 +21,8 @@ import { after, before, describe, test } from 'node:test';
 import { kafkaClientEnvironment } from '../../infra/constructs/kafka-connection.ts';
 import { handler as topicProvisioner } from '../../functions/topic-provisioner/handler.ts';
 import { createKafka, forgetCachedSecrets, kafkaConnectionConfigFromEnv } from '../../lib/kafka/kafka-client.ts';
-import { kafkaSinkFromEnv } from '../../lib/kafka/kafka-sink.ts';
-import type { OutboundMessage } from '../../lib/kafka/sink.ts';
+import { kafkaSinkFromEnv } from '../../lib/pipeline/kafka-sink.ts';
+import type { OutboundMessage } from '../../lib/pipeline/sink.ts';
 import { consumeAll, createTopics, kafkaClient, REPO_ROOT, uniqueTopicName } from '../support/kafka-broker.ts';
 
 const execFileAsync = promisify(execFile);

@@ -10,8 +10,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
-import { kafkaSink, type KafkaSink } from '../../lib/kafka/kafka-sink.js';
-import type { OutboundMessage } from '../../lib/kafka/sink.js';
+import { kafkaSink, type KafkaSink } from '../../lib/pipeline/kafka-sink.js';
+import type { OutboundMessage } from '../../lib/pipeline/sink.js';
 import { consumeAll, createTopics, ensureKafka, uniqueTopicName } from '../support/kafka-broker.js';
 import { startKafkaFaultProxy, type KafkaFaultProxy } from '../support/kafka-fault-proxy.js';
 

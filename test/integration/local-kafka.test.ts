@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, test } from 'node:test';
-import type { KafkaBatchResponse, KafkaEsmEvent } from '../../lib/kafka/kafka-event.js';
+import type { KafkaBatchResponse, KafkaEsmEvent } from '../../lib/event-source/kafka-event.js';
 import { messageKeyForText } from '../../lib/pipeline/enrich.js';
 import { startLocalEsm } from '../../scripts/lib/local-esm.js';
 import { TEST_DOMAIN } from '../support/enrich-harness.js';

@@ -33,7 +33,7 @@ import {
   type SavedRevision,
 } from '../support/pipeline-harness.js';
 import { createHandler } from '../../functions/page-content-change-enrich/handler.js';
-import type { EventSink, OutboundMessage } from '../../lib/kafka/sink.js';
+import type { EventSink, OutboundMessage } from '../../lib/pipeline/sink.js';
 
 let brokers: string[];
 let apiUrl: string;

@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import type { Context } from 'aws-lambda';
 import { messageKeyForText } from '../../lib/pipeline/enrich.js';
-import type { KafkaEsmEvent } from '../../lib/kafka/kafka-event.js';
+import type { KafkaEsmEvent } from '../../lib/event-source/kafka-event.js';
 import type { RedriveSummary } from '../../lib/redrive/tally.js';
 import { TEST_DOMAIN } from '../support/enrich-harness.js';
 import { pageChangeEvent } from '../support/events.js';

@@ -3,7 +3,7 @@ import { apiEndpointResolver } from '../../lib/mediawiki/domain-allowlist.js';
 import { RevisionMissingError } from '../../lib/core/errors.js';
 import type { BatchDependencies } from '../../lib/pipeline/process-batch.js';
 import type { RevisionContentClient, RevisionResult } from '../../lib/mediawiki/revision-content-client.js';
-import type { EventSink } from '../../lib/kafka/sink.js';
+import type { EventSink } from '../../lib/pipeline/sink.js';
 import { memorySink } from '../../scripts/lib/dev-sinks.js';
 import { enrichConfigFromEnv } from '../../lib/settings/config.js';
 

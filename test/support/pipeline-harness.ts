@@ -9,7 +9,7 @@ import type { Context, MSKRecord } from 'aws-lambda';
 import { createHandler, type HandlerDependencies } from '../../functions/page-content-change-enrich/handler.js';
 import type { EnrichConfig, MediaWikiApiConfig } from '../../lib/settings/config.js';
 import { apiEndpointResolver } from '../../lib/mediawiki/domain-allowlist.js';
-import { kafkaSink, type KafkaSink } from '../../lib/kafka/kafka-sink.js';
+import { kafkaSink, type KafkaSink } from '../../lib/pipeline/kafka-sink.js';
 import { kafkaEsmEventFor } from '../../scripts/lib/esm-event.js';
 import { startLocalEsm, type LocalEsm, type LocalEsmOptions } from '../../scripts/lib/local-esm.js';
 import { revisionContentClient } from '../../lib/mediawiki/revision-content-client.js';

@@ -49,15 +49,15 @@ test('lib/ and the function import nothing above them; infra/ imports only infra
 
 /**
  * The floors of `lib/`, lowest first. A folder may import itself and any folder on a lower floor;
- * folders on one floor do not import each other (the MediaWiki client and Kafka know nothing of
- * each other; the schema repository client reads over HTTP as the MediaWiki client does; the pipeline
- * joins them; redrive drives the pipeline's decisions over Kafka; the ingest writes EventStreams into
- * the input topic, keyed as the pipeline keys events).
+ * folders on one floor do not import each other (the MediaWiki client, the Kafka client and producer,
+ * and the decoding of Lambda's Kafka events know nothing of each other; the schema repository client
+ * reads over HTTP as the MediaWiki client does; the pipeline joins them; redrive drives the pipeline's
+ * decisions over Kafka; the ingest writes EventStreams into the input topic, keyed as the pipeline keys events).
  */
 const LIB_FLOORS: readonly (readonly string[])[] = [
   ['core', 'types'],
   ['settings', 'schemas'],
-  ['mediawiki', 'kafka'],
+  ['mediawiki', 'kafka', 'event-source'],
   ['schema-repository'],
   ['pipeline'],
   ['redrive', 'ingest'],
@@ -89,6 +89,17 @@ test('a lib/ folder imports only itself and lower floors', () => {
       const to = libFolder(target);
       if (from !== to && floorOf(to) >= floorOf(from)) violations.push(`${file} → ${target}`);
     }
+  }
+  assert.deepEqual(violations, []);
+});
+
+test("lib/kafka/ is a Kafka client and producer only: no Lambda event types, no pipeline's streams", () => {
+  const violations: string[] = [];
+  for (const file of graph.keys()) {
+    if (!file.startsWith(path.join('lib', 'kafka') + path.sep)) continue;
+    const source = readFileSync(path.join(ROOT, file), 'utf8');
+    if (/from 'aws-lambda'/.test(source)) violations.push(`${file} imports aws-lambda`);
+    if (/\b(outputTopic|errorTopic|StreamKind)\b/.test(source)) violations.push(`${file} names the pipeline's streams`);
   }
   assert.deepEqual(violations, []);
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decodeKafkaEvent, MalformedKafkaEventError } from '../../lib/kafka/kafka-event.js';
+import { decodeKafkaEvent, MalformedKafkaEventError } from '../../lib/event-source/kafka-event.js';
 import { kafkaEsmEventFor } from '../../scripts/lib/esm-event.js';
 import { partialBatchResponse } from '../../lib/pipeline/process-batch.js';
 

@@ -1,14 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Kafka } from 'kafkajs';
-import {
-  chunkBySize,
-  kafkaSink,
-  kafkaSinkConfigFromEnv,
-  PRODUCER_RETRY,
-  sendWorstCaseMs,
-  sourceHeaders,
-} from '../../lib/kafka/kafka-sink.js';
+import { chunkBySize, PRODUCER_RETRY, sendWorstCaseMs } from '../../lib/kafka/producer.js';
+import { kafkaSink, kafkaSinkConfigFromEnv, sourceHeaders } from '../../lib/pipeline/kafka-sink.js';
 import { deadlineAt } from '../../lib/core/retry.js';
 import { ConfigurationError } from '../../lib/settings/config.js';
 

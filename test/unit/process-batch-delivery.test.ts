@@ -6,7 +6,7 @@ import { DeadlineExceededError } from '../../lib/core/errors.js';
 import { processBatch } from '../../lib/pipeline/process-batch.js';
 import { type Deadline, deadlineAt, NO_DEADLINE } from '../../lib/core/retry.js';
 import type { RevisionContentClient, RevisionResult } from '../../lib/mediawiki/revision-content-client.js';
-import type { EventSink, OutboundMessage } from '../../lib/kafka/sink.js';
+import type { EventSink, OutboundMessage } from '../../lib/pipeline/sink.js';
 import { memorySink } from '../../scripts/lib/dev-sinks.js';
 import { esmEventOf, pageChangeEvent } from '../support/events.js';
 import { deps, tableClient } from '../support/batch-deps.js';

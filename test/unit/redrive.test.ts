@@ -8,16 +8,10 @@ import {
   MediaWikiHttpError,
   RevisionMissingError,
 } from '../../lib/core/errors.js';
-import { CARRIED_HEADERS, decodeKafkaEvent } from '../../lib/kafka/kafka-event.js';
-import { kafkaEsmEventFor } from '../../scripts/lib/esm-event.js';
-import { sourceHeaders } from '../../lib/kafka/kafka-sink.js';
-import { NO_DEADLINE } from '../../lib/core/retry.js';
-import { processBatch } from '../../lib/pipeline/process-batch.js';
 import {
   decideRedrive,
   isAfterWindow,
   NON_RETRYABLE_ERROR_TYPES,
-  REDRIVE_HEADERS,
   type RedriveSelection,
   type SourceRecord,
 } from '../../lib/redrive/selection.js';
@@ -28,10 +22,9 @@ import {
   redriveGroupIdFor,
   redriveTopicsFrom,
 } from '../../lib/redrive/request.js';
-import { memorySink } from '../../scripts/lib/dev-sinks.js';
-import { apiEndpointResolver } from '../../lib/mediawiki/domain-allowlist.js';
 import { pageChangeEvent } from '../support/events.js';
 import { readSettings } from '../../lib/settings/catalogue.js';
+import { kafkaEsmEventFor } from '../../scripts/lib/esm-event.js';
 
 const events = { outputStream: 'out', errorStream: 'err', errorSchemaUri: '/error/2.1.0', emitterId: 'unit' };
 const T0 = Date.parse('2026-11-25T12:00:00Z');
@@ -315,50 +308,4 @@ test('requests: the CLI and the Lambda validate the same options', () => {
   assert.equal(redriveGroupIdFor({ from: 'error', groupId: 'mine' }, 'g.redrive.'), 'mine');
   assert.equal(redriveGroupIdFor({ from: 'error', groupId: 'g.redrive.again' }, 'g.redrive.', true), 'g.redrive.again');
   assert.throws(() => redriveGroupIdFor({ from: 'error', groupId: 'other' }, 'g.redrive.', true), RedriveOptionsError);
-});
-
-test('the pipeline carries the redrive headers of its input to the messages it produces, and nothing else', async () => {
-  assert.deepEqual(
-    [...CARRIED_HEADERS].sort(),
-    Object.values(REDRIVE_HEADERS).sort(),
-    'every redrive header is carried',
-  );
-  const event = kafkaEsmEventFor([
-    {
-      topic: 'in',
-      partition: 0,
-      offset: 5,
-      key: null,
-      value: 'not json',
-      headers: [
-        ['redrive_count', '2'],
-        ['redrive_from_offset', '7'],
-        ['redrive_other', 'not carried'],
-        ['other', 'x'],
-      ],
-    },
-    { topic: 'in', partition: 0, offset: 6, key: null, value: 'not json either' },
-  ]);
-  const [first, second] = decodeKafkaEvent(event);
-  assert.deepEqual(first!.source.carriedHeaders, { redrive_count: '2', redrive_from_offset: '7' });
-  assert.equal(second!.source.carriedHeaders, undefined);
-  const sink = memorySink();
-  const resolver = apiEndpointResolver('http://127.0.0.1:1/api.php', ['dev.wiki.local']);
-  const client = { stats: { requests: 0 }, fetchRevisions: async () => undefined, close: async () => undefined };
-  await processBatch(event, NO_DEADLINE, {
-    client: client as never,
-    resolver,
-    sink,
-    events,
-    maxMessageBytes: 1 << 20,
-    contentBudgetBytes: 1 << 20,
-  });
-  assert.deepEqual(sourceHeaders(sink.messages[0]!), {
-    redrive_count: '2',
-    redrive_from_offset: '7',
-    source_topic: 'in',
-    source_partition: '0',
-    source_offset: '5',
-  });
-  assert.deepEqual(sourceHeaders(sink.messages[1]!), { source_topic: 'in', source_partition: '0', source_offset: '6' });
 });

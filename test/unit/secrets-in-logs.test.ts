@@ -17,7 +17,7 @@ import { pageChangeEvent, esmEventOf } from '../support/events.js';
 import { startFaultProxy, type Fault, type FaultProxy } from '../support/fault-proxy.js';
 import { captureOutput, findSecrets, type Capture } from '../support/hostile/capture.js';
 import { canMakeCertificate, startFakeBroker, type FakeBroker } from '../support/hostile/fake-kafka-broker.js';
-import type { OutboundMessage } from '../../lib/kafka/sink.js';
+import type { OutboundMessage } from '../../lib/pipeline/sink.js';
 
 // Every log switch on, before lib/pipeline/observability.ts creates its logger (lib modules are imported in before()).
 process.env.POWERTOOLS_DEV = 'true';
@@ -58,7 +58,7 @@ const originalSend = SecretsManagerClient.prototype.send;
 let proxy: FaultProxy;
 let broker: FakeBroker | undefined;
 let handlerModule: typeof import('../../functions/page-content-change-enrich/handler.js');
-let sinkModule: typeof import('../../lib/kafka/kafka-sink.js');
+let sinkModule: typeof import('../../lib/pipeline/kafka-sink.js');
 let observability: typeof import('../../lib/pipeline/observability.js');
 const tlsSetting = process.env.NODE_TLS_REJECT_UNAUTHORIZED;
 /** Everything logged while this file runs, including late kafkajs lines from connections closed after a test. */
@@ -67,7 +67,7 @@ let fileCapture: Capture | undefined;
 before(async () => {
   fileCapture = captureOutput();
   handlerModule = await import('../../functions/page-content-change-enrich/handler.js');
-  sinkModule = await import('../../lib/kafka/kafka-sink.js');
+  sinkModule = await import('../../lib/pipeline/kafka-sink.js');
   observability = await import('../../lib/pipeline/observability.js');
   proxy = await startFaultProxy('http://127.0.0.1:9/api.php');
   if (canMakeCertificate()) broker = await startFakeBroker();

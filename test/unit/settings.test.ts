@@ -3,7 +3,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { enrichConfigFromEnv } from '../../lib/settings/config.js';
-import { kafkaSinkConfigFromEnv } from '../../lib/kafka/kafka-sink.js';
+import { kafkaSinkConfigFromEnv } from '../../lib/pipeline/kafka-sink.js';
 import {
   ConfigurationError,
   DEFAULT_TOPICS,

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { gzipChunkBytes } from '../../lib/kafka/kafka-sink.js';
+import { gzipChunkBytes } from '../../lib/kafka/kafka-codecs.js';
 import { inflatedChunkBytes, parseApiResponse } from '../../lib/mediawiki/action-api-response.js';
 
 const answer = (content: string) => ({

@@ -1,95 +1,57 @@
 /**
- * `kafkaSink`: produces enriched events to the output topic and error events to the
- * error topic with one idempotent producer per container (acks=all, compression,
- * per-key order). Messages are sent in as few requests as the topic's size limit
- * allows; a failed request marks it and every later message of that stream failed,
- * so the caller reports them for redelivery instead of losing or reordering them.
- * No request is awaited past the caller's deadline, and a producer that lost its
- * idempotence session is replaced.
+ * `orderedProducer`: one idempotent kafkajs producer per container (acks=all, one request in flight,
+ * compression) that writes records to a topic in order, in as few requests as the topic's size limit
+ * allows, and stops at the first request that fails or would run past the caller's deadline, so that
+ * what it wrote is always a prefix of what it was given. A producer that lost its connection or its
+ * idempotence session is replaced on next use. It knows topics and records, nothing of what they hold.
  */
-import { constants as zlibConstants, gzip, unzip } from 'node:zlib';
-import { promisify } from 'node:util';
-import kafkajs, { CompressionTypes, type Kafka, type Message, type Producer } from 'kafkajs';
-import { readSettings, type SettingValues } from '../settings/catalogue.js';
-import { prefixedTopic } from '../settings/topic-name.js';
-import { compressionTypeFor } from './kafka-codecs.js';
-import { patchKafkajsEncoder } from './kafkajs-encoder.js';
-import {
-  createKafka,
-  forgetCachedSecrets,
-  kafkaConnectionConfigFromEnv,
-  type KafkaConnectionConfig,
-} from './kafka-client.js';
+import type { Kafka, Message, Producer } from 'kafkajs';
 import { NO_DEADLINE, type Deadline } from '../core/retry.js';
-import {
-  type EventSink,
-  type OutboundMessage,
-  RECORD_OVERHEAD_BYTES,
-  type SendReport,
-  type StreamKind,
-} from './sink.js';
+import type { SettingValues } from '../settings/catalogue.js';
+import { compressionTypeFor, useGzipLevel } from './kafka-codecs.js';
+import { createKafka, forgetCachedSecrets, type KafkaConnectionConfig } from './kafka-client.js';
+import { patchKafkajsEncoder } from './kafkajs-encoder.js';
 
 /** The producer's settings; each field names its variable in `lib/settings/catalogue.ts`. */
-export interface KafkaSinkConfig {
+export interface KafkaProducerConfig {
   readonly connection: KafkaConnectionConfig;
-  /** `OUTPUT_TOPIC`, prefixed by `KAFKA_TOPIC_PREFIX`. */
-  readonly outputTopic: string;
-  /** `ERROR_TOPIC`, prefixed by `KAFKA_TOPIC_PREFIX`. */
-  readonly errorTopic: string;
   /** `KAFKA_MAX_MESSAGE_BYTES`: bytes per produce request and per message. */
   readonly maxMessageBytes: number;
   /** `KAFKA_COMPRESSION` */
   readonly compression: SettingValues['KAFKA_COMPRESSION'];
   /**
    * `KAFKA_GZIP_LEVEL`. Level 1 compresses about 6× faster than zlib's default 6 for about 20%
-   * more bytes (see the benchmark): producing, not fetching, bounds throughput.
+   * more bytes (see the benchmark): producing, not fetching, bounds throughput. @default 1
    */
   readonly gzipLevel?: number;
 }
 
-const gzipAsync = promisify(gzip);
-const unzipAsync = promisify(unzip);
-
-/**
- * Output buffer of one gzip call: as large as the input (level 1 rarely grows text), so that the
- * thread pool compresses a record batch in one trip instead of one per 16 KiB of output, each a
- * hop back to the main thread.
- */
-export function gzipChunkBytes(inputBytes: number): number {
-  return Math.max(zlibConstants.Z_DEFAULT_CHUNK, inputBytes + 1024);
-}
-
-/** kafkajs keeps one process-wide gzip codec; this replaces it with one at the given level. */
-export function useGzipLevel(level: number): void {
-  kafkajs.CompressionCodecs[CompressionTypes.GZIP] = () => ({
-    compress: (encoder: { buffer: Buffer }) =>
-      gzipAsync(encoder.buffer, { level, chunkSize: gzipChunkBytes(encoder.buffer.length) }),
-    decompress: (buffer: Buffer) => unzipAsync(buffer),
-  });
-}
-
-export function kafkaSinkConfigFromEnv(env: NodeJS.ProcessEnv, s: SettingValues = readSettings(env)): KafkaSinkConfig {
+/** The producer settings of `s`, over a connection read from the same settings. */
+export function kafkaProducerConfigFrom(
+  connection: KafkaConnectionConfig,
+  s: Pick<SettingValues, 'KAFKA_MAX_MESSAGE_BYTES' | 'KAFKA_COMPRESSION' | 'KAFKA_GZIP_LEVEL'>,
+): KafkaProducerConfig {
   return {
-    connection: kafkaConnectionConfigFromEnv(env, s),
-    outputTopic: prefixedTopic(s.KAFKA_TOPIC_PREFIX, s.OUTPUT_TOPIC),
-    errorTopic: prefixedTopic(s.KAFKA_TOPIC_PREFIX, s.ERROR_TOPIC),
+    connection,
     maxMessageBytes: s.KAFKA_MAX_MESSAGE_BYTES,
     compression: s.KAFKA_COMPRESSION,
     gzipLevel: s.KAFKA_GZIP_LEVEL,
   };
 }
 
-/** Source of the record, for tracing an output message back to its input. */
-export function sourceHeaders(m: OutboundMessage): Record<string, string> {
-  return {
-    ...m.source.carriedHeaders,
-    source_topic: m.source.topic,
-    source_partition: String(m.source.partition),
-    source_offset: String(m.source.offset),
-  };
+/** Bytes a record adds to a Kafka record batch besides its key, value and headers, at most. */
+export const RECORD_OVERHEAD_BYTES = 64;
+
+/** One record to write. */
+export interface ProducerRecord {
+  readonly key: string | null;
+  readonly value: Buffer;
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Kafka timestamp, ms since the epoch; unset, the producer's clock at sending. */
+  readonly timestamp?: number;
 }
 
-/** Splits messages, in order, into groups of at most `maxBytes` (a larger message travels alone). */
+/** Splits items, in order, into groups of at most `maxBytes` (a larger item travels alone). */
 export function chunkBySize<T>(items: readonly T[], sizeOf: (item: T) => number, maxBytes: number): T[][] {
   const chunks: T[][] = [];
   let current: T[] = [];
@@ -145,17 +107,24 @@ const LOST_PRODUCER_SESSION = new Set([
   'INVALID_PRODUCER_EPOCH',
 ]);
 
-export interface KafkaSink extends EventSink {
+export interface OrderedProducer {
+  /**
+   * Writes `records` to `topic` in order and returns how many of the first ones the broker confirmed:
+   * every request before the first that failed, or that the deadline cut short (that one and every
+   * later one are not sent). No request is awaited past `deadline`.
+   */
+  sendInOrder(topic: string, records: readonly ProducerRecord[], deadline?: Deadline): Promise<number>;
+  /** The longest one `sendInOrder` request takes when no deadline cuts it short, ms. */
   readonly sendWorstCaseMs: number;
-  disconnect(): Promise<void>;
   /** `producers`: producers created (one, unless one was replaced). */
   readonly stats: { requests: number; bytes: number; producers: number };
+  disconnect(): Promise<void>;
 }
 
-export function kafkaSink(
-  config: KafkaSinkConfig,
+export function orderedProducer(
+  config: KafkaProducerConfig,
   kafkaFactory: () => Promise<Kafka> = () => createKafka(config.connection),
-): KafkaSink {
+): OrderedProducer {
   patchKafkajsEncoder();
   if (config.compression === 'gzip') useGzipLevel(config.gzipLevel ?? 1);
   const compression = compressionTypeFor(config.compression); // zstd is refused here where Node cannot write it
@@ -196,7 +165,7 @@ export function kafkaSink(
   /**
    * The producer is replaced on next use after a lost connection, a lost idempotence session,
    * or a request abandoned at the deadline (it may still be in flight). Other failures (a topic
-   * refusing a message, say) leave it alone: the other stream may be using it right now.
+   * refusing a message, say) leave it alone: another topic may be using it right now.
    */
   function discardIf(p: Producer | undefined, reason: 'abandoned' | unknown): void {
     if (!p || producer !== p) return;
@@ -208,63 +177,41 @@ export function kafkaSink(
     void closing.finally(() => discarding.delete(closing));
   }
 
-  async function sendStream(
-    kind: StreamKind,
-    entries: Array<{ index: number; message: OutboundMessage }>,
-    failed: Set<number>,
-    deadline: Deadline,
-  ): Promise<void> {
-    const topic = kind === 'output' ? config.outputTopic : config.errorTopic;
-    // Each value is serialized once, here, to the bytes kafkajs writes; requests are chunked by those bytes.
-    const serialized = entries.map(({ index, message }) => {
-      const value = Buffer.from(message.value, 'utf8');
-      const bytes = value.length + (message.key === null ? 0 : Buffer.byteLength(message.key, 'utf8'));
-      return { index, message, value, bytes };
-    });
-    const chunks = chunkBySize(serialized, (e) => e.bytes, config.maxMessageBytes);
-    // This chunk and every later one of the stream go back to Lambda, in order.
-    const failFrom = (c: number) => {
-      for (const rest of chunks.slice(c)) for (const e of rest) failed.add(e.index);
-    };
-    for (let c = 0; c < chunks.length; c++) {
-      const chunk = chunks[c]!;
-      let p: Producer | undefined;
-      try {
-        const connected = await beforeDeadline(connectedProducer(), deadline);
-        if (connected === DEADLINE_PASSED) return failFrom(c);
-        p = connected;
-        const messages: Message[] = chunk.map(({ message, value }) => ({
-          key: message.key,
-          value,
-          headers: sourceHeaders(message),
-          ...(message.timestamp === undefined ? {} : { timestamp: String(message.timestamp) }),
-        }));
-        stats.requests++;
-        stats.bytes += chunk.reduce((n, e) => n + e.bytes, 0);
-        const sent = await beforeDeadline(p.send({ topic, messages, acks: -1, compression }), deadline);
-        if (sent === DEADLINE_PASSED) {
-          discardIf(p, 'abandoned');
-          return failFrom(c);
-        }
-      } catch (err) {
-        discardIf(p, err);
-        return failFrom(c);
-      }
-    }
-  }
-
   return {
     stats,
     sendWorstCaseMs: sendWorstCaseMs(config.connection.requestTimeoutMs),
-    async send(messages, deadline = NO_DEADLINE): Promise<SendReport> {
-      const failed = new Set<number>();
-      const byKind: Record<StreamKind, Array<{ index: number; message: OutboundMessage }>> = { output: [], error: [] };
-      for (const [index, message] of messages.entries()) byKind[message.kind].push({ index, message });
-      await Promise.all([
-        sendStream('output', byKind.output, failed, deadline),
-        sendStream('error', byKind.error, failed, deadline),
-      ]);
-      return { failed };
+    async sendInOrder(topic, records, deadline = NO_DEADLINE) {
+      const sized = records.map((record) => ({
+        record,
+        bytes: record.value.length + (record.key === null ? 0 : Buffer.byteLength(record.key, 'utf8')),
+      }));
+      let written = 0;
+      for (const chunk of chunkBySize(sized, (e) => e.bytes, config.maxMessageBytes)) {
+        let p: Producer | undefined;
+        try {
+          const connected = await beforeDeadline(connectedProducer(), deadline);
+          if (connected === DEADLINE_PASSED) return written;
+          p = connected;
+          const messages: Message[] = chunk.map(({ record }) => ({
+            key: record.key,
+            value: record.value,
+            headers: record.headers ? { ...record.headers } : undefined,
+            ...(record.timestamp === undefined ? {} : { timestamp: String(record.timestamp) }),
+          }));
+          stats.requests++;
+          stats.bytes += chunk.reduce((n, e) => n + e.bytes, 0);
+          const sent = await beforeDeadline(p.send({ topic, messages, acks: -1, compression }), deadline);
+          if (sent === DEADLINE_PASSED) {
+            discardIf(p, 'abandoned');
+            return written;
+          }
+          written += chunk.length;
+        } catch (err) {
+          discardIf(p, err);
+          return written;
+        }
+      }
+      return written;
     },
     async disconnect() {
       await connecting?.catch(() => undefined);
@@ -296,7 +243,7 @@ async function beforeDeadline<T>(work: Promise<T>, deadline: Deadline): Promise<
 }
 
 /** The error and what it wraps: kafkajs nests the broker's error in `cause` or `originalError`. */
-function* errorChain(err: unknown): Generator<{ name?: unknown; type?: unknown }> {
+export function* kafkaErrorChain(err: unknown): Generator<{ name?: unknown; type?: unknown; message?: unknown }> {
   let e = err as { name?: unknown; type?: unknown; cause?: unknown; originalError?: unknown } | undefined;
   for (let depth = 0; e && typeof e === 'object' && depth < 5; depth++) {
     yield e;
@@ -305,16 +252,13 @@ function* errorChain(err: unknown): Generator<{ name?: unknown; type?: unknown }
 }
 
 function isLostProducerSession(err: unknown): boolean {
-  for (const e of errorChain(err)) if (typeof e.type === 'string' && LOST_PRODUCER_SESSION.has(e.type)) return true;
+  for (const e of kafkaErrorChain(err))
+    if (typeof e.type === 'string' && LOST_PRODUCER_SESSION.has(e.type)) return true;
   return false;
 }
 
 function isConnectionError(err: unknown): boolean {
   const lost = /Connection|BrokerNotFound|NotImplemented/;
-  for (const e of errorChain(err)) if (typeof e.name === 'string' && lost.test(e.name)) return true;
+  for (const e of kafkaErrorChain(err)) if (typeof e.name === 'string' && lost.test(e.name)) return true;
   return false;
-}
-
-export function kafkaSinkFromEnv(env: NodeJS.ProcessEnv): KafkaSink {
-  return kafkaSink(kafkaSinkConfigFromEnv(env));
 }

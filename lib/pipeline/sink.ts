@@ -2,13 +2,10 @@
  * Where results go. The pipeline hands every record's result to a sink as one
  * message; the sink reports which messages it could not durably write.
  */
-import type { SourceRef } from './kafka-event.js';
+import type { SourceRef } from '../event-source/kafka-event.js';
 import type { Deadline } from '../core/retry.js';
 
 export type StreamKind = 'output' | 'error';
-
-/** Bytes a record adds to a Kafka record batch besides its key, value and headers, at most. */
-export const RECORD_OVERHEAD_BYTES = 64;
 
 export interface OutboundMessage {
   readonly kind: StreamKind;

@@ -13,8 +13,8 @@ export interface SourceRef {
   readonly partition: number;
   readonly offset: number;
   /**
-   * The record's redrive headers (`CARRIED_HEADERS`, see lib/redrive/selection.ts), carried to the messages made from it so a
-   * redriven event that fails again keeps its redrive count. Absent when the record has none.
+   * The record's headers the decoder was asked to carry (`carriedHeaders` of {@link decodeKafkaEvent}), as UTF-8
+   * text, for the messages made from it. Absent when the record has none of them.
    */
   readonly carriedHeaders?: Readonly<Record<string, string>>;
 }
@@ -40,18 +40,6 @@ export interface KafkaBatchResponse {
   readonly batchItemFailures: KafkaBatchItemFailure[];
 }
 
-/**
- * Input headers carried to every message made from the record: the redrive lineage (lib/redrive/selection.ts).
- * Named one by one, so a producer of the input topic cannot make the pipeline copy other headers.
- */
-export const CARRIED_HEADERS: ReadonlySet<string> = new Set([
-  'redrive_count',
-  'redrive_from_topic',
-  'redrive_from_partition',
-  'redrive_from_offset',
-  'redrive_error_type',
-]);
-
 export class MalformedKafkaEventError extends Error {
   override readonly name = 'MalformedKafkaEventError';
 }
@@ -64,7 +52,11 @@ function decodeBase64(value: unknown): Buffer | null {
   return Buffer.from(value, 'base64');
 }
 
-function decodeHeaders(headers: unknown): Array<readonly [string, Buffer]> {
+/**
+ * A record's `headers` as Lambda writes them in the event (and in an on-failure record's payload): an array of
+ * objects mapping a header name to its bytes. Entries of another shape are left out.
+ */
+export function decodeEsmHeaders(headers: unknown): Array<readonly [string, Buffer]> {
   if (!Array.isArray(headers)) return [];
   const out: Array<readonly [string, Buffer]> = [];
   for (const entry of headers) {
@@ -78,10 +70,15 @@ function decodeHeaders(headers: unknown): Array<readonly [string, Buffer]> {
 }
 
 /**
- * Flattens the event into records, partition by partition, each partition in offset order.
- * Throws only when the event itself is not a Kafka ESM event (nothing to report on).
+ * Flattens the event into records, partition by partition, each partition in offset order; the headers named in
+ * `carriedHeaders` are also given as text in each record's `source`. Throws only when the event itself is not a
+ * Kafka ESM event (nothing to report on).
  */
-export function decodeKafkaEvent(event: unknown): DecodedRecord[] {
+export function decodeKafkaEvent(
+  event: unknown,
+  options: { readonly carriedHeaders?: ReadonlySet<string> } = {},
+): DecodedRecord[] {
+  const carry = options.carriedHeaders ?? new Set<string>();
   if (event === null || typeof event !== 'object' || typeof (event as { records?: unknown }).records !== 'object') {
     throw new MalformedKafkaEventError('not a Kafka event source mapping event: missing "records"');
   }
@@ -91,8 +88,8 @@ export function decodeKafkaEvent(event: unknown): DecodedRecord[] {
     if (!Array.isArray(list)) throw new MalformedKafkaEventError(`records["${partitionKey}"] is not an array`);
     const ordered = [...(list as MSKRecord[])].sort((a, b) => Number(a.offset) - Number(b.offset));
     for (const record of ordered) {
-      const headers = decodeHeaders(record.headers);
-      const carried = headers.filter(([name]) => CARRIED_HEADERS.has(name));
+      const headers = decodeEsmHeaders(record.headers);
+      const carried = headers.filter(([name]) => carry.has(name));
       decoded.push({
         source: {
           topic: String(record.topic ?? partitionKey.replace(/-\d+$/, '')),
