@@ -10,10 +10,11 @@
  * Settings (read once per container through lib/settings/catalogue.ts; the redrive table of docs/configuration.md): the Kafka
  * connection settings, KAFKA_TOPIC_PREFIX, INPUT_TOPIC, ERROR_TOPIC, ON_FAILURE_TOPIC, REDRIVE_GROUP_PREFIX.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
+import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import type { Kafka } from 'kafkajs';
 import { createKafka, kafkaConnectionConfigFromEnv } from '../../lib/kafka/kafka-client.js';
+import { loggerFrom } from '../../lib/observability/powertools.js';
 import { runRedrive } from '../../lib/redrive/kafka-loop.js';
 import { parseRedriveRequest, redriveGroupIdFor, redriveTopicsFrom } from '../../lib/redrive/request.js';
 import type { RedriveSummary } from '../../lib/redrive/tally.js';
@@ -37,7 +38,7 @@ export async function handler(event: unknown, context: Context): Promise<Redrive
   const request = parseRedriveRequest(event);
   if (!container) {
     const settings = readSettings(process.env);
-    container = { settings, logger: new Logger({ serviceName: settings.POWERTOOLS_SERVICE_NAME }) };
+    container = { settings, logger: loggerFrom(settings) };
   }
   const { settings, logger } = container;
   const c = container;

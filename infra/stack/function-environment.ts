@@ -1,4 +1,5 @@
 /** The environments of the stack's functions, built once from the resolved configuration. */
+import { environmentReadBy } from '../../lib/settings/catalogue.js';
 import type { ResolvedPipelineConfig } from '../config/config.ts';
 import { kafkaClientEnvironment, type KafkaConnection } from '../constructs/kafka-connection.ts';
 import { HANDLER_METRICS_NAMESPACE } from '../constructs/operations.ts';
@@ -49,15 +50,15 @@ export function redriveGroupPrefix(config: Pick<ResolvedPipelineConfig, 'consume
 }
 
 /**
- * Environment of the redrive handler: the Kafka connection of the enrichment function's environment
- * (so both reach the cluster the same way) plus its topics and group prefix.
+ * Environment of the redrive handler: what it reads of the enrichment function's environment (the settings whose
+ * `readBy` names it in the catalogue: the Kafka connection, so both reach the cluster the same way, and logs) plus
+ * its topics and group prefix.
  */
 export function redriveEnvironment(
   config: ResolvedPipelineConfig,
   enrichEnvironment: Record<string, string>,
 ): Record<string, string> {
-  return {
-    ...kafkaConnectionEnvironment(enrichEnvironment),
+  const own: Record<string, string> = {
     KAFKA_CLIENT_ID: `${config.serviceName}-redrive`,
     // Unprefixed, like the enrichment function's; KAFKA_TOPIC_PREFIX is applied by the handler.
     INPUT_TOPIC: config.inputTopic,
@@ -66,4 +67,7 @@ export function redriveEnvironment(
     REDRIVE_GROUP_PREFIX: redriveGroupPrefix(config),
     POWERTOOLS_SERVICE_NAME: `${config.serviceName}-redrive`,
   };
+  const shared = environmentReadBy('redrive', enrichEnvironment);
+  for (const name of Object.keys(own)) delete shared[name];
+  return { ...shared, ...own };
 }

@@ -93,10 +93,11 @@ export class PipelineStack extends Stack {
     const logRetention = config.logRetentionDays as logs.RetentionDays;
 
     // The enrichment function and what triggers it.
+    const enrichEnvironment = functionEnvironment(config);
     this.enrichFunction = new EnrichFunction(this, 'EnrichFunction', {
       entry: props.enrichFunctionEntry,
       code: props.enrichFunctionCode,
-      environment: functionEnvironment(config),
+      environment: enrichEnvironment,
       functionName: config.functionName,
       memorySize: config.memorySize,
       timeout: Duration.seconds(config.timeoutSeconds),
@@ -174,7 +175,7 @@ export class PipelineStack extends Stack {
     if (config.redriveFunction) {
       this.redriveFunction = new RedriveFunction(this, 'RedriveFunction', {
         code: props.redriveFunctionCode,
-        environment: redriveEnvironment(config, functionEnvironment(config)),
+        environment: redriveEnvironment(config, enrichEnvironment),
         logRetention,
         ...functionNetwork,
       });

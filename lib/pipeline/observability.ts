@@ -1,20 +1,19 @@
 /**
- * Powertools logger and metrics shared by the handler and its modules. In Lambda they
- * write structured JSON / EMF to stdout; locally (POWERTOOLS_DEV) they use the console.
+ * The enrichment function's logger and metrics (lib/observability/powertools.ts) and what it records per batch.
+ * They exist from import, before the handler reads its other settings: middy binds the Powertools middleware
+ * to them when the handler is built.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { RecordOutcome } from './process-batch.js';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { loggerFrom, metricsFrom } from '../observability/powertools.js';
 import type { SchemaResolutionListener } from '../schema-repository/output-schema-resolver.js';
 import { powertoolsSettingsOfThisProcess } from '../settings/catalogue.js';
+import type { RecordOutcome } from './process-batch.js';
 
 const settings = powertoolsSettingsOfThisProcess();
 
-export const SERVICE_NAME = settings.POWERTOOLS_SERVICE_NAME;
+export const logger = loggerFrom(settings);
 
-export const logger = new Logger({ serviceName: SERVICE_NAME });
-
-export const metrics = new Metrics({ serviceName: SERVICE_NAME, namespace: settings.POWERTOOLS_METRICS_NAMESPACE });
+export const metrics = metricsFrom(settings);
 
 /**
  * Output schemas resolved from the schema repository: each logged once; each failure counted

@@ -16,9 +16,26 @@
  *
  * Adding a setting: one entry here, then read it where it is used.
  */
-import { ConfigurationError, integer, list, oneOf, type Setting, type SettingScope, text } from './setting.js';
+import {
+  ConfigurationError,
+  EVERY_READER,
+  integer,
+  list,
+  oneOf,
+  type Setting,
+  type SettingReader,
+  type SettingScope,
+  text,
+} from './setting.js';
 
-export { ConfigurationError, type Setting, type SettingReader, type SettingScope } from './setting.js';
+export {
+  ConfigurationError,
+  EVERY_READER,
+  type Setting,
+  type SettingReader,
+  type SettingScope,
+  SETTING_READERS,
+} from './setting.js';
 
 /** Wikimedia project domains. Anything else needs an explicit `MW_API_ALLOWED_DOMAINS`. */
 export const WIKIMEDIA_DOMAINS: readonly string[] = [
@@ -103,10 +120,10 @@ export function contentBudgetBytes(
 }
 
 /** Settings every function reads: the Kafka connection, the topic prefix, logs. */
-const ALL: readonly ['enrich', 'redrive', 'ingest'] = ['enrich', 'redrive', 'ingest'];
-const BOTH: readonly ['enrich', 'redrive'] = ['enrich', 'redrive'];
-const REDRIVE_ONLY: readonly ['redrive'] = ['redrive'];
-const INGEST_ONLY: readonly ['ingest'] = ['ingest'];
+const ALL = EVERY_READER;
+const BOTH: readonly SettingReader[] = ['enrich', 'redrive'];
+const REDRIVE_ONLY: readonly SettingReader[] = ['redrive'];
+const INGEST_ONLY: readonly SettingReader[] = ['ingest'];
 
 export const SETTINGS = {
   // ------------------------------------------------------------------ MediaWiki Action API
@@ -518,6 +535,18 @@ export type FunctionSettingsConfig = {
 
 export function tunableSettingNames(): TunableSettingName[] {
   return settingNames().filter((n): n is TunableSettingName => SETTINGS[n].scope === 'tunable');
+}
+
+/** The variables of `env` that `reader` reads (`readBy`): another function's share of the enrichment function's environment. */
+export function environmentReadBy(
+  reader: SettingReader,
+  env: Readonly<Record<string, string>>,
+): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).filter(([name]) =>
+      (SETTINGS as Record<string, Setting<unknown>>)[name]?.readBy.includes(reader),
+    ),
+  );
 }
 
 /** A config value as the environment string the function reads. */

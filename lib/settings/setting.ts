@@ -13,8 +13,30 @@ export class ConfigurationError extends Error {
  */
 export type SettingScope = 'tunable' | 'wired' | 'lambda';
 
-/** The Lambda functions that read a setting: the enrichment function, the redrive function, the EventStreams ingest. */
-export type SettingReader = 'enrich' | 'redrive' | 'ingest';
+/**
+ * The functions that read settings, each with the heading of its table in docs/configuration.md (the enrichment
+ * function's table comes first, under the page's own heading). Adding a reader: one entry here, then `readBy` on
+ * the settings only it reads (`EVERY_READER` already names it).
+ */
+export const SETTING_READERS = {
+  enrich: {},
+  redrive: { title: '**Redrive function** (`functions/redrive/handler.ts`, `npm run redrive`)' },
+  ingest: {
+    title:
+      '**EventStreams ingest** (`functions/eventstreams-ingest/handler.ts`, `npm run ingest`, [docs/ingest.md](ingest.md))',
+  },
+} as const satisfies Record<string, ReaderDoc>;
+
+export interface ReaderDoc {
+  /** Heading of the reader's table; @default - none (the first table) */
+  readonly title?: string;
+}
+
+/** A function that reads settings. */
+export type SettingReader = keyof typeof SETTING_READERS;
+
+/** Every reader, in the order of {@link SETTING_READERS}. */
+export const EVERY_READER = Object.keys(SETTING_READERS) as readonly SettingReader[];
 
 const ENRICH_ONLY: readonly SettingReader[] = ['enrich'];
 

@@ -1,6 +1,6 @@
 /** The settings tables of docs/configuration.md, generated from the catalogue (`npm run docs:settings`). */
 import { environmentValue, SETTINGS, type SettingName, settingKey, settingNames } from './catalogue.js';
-import type { Setting, SettingReader } from './setting.js';
+import { EVERY_READER, type ReaderDoc, type Setting, type SettingReader, SETTING_READERS } from './setting.js';
 
 function defaultCell(s: Setting<unknown>): string {
   if (s.defaultDoc) return s.defaultDoc;
@@ -30,31 +30,24 @@ function table(names: readonly SettingName[]): string {
   return ['| variable | default | values | CDK config key | meaning |', '|---|---|---|---|---|', ...rows].join('\n');
 }
 
-/** The functions' own tables after the enrichment function's, each naming the settings it shares with it. */
-const OTHER_READERS: readonly { reader: Exclude<SettingReader, 'enrich'>; title: string }[] = [
-  { reader: 'redrive', title: '**Redrive function** (`functions/redrive/handler.ts`, `npm run redrive`)' },
-  {
-    reader: 'ingest',
-    title:
-      '**EventStreams ingest** (`functions/eventstreams-ingest/handler.ts`, `npm run ingest`, [docs/ingest.md](ingest.md))',
-  },
-];
-
 /**
- * The documented settings: the enrichment function's table, then each other reader's own settings (a
- * setting shown once, under the first reader that reads it), after a line naming the ones it shares.
+ * The settings tables of docs/configuration.md: the first reader's (the enrichment function's) table, then for each
+ * other reader, in {@link SETTING_READERS} order, a line naming the settings it shares with a table above and a
+ * table of the ones shown for the first time.
  */
 export function settingsTableMarkdown(): string {
-  const readers = (name: SettingName): readonly SettingReader[] => SETTINGS[name].readBy;
-  const enrich = settingNames().filter((n) => readers(n).includes('enrich'));
-  const out = [table(enrich)];
-  const shown = new Set(enrich);
-  for (const { reader, title } of OTHER_READERS) {
-    const reads = settingNames().filter((n) => readers(n).includes(reader));
-    const own = reads.filter((n) => !shown.has(n));
+  const [first, ...others] = EVERY_READER;
+  const readBy = (reader: SettingReader) => settingNames().filter((n) => SETTINGS[n].readBy.includes(reader));
+  const out = [table(readBy(first!))];
+  const shown = new Set<SettingName>(readBy(first!));
+  for (const reader of others) {
+    const reads = readBy(reader);
     const shared = reads.filter((n) => shown.has(n));
+    const own = reads.filter((n) => !shown.has(n));
     for (const n of own) shown.add(n);
-    out.push('', `${title}. It reads ${shared.map((n) => `\`${n}\``).join(', ')} as above, and:`, '', table(own));
+    const sharedText = shared.length > 0 ? ` It reads ${shared.map((n) => `\`${n}\``).join(', ')} as above, and:` : '';
+    const doc: ReaderDoc = SETTING_READERS[reader];
+    out.push('', `${doc.title ?? reader}.${sharedText}`, '', table(own));
   }
   return out.join('\n');
 }

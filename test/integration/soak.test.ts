@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { after, before, test } from 'node:test';
-import type { EventSink } from '../../lib/kafka/sink.js';
+import type { EventSink } from '../../lib/pipeline/sink.js';
 import { prng } from '../../bench/content.js';
 import { pageChangeEvent } from '../support/events.js';
 import { TEST_DOMAIN } from '../support/enrich-harness.js';

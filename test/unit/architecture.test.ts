@@ -57,7 +57,7 @@ test('lib/ and the function import nothing above them; infra/ imports only infra
 const LIB_FLOORS: readonly (readonly string[])[] = [
   ['core', 'types'],
   ['settings', 'schemas'],
-  ['mediawiki', 'kafka', 'event-source'],
+  ['mediawiki', 'kafka', 'event-source', 'observability'],
   ['schema-repository'],
   ['pipeline'],
   ['redrive', 'ingest'],

@@ -7,8 +7,11 @@ import { kafkaSinkConfigFromEnv } from '../../lib/pipeline/kafka-sink.js';
 import {
   ConfigurationError,
   DEFAULT_TOPICS,
+  environmentReadBy,
+  EVERY_READER,
   functionEnvironmentFor,
   readSettings,
+  SETTING_READERS,
   SETTINGS,
   settingKey,
   settingNames,
@@ -153,4 +156,26 @@ test('the redrive reads its topics and group prefix through the catalogue, prefi
   const [enrichTable] = settingsTableMarkdown().split('**Redrive function**');
   assert.ok(!enrichTable!.includes('`ON_FAILURE_TOPIC`'));
   assert.ok(enrichTable!.includes('`MW_API_BATCH_SIZE`'));
+});
+
+test("a function's environment from another's is what its readBy names; each reader after the first has its table", () => {
+  const enrichEnvironment = {
+    KAFKA_BROKERS: 'a:9092',
+    KAFKA_MAX_MESSAGE_BYTES: '2048',
+    MW_API_BATCH_SIZE: '10',
+    LOG_LEVEL: 'WARN',
+    ERROR_TOPIC: 'errors',
+    NOT_A_SETTING: 'x',
+  };
+  assert.deepEqual(environmentReadBy('redrive', enrichEnvironment), {
+    KAFKA_BROKERS: 'a:9092',
+    LOG_LEVEL: 'WARN',
+    ERROR_TOPIC: 'errors',
+  });
+  assert.deepEqual(EVERY_READER, Object.keys(SETTING_READERS));
+  const tables = settingsTableMarkdown();
+  for (const reader of EVERY_READER.slice(1)) {
+    const title: string | undefined = (SETTING_READERS[reader] as { title?: string }).title;
+    assert.ok(title && tables.includes(`${title}.`), reader);
+  }
 });
