@@ -19,7 +19,7 @@ import { outputSchemaResolver, type OutputSchemaResolver } from '../../lib/schem
 import { revisionContentClient, type RevisionContentClient } from '../../lib/mediawiki/revision-content-client.js';
 import type { EventSink } from '../../lib/pipeline/sink.js';
 import { kafkaSink, kafkaSinkConfigFromEnv } from '../../lib/pipeline/kafka-sink.js';
-import { UnwrittenRecordsError } from '../../lib/core/errors.js';
+import { UnwrittenRecordsError } from '../../lib/pipeline/errors.js';
 import { ConfigurationError, readSettings } from '../../lib/settings/catalogue.js';
 
 export interface HandlerDependencies {

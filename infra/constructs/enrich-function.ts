@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { Duration } from 'aws-cdk-lib';
+import type { Duration } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { PROJECT_ROOT } from './function-bundle.ts';
 import { OwnedFunction, type OwnedFunctionOptions } from './owned-function.ts';
@@ -10,10 +10,14 @@ export { ESM_REQUIRE_BANNER, FUNCTION_NODE_OPTIONS, PROJECT_ROOT } from './funct
 export const DEFAULT_ENRICH_ENTRY = join(PROJECT_ROOT, 'functions', 'page-content-change-enrich', 'handler.ts');
 
 /**
- * Properties of {@link EnrichFunction}: an owned function's options, with these defaults: `entry`
- * {@link DEFAULT_ENRICH_ENTRY}, `memorySize` 512, `timeout` `Duration.minutes(2)`.
+ * Properties of {@link EnrichFunction}: an owned function's options with `entry` defaulting to
+ * {@link DEFAULT_ENRICH_ENTRY}; memory and timeout are the environment's (`memorySize`, `timeoutSeconds` of the
+ * resolved configuration, whose defaults are stated there).
  */
-export interface EnrichFunctionProps extends OwnedFunctionOptions {}
+export interface EnrichFunctionProps extends OwnedFunctionOptions {
+  readonly memorySize: number;
+  readonly timeout: Duration;
+}
 
 /**
  * The enrichment Lambda function: consumes `mediawiki.page_change` batches, fetches revision content
@@ -30,8 +34,6 @@ export class EnrichFunction extends OwnedFunction {
       description: 'Enriches mediawiki.page_change events with revision content from the MediaWiki Action API',
       roleDescription:
         'Execution role of the page-content-change enrichment function (explicit, least-privilege policies)',
-      memorySize: props.memorySize ?? 512,
-      timeout: props.timeout ?? Duration.minutes(2),
     });
   }
 }

@@ -84,11 +84,8 @@ export interface KafkaEventSourceProps {
    * @default - none
    */
   readonly startingPositionTimestamp?: number;
-  /**
-   * Records per invocation.
-   * @default 100
-   */
-  readonly batchSize?: number;
+  /** Records per invocation (`batchSize` of the resolved configuration, which states its default). */
+  readonly batchSize: number;
   /**
    * Maximum batching window.
    * @default Duration.millis(500) (Lambda's default for Kafka)
@@ -334,7 +331,7 @@ export class KafkaEventSource extends Construct {
       startingPosition,
       startingPositionTimestamp: props.startingPositionTimestamp,
       sourceAccessConfigurations: sourceAccess.length > 0 ? sourceAccess : undefined,
-      batchSize: props.batchSize ?? 100,
+      batchSize: props.batchSize,
       maxBatchingWindow: props.maxBatchingWindow,
       provisionedPollerConfig: props.provisionedPollers,
       retryAttempts: props.retryAttempts,

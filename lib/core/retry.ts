@@ -1,6 +1,6 @@
 /**
- * Backoff, deadlines and a concurrency bound: the timing policy of MediaWiki calls,
- * kept apart from HTTP so it can be tested without sockets.
+ * Backoff and a concurrency bound: the timing policy of MediaWiki calls, kept apart from HTTP so it can be
+ * tested without sockets. Deadlines are lib/core/deadline.ts.
  */
 
 /** Full-jitter exponential backoff: a uniform wait in [0, min(cap, base * 2^attempt)]. */
@@ -18,18 +18,6 @@ export function retryAfterMs(header: string | string[] | undefined, now: number 
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
-
-/** The instant after which no new MediaWiki work may start. */
-export interface Deadline {
-  /** Milliseconds left; may be negative. */
-  remainingMs(): number;
-}
-
-export function deadlineAt(epochMs: number): Deadline {
-  return { remainingMs: () => epochMs - Date.now() };
-}
-
-export const NO_DEADLINE: Deadline = { remainingMs: () => Number.POSITIVE_INFINITY };
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 

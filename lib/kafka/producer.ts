@@ -6,7 +6,7 @@
  * idempotence session is replaced on next use. It knows topics and records, nothing of what they hold.
  */
 import type { Kafka, Message, Producer } from 'kafkajs';
-import { NO_DEADLINE, type Deadline } from '../core/retry.js';
+import { NO_DEADLINE, type Deadline } from '../core/deadline.js';
 import type { SettingValues } from '../settings/catalogue.js';
 import { compressionTypeFor, useGzipLevel } from './kafka-codecs.js';
 import { createKafka, forgetCachedSecrets, type KafkaConnectionConfig } from './kafka-client.js';

@@ -6,7 +6,7 @@
  */
 import type { Dispatcher } from 'undici';
 import type { MediaWikiApiConfig } from '../settings/config.js';
-import type { Deadline } from '../core/retry.js';
+import type { Deadline } from '../core/deadline.js';
 import { networkFailure } from './failure-table.js';
 import { Agent, request } from './undici-slim.js';
 

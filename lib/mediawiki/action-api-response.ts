@@ -5,7 +5,8 @@
  */
 import { constants as zlibConstants, gunzip } from 'node:zlib';
 import { promisify } from 'node:util';
-import { ContentHiddenError, type DeadlineExceededError, type EnrichError, MediaWikiApiError } from '../core/errors.js';
+import { ContentHiddenError, MediaWikiApiError } from './errors.js';
+import type { DeadlineExceededError, EnrichError } from '../core/errors.js';
 import { notJsonFailure, notQueryResponseFailure, truncatedGzipFailure } from './failure-table.js';
 
 const gunzipAsync = promisify(gunzip);

@@ -3,7 +3,7 @@
  * `meta.domain` must be a plain DNS hostname matched by an allowlist glob before any
  * request is made, and the resolved URL must still point at that hostname.
  */
-import { DomainNotAllowedError } from '../core/errors.js';
+import { DomainNotAllowedError } from './errors.js';
 
 const LABEL = '[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?';
 const HOSTNAME = new RegExp(`^(?=.{1,253}$)${LABEL}(?:\\.${LABEL})+$`);

@@ -14,13 +14,8 @@
  * `badrevids` and `texthidden` are per revision, decided where the response is read; every
  * other row is classified here, as a `RetryableFailure` or a `FinalFailure`.
  */
-import {
-  type EnrichError,
-  MediaWikiApiError,
-  MediaWikiHttpError,
-  MediaWikiMaxlagError,
-  MediaWikiNetworkError,
-} from '../core/errors.js';
+import type { EnrichError } from '../core/errors.js';
+import { MediaWikiApiError, MediaWikiHttpError, MediaWikiMaxlagError, MediaWikiNetworkError } from './errors.js';
 import { retryAfterMs } from '../core/retry.js';
 
 /**

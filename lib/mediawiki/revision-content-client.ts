@@ -13,13 +13,10 @@
  */
 import type { MediaWikiApiConfig } from '../settings/config.js';
 import { apiEndpointResolver, type ApiEndpointResolver } from './domain-allowlist.js';
-import {
-  DeadlineExceededError,
-  type EnrichError,
-  MediaWikiNetworkError,
-  RevisionMissingError,
-} from '../core/errors.js';
-import { backoffMs, concurrencyLimit, type Deadline, sleep } from '../core/retry.js';
+import { DeadlineExceededError, type EnrichError } from '../core/errors.js';
+import { MediaWikiNetworkError, RevisionMissingError } from './errors.js';
+import { backoffMs, concurrencyLimit, sleep } from '../core/retry.js';
+import type { Deadline } from '../core/deadline.js';
 import { actionApiRequester, type RequestTarget } from './action-api-request.js';
 import { parseApiResponse, type RevisionResult, revisionResultFor } from './action-api-response.js';
 import {

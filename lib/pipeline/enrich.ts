@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { EventConfig } from '../settings/config.js';
-import { ContentIntegrityError } from '../core/errors.js';
+import { ContentIntegrityMismatchError } from './errors.js';
 import type { ContentSlot, PageChangeEvent } from './page-change.js';
 import type { FetchedRevision } from '../mediawiki/revision-content-client.js';
 import { contentSha1Base36, sha1HexToBase36 } from '../mediawiki/sha1.js';
@@ -19,11 +19,10 @@ export function passthroughReason(event: PageChangeEvent): PassthroughReason | u
   return undefined;
 }
 
-/** Output meta: the event is re-emitted on the output stream, at production time, with a fresh id. */
-export function withOutputMeta(event: PageChangeEvent, config: EventConfig, now: Date): PageChangeEvent {
+/** Sets the output meta: the event is re-emitted on the output stream, at production time, with a fresh id. */
+export function setOutputMeta(event: PageChangeEvent, config: EventConfig, now: Date): void {
   event.meta = { ...event.meta, stream: config.outputStream, id: randomUUID(), dt: now.toISOString() };
   if (config.outputSchemaUri) event.$schema = config.outputSchemaUri;
-  return event;
 }
 
 /** Kafka message key of both streams, as Wikimedia keys them. */
@@ -49,14 +48,14 @@ function normalizeSha1(base36: string): string {
 
 /**
  * Sets `content_body` on every slot, creating slot entries the event lacks from the API's
- * metadata. Throws `ContentIntegrityError` when the body does not match the event.
+ * metadata. Throws `ContentIntegrityMismatchError` when the body does not match the event.
  */
-export function withContent(event: PageChangeEvent, revision: FetchedRevision): PageChangeEvent {
+export function setContent(event: PageChangeEvent, revision: FetchedRevision): void {
   const existing = event.revision.content_slots ?? {};
   const slots: Record<string, ContentSlot> = {};
   for (const role of Object.keys(existing)) {
     if (!revision.slots.has(role)) {
-      throw new ContentIntegrityError(
+      throw new ContentIntegrityMismatchError(
         `slot "${role}" of revision ${revision.revId} is in the event but not returned by the API`,
       );
     }
@@ -66,7 +65,7 @@ export function withContent(event: PageChangeEvent, revision: FetchedRevision): 
     if (slot.content_sha1 !== undefined) {
       const actual = contentSha1Base36(fetched.content);
       if (actual !== normalizeSha1(slot.content_sha1)) {
-        throw new ContentIntegrityError(
+        throw new ContentIntegrityMismatchError(
           `sha1 of fetched content of revision ${revision.revId} slot "${role}" is ${actual}, the event says ${slot.content_sha1}`,
         );
       }
@@ -74,7 +73,7 @@ export function withContent(event: PageChangeEvent, revision: FetchedRevision): 
     if (slot.content_size !== undefined) {
       const bytes = Buffer.byteLength(fetched.content, 'utf8');
       if (bytes !== slot.content_size) {
-        throw new ContentIntegrityError(
+        throw new ContentIntegrityMismatchError(
           `size of fetched content of revision ${revision.revId} slot "${role}" is ${bytes} bytes, the event says ${slot.content_size}`,
         );
       }
@@ -89,5 +88,4 @@ export function withContent(event: PageChangeEvent, revision: FetchedRevision): 
     slots[role] = slot;
   }
   event.revision.content_slots = slots;
-  return event;
 }

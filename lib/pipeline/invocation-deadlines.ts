@@ -6,7 +6,7 @@
  * so far come again (AWS, "Configuring error handling controls for Kafka event sources",
  * https://docs.aws.amazon.com/lambda/latest/dg/kafka-retry-configurations.html).
  */
-import { deadlineAt, type Deadline } from '../core/retry.js';
+import { deadlineAt, type Deadline } from '../core/deadline.js';
 
 /**
  * Time kept after the last produce request for building the response, flushing metrics and logs,

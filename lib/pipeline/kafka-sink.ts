@@ -5,7 +5,7 @@
  * for redelivery instead of losing or reordering them.
  */
 import type { Kafka } from 'kafkajs';
-import { NO_DEADLINE } from '../core/retry.js';
+import { NO_DEADLINE } from '../core/deadline.js';
 import { kafkaConnectionConfigFromEnv } from '../kafka/kafka-client.js';
 import { type KafkaProducerConfig, kafkaProducerConfigFrom, orderedProducer } from '../kafka/producer.js';
 import { readSettings, type SettingValues } from '../settings/catalogue.js';

@@ -6,7 +6,7 @@
  * record it did not write is therefore one the caller reports for redelivery, and a retry
  * replays each partition (and each output stream) in its original order.
  */
-import { NO_DEADLINE, type Deadline } from '../core/retry.js';
+import { NO_DEADLINE, type Deadline } from '../core/deadline.js';
 import type { EventSink, OutboundMessage, StreamKind } from './sink.js';
 
 export interface OrderedSenderOptions {

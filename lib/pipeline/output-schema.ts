@@ -6,7 +6,7 @@
  * neither has goes out as it is: fields the project cannot see in a schema are never dropped.
  */
 import { ConfigurationError } from '../settings/catalogue.js';
-import { InvalidOutputEventError } from '../core/errors.js';
+import { InvalidOutputEventError } from './errors.js';
 import { OUTPUT_SCHEMAS, type FieldShape, type OutputSchema, type SchemaError } from '../schemas/page-change-output.js';
 import type { PageChangeEvent } from './page-change.js';
 

@@ -3,7 +3,7 @@
  * Validation is a tolerant reader: the project's own schema names only what
  * enrichment relies on, so newer minor versions with unknown fields pass.
  */
-import { InvalidEventError, InvalidJsonError } from '../core/errors.js';
+import { InvalidEventError, InvalidJsonError } from './errors.js';
 import { validate } from '../schemas/page-change-input.validate.js';
 
 export interface ContentSlot {

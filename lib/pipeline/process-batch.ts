@@ -8,11 +8,12 @@
  */
 import type { EventConfig } from '../settings/config.js';
 import type { ApiEndpointResolver } from '../mediawiki/domain-allowlist.js';
-import { withContent, withOutputMeta, messageKeyFor } from './enrich.js';
+import { setContent, setOutputMeta, messageKeyFor } from './enrich.js';
 import { conformToOutputSchema, type OutputConformance } from './output-schema.js';
 import type { OutputSchemaResolver } from '../schema-repository/output-schema-resolver.js';
 import { outputTimestamp } from './kafka-timestamp.js';
-import { MessageTooLargeError, RetryLaterError } from '../core/errors.js';
+import { MessageTooLargeError } from './errors.js';
+import { RetryLaterError } from '../core/errors.js';
 import { errorEventFor } from './error-event.js';
 import { enrichedMessageSize, releaseContent } from './message-size.js';
 import { decodeKafkaEvent, type DecodedRecord, type KafkaBatchResponse } from '../event-source/kafka-event.js';
@@ -20,7 +21,7 @@ import { orderedSender } from './ordered-sender.js';
 import { CARRIED_HEADERS } from './redrive-headers.js';
 import type { PageChangeEvent } from './page-change.js';
 import { parseRecord, type ParsedRecord } from './parsed-record.js';
-import { NO_DEADLINE, type Deadline } from '../core/retry.js';
+import { NO_DEADLINE, type Deadline } from '../core/deadline.js';
 import type { FetchedRevision, RevisionContentClient } from '../mediawiki/revision-content-client.js';
 import { contentWindows, declaredContentBytes, HeldContent } from './content-window.js';
 import { type FetchResult, fetchWindow } from './window-fetch.js';
@@ -187,8 +188,8 @@ function enrichedOutcome(
 ): RecordOutcome {
   const { event } = p;
   try {
-    if (revision) withContent(event, revision);
-    withOutputMeta(event, deps.events, now);
+    if (revision) setContent(event, revision);
+    setOutputMeta(event, deps.events, now);
     const conformance = conformToOutputSchema(event, deps.events.outputSchemaUri, deps.outputSchemas);
     const key = messageKeyFor(event.wiki_id, event.page.page_id);
     const size = enrichedMessageSize(event, key, deps.maxMessageBytes, bodyBytes);

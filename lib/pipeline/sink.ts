@@ -3,7 +3,7 @@
  * message; the sink reports which messages it could not durably write.
  */
 import type { SourceRef } from '../event-source/kafka-event.js';
-import type { Deadline } from '../core/retry.js';
+import type { Deadline } from '../core/deadline.js';
 
 export type StreamKind = 'output' | 'error';
 

@@ -4,7 +4,7 @@
  * `HeldContent` until the window is released.
  */
 import { DeadlineExceededError, RetryLaterError } from '../core/errors.js';
-import type { Deadline } from '../core/retry.js';
+import type { Deadline } from '../core/deadline.js';
 import type { FetchedRevision, RevisionContentClient, RevisionResult } from '../mediawiki/revision-content-client.js';
 import type { HeldContent } from './content-window.js';
 import type { ParsedRecord } from './parsed-record.js';

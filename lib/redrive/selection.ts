@@ -42,6 +42,9 @@ export interface RedriveSelection {
   readonly maxRedrives?: number;
 }
 
+/** `maxRedrives` of the selection, defaulted. */
+const maxRedrivesOf = (selection: Pick<RedriveSelection, 'maxRedrives'>): number => selection.maxRedrives ?? 3;
+
 export type SkipReason =
   /** Its type is not among `errorTypes`. */
   | 'type-not-selected'
@@ -179,7 +182,7 @@ function decideErrorEvent(record: SourceRecord, selection: RedriveSelection): Re
     };
   }
   const previous = redriveCountOf(record.headers);
-  if (previous >= (selection.maxRedrives ?? 3)) {
+  if (previous >= maxRedrivesOf(selection)) {
     return { kind: 'skip', reason: 'redrive-limit', detail: `already redriven ${previous} times`, ...facts };
   }
   // Records that were not UTF-8 are kept as `base64:…` (InvalidJson): the exact bytes go back.
@@ -209,7 +212,7 @@ function decideOnFailureRecord(record: SourceRecord, selection: RedriveSelection
   const skip = typeOrWindowSkip(errorType, record.timestamp, selection);
   if (skip) return { kind: 'skip', ...skip, ...facts };
   const previous = Math.max(...originals.map((o) => redriveCountOf(o.headers)));
-  if (previous >= (selection.maxRedrives ?? 3)) {
+  if (previous >= maxRedrivesOf(selection)) {
     return { kind: 'skip', reason: 'redrive-limit', detail: `already redriven ${previous} times`, ...facts };
   }
   return {

@@ -6,7 +6,7 @@
  * go out as they are, and it is fetched again only after a back-off. A `$schema` that is not a
  * repository path is refused without a request, for good.
  */
-import type { Deadline } from '../core/retry.js';
+import type { Deadline } from '../core/deadline.js';
 import { compileOutputSchema } from '../schemas/compile-output-schema.js';
 import { OUTPUT_SCHEMAS, type OutputSchema } from '../schemas/page-change-output.js';
 import { dereference, isRepositoryPath } from '../schemas/schema-document.js';

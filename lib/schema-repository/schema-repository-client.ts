@@ -8,7 +8,8 @@
  * extensionless paths; the YAML parser is imported on first use only.
  */
 import type { Dispatcher } from 'undici';
-import { backoffMs, type Deadline, retryAfterMs, sleep } from '../core/retry.js';
+import { backoffMs, retryAfterMs, sleep } from '../core/retry.js';
+import type { Deadline } from '../core/deadline.js';
 import { isRetryableStatus } from '../mediawiki/failure-table.js';
 import { Agent, request } from '../mediawiki/undici-slim.js';
 import { type Json, repositoryPathOf } from '../schemas/schema-document.js';

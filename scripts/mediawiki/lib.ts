@@ -86,14 +86,14 @@ async function runScript(name: string, env: NodeJS.ProcessEnv): Promise<{ stdout
 }
 
 /** MediaWiki reports API errors as HTTP 200 with {"error": {code, info}}. */
-export class MediaWikiApiError extends Error {
+export class DevWikiApiError extends Error {
   constructor(
     readonly code: string,
     readonly info: string,
     readonly response: unknown,
   ) {
     super(`MediaWiki API error ${code}: ${info}`);
-    this.name = 'MediaWikiApiError';
+    this.name = 'DevWikiApiError';
   }
 }
 
@@ -136,7 +136,7 @@ export class MediaWikiClient {
     });
   }
 
-  /** GET (reads, logged in if the client has credentials). Throws MediaWikiApiError on {"error": …}. */
+  /** GET (reads, logged in if the client has credentials). Throws DevWikiApiError on {"error": …}. */
   async get(params: Params): Promise<Json> {
     await this.login();
     return this.call('GET', params);
@@ -152,7 +152,7 @@ export class MediaWikiClient {
       try {
         return await this.call('POST', { ...params, token: this.csrfToken, assert: 'user' });
       } catch (err) {
-        const stale = err instanceof MediaWikiApiError && (err.code === 'badtoken' || err.code === 'assertuserfailed');
+        const stale = err instanceof DevWikiApiError && (err.code === 'badtoken' || err.code === 'assertuserfailed');
         if (!stale || attempt > 0) throw err;
         this.cookies.clear();
         this.csrfToken = undefined;
@@ -304,7 +304,7 @@ export class MediaWikiClient {
     } catch {
       throw new Error(`MediaWiki API returned non-JSON: ${text.slice(0, 500)}`);
     }
-    if (json.error) throw new MediaWikiApiError(json.error.code, json.error.info, json);
+    if (json.error) throw new DevWikiApiError(json.error.code, json.error.info, json);
     return json;
   }
 

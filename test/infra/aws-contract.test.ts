@@ -137,6 +137,7 @@ describe('Provisioned mode only: retries, record age, bisect, partial batch resp
           cluster: { kind: 'msk', clusterArn: MSK_CLUSTER_ARN, auth: 'iam' },
           topic: 't',
           consumerGroupId: 'g',
+          batchSize: 100,
           reportBatchItemFailures: true,
         }),
       /reportBatchItemFailures: available only with provisioned pollers/,

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { batchDependencies } from '../../functions/page-content-change-enrich/handler.js';
-import { NO_DEADLINE } from '../../lib/core/retry.js';
+import { NO_DEADLINE } from '../../lib/core/deadline.js';
 import { processBatch } from '../../lib/pipeline/process-batch.js';
 import { esmEventOf } from '../support/events.js';
 import { consumeAll, createTopics, ensureKafka, uniqueTopicName } from '../support/kafka-broker.js';

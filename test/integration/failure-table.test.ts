@@ -14,7 +14,7 @@ import { pageChangeEvent } from '../support/events.js';
 import { enrichBatch, TEST_DOMAIN } from '../support/enrich-harness.js';
 import { startFaultProxy, type Fault, type FaultProxy } from '../support/fault-proxy.js';
 import { startHostRouter, type HostRouter } from '../support/host-router.js';
-import type { Deadline } from '../../lib/core/retry.js';
+import type { Deadline } from '../../lib/core/deadline.js';
 import type { RetryClock } from '../../lib/mediawiki/revision-content-client.js';
 import { virtualClock } from '../support/virtual-clock.js';
 

@@ -16,7 +16,7 @@ import { after, before, test } from 'node:test';
 import fc from 'fast-check';
 import { apiEndpointResolver, compileDomainAllowlist } from '../../lib/mediawiki/domain-allowlist.js';
 import { processBatch } from '../../lib/pipeline/process-batch.js';
-import { NO_DEADLINE } from '../../lib/core/retry.js';
+import { NO_DEADLINE } from '../../lib/core/deadline.js';
 import { fetchAllRevisions, revisionContentClient } from '../../lib/mediawiki/revision-content-client.js';
 import { memorySink } from '../../scripts/lib/dev-sinks.js';
 import { esmEventOf, pageChangeEvent } from '../support/events.js';

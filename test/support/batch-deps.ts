@@ -1,6 +1,6 @@
 /** Batch dependencies for unit tests of processBatch: a revision client over a table, a memory sink, the test resolver. */
 import { apiEndpointResolver } from '../../lib/mediawiki/domain-allowlist.js';
-import { RevisionMissingError } from '../../lib/core/errors.js';
+import { RevisionMissingError } from '../../lib/mediawiki/errors.js';
 import type { BatchDependencies } from '../../lib/pipeline/process-batch.js';
 import type { RevisionContentClient, RevisionResult } from '../../lib/mediawiki/revision-content-client.js';
 import type { EventSink } from '../../lib/pipeline/sink.js';

@@ -3,7 +3,7 @@ import type { MediaWikiApiConfig, SchemaRepositoryConfig } from '../../lib/setti
 import { DEFAULT_CONTENT_BUDGET_BYTES } from './batch-deps.js';
 import { apiEndpointResolver } from '../../lib/mediawiki/domain-allowlist.js';
 import { processBatch } from '../../lib/pipeline/process-batch.js';
-import { NO_DEADLINE, type Deadline } from '../../lib/core/retry.js';
+import { NO_DEADLINE, type Deadline } from '../../lib/core/deadline.js';
 import { type RetryClock, revisionContentClient } from '../../lib/mediawiki/revision-content-client.js';
 import { memorySink } from '../../scripts/lib/dev-sinks.js';
 import { esmEventOf } from './events.js';

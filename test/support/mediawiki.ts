@@ -14,7 +14,7 @@ import {
   type StoredRevision,
 } from '../../scripts/mediawiki/lib.js';
 
-export { MediaWikiApiError, MediaWikiClient } from '../../scripts/mediawiki/lib.js';
+export { DevWikiApiError, MediaWikiClient } from '../../scripts/mediawiki/lib.js';
 export type { MediaWikiInstance, StoredRevision } from '../../scripts/mediawiki/lib.js';
 
 let admin: Promise<MediaWikiClient> | undefined;

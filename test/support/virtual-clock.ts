@@ -3,7 +3,7 @@
  * at once, so tests assert the waits the client chose (and deadlines on the same clock) instead of
  * measuring wall-clock time. Requests themselves take no virtual time.
  */
-import type { Deadline } from '../../lib/core/retry.js';
+import type { Deadline } from '../../lib/core/deadline.js';
 import type { RetryClock } from '../../lib/mediawiki/revision-content-client.js';
 
 export interface VirtualClock extends RetryClock {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { WIKIMEDIA_DOMAINS } from '../../lib/settings/config.js';
 import { apiEndpointResolver, compileDomainAllowlist, isPlainHostname } from '../../lib/mediawiki/domain-allowlist.js';
-import { DomainNotAllowedError } from '../../lib/core/errors.js';
+import { DomainNotAllowedError } from '../../lib/mediawiki/errors.js';
 
 test('Wikimedia project domains are allowed by default', () => {
   const allowed = compileDomainAllowlist(WIKIMEDIA_DOMAINS);

@@ -1,7 +1,18 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { passthroughReason, withContent, withOutputMeta, messageKeyFor } from '../../lib/pipeline/enrich.js';
-import { ContentIntegrityError } from '../../lib/core/errors.js';
+import { passthroughReason, setContent, setOutputMeta, messageKeyFor } from '../../lib/pipeline/enrich.js';
+import type { PageChangeEvent } from '../../lib/pipeline/page-change.js';
+
+/** The event after `set` changed it. */
+const changed =
+  <A extends unknown[]>(set: (event: PageChangeEvent, ...args: A) => void) =>
+  (event: PageChangeEvent, ...args: A) => {
+    set(event, ...args);
+    return event;
+  };
+const withContent = changed(setContent);
+const withOutputMeta = changed(setOutputMeta);
+import { ContentIntegrityMismatchError } from '../../lib/pipeline/errors.js';
 import { parsePageChange } from '../../lib/pipeline/page-change.js';
 import type { FetchedRevision } from '../../lib/mediawiki/revision-content-client.js';
 import { createHash } from 'node:crypto';
@@ -62,7 +73,7 @@ test('slots the event lacks are created from the API metadata, sha1 in base 36',
 test('a sha1 or size mismatch is an integrity error, never a silently wrong output', () => {
   assert.throws(
     () => withContent(parse({ content: 'expected' }), revision({ main: 'different' })),
-    ContentIntegrityError,
+    ContentIntegrityMismatchError,
   );
   const e = parse({ content: 'abc' });
   delete e.revision.content_slots!.main!.content_sha1;

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { errorEventFor, RAW_EVENT_MAX_CHARS } from '../../lib/pipeline/error-event.js';
-import { InvalidJsonError } from '../../lib/core/errors.js';
+import { InvalidJsonError } from '../../lib/pipeline/errors.js';
 
 const events = {
   outputStream: 'mediawiki.page_content_change.v1',

@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { after, before, test } from 'node:test';
-import { NO_DEADLINE } from '../../lib/core/retry.js';
+import { NO_DEADLINE } from '../../lib/core/deadline.js';
 import { apiEndpointResolver } from '../../lib/mediawiki/domain-allowlist.js';
 import { FinalFailure, httpStatusFailure, RetryableFailure } from '../../lib/mediawiki/failure-table.js';
 import { fetchAllRevisions, revisionContentClient } from '../../lib/mediawiki/revision-content-client.js';

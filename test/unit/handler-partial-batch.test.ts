@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Context } from 'aws-lambda';
 import { createHandler, dependenciesFromEnv } from '../../functions/page-content-change-enrich/handler.js';
-import { UnwrittenRecordsError } from '../../lib/core/errors.js';
+import { UnwrittenRecordsError } from '../../lib/pipeline/errors.js';
 import type { EventSink } from '../../lib/pipeline/sink.js';
 import { esmEventOf, pageChangeEvent } from '../support/events.js';
 

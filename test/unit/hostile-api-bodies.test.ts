@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { apiEndpointResolver } from '../../lib/mediawiki/domain-allowlist.js';
 import { kafkaEsmEventFor } from '../../scripts/lib/esm-event.js';
 import { processBatch } from '../../lib/pipeline/process-batch.js';
-import { NO_DEADLINE } from '../../lib/core/retry.js';
+import { NO_DEADLINE } from '../../lib/core/deadline.js';
 import { memorySink } from '../../scripts/lib/dev-sinks.js';
 import { assertNoPollution, check, fixedBase, MAX_MESSAGE_BYTES, TOPIC } from '../support/hostile/batch-checks.js';
 import { assertErrorEvent, EVENTS, KNOWN_ERROR_TYPES } from '../support/hostile/outcomes.js';

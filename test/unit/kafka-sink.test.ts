@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import type { Kafka } from 'kafkajs';
 import { chunkBySize, PRODUCER_RETRY, sendWorstCaseMs } from '../../lib/kafka/producer.js';
 import { kafkaSink, kafkaSinkConfigFromEnv, sourceHeaders } from '../../lib/pipeline/kafka-sink.js';
-import { deadlineAt } from '../../lib/core/retry.js';
+import { deadlineAt } from '../../lib/core/deadline.js';
 import { ConfigurationError } from '../../lib/settings/config.js';
 
 test('messages are chunked in order under the size limit; an oversized one travels alone', () => {

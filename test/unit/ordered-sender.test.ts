@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { invocationDeadlines, RESPONSE_RESERVE_MS } from '../../lib/pipeline/invocation-deadlines.js';
 import { orderedSender } from '../../lib/pipeline/ordered-sender.js';
-import type { Deadline } from '../../lib/core/retry.js';
+import type { Deadline } from '../../lib/core/deadline.js';
 import type { EventSink, OutboundMessage, StreamKind } from '../../lib/pipeline/sink.js';
 
 const message = (offset: number, kind: StreamKind = 'output', bytes = 10): OutboundMessage => ({

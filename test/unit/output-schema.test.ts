@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import addFormatsModule from 'ajv-formats';
 import { Ajv } from 'ajv';
-import { InvalidOutputEventError } from '../../lib/core/errors.js';
+import { InvalidOutputEventError } from '../../lib/pipeline/errors.js';
 import { ConfigurationError } from '../../lib/settings/catalogue.js';
 import { isDateTime, isUriReference } from '../../lib/schemas/output-formats.js';
 import { OUTPUT_SCHEMAS } from '../../lib/schemas/page-change-output.js';

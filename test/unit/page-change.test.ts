@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { test } from 'node:test';
-import { InvalidEventError, InvalidJsonError } from '../../lib/core/errors.js';
+import { InvalidEventError, InvalidJsonError } from '../../lib/pipeline/errors.js';
 import { decodeUtf8, parsePageChange } from '../../lib/pipeline/page-change.js';
 import { pageChangeEvent } from '../support/events.js';
 

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { DeadlineExceededError } from '../../lib/core/errors.js';
 import { processBatch } from '../../lib/pipeline/process-batch.js';
-import { type Deadline, deadlineAt, NO_DEADLINE } from '../../lib/core/retry.js';
+import { type Deadline, deadlineAt, NO_DEADLINE } from '../../lib/core/deadline.js';
 import type { RevisionContentClient, RevisionResult } from '../../lib/mediawiki/revision-content-client.js';
 import type { EventSink, OutboundMessage } from '../../lib/pipeline/sink.js';
 import { memorySink } from '../../scripts/lib/dev-sinks.js';

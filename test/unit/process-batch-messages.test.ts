@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { processBatch, type RecordOutcome } from '../../lib/pipeline/process-batch.js';
-import { NO_DEADLINE } from '../../lib/core/retry.js';
+import { NO_DEADLINE } from '../../lib/core/deadline.js';
 import type { EventSink, OutboundMessage } from '../../lib/pipeline/sink.js';
 import { memorySink } from '../../scripts/lib/dev-sinks.js';
 import { esmEventOf, pageChangeEvent } from '../support/events.js';

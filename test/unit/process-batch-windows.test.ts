@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { processBatch } from '../../lib/pipeline/process-batch.js';
-import { NO_DEADLINE, type Deadline } from '../../lib/core/retry.js';
+import { NO_DEADLINE, type Deadline } from '../../lib/core/deadline.js';
 import type { RevisionContentClient } from '../../lib/mediawiki/revision-content-client.js';
 import { memorySink } from '../../scripts/lib/dev-sinks.js';
 import { esmEventOf, pageChangeEvent } from '../support/events.js';

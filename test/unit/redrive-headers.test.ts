@@ -1,7 +1,7 @@
 /** The pipeline carries the redrive lineage (REDRIVE_HEADERS) of an input record to every message made from it. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { NO_DEADLINE } from '../../lib/core/retry.js';
+import { NO_DEADLINE } from '../../lib/core/deadline.js';
 import { decodeKafkaEvent } from '../../lib/event-source/kafka-event.js';
 import { apiEndpointResolver } from '../../lib/mediawiki/domain-allowlist.js';
 import { sourceHeaders } from '../../lib/pipeline/kafka-sink.js';

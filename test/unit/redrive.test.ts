@@ -2,12 +2,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { errorEventFor } from '../../lib/pipeline/error-event.js';
-import {
-  ContentIntegrityError,
-  InvalidJsonError,
-  MediaWikiHttpError,
-  RevisionMissingError,
-} from '../../lib/core/errors.js';
+import { ContentIntegrityMismatchError, InvalidJsonError } from '../../lib/pipeline/errors.js';
+import { MediaWikiHttpError, RevisionMissingError } from '../../lib/mediawiki/errors.js';
 import {
   decideRedrive,
   isAfterWindow,
@@ -67,7 +63,7 @@ test('a retryable error event goes back as its raw_event, keyed like the pipelin
 test('non-retryable types are skipped unless named; naming one redrives it', () => {
   for (const [error, text] of [
     [new InvalidJsonError('bad'), 'not json'],
-    [new ContentIntegrityError('sha1'), eventText],
+    [new ContentIntegrityMismatchError('sha1'), eventText],
   ] as const) {
     const skipped = decideRedrive(errorRecord(error, text), all);
     assert.equal(skipped.kind, 'skip');
@@ -231,7 +227,7 @@ test('the tally counts per error type and wiki, keeps samples, reports what an o
   const recs = [
     errorRecord(new MediaWikiHttpError(503, 'x'), eventText),
     errorRecord(new MediaWikiHttpError(503, 'x'), eventText),
-    errorRecord(new ContentIntegrityError('x'), eventText),
+    errorRecord(new ContentIntegrityMismatchError('x'), eventText),
     errorRecord(new RevisionMissingError('x'), eventText, { headers: { redrive_count: '9' }, offset: '12' }),
   ];
   for (const r of recs) tally.add(r, decideRedrive(r, all));

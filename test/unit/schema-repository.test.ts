@@ -6,8 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { NO_DEADLINE } from '../../lib/core/retry.js';
-import { InvalidOutputEventError } from '../../lib/core/errors.js';
+import { NO_DEADLINE } from '../../lib/core/deadline.js';
+import { InvalidOutputEventError } from '../../lib/pipeline/errors.js';
 import { conformToOutputSchema } from '../../lib/pipeline/output-schema.js';
 import { outputSchemaResolver } from '../../lib/schema-repository/output-schema-resolver.js';
 import type { SchemaRepositoryConfig } from '../../lib/settings/config.js';

@@ -1,0 +1,58 @@
+/** The ways fetching a revision from the MediaWiki Action API fails, each with its stable `errorType`. */
+import { EnrichError } from '../core/errors.js';
+
+/** `meta.domain` is not a hostname matched by the allowlist: no request is made. */
+export class DomainNotAllowedError extends EnrichError {
+  readonly errorType = 'DomainNotAllowed';
+  override readonly name = 'DomainNotAllowedError';
+}
+
+/** The API kept answering `badrevids` (replica lag, or the page/revision was deleted). */
+export class RevisionMissingError extends EnrichError {
+  readonly errorType = 'RevisionMissing';
+  override readonly name = 'RevisionMissingError';
+}
+
+/** The revision's content was suppressed after the event was emitted (`texthidden`). */
+export class ContentHiddenError extends EnrichError {
+  readonly errorType = 'ContentHidden';
+  override readonly name = 'ContentHiddenError';
+}
+
+/** Connect or read timeout, connection reset, DNS failure: retried, then reported with this type. */
+export class MediaWikiNetworkError extends EnrichError {
+  readonly errorType = 'MediaWikiNetworkError';
+  override readonly name = 'MediaWikiNetworkError';
+}
+
+/** An HTTP status other than 200 (204, 3xx, 4xx, 5xx); retried only for 408/500/502/503/504. */
+export class MediaWikiHttpError extends EnrichError {
+  readonly errorType: string;
+  override readonly name = 'MediaWikiHttpError';
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.errorType = httpErrorTypeFor(status);
+  }
+}
+
+function httpErrorTypeFor(status: number): string {
+  if (status === 204) return 'MediaWikiHttpNoContent';
+  if (status >= 300 && status < 400) return 'MediaWikiHttpRedirect';
+  if (status >= 400 && status < 500) return 'MediaWikiHttpClientError';
+  return 'MediaWikiHttpServerError';
+}
+
+/** The API refused with `maxlag` (replication lag) on every attempt. */
+export class MediaWikiMaxlagError extends EnrichError {
+  readonly errorType = 'MediaWikiMaxlag';
+  override readonly name = 'MediaWikiMaxlagError';
+}
+
+/** A 200 response with an API error other than maxlag, or a body that is not the expected JSON. */
+export class MediaWikiApiError extends EnrichError {
+  readonly errorType = 'MediaWikiApiError';
+  override readonly name = 'MediaWikiApiError';
+}
