@@ -1,6 +1,6 @@
 /**
  * Bench-specific instances: imported FIRST by every bench entry point, before any module that
- * reads these variables at load time (test/support/kafka-broker.ts reads KAFKA_LOCAL_DIR on import).
+ * reads these variables at load time (scripts/kafka/broker.ts reads KAFKA_LOCAL_DIR on import).
  * Tests use the default wiki (8765, .local/mediawiki) and broker (9092/9093, .local/kafka) and
  * restart that broker, so the bench never touches them unless told to through the environment.
  */

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { sha1HexToBase36 } from '../lib/mediawiki/sha1.js';
 import { DEFAULT_TOPICS } from '../lib/settings/catalogue.js';
 import { kafkaEsmEventFor } from '../scripts/lib/esm-event.js';
-import { pageChangeEvent } from '../test/support/events.js';
+import { pageChangeEvent } from '../scripts/lib/page-change-events.js';
 import type { SeededRevision } from './seed.js';
 
 /** The bench wiki answers for any domain under this suffix (MW_API_ALLOWED_DOMAINS=*.bench.wiki.local). */

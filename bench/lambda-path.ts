@@ -12,7 +12,7 @@ import path from 'node:path';
 import { request } from 'undici';
 import { DEFAULT_ENRICH_ENTRY, FUNCTION_NODE_OPTIONS } from '../infra/constructs/enrich-function.ts';
 import { bundleFunction, coldStartFiles } from '../infra/constructs/function-bundle.ts';
-import { createTopics, uniqueTopicName } from '../test/support/kafka-broker.js';
+import { createTopics, uniqueTopicName } from '../scripts/kafka/broker.js';
 import { BUILD_DIR, bundle, topContributors } from './build.js';
 import { BENCH_DOMAIN, BENCH_DOMAINS, mskEventJson } from './events.js';
 import { type FloorResult, measureFloor } from './floor.js';

@@ -2,7 +2,7 @@
  * Local MediaWiki for tests, benches and the demo: start it (via setup.sh/start.sh) and
  * talk to its Action API as the Admin account.
  *
- * Used by test/support/mediawiki.ts and scripts/mediawiki/seed.ts.
+ * Used by test/support/mediawiki.ts, the bench and scripts/mediawiki/seed.ts.
  *
  * Env:
  *   MW_API_URL     use an already running wiki (e.g. http://127.0.0.1:8765/api.php); skips setup/start

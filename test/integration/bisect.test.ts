@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, test } from 'node:test';
 import { createRevision, ensureMediaWiki, uniqueTitle } from '../support/mediawiki.js';
-import { pageChangeEvent } from '../support/events.js';
+import { pageChangeEvent } from '../../scripts/lib/page-change-events.js';
 import { enrichBatch, TEST_DOMAIN } from '../support/enrich-harness.js';
 import { startFaultProxy, type Fault, type FaultProxy } from '../support/fault-proxy.js';
 

@@ -9,8 +9,8 @@ import { after, before, test } from 'node:test';
 import { batchDependencies } from '../../functions/page-content-change-enrich/handler.js';
 import { NO_DEADLINE } from '../../lib/core/deadline.js';
 import { processBatch } from '../../lib/pipeline/process-batch.js';
-import { esmEventOf } from '../support/events.js';
-import { consumeAll, createTopics, ensureKafka, uniqueTopicName } from '../support/kafka-broker.js';
+import { esmEventOf } from '../../scripts/lib/page-change-events.js';
+import { consumeAll, createTopics, ensureKafka, uniqueTopicName } from '../../scripts/kafka/broker.js';
 import { ensureMediaWiki } from '../support/mediawiki.js';
 import {
   eventLineOf,

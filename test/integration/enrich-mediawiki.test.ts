@@ -13,7 +13,7 @@ import {
   revisionContent,
   uniqueTitle,
 } from '../support/mediawiki.js';
-import { pageChangeEvent } from '../support/events.js';
+import { pageChangeEvent } from '../../scripts/lib/page-change-events.js';
 import { enrichBatch, TEST_DOMAIN } from '../support/enrich-harness.js';
 
 let apiUrl: string;

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import type { MediaWikiApiConfig } from '../../lib/settings/config.js';
 import { createRevision, ensureMediaWiki, hideRevisionContent, uniqueTitle } from '../support/mediawiki.js';
-import { pageChangeEvent } from '../support/events.js';
+import { pageChangeEvent } from '../../scripts/lib/page-change-events.js';
 import { enrichBatch, TEST_DOMAIN } from '../support/enrich-harness.js';
 import { startFaultProxy, type Fault, type FaultProxy } from '../support/fault-proxy.js';
 import { startHostRouter, type HostRouter } from '../support/host-router.js';

@@ -21,7 +21,7 @@ import {
   revisionEvents,
   testIngestOptions,
 } from '../support/ingest-harness.js';
-import { createTopics, ensureKafka, uniqueTopicName } from '../support/kafka-broker.js';
+import { createTopics, ensureKafka, uniqueTopicName } from '../../scripts/kafka/broker.js';
 import { ensureMediaWiki } from '../support/mediawiki.js';
 import {
   accountFor,

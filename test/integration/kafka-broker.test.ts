@@ -26,7 +26,7 @@ import {
   stopKafka,
   uniqueTopicName,
   type ConsumedRecord,
-} from '../support/kafka-broker.ts';
+} from '../../scripts/kafka/broker.ts';
 
 const COUNT = 100;
 const KEYS = 7;

@@ -23,7 +23,7 @@ import { handler as topicProvisioner } from '../../functions/topic-provisioner/h
 import { createKafka, forgetCachedSecrets, kafkaConnectionConfigFromEnv } from '../../lib/kafka/kafka-client.ts';
 import { kafkaSinkFromEnv } from '../../lib/pipeline/kafka-sink.ts';
 import type { OutboundMessage } from '../../lib/pipeline/sink.ts';
-import { consumeAll, createTopics, kafkaClient, REPO_ROOT, uniqueTopicName } from '../support/kafka-broker.ts';
+import { consumeAll, createTopics, kafkaClient, REPO_ROOT, uniqueTopicName } from '../../scripts/kafka/broker.ts';
 
 const execFileAsync = promisify(execFile);
 

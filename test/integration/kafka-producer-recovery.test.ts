@@ -12,7 +12,7 @@ import { after, before, test } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
 import { kafkaSink, type KafkaSink } from '../../lib/pipeline/kafka-sink.js';
 import type { OutboundMessage } from '../../lib/pipeline/sink.js';
-import { consumeAll, createTopics, ensureKafka, uniqueTopicName } from '../support/kafka-broker.js';
+import { consumeAll, createTopics, ensureKafka, uniqueTopicName } from '../../scripts/kafka/broker.js';
 import { startKafkaFaultProxy, type KafkaFaultProxy } from '../support/kafka-fault-proxy.js';
 
 let brokers: string[];

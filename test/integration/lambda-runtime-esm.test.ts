@@ -17,8 +17,8 @@ import { readSettings } from '../../lib/settings/catalogue.js';
 import { ensureTopics, topicConfigsFor } from '../../scripts/kafka/create-topics.js';
 import { memoryCgroupSupport } from '../../scripts/lambda-runtime/memory-cgroup.js';
 import { TEST_DOMAIN } from '../support/enrich-harness.js';
-import { pageChangeEvent } from '../support/events.js';
-import { consumeAll, ensureKafka, kafkaClient, REPO_ROOT, uniqueTopicName } from '../support/kafka-broker.js';
+import { pageChangeEvent } from '../../scripts/lib/page-change-events.js';
+import { consumeAll, ensureKafka, kafkaClient, REPO_ROOT, uniqueTopicName } from '../../scripts/kafka/broker.js';
 import { createRevision, ensureMediaWiki, uniqueTitle } from '../support/mediawiki.js';
 
 const REVISIONS = 40;

@@ -20,7 +20,7 @@ import { after, before, describe, test } from 'node:test';
 import { memoryCgroupSupport } from '../../scripts/lambda-runtime/memory-cgroup.js';
 import { reservePort } from '../../scripts/lambda-runtime/emulator.js';
 import { LambdaSandbox, type LambdaFunctionDefinition } from '../../scripts/lambda-runtime/sandbox.js';
-import { consumeAll, ensureKafka, REPO_ROOT, uniqueTopicName } from '../support/kafka-broker.js';
+import { consumeAll, ensureKafka, REPO_ROOT, uniqueTopicName } from '../../scripts/kafka/broker.js';
 
 interface Run {
   readonly code: number | null;

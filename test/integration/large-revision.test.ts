@@ -14,9 +14,9 @@ import {
 } from '../../functions/page-content-change-enrich/handler.js';
 import { readSettings } from '../../lib/settings/catalogue.js';
 import { ensureTopics, topicConfigsFor } from '../../scripts/kafka/create-topics.js';
-import { esmEventOf, pageChangeEvent } from '../support/events.js';
+import { esmEventOf, pageChangeEvent } from '../../scripts/lib/page-change-events.js';
 import { TEST_DOMAIN } from '../support/enrich-harness.js';
-import { consumeAll, ensureKafka, kafkaClient, uniqueTopicName } from '../support/kafka-broker.js';
+import { consumeAll, ensureKafka, kafkaClient, uniqueTopicName } from '../../scripts/kafka/broker.js';
 import { createRevision, ensureMediaWiki, revisionContent, uniqueTitle } from '../support/mediawiki.js';
 import { lambdaContext } from '../support/pipeline-harness.js';
 

@@ -27,7 +27,7 @@ import {
   uniqueTopicName,
   type ConsumedRecord,
   type KcatCodec,
-} from '../support/kafka-broker.js';
+} from '../../scripts/kafka/broker.js';
 import { ensureMediaWiki } from '../support/mediawiki.js';
 import {
   accountFor,

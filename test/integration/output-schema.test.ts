@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { before, test } from 'node:test';
 import { createHandler } from '../../functions/page-content-change-enrich/handler.js';
 import { TEST_DOMAIN } from '../support/enrich-harness.js';
-import { ensureKafka } from '../support/kafka-broker.js';
+import { ensureKafka } from '../../scripts/kafka/broker.js';
 import { createRevision, ensureMediaWiki, uniqueTitle } from '../support/mediawiki.js';
 import { referenceValidator } from '../support/output-schema-oracle.js';
 import {

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { kafkaEsmEventFor } from '../../scripts/lib/esm-event.js';
-import { pageChangeEvent } from '../support/events.js';
+import { pageChangeEvent } from '../../scripts/lib/page-change-events.js';
 import { TEST_DOMAIN } from '../support/enrich-harness.js';
 import {
   consumeAll,
@@ -20,7 +20,7 @@ import {
   startKafka,
   stopKafka,
   REPO_ROOT,
-} from '../support/kafka-broker.js';
+} from '../../scripts/kafka/broker.js';
 import { createRevision, ensureMediaWiki, uniqueTitle } from '../support/mediawiki.js';
 import {
   accountFor,

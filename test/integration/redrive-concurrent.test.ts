@@ -11,8 +11,8 @@ import { before, test } from 'node:test';
 import type { Admin, Kafka } from 'kafkajs';
 import { runRedrive } from '../../lib/redrive/kafka-loop.js';
 import type { RedriveSummary } from '../../lib/redrive/tally.js';
-import { pageChangeEvent } from '../support/events.js';
-import { consumeAll, createTopics, ensureKafka, kafkaClient, uniqueTopicName } from '../support/kafka-broker.js';
+import { pageChangeEvent } from '../../scripts/lib/page-change-events.js';
+import { consumeAll, createTopics, ensureKafka, kafkaClient, uniqueTopicName } from '../../scripts/kafka/broker.js';
 
 let brokers: string[];
 

@@ -14,9 +14,9 @@ import { messageKeyForText } from '../../lib/pipeline/enrich.js';
 import type { KafkaEsmEvent } from '../../lib/event-source/kafka-event.js';
 import type { RedriveSummary } from '../../lib/redrive/tally.js';
 import { TEST_DOMAIN } from '../support/enrich-harness.js';
-import { pageChangeEvent } from '../support/events.js';
+import { pageChangeEvent } from '../../scripts/lib/page-change-events.js';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';
-import { consumeAll, ensureKafka, kafkaClient, REPO_ROOT } from '../support/kafka-broker.js';
+import { consumeAll, ensureKafka, kafkaClient, REPO_ROOT } from '../../scripts/kafka/broker.js';
 import { ensureMediaWiki } from '../support/mediawiki.js';
 import {
   accountFor,

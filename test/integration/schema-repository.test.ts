@@ -17,7 +17,7 @@ import {
   startSchemaRepository,
 } from '../../scripts/lib/schema-repository.js';
 import { testSchemaRepositoryConfig } from '../support/enrich-harness.js';
-import { ensureKafka } from '../support/kafka-broker.js';
+import { ensureKafka } from '../../scripts/kafka/broker.js';
 import { createRevision, ensureMediaWiki, uniqueTitle } from '../support/mediawiki.js';
 import { compileReference, declaredOnly, pageChangeSchema } from '../support/output-schema-oracle.js';
 import {

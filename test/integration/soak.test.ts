@@ -16,10 +16,10 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { after, before, test } from 'node:test';
 import type { EventSink } from '../../lib/pipeline/sink.js';
 import { prng } from '../../bench/content.js';
-import { pageChangeEvent } from '../support/events.js';
+import { pageChangeEvent } from '../../scripts/lib/page-change-events.js';
 import { TEST_DOMAIN } from '../support/enrich-harness.js';
 import { startFaultProxy, type Fault, type FaultProxy, type ProxiedRequest } from '../support/fault-proxy.js';
-import { ensureKafka, REPO_ROOT, startKafka, stopKafka } from '../support/kafka-broker.js';
+import { ensureKafka, REPO_ROOT, startKafka, stopKafka } from '../../scripts/kafka/broker.js';
 import { createRevision, ensureMediaWiki, uniqueTitle } from '../support/mediawiki.js';
 import { accountFor, createPipelineTopics, pipelineHandler, runLocalEsm } from '../support/pipeline-harness.js';
 

@@ -19,7 +19,7 @@ import { processBatch } from '../../lib/pipeline/process-batch.js';
 import { NO_DEADLINE } from '../../lib/core/deadline.js';
 import { fetchAllRevisions, revisionContentClient } from '../../lib/mediawiki/revision-content-client.js';
 import { memorySink } from '../../scripts/lib/dev-sinks.js';
-import { esmEventOf, pageChangeEvent } from '../support/events.js';
+import { esmEventOf, pageChangeEvent } from '../../scripts/lib/page-change-events.js';
 import { testApiConfig, TEST_DOMAIN } from '../support/enrich-harness.js';
 import { DEFAULT_CONTENT_BUDGET_BYTES } from '../support/batch-deps.js';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.js';

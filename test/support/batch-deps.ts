@@ -1,4 +1,5 @@
 /** Batch dependencies for unit tests of processBatch: a revision client over a table, a memory sink, the test resolver. */
+import { DEFAULT_TOPICS } from '../../lib/settings/catalogue.js';
 import { apiEndpointResolver } from '../../lib/mediawiki/domain-allowlist.js';
 import { RevisionMissingError } from '../../lib/mediawiki/errors.js';
 import type { BatchDependencies } from '../../lib/pipeline/process-batch.js';
@@ -11,8 +12,8 @@ import { enrichConfigFromEnv } from '../../lib/settings/config.js';
 export const DEFAULT_CONTENT_BUDGET_BYTES = enrichConfigFromEnv({}).contentBudgetBytes;
 
 const events = {
-  outputStream: 'mediawiki.page_content_change.v1',
-  errorStream: 'mw_page_content_change_enrich.error',
+  outputStream: DEFAULT_TOPICS.output,
+  errorStream: DEFAULT_TOPICS.error,
   errorSchemaUri: '/error/2.1.0',
   emitterId: 'test-emitter',
 };

@@ -1,4 +1,5 @@
 /** Wiring of the real revision content client and pipeline for integration tests. */
+import { DEFAULT_TOPICS } from '../../lib/settings/catalogue.js';
 import type { MediaWikiApiConfig, SchemaRepositoryConfig } from '../../lib/settings/config.js';
 import { DEFAULT_CONTENT_BUDGET_BYTES } from './batch-deps.js';
 import { apiEndpointResolver } from '../../lib/mediawiki/domain-allowlist.js';
@@ -6,7 +7,7 @@ import { processBatch } from '../../lib/pipeline/process-batch.js';
 import { NO_DEADLINE, type Deadline } from '../../lib/core/deadline.js';
 import { type RetryClock, revisionContentClient } from '../../lib/mediawiki/revision-content-client.js';
 import { memorySink } from '../../scripts/lib/dev-sinks.js';
-import { esmEventOf } from './events.js';
+import { esmEventOf } from '../../scripts/lib/page-change-events.js';
 
 export const TEST_DOMAIN = 'dev.wiki.local';
 
@@ -31,8 +32,8 @@ export function testApiConfig(apiUrl: string, overrides: Partial<MediaWikiApiCon
 }
 
 export const testEventConfig = {
-  outputStream: 'mediawiki.page_content_change.v1',
-  errorStream: 'mw_page_content_change_enrich.error',
+  outputStream: DEFAULT_TOPICS.output,
+  errorStream: DEFAULT_TOPICS.error,
   errorSchemaUri: '/error/2.1.0',
   emitterId: 'integration-test',
 };

@@ -12,7 +12,7 @@ import { runIngest, type IngestOptions, type IngestResult } from '../../lib/inge
 import type { IngestLog } from '../../lib/ingest/ingest-tally.js';
 import { stableUuid } from '../../scripts/lib/eventstreams/page-change-samples.js';
 import type { StandIn } from '../../scripts/lib/eventstreams/stand-in.js';
-import { consumeAll, kafkaClient, REPO_ROOT, type ConsumedRecord } from './kafka-broker.js';
+import { consumeAll, kafkaClient, REPO_ROOT, type ConsumedRecord } from '../../scripts/kafka/broker.js';
 import { eventLineOf, type SavedRevision } from './pipeline-harness.js';
 
 /** Event `i`: a page change of revision `i mod n` of the test wiki, with its own `meta.id` and times. */

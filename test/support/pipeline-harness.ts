@@ -15,9 +15,15 @@ import { startLocalEsm, type LocalEsm, type LocalEsmOptions } from '../../script
 import { revisionContentClient } from '../../lib/mediawiki/revision-content-client.js';
 import { TEST_DOMAIN, testApiConfig, testEventConfig, testSchemaRepositoryConfig } from './enrich-harness.js';
 import type { OutputSchemaResolver } from '../../lib/schema-repository/output-schema-resolver.js';
-import { pageChangeEvent } from './events.js';
+import { pageChangeEvent } from '../../scripts/lib/page-change-events.js';
 import { createRevision, uniqueTitle } from './mediawiki.js';
-import { consumeAll, createTopics, kafkaClient, uniqueTopicName, type ConsumedRecord } from './kafka-broker.js';
+import {
+  consumeAll,
+  createTopics,
+  kafkaClient,
+  uniqueTopicName,
+  type ConsumedRecord,
+} from '../../scripts/kafka/broker.js';
 
 /** A revision saved on the test wiki, as the pipeline tests replay it. */
 export interface SavedRevision {

@@ -104,6 +104,17 @@ test("lib/kafka/ is a Kafka client and producer only: no Lambda event types, no 
   assert.deepEqual(violations, []);
 });
 
+test('the development tools sit below what uses them: scripts/ imports no test/ or bench/, bench/ no test/', () => {
+  const tools = importGraph(['scripts', 'bench']);
+  const below: Record<string, readonly string[]> = { scripts: ['test', 'bench'], bench: ['test'] };
+  const violations: string[] = [];
+  for (const [file, imports] of tools) {
+    for (const target of imports) if (below[top(file)]!.includes(top(target))) violations.push(`${file} → ${target}`);
+  }
+  assert.deepEqual(violations, []);
+  assert.ok(tools.get(path.join('bench', 'run.ts'))!.includes(path.join('scripts', 'kafka', 'broker.ts')));
+});
+
 /**
  * The floors of `infra/`, lowest first: the configuration, the constructs (which know AWS, not environments), the
  * stack that wires them from a configuration, and the app at the top.

@@ -17,7 +17,7 @@ import { parsePageChange } from '../../lib/pipeline/page-change.js';
 import type { FetchedRevision } from '../../lib/mediawiki/revision-content-client.js';
 import { createHash } from 'node:crypto';
 import { contentSha1Base36 } from '../../lib/mediawiki/sha1.js';
-import { pageChangeEvent } from '../support/events.js';
+import { pageChangeEvent } from '../../scripts/lib/page-change-events.js';
 
 const events = {
   outputStream: 'mediawiki.page_content_change.v1',

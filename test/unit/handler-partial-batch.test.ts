@@ -8,7 +8,7 @@ import type { Context } from 'aws-lambda';
 import { createHandler, dependenciesFromEnv } from '../../functions/page-content-change-enrich/handler.js';
 import { UnwrittenRecordsError } from '../../lib/pipeline/errors.js';
 import type { EventSink } from '../../lib/pipeline/sink.js';
-import { esmEventOf, pageChangeEvent } from '../support/events.js';
+import { esmEventOf, pageChangeEvent } from '../../scripts/lib/page-change-events.js';
 
 const ENV = { MW_API_ALLOWED_DOMAINS: 'dev.wiki.local', KAFKA_BROKERS: '127.0.0.1:1' };
 

@@ -23,7 +23,7 @@ import {
   OUTPUT_VALIDATOR_FILE,
   SCHEMA_DIR,
 } from '../../scripts/materialize-schemas.js';
-import { pageChangeEvent } from '../support/events.js';
+import { pageChangeEvent } from '../../scripts/lib/page-change-events.js';
 import { declaredOnly, pageChangeSchema, referenceValidator } from '../support/output-schema-oracle.js';
 import { referenceDir } from '../support/reference.js';
 

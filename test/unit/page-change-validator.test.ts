@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { codePointLength } from '../../lib/schemas/code-point-length.js';
 import { validate } from '../../lib/schemas/page-change-input.validate.js';
 import { AJV_OPTIONS, generateValidatorSource, SCHEMA_FILE, VALIDATOR_FILE } from '../../scripts/build-validator.js';
-import { pageChangeEvent } from '../support/events.js';
+import { pageChangeEvent } from '../../scripts/lib/page-change-events.js';
 
 const ucs2length = ((ucs2lengthModule as { default?: unknown }).default ?? ucs2lengthModule) as (s: string) => number;
 

@@ -3,7 +3,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { test } from 'node:test';
 import { InvalidEventError, InvalidJsonError } from '../../lib/pipeline/errors.js';
 import { decodeUtf8, parsePageChange } from '../../lib/pipeline/page-change.js';
-import { pageChangeEvent } from '../support/events.js';
+import { pageChangeEvent } from '../../scripts/lib/page-change-events.js';
 
 import { referenceDir } from '../support/reference.js';
 

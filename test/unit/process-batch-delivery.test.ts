@@ -8,7 +8,7 @@ import { type Deadline, deadlineAt, NO_DEADLINE } from '../../lib/core/deadline.
 import type { RevisionContentClient, RevisionResult } from '../../lib/mediawiki/revision-content-client.js';
 import type { EventSink, OutboundMessage } from '../../lib/pipeline/sink.js';
 import { memorySink } from '../../scripts/lib/dev-sinks.js';
-import { esmEventOf, pageChangeEvent } from '../support/events.js';
+import { esmEventOf, pageChangeEvent } from '../../scripts/lib/page-change-events.js';
 import { deps, tableClient } from '../support/batch-deps.js';
 
 test('a record out of time is redelivered: its partition stops there, other partitions go on', async () => {

@@ -5,7 +5,7 @@ import { processBatch, type RecordOutcome } from '../../lib/pipeline/process-bat
 import { NO_DEADLINE } from '../../lib/core/deadline.js';
 import type { EventSink, OutboundMessage } from '../../lib/pipeline/sink.js';
 import { memorySink } from '../../scripts/lib/dev-sinks.js';
-import { esmEventOf, pageChangeEvent } from '../support/events.js';
+import { esmEventOf, pageChangeEvent } from '../../scripts/lib/page-change-events.js';
 import { deps } from '../support/batch-deps.js';
 
 test('an enriched event over the size limit becomes a MessageTooLarge error event', async () => {

@@ -10,7 +10,7 @@ import { processBatch } from '../../lib/pipeline/process-batch.js';
 import { NO_DEADLINE, type Deadline } from '../../lib/core/deadline.js';
 import type { RevisionContentClient } from '../../lib/mediawiki/revision-content-client.js';
 import { memorySink } from '../../scripts/lib/dev-sinks.js';
-import { esmEventOf, pageChangeEvent } from '../support/events.js';
+import { esmEventOf, pageChangeEvent } from '../../scripts/lib/page-change-events.js';
 import { deps, tableClient } from '../support/batch-deps.js';
 
 /** Content of revision `revId`: `bytes` bytes, some of them outside Latin-1 (2 or 3 UTF-8 bytes a character). */

@@ -7,7 +7,7 @@ import { ContentHiddenError } from '../../lib/mediawiki/errors.js';
 import { processBatch } from '../../lib/pipeline/process-batch.js';
 import { NO_DEADLINE } from '../../lib/core/deadline.js';
 import { memorySink } from '../../scripts/lib/dev-sinks.js';
-import { esmEventOf, pageChangeEvent } from '../support/events.js';
+import { esmEventOf, pageChangeEvent } from '../../scripts/lib/page-change-events.js';
 import { referenceDir } from '../support/reference.js';
 import { deps } from '../support/batch-deps.js';
 

@@ -18,7 +18,7 @@ import {
   redriveGroupIdFor,
   redriveTopicsFrom,
 } from '../../lib/redrive/request.js';
-import { pageChangeEvent } from '../support/events.js';
+import { pageChangeEvent } from '../../scripts/lib/page-change-events.js';
 import { readSettings } from '../../lib/settings/catalogue.js';
 import { kafkaEsmEventFor } from '../../scripts/lib/esm-event.js';
 

@@ -21,7 +21,7 @@ import {
 } from '../../scripts/lib/schema-repository.js';
 import { metrics, schemaResolutionListener } from '../../lib/pipeline/observability.js';
 import { testSchemaRepositoryConfig } from '../support/enrich-harness.js';
-import { pageChangeEvent } from '../support/events.js';
+import { pageChangeEvent } from '../../scripts/lib/page-change-events.js';
 
 const v = (version: string) => `/mediawiki/page/change/${version}`;
 const NEWER = v(STAND_IN_VERSION);

@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
-import { pageChangeEvent, esmEventOf } from '../support/events.js';
+import { pageChangeEvent, esmEventOf } from '../../scripts/lib/page-change-events.js';
 import { startFaultProxy, type Fault, type FaultProxy } from '../support/fault-proxy.js';
 import { captureOutput, findSecrets, type Capture } from '../support/hostile/capture.js';
 import { canMakeCertificate, startFakeBroker, type FakeBroker } from '../support/hostile/fake-kafka-broker.js';

@@ -1,5 +1,5 @@
 /** The record type, the fake wiki's revisions and the oracle of what must become of a well-formed event. */
-import { pageChangeEvent } from '../../events.js';
+import { pageChangeEvent } from '../../../../scripts/lib/page-change-events.js';
 import { ALLOWED_DOMAINS } from './domains.js';
 
 export type Expectation =

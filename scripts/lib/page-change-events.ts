@@ -1,5 +1,5 @@
 /** Builders of page_change events and Kafka ESM events for tests. */
-import { kafkaEsmEventFor } from '../../scripts/lib/esm-event.js';
+import { kafkaEsmEventFor } from './esm-event.js';
 import { contentSha1Base36 } from '../../lib/mediawiki/sha1.js';
 
 export interface PageChangeOptions {

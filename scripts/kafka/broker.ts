@@ -1,6 +1,7 @@
 /**
- * Test helpers around the project's real single-node Kafka broker
- * (scripts/kafka/{fetch,start,stop}.sh: Apache Kafka in KRaft mode on 127.0.0.1).
+ * The project's real single-node Kafka broker for the tests and the bench, from TypeScript
+ * (scripts/kafka/{fetch,start,stop}.sh: Apache Kafka in KRaft mode on 127.0.0.1): fetch, start, stop,
+ * topics, consuming and kcat. A development tool: scripts/ sits below test/ and bench/, which both use it.
  *
  *   const { brokers } = await ensureKafka();          // fetch + start if needed
  *   const topic = uniqueTopicName('enrich-it');
