@@ -2,6 +2,7 @@
  * Pure enrichment rules: which events need content, and the enriched event for a
  * fetched revision. No I/O here; the batch pipeline supplies fetched revisions.
  */
+import { jsonObjectOf } from '../core/json-text.js';
 import { randomUUID } from 'node:crypto';
 import type { EventConfig } from '../settings/config.js';
 import { ContentIntegrityMismatchError } from './errors.js';
@@ -32,14 +33,10 @@ export function messageKeyFor(wikiId: string, pageId: number): string {
 
 /** The message key of a record's text, or `null` when it is not an event with `wiki_id` and `page.page_id`. */
 export function messageKeyForText(text: string): string | null {
-  try {
-    const e = JSON.parse(text) as { wiki_id?: unknown; page?: { page_id?: unknown } };
-    return typeof e.wiki_id === 'string' && typeof e.page?.page_id === 'number'
-      ? messageKeyFor(e.wiki_id, e.page.page_id)
-      : null;
-  } catch {
-    return null;
-  }
+  const e = jsonObjectOf(text) as { wiki_id?: unknown; page?: { page_id?: unknown } | null } | undefined;
+  return typeof e?.wiki_id === 'string' && typeof e.page?.page_id === 'number'
+    ? messageKeyFor(e.wiki_id, e.page.page_id)
+    : null;
 }
 
 function normalizeSha1(base36: string): string {

@@ -3,6 +3,7 @@
  * Validation is a tolerant reader: the project's own schema names only what
  * enrichment relies on, so newer minor versions with unknown fields pass.
  */
+import { jsonObjectOf } from '../core/json-text.js';
 import { InvalidEventError, InvalidJsonError } from './errors.js';
 import { validate } from '../schemas/page-change-input.validate.js';
 
@@ -139,10 +140,5 @@ export function erroredFieldsOf(parsed: unknown): ErroredFields {
 
 /** Best-effort extraction of fields for an error event from text that may not be a valid event. */
 export function erroredEventFields(text: string | undefined): ErroredFields {
-  if (text === undefined) return {};
-  try {
-    return erroredFieldsOf(JSON.parse(text));
-  } catch {
-    return {};
-  }
+  return erroredFieldsOf(jsonObjectOf(text));
 }

@@ -3,6 +3,7 @@
  * why. Pure. The original page_change event goes back unchanged with its original key; headers
  * link the copy to the record it came from and count how often it has been redriven.
  */
+import { jsonObjectOf } from '../core/json-text.js';
 import { messageKeyForText } from '../pipeline/enrich.js';
 import { REDRIVE_HEADERS } from '../pipeline/redrive-headers.js';
 import { failedRecordsOf, originalHeaders } from './on-failure-record.js';
@@ -98,13 +99,8 @@ function redriveCountOf(headers: Readonly<Record<string, string>>): number {
 }
 
 function wikiOf(text: string | undefined): string | undefined {
-  if (text === undefined) return undefined;
-  try {
-    const e = JSON.parse(text) as { wiki_id?: unknown };
-    return typeof e.wiki_id === 'string' ? e.wiki_id : undefined;
-  } catch {
-    return undefined;
-  }
+  const wikiId = jsonObjectOf(text)?.wiki_id;
+  return typeof wikiId === 'string' ? wikiId : undefined;
 }
 
 function linkHeaders(source: SourceRecord, errorType: string, previousCount: number): Record<string, string> {

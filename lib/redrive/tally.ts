@@ -2,6 +2,7 @@
  * Redrive tally: accumulates each record's decision into the run's summary (counts by reason,
  * error type and wiki; samples; records an operator must look at).
  */
+import { jsonObjectOf } from '../core/json-text.js';
 import type { RedriveDecision, RedriveSourceKind, SkipReason, SourceRecord } from './selection.js';
 
 export interface RedriveCounts {
@@ -32,23 +33,20 @@ export interface RedriveSample {
 /** What identifies a page_change event to an operator, without its bulk. */
 function sampleOf(value: Buffer | string): Record<string, unknown> {
   const text = value.toString();
-  try {
-    // biome-ignore lint/suspicious/noExplicitAny: a sample reads whatever fields the event happens to have
-    const e = JSON.parse(text) as Record<string, any>;
-    if (e && typeof e === 'object' && e.page && e.revision) {
-      return {
-        wiki_id: e.wiki_id,
-        domain: e.meta?.domain,
-        page_id: e.page.page_id,
-        page_title: e.page.page_title,
-        rev_id: e.revision.rev_id,
-        page_change_kind: e.page_change_kind,
-        dt: e.dt,
-      };
-    }
-  } catch {
-    // not JSON: shown as text
+  // biome-ignore lint/suspicious/noExplicitAny: a sample reads whatever fields the event happens to have
+  const e = jsonObjectOf(text) as Record<string, any> | undefined;
+  if (e?.page && e.revision) {
+    return {
+      wiki_id: e.wiki_id,
+      domain: e.meta?.domain,
+      page_id: e.page.page_id,
+      page_title: e.page.page_title,
+      rev_id: e.revision.rev_id,
+      page_change_kind: e.page_change_kind,
+      dt: e.dt,
+    };
   }
+  // not a page_change event (or not JSON): shown as text
   return { text: truncate(text, 300) };
 }
 
