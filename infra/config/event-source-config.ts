@@ -7,6 +7,21 @@ import type { ConfigProblems } from './config-error.ts';
 export type StartingPositionName = 'LATEST' | 'TRIM_HORIZON' | 'AT_TIMESTAMP';
 export type OnFailureDestinationType = 'kafka' | 'sqs' | 's3' | 'none';
 
+/**
+ * The event source mapping's controls that exist only in provisioned mode, each as a `KafkaEventSource` prop with
+ * the configuration key that sets it (none: the stack sets it from `provisionedPollers`). AWS, "Apache Kafka event
+ * poller scaling modes in Lambda", "Configuring error handling controls for Kafka event sources", "Capturing
+ * discarded batches for Amazon MSK and self-managed Apache Kafka event sources": CreateEventSourceMapping rejects
+ * them in on-demand mode. Both the configuration and the construct check against this one list.
+ */
+export const PROVISIONED_MODE_CONTROLS = {
+  retryAttempts: 'retryAttempts',
+  maxRecordAge: 'maxRecordAgeSeconds',
+  bisectBatchOnError: 'bisectBatchOnError',
+  reportBatchItemFailures: undefined,
+  onFailure: 'onFailureDestination',
+} as const;
+
 /** The keys this module reads. */
 export interface FailureHandlingInput {
   readonly provisionedPollers: boolean;
@@ -47,12 +62,11 @@ export function resolveFailureHandling(
       bisectBatchOnError: c.bisectBatchOnError ?? true,
     };
   } else {
-    // AWS, "Apache Kafka event poller scaling modes in Lambda": these are provisioned-mode controls, which
-    // CreateEventSourceMapping rejects in on-demand mode.
-    const provisionedOnly = ['retryAttempts', 'maxRecordAgeSeconds', 'bisectBatchOnError'] as const;
-    const set: string[] = provisionedOnly.filter((k) => given[k] !== undefined);
-    const destination = given.onFailureDestination;
-    if (destination !== undefined && destination !== 'none') set.push('onFailureDestination');
+    // PROVISIONED_MODE_CONTROLS: an on-failure destination 'none' is the on-demand mode's own.
+    const set: string[] = Object.values(PROVISIONED_MODE_CONTROLS).filter(
+      (k): k is Exclude<typeof k, undefined> =>
+        k !== undefined && given[k] !== undefined && !(k === 'onFailureDestination' && given[k] === 'none'),
+    );
     if (set.length > 0) {
       problems.add(
         `${set.join(', ')} need provisionedPollers: AWS offers retries, maximum record age, bisect, partial batch ` +

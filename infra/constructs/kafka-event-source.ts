@@ -4,6 +4,7 @@ import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { PROVISIONED_MODE_CONTROLS } from '../config/event-source-config.ts';
 
 const Access = lambda.SourceAccessConfigurationType;
 
@@ -213,18 +214,10 @@ export class KafkaEventSource extends Construct {
     const startingPosition = props.startingPosition ?? lambda.StartingPosition.TRIM_HORIZON;
 
     if (!props.provisionedPollers) {
-      // AWS ("Apache Kafka event poller scaling modes in Lambda", "Configuring error handling controls for Kafka
-      // event sources", "Capturing discarded batches ..."): these controls need provisioned mode.
-      const provisionedOnly = {
-        retryAttempts: props.retryAttempts,
-        maxRecordAge: props.maxRecordAge,
-        bisectBatchOnError: props.bisectBatchOnError,
-        reportBatchItemFailures: props.reportBatchItemFailures,
-        onFailure: props.onFailure,
-      };
-      const set = Object.entries(provisionedOnly)
-        .filter(([, v]) => v !== undefined)
-        .map(([k]) => k);
+      // These controls need provisioned mode (PROVISIONED_MODE_CONTROLS, with the AWS pages it follows).
+      const set = (Object.keys(PROVISIONED_MODE_CONTROLS) as (keyof typeof PROVISIONED_MODE_CONTROLS)[]).filter(
+        (k) => props[k] !== undefined,
+      );
       if (set.length > 0) {
         throw new Error(`${set.join(', ')}: available only with provisioned pollers (provisioned mode)`);
       }
