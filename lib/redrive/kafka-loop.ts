@@ -14,6 +14,10 @@ import {
 } from './selection.js';
 import { RedriveTally, type RedriveSummary } from './tally.js';
 
+/**
+ * A run's options: the selection and limits as `parseRedriveRequest` (lib/redrive/request.ts) validated them,
+ * and what the caller decides (client, topics, group, stop conditions).
+ */
 export interface RedriveRunOptions extends RedriveSelection {
   readonly kafka: Kafka;
   /** Topic read: the error topic or the on-failure topic. */
@@ -72,6 +76,34 @@ async function retried<T>(read: () => Promise<T>, attempts = 10): Promise<T> {
   }
 }
 
+/**
+ * Where the group reads each partition of `topic` from (its committed offset, else the partition's start) and,
+ * for the partitions with records before their end offset now, that end: the run reads up to it.
+ */
+async function readingRange(
+  kafka: Kafka,
+  topic: string,
+  groupId: string,
+): Promise<{ positions: Record<string, string>; remaining: Map<number, bigint> }> {
+  const positions: Record<string, string> = {};
+  const remaining = new Map<number, bigint>();
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const ends = await retried(() => admin.fetchTopicOffsets(topic));
+    const [committed] = await retried(() => admin.fetchOffsets({ groupId, topics: [topic] }));
+    for (const p of ends) {
+      const c = committed?.partitions.find((x) => x.partition === p.partition)?.offset ?? '-1';
+      const start = BigInt(c) >= 0n ? BigInt(c) : BigInt(p.low);
+      positions[String(p.partition)] = String(start);
+      if (start < BigInt(p.high)) remaining.set(p.partition, BigInt(p.high));
+    }
+  } finally {
+    await admin.disconnect();
+  }
+  return { positions, remaining };
+}
+
 /** The batch's partition went to another member of the group before its pending records were produced. */
 class PartitionMovedError extends Error {
   override readonly name = 'PartitionMovedError';
@@ -115,9 +147,6 @@ function messageOf(record: RedriveRecord): Message {
  * (test/integration/redrive-concurrent.test.ts).
  */
 export async function runRedrive(opts: RedriveRunOptions): Promise<RedriveSummary> {
-  if (opts.since && opts.until && opts.since > opts.until) throw new RedriveOptionsError('--since is after --until');
-  if (opts.max !== undefined && (!Number.isInteger(opts.max) || opts.max < 1))
-    throw new RedriveOptionsError('--max must be a positive integer');
   if (opts.sourceTopic === opts.inputTopic)
     throw new RedriveOptionsError('the source topic and the input topic are the same');
   const log = opts.log ?? (() => undefined);
@@ -129,22 +158,8 @@ export async function runRedrive(opts: RedriveRunOptions): Promise<RedriveSummar
   );
   const summary = tally.summary;
 
-  // Where each partition ends now, and where the group stands: partitions with nothing to read are done.
-  const admin = opts.kafka.admin();
-  await admin.connect();
-  const remaining = new Map<number, bigint>();
-  try {
-    const ends = await retried(() => admin.fetchTopicOffsets(opts.sourceTopic));
-    const [committed] = await retried(() => admin.fetchOffsets({ groupId, topics: [opts.sourceTopic] }));
-    for (const p of ends) {
-      const c = committed?.partitions.find((x) => x.partition === p.partition)?.offset ?? '-1';
-      const start = BigInt(c) >= 0n ? BigInt(c) : BigInt(p.low);
-      summary.positions[String(p.partition)] = String(start);
-      if (start < BigInt(p.high)) remaining.set(p.partition, BigInt(p.high));
-    }
-  } finally {
-    await admin.disconnect();
-  }
+  const { positions, remaining } = await readingRange(opts.kafka, opts.sourceTopic, groupId);
+  Object.assign(summary.positions, positions);
   if (remaining.size === 0) {
     log(`nothing to read on ${opts.sourceTopic} for group ${groupId}`);
     return summary;
@@ -161,18 +176,25 @@ export async function runRedrive(opts: RedriveRunOptions): Promise<RedriveSummar
     sessionTimeout: 30_000,
     heartbeatInterval: 3_000,
   });
-  let finish!: (reason: RedriveSummary['stoppedBy']) => void;
-  let failure: unknown;
-  const finished = new Promise<RedriveSummary['stoppedBy']>((resolve) => (finish = resolve));
+  /** Resolves with the reason the run stopped, or `undefined` when an error ended it (`failure`). */
+  let finish!: (stoppedBy: RedriveSummary['stoppedBy'] | undefined) => void;
+  const finished = new Promise<RedriveSummary['stoppedBy'] | undefined>((resolve) => (finish = resolve));
+  /** The error that ended the run, also when it came after a reason to stop. */
+  let failure: { readonly error: unknown } | undefined;
   let lastProgress = Date.now();
   let lastLog = 0;
   let lastLine = '';
   let stopped = false;
-  const stop = (reason: RedriveSummary['stoppedBy']) => {
+  const end = (stoppedBy: RedriveSummary['stoppedBy'] | undefined) => {
     if (!stopped) {
       stopped = true;
-      finish(reason);
+      finish(stoppedBy);
     }
+  };
+  const stop = (stoppedBy: RedriveSummary['stoppedBy']) => end(stoppedBy);
+  const fail = (error: unknown) => {
+    failure ??= { error };
+    end(undefined);
   };
   const chunkSize = opts.chunkSize ?? 100;
   /** A chunk was acknowledged by the broker and its offsets are not committed yet. */
@@ -187,6 +209,7 @@ export async function runRedrive(opts: RedriveRunOptions): Promise<RedriveSummar
     if (Date.now() - lastProgress > (opts.idleTimeoutMs ?? 30_000)) stop('idle');
   }, 250);
 
+  let stoppedBy: RedriveSummary['stoppedBy'] | undefined;
   try {
     await consumer.connect();
     await consumer.subscribe({ topics: [opts.sourceTopic], fromBeginning: true });
@@ -289,20 +312,20 @@ export async function runRedrive(opts: RedriveRunOptions): Promise<RedriveSummar
           // owns the partition next reads from its committed offset. Anything else ends the run.
           if (err instanceof PartitionMovedError) return; // kafkajs drops the stale batch
           if (!producedUncommitted && isGroupRebalance(err)) throw err;
-          failure = err;
-          stop('idle');
+          fail(err);
           throw err;
         }
       },
     });
-    summary.stoppedBy = await finished;
+    stoppedBy = await finished;
   } finally {
     clearInterval(watchdog);
     opts.signal?.removeEventListener('abort', abort);
     await consumer.disconnect().catch(() => undefined);
     await producer?.disconnect().catch(() => undefined);
   }
-  if (failure) throw failure;
+  if (failure) throw failure.error;
+  summary.stoppedBy = stoppedBy!;
   if (tally.progressLine() !== lastLine) log(tally.progressLine());
   return summary;
 }
