@@ -13,7 +13,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { NO_DEADLINE } from '../lib/core/retry.js';
+import { NO_DEADLINE } from '../lib/core/deadline.js';
 import { conformToOutputSchema, type OutputSchemas } from '../lib/pipeline/output-schema.js';
 import { outputSchemaResolver } from '../lib/schema-repository/output-schema-resolver.js';
 import { OUTPUT_SCHEMAS } from '../lib/schemas/page-change-output.js';
