@@ -115,13 +115,15 @@ describe('options', () => {
           ? String(Math.max(setting.min ?? 0, 1))
           : setting.type === 'enum'
             ? setting.values![setting.values!.length - 1]!
-            : setting.type === 'list'
-              ? 'a.example.org,b.example.org'
-              : name === 'MW_API_URL_TEMPLATE'
-                ? 'https://mesh.example.org/w/api.php'
-                : name === 'MW_API_USER_AGENT'
-                  ? 'tool/1 (ops@example.org)'
-                  : `value-of-${name}`;
+            : name === 'EVENT_SCHEMA_BASE_URIS'
+              ? 'https://schema.example.org/jsonschema,https://mirror.example.org/jsonschema'
+              : setting.type === 'list'
+                ? 'a.example.org,b.example.org'
+                : name === 'MW_API_URL_TEMPLATE'
+                  ? 'https://mesh.example.org/w/api.php'
+                  : name === 'MW_API_USER_AGENT'
+                    ? 'tool/1 (ops@example.org)'
+                    : `value-of-${name}`;
       values[settingKey(name)] = sample;
     }
     values.mwApiTimeoutMs = '1000';
