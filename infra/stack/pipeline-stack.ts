@@ -17,6 +17,7 @@ import { functionEnvironment, kafkaConnection, redriveEnvironment } from './func
 import { clusterNetwork } from './network.ts';
 import { OnFailureDestination, pageChangeSourceProps } from './page-change-source.ts';
 import { ingestEnvironment, ingestStatements } from './ingest.ts';
+import { pipelineOutputs } from './outputs.ts';
 import { enrichStatements, redriveStatements } from './permissions.ts';
 import { pipelineTopics } from './topics.ts';
 
@@ -170,6 +171,7 @@ export class PipelineStack extends Stack {
       dashboard: config.dashboard,
       dashboardName: `${config.serviceName}-${config.envName}`,
     });
+    pipelineOutputs(this, config);
 
     // How an operator puts failed events back (optional).
     if (config.redriveFunction) {

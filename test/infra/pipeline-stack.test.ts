@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Match } from 'aws-cdk-lib/assertions';
 import { mskGroupArn } from '../../infra/config/msk-arns.ts';
+import { SETTINGS, WIKIMEDIA_SCHEMA_REPOSITORY } from '../../lib/settings/catalogue.ts';
 import {
   asArray,
   bySid,
@@ -213,5 +214,26 @@ describe('MSK with IAM access control (example-msk-iam)', () => {
       assert.equal(alarm.Properties.AlarmActions.length, 1);
       assert.equal(alarm.Properties.OKActions.length, 1);
     }
+  });
+});
+
+describe('stack outputs', () => {
+  // Issue 28: the outputs name the run-time schema resolution setting and what the function reads from it.
+  const output = (s: ReturnType<typeof synth>) => s.template.toJSON().Outputs.EventSchemaBaseUris;
+
+  test('EventSchemaBaseUris: the catalogue default (Wikimedia) when the environment leaves it unset', () => {
+    const s = synth('example-msk-iam');
+    assert.equal(output(s).Value, WIKIMEDIA_SCHEMA_REPOSITORY);
+    assert.equal(output(s).Value, SETTINGS.EVENT_SCHEMA_BASE_URIS.default.join(','));
+    assert.match(output(s).Description, /^EVENT_SCHEMA_BASE_URIS: .*\(default;/);
+  });
+
+  test('EventSchemaBaseUris: the configured mirrors, in order, as the function environment carries them', () => {
+    const mirrors =
+      'https://schemas.example.org/jsonschema,https://schema.wikimedia.org/repositories/primary/jsonschema';
+    const s = synth('example-msk-iam', { eventSchemaBaseUris: mirrors });
+    assert.equal(output(s).Value, mirrors);
+    assert.equal(enrichFunction(s.template).resource.Properties.Environment.Variables.EVENT_SCHEMA_BASE_URIS, mirrors);
+    assert.match(output(s).Description, /\(set by the environment;/);
   });
 });
