@@ -46,6 +46,8 @@ export interface Setting<T, S extends SettingScope = SettingScope> {
   readonly default: T;
   /** Documented wording of the default (docs/configuration.md) when the value itself is too long to show. */
   readonly defaultDoc?: string;
+  /** A valid raw value, as the environment holds it, where the type alone suggests none (a URI, a User-Agent). */
+  readonly example?: string;
   readonly doc: string;
   readonly scope: S;
   /** The functions that read it. */
@@ -57,9 +59,13 @@ export interface Setting<T, S extends SettingScope = SettingScope> {
   parse(raw: string): Exclude<T, undefined>;
 }
 
+/** The value type of a setting. */
+export type SettingValue<S> = S extends Setting<infer T, SettingScope> ? T : never;
+
 interface Common<D, S extends SettingScope> {
   readonly default: D;
   readonly defaultDoc?: string;
+  readonly example?: string;
   readonly doc: string;
   /** @default 'tunable' */
   readonly scope?: S;

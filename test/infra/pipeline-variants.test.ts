@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Match } from 'aws-cdk-lib/assertions';
-import { SETTINGS, settingKey, tunableSettingNames } from '../../lib/settings/catalogue.ts';
+import { SETTINGS, type Setting, settingKey, tunableSettingNames } from '../../lib/settings/catalogue.ts';
 import {
   asArray,
   bySid,
@@ -109,21 +109,17 @@ describe('options', () => {
   test('every tunable function setting is a config key (-c <camelCase>=...) that reaches the function environment', () => {
     const values: Record<string, string> = {};
     for (const name of tunableSettingNames()) {
-      const setting = SETTINGS[name];
+      const setting: Setting<unknown> = SETTINGS[name];
+      // The setting's own example where the type alone suggests no valid value (a URI, a User-Agent, a schema list).
       const sample =
-        setting.type === 'integer'
+        setting.example ??
+        (setting.type === 'integer'
           ? String(Math.max(setting.min ?? 0, 1))
           : setting.type === 'enum'
             ? setting.values![setting.values!.length - 1]!
-            : name === 'EVENT_SCHEMA_BASE_URIS'
-              ? 'https://schema.example.org/jsonschema,https://mirror.example.org/jsonschema'
-              : setting.type === 'list'
-                ? 'a.example.org,b.example.org'
-                : name === 'MW_API_URL_TEMPLATE'
-                  ? 'https://mesh.example.org/w/api.php'
-                  : name === 'MW_API_USER_AGENT'
-                    ? 'tool/1 (ops@example.org)'
-                    : `value-of-${name}`;
+            : setting.type === 'list'
+              ? 'a.example.org,b.example.org'
+              : `value-of-${name}`);
       values[settingKey(name)] = sample;
     }
     values.mwApiTimeoutMs = '1000';

@@ -12,9 +12,11 @@ import {
   functionEnvironmentFor,
   readSettings,
   SETTING_READERS,
+  type Setting,
   SETTINGS,
   settingKey,
   settingNames,
+  settingProblems,
   tunableSettingNames,
   type FunctionSettingsConfig,
 } from '../../lib/settings/catalogue.js';
@@ -102,6 +104,18 @@ test('infra keys are the camelCase of the variables, validated by the same parse
   );
   // Wired settings are not config keys: the stack derives them.
   assert.ok(!tunableSettingNames().includes('KAFKA_BROKERS' as never));
+});
+
+test("each setting's example is a valid value of it, other than its default (the infra test synthesizes with them)", () => {
+  const examples = settingNames().flatMap((name) => {
+    const example = (SETTINGS[name] as Setting<unknown>).example;
+    return example === undefined ? [] : [[name, example] as const];
+  });
+  assert.ok(examples.some(([name]) => name === 'EVENT_SCHEMA_BASE_URIS'));
+  const env = Object.fromEntries(examples);
+  assert.deepEqual(settingProblems(env), []);
+  const values = readSettings(env);
+  for (const [name] of examples) assert.notDeepEqual(values[name], SETTINGS[name].default, name);
 });
 
 test('the configuration table of docs/configuration.md is the one generated from the catalogue', () => {
