@@ -16,6 +16,14 @@ export function ingestTransactionalId(config: Pick<ResolvedPipelineConfig, 'cons
 }
 
 /**
+ * Prefix of the consumer groups the ingest reads its position back in: `<transactional id>.position.` (then a UUID
+ * per read, lib/ingest/stored-position.ts).
+ */
+export function ingestPositionGroupPrefix(config: Pick<ResolvedPipelineConfig, 'consumerGroupId'>): string {
+  return `${ingestTransactionalId(config)}.position.`;
+}
+
+/**
  * Environment of the ingest: the Kafka connection of the enrichment function's environment (both reach the
  * cluster the same way), the input topic, the stream and its transactional id.
  */
@@ -69,7 +77,7 @@ export function ingestStatements(
       new iam.PolicyStatement({
         sid: 'MskIngestPositionGroups',
         actions: ['kafka-cluster:DescribeGroup', 'kafka-cluster:AlterGroup'],
-        resources: [mskGroupArn(cluster, `${transactionalId}.position.*`)],
+        resources: [mskGroupArn(cluster, `${ingestPositionGroupPrefix(config)}*`)],
       }),
     );
   }

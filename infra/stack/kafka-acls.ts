@@ -12,10 +12,21 @@
  * The rest follows from what the stack's own clients do: the function's producer writes the output and error topics;
  * the redrive function reads the error and on-failure topics in groups under its prefix and writes the input topic;
  * the topic provisioner creates topics, grows their partitions and merges their configs (and deletes them when the
- * removal policy says so).
+ * removal policy says so); the EventStreams ingest (opt-in `ingest` key) writes the input topic with a transactional
+ * producer and reads its position back from that topic's tail in groups under its prefix.
+ *
+ * Apache Kafka, "Operations and Resources on Protocols" (https://kafka.apache.org/documentation/#operations_resources_and_protocols)
+ * for the ingest: a transactional producer needs Write on its TransactionalId (INIT_PRODUCER_ID, PRODUCE,
+ * ADD_PARTITIONS_TO_TXN, END_TXN) and Describe on it (FIND_COORDINATOR of the transaction coordinator), and Write on
+ * the topic (PRODUCE, ADD_PARTITIONS_TO_TXN); its producer id is authorized by the TransactionalId, so it needs no
+ * IdempotentWrite on the cluster (that row is for idempotent producers without a transactional id). Its read-back
+ * consumer needs Describe on the topic (METADATA, LIST_OFFSETS), Read on it (FETCH), and Describe and Read on its
+ * group (FIND_COORDINATOR, JOIN_GROUP, SYNC_GROUP, HEARTBEAT, LEAVE_GROUP); each read's group name ends in a UUID,
+ * hence a prefixed pattern.
  */
 import type { ResolvedPipelineConfig } from '../config/config.ts';
 import { redriveGroupPrefix } from './function-environment.ts';
+import { ingestPositionGroupPrefix, ingestTransactionalId } from './ingest.ts';
 import type { PipelineTopics } from './topics.ts';
 
 /** What the ACLs are granted for besides the configuration. */
@@ -81,6 +92,19 @@ function grants(inputs: KafkaAclInputs): Array<[string, Grant[]]> {
           resource: ['--resource-pattern-type', 'prefixed', '--group', quote(redriveGroupPrefix(config))],
         },
         { operations: ['Describe', 'Write'], resource: topicArgs([topics.input]) },
+      ],
+    ]);
+  }
+  if (config.ingest) {
+    out.push([
+      'EventStreams ingest: writes the input topic in transactions, reads its position back from it in its own groups',
+      [
+        { operations: ['Describe', 'Write'], resource: ['--transactional-id', quote(ingestTransactionalId(config))] },
+        { operations: ['Describe', 'Write', 'Read'], resource: topicArgs([topics.input]) },
+        {
+          operations: ['Describe', 'Read'],
+          resource: ['--resource-pattern-type', 'prefixed', '--group', quote(ingestPositionGroupPrefix(config))],
+        },
       ],
     ]);
   }

@@ -27,6 +27,16 @@ export const SCRAM_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:111122223333:s
 export const ROOT_CA_SECRET_ARN =
   'arn:aws:secretsmanager:us-east-1:111122223333:secret:wiki-events/kafka-root-ca-GhIjKl';
 
+/** An `ingest` key (docs/ingest.md) for synth tests that turn the EventStreams ingest on. */
+export const INGEST = {
+  url: 'https://stream.wikimedia.org/v2/stream/mediawiki.page_change.v1',
+  userAgent: 'my-mirror (ops@example.org)',
+};
+/** Stack props that give the ingest function inline code, so a synth with `ingest` bundles nothing. */
+export const inlineIngest = {
+  ingestFunctionCode: lambda.Code.fromInline('export const handler = async () => ({});'),
+} satisfies Partial<PipelineStackProps>;
+
 /** The example environments (`infra/environments/example-*.json`), each linted by cfn-lint and checked here. */
 export const EXAMPLE_ENVIRONMENTS = listEnvironments().filter((env) => env.startsWith('example-'));
 

@@ -10,12 +10,13 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { mskGroupArn, mskTopicArn, mskTransactionalIdArn } from '../../infra/config/msk-arns.ts';
 import { DEFAULT_INGEST_ENTRY } from '../../infra/constructs/eventstreams-ingest.ts';
 import {
   asArray,
   bySid,
+  INGEST,
+  inlineIngest,
   MSK_CLUSTER_ARN,
   nagAnnotations,
   nagFindings,
@@ -25,11 +26,6 @@ import {
   type Statement,
 } from './helpers.ts';
 
-const INGEST = {
-  url: 'https://stream.wikimedia.org/v2/stream/mediawiki.page_change.v1',
-  userAgent: 'my-mirror (ops@example.org)',
-};
-const inlineIngest = { ingestFunctionCode: lambda.Code.fromInline('export const handler = async () => ({});') };
 const actionsOf = (s: Statement) => asArray(s.Action).slice().sort();
 
 function ingestFunctions(template: ReturnType<typeof synth>['template']): Array<Record<string, any>> {

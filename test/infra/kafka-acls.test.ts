@@ -10,7 +10,17 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { kafkaAclCommands } from '../../infra/stack/kafka-acls.ts';
 import { pipelineTopics } from '../../infra/stack/topics.ts';
-import { enrichFunction, eventSourceMapping, ROOT, runCdkApp, type Synth, synth } from './helpers.ts';
+import { randomUUID } from 'node:crypto';
+import {
+  enrichFunction,
+  eventSourceMapping,
+  INGEST,
+  inlineIngest,
+  ROOT,
+  runCdkApp,
+  type Synth,
+  synth,
+} from './helpers.ts';
 
 const aclsOf = (s: Synth) =>
   kafkaAclCommands({
@@ -25,6 +35,7 @@ interface Acl {
   cluster: boolean;
   topics: string[];
   groups: string[];
+  transactionalIds: string[];
   prefixed: boolean;
 }
 function parse(text: string): Acl[] {
@@ -39,17 +50,31 @@ function parse(text: string): Acl[] {
         cluster: / --cluster( |$)/.test(line),
         topics: all(/--topic '([^']+)'/g),
         groups: all(/--group '([^']+)'/g),
+        transactionalIds: all(/--transactional-id '([^']+)'/g),
         prefixed: line.includes('--resource-pattern-type prefixed'),
       };
     });
 }
-const allows = (acls: Acl[], operations: string[], on: { cluster?: true; topic?: string; group?: string }) =>
+const allows = (
+  acls: Acl[],
+  operations: string[],
+  on: { cluster?: true; topic?: string; group?: string; transactionalId?: string },
+) =>
   acls.some(
     (a) =>
       operations.every((op) => a.operations.includes(op)) &&
       (on.cluster ? a.cluster : true) &&
       (on.topic ? a.topics.includes(on.topic) : true) &&
-      (on.group ? a.groups.includes(on.group) : true),
+      (on.group ? a.groups.includes(on.group) : true) &&
+      (on.transactionalId ? a.transactionalIds.includes(on.transactionalId) : true),
+  );
+/** Whether a prefixed group ACL with `operations` matches the group name `group`. */
+const allowsGroupByPrefix = (acls: Acl[], operations: string[], group: string) =>
+  acls.some(
+    (a) =>
+      a.prefixed &&
+      operations.every((op) => a.operations.includes(op)) &&
+      a.groups.some((prefix) => group.startsWith(prefix)),
   );
 
 const MODES: Array<[string, string, Record<string, unknown>]> = [
@@ -126,6 +151,39 @@ describe('Kafka ACLs for SASL/SCRAM and mTLS, with the stack\'s names ("Troubles
     assert.ok(!allows(none, ['Create'], { cluster: true }), 'no provisioner, no Create');
   });
 
+  for (const [mode, env, overrides] of MODES) {
+    test(`${mode} with the ingest: its transactional id, the input topic it writes and reads back, its groups (Apache Kafka's "Operations and Resources on Protocols")`, () => {
+      const s = synth(env, { ...overrides, ingest: INGEST }, inlineIngest);
+      const acls = parse(aclsOf(s));
+      const ingest = Object.entries(s.template.findResources('AWS::Lambda::Function')).find(([id]) =>
+        id.startsWith('EventStreamsIngest'),
+      )![1].Properties.Environment.Variables;
+      const transactionalId = ingest.INGEST_TRANSACTIONAL_ID;
+      const input = `${ingest.KAFKA_TOPIC_PREFIX}${ingest.INPUT_TOPIC}`;
+      // INIT_PRODUCER_ID, ADD_PARTITIONS_TO_TXN, END_TXN, PRODUCE: Write; FIND_COORDINATOR: Describe.
+      assert.ok(allows(acls, ['Describe', 'Write'], { transactionalId }), transactionalId);
+      // PRODUCE: Write; METADATA, LIST_OFFSETS: Describe; FETCH of the read-back: Read.
+      assert.ok(allows(acls, ['Describe', 'Write', 'Read'], { topic: input }), input);
+      // The read-back's group, `<transactional id>.position.<uuid>` (lib/ingest/stored-position.ts), one per read.
+      const group = `${transactionalId}.position.${randomUUID()}`;
+      assert.ok(allowsGroupByPrefix(acls, ['Describe', 'Read'], group), group);
+      assert.ok(!allowsGroupByPrefix(acls, ['Read'], `${transactionalId}.other`), 'only the position groups');
+      // A transactional producer's id is authorized by its TransactionalId, not by IdempotentWrite on the cluster.
+      assert.ok(!allows(acls, ['IdempotentWrite'], { cluster: true }));
+    });
+  }
+
+  test('without the ingest, no transactional id and no position groups', () => {
+    for (const [, env, overrides] of MODES) {
+      const acls = parse(aclsOf(synth(env, overrides)));
+      assert.deepEqual(
+        acls.flatMap((a) => a.transactionalIds),
+        [],
+      );
+      assert.ok(!acls.some((a) => a.groups.some((g) => g.includes('.position'))));
+    }
+  });
+
   test('MSK IAM access control: no ACLs, IAM decides; the principal line names what the ACLs are for', () => {
     assert.match(aclsOf(synth('example-msk-iam')), /: none, MSK IAM access control decides/);
     assert.match(aclsOf(synth('example-msk-scram')), /PRINCIPAL='User:<principal>' # the username in .*AmazonMSK_/);
@@ -151,5 +209,16 @@ describe('synth prints the ACLs, and docs/deploy.md shows what it prints', () =>
       const overrides = Object.fromEntries([...flags!.matchAll(/-c (\S+?)=(\S+)/g)].map((m) => [m[1]!, m[2]!]));
       assert.equal(body, aclsOf(synth(env!, overrides)), `${env}${flags}`);
     }
+  });
+
+  test("the docs/ingest.md block marked kafka-acls-excerpt is the ingest's part of what synth prints", () => {
+    const doc = readFileSync(join(ROOT, 'docs', 'ingest.md'), 'utf8');
+    const blocks = [...doc.matchAll(/<!-- kafka-acls-excerpt: (\S+)((?: -c \S+=\S+)*) -->\n```sh\n([\s\S]*?)```/g)];
+    assert.equal(blocks.length, 1);
+    const [, env, flags, body] = blocks[0]!;
+    const overrides = Object.fromEntries([...flags!.matchAll(/-c (\S+?)=(\S+)/g)].map((m) => [m[1]!, m[2]!]));
+    assert.ok(overrides.ingest, 'the excerpt is of a stack with the ingest');
+    assert.match(body!, /^# EventStreams ingest: .*\n(kafka-acls\.sh .*\n){3}$/);
+    assert.ok(aclsOf(synth(env!, overrides, inlineIngest)).includes(body!), `${env}${flags}`);
   });
 });
