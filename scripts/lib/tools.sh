@@ -99,12 +99,23 @@ ensure_lambda_rie() {
 # AWS's Node.js runtime interface client, which the emulator runs, from npm into .local/lambda-ric. Its native addon
 # is built from source by its install scripts (curl and aws-lambda-cpp with cmake and autotools, then node-gyp: a few
 # minutes, once), which is why it is not a devDependency: every `npm ci` would pay that, and fail without cmake.
+# A built copy is kept per machine in the user's cache (like ~/.m2 for Kafka's jars), keyed by the version and the
+# Node ABI it was built for, so a second clone on the machine copies it instead of building it again.
 TOOLS_LAMBDA_RIC_VERSION="4.0.2"
 TOOLS_LAMBDA_RIC_DIR="${TOOLS_REPO_ROOT}/.local/lambda-ric"
+TOOLS_CACHE_DIR="${XDG_CACHE_HOME:-${HOME}/.cache}/mw-page-content-change-enrich"
 
 ensure_lambda_ric() {
   local package="${TOOLS_LAMBDA_RIC_DIR}/node_modules/aws-lambda-ric"
   if [[ -f "${package}/rapid-client.node" ]] && grep -q "\"version\": \"${TOOLS_LAMBDA_RIC_VERSION}\"" "${package}/package.json"; then
+    return 0
+  fi
+  local cached
+  cached="${TOOLS_CACHE_DIR}/aws-lambda-ric-${TOOLS_LAMBDA_RIC_VERSION}-node-abi-$(node -p process.versions.modules)"
+  if [[ -f "${cached}/node_modules/aws-lambda-ric/rapid-client.node" ]]; then
+    printf '[tools] aws-lambda-ric %s: copying the build kept in %s\n' "${TOOLS_LAMBDA_RIC_VERSION}" "${cached}" >&2
+    rm -rf "${TOOLS_LAMBDA_RIC_DIR}" && mkdir -p "$(dirname "${TOOLS_LAMBDA_RIC_DIR}")"
+    cp -a "${cached}" "${TOOLS_LAMBDA_RIC_DIR}"
     return 0
   fi
   ensure_commands cmake make g++ autoreconf
@@ -117,4 +128,8 @@ ensure_lambda_ric() {
     printf '[tools] aws-lambda-ric: the native addon was not built (see above)\n' >&2
     return 1
   fi
+  # Kept for the next clone; written beside and renamed, so a half-copied build is never taken.
+  mkdir -p "${TOOLS_CACHE_DIR}" && rm -rf "${cached}.partial.$$" &&
+    cp -a "${TOOLS_LAMBDA_RIC_DIR}" "${cached}.partial.$$" && mv -T "${cached}.partial.$$" "${cached}" 2>/dev/null ||
+    rm -rf "${cached}.partial.$$"
 }
