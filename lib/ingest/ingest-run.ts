@@ -124,7 +124,7 @@ export async function runIngest(o: IngestOptions): Promise<IngestResult> {
         topic: o.topic,
         tailRecords: o.tailRecords,
         groupId: `${o.transactionalId}.position`,
-        timeoutMs: o.transactionTimeoutMs,
+        stallMs: o.transactionTimeoutMs,
       });
       lastEventAt = Math.max(lastEventAt, now()); // reading the position back is not the stream being idle
       let position: EventPosition | undefined = stored?.position;

@@ -4,9 +4,15 @@
  * with the events. Read with isolation read_committed after the transactional id was claimed: an
  * aborted or fenced transaction's records are not seen, and no transaction of an earlier holder is
  * still open.
+ *
+ * Each partition is read from its end backwards, `INGEST_TAIL_RECORDS` offsets first, then windows
+ * twice as wide, until the window holds a committed record of the ingest or the partition's start is
+ * reached. Aborted transactions (of a fenced or killed holder) and markers take offsets without
+ * leaving records, so a fixed window could hold none: the newest committed record would be missed,
+ * and the ingest would start over and write events twice.
  */
-import { randomUUID } from 'node:crypto';
 import type { Kafka, KafkaMessage } from 'kafkajs';
+import { type OffsetRange, readCommittedRanges } from './committed-range.js';
 import { type EventPosition, parsePosition } from './event-position.js';
 import { POSITION_HEADER, SEQUENCE_HEADER, inputRecordFor } from './input-record.js';
 import { ReplayWindow } from './replay-window.js';
@@ -23,7 +29,7 @@ export interface StoredPosition {
   readonly window: ReplayWindow;
 }
 
-interface TailRecord {
+interface WrittenRecord {
   readonly sequence: number;
   readonly positionId: string;
   readonly value: string;
@@ -35,21 +41,28 @@ function header(message: KafkaMessage, name: string): string | undefined {
   return first === undefined ? undefined : Buffer.isBuffer(first) ? first.toString('utf8') : String(first);
 }
 
+/** The record as the ingest wrote it, or undefined for a record of another producer. */
+function writtenRecord(message: KafkaMessage): WrittenRecord | undefined {
+  const positionId = header(message, POSITION_HEADER);
+  const sequence = Number(header(message, SEQUENCE_HEADER));
+  if (positionId === undefined || !Number.isSafeInteger(sequence)) return undefined;
+  return { sequence, positionId, value: message.value?.toString('utf8') ?? '' };
+}
+
 export interface ReadStoredPositionOptions {
   readonly kafka: Kafka;
   readonly topic: string;
-  /** `INGEST_TAIL_RECORDS`: records read back from the end of each partition. */
+  /** `INGEST_TAIL_RECORDS`: offsets read back from the end of each partition first. */
   readonly tailRecords: number;
-  /** Consumer group of the read (it commits nothing), e.g. `<transactional id>.position`. */
+  /** Consumer group prefix of the reads (they commit nothing), e.g. `<transactional id>.position`. */
   readonly groupId: string;
-  /** Give up after this long (an open transaction of another producer holds read_committed back). */
-  readonly timeoutMs: number;
+  /** Give up after this long without progress (an open transaction of another producer holds read_committed back). */
+  readonly stallMs: number;
 }
 
 /** The newest position the ingest wrote to `topic`, or undefined when it wrote nothing there. */
 export async function readStoredPosition(options: ReadStoredPositionOptions): Promise<StoredPosition | undefined> {
-  const tail = await readTails(options);
-  const written = tail.sort((a, b) => a.sequence - b.sequence);
+  const written = (await readNewestWritten(options)).sort((a, b) => a.sequence - b.sequence);
   const last = written.at(-1);
   if (!last) return undefined;
   const window = new ReplayWindow();
@@ -69,74 +82,51 @@ export async function readStoredPosition(options: ReadStoredPositionOptions): Pr
   };
 }
 
-async function readTails(options: ReadStoredPositionOptions): Promise<TailRecord[]> {
-  const admin = options.kafka.admin();
+/**
+ * The ingest's records from the end of each partition back to (at least) its newest committed one.
+ * The newest record overall is the newest of some partition, so it is among them.
+ */
+async function readNewestWritten(options: ReadStoredPositionOptions): Promise<WrittenRecord[]> {
+  const bounds = await partitionBounds(options.kafka, options.topic);
+  const found: WrittenRecord[] = [];
+  let ranges: OffsetRange[] = bounds.map(({ partition, low, high }) => ({
+    partition,
+    start: maxOf(low, high - BigInt(options.tailRecords)),
+    end: high,
+  }));
+  while (ranges.some((r) => r.end > r.start)) {
+    const read = await readCommittedRanges(options, ranges);
+    const withRecords = new Set<number>();
+    for (const r of read) {
+      const w = writtenRecord(r.message);
+      if (w === undefined) continue;
+      found.push(w);
+      withRecords.add(r.partition);
+    }
+    ranges = ranges
+      .filter((r) => !withRecords.has(r.partition))
+      .map((r) => {
+        const low = bounds.find((b) => b.partition === r.partition)!.low;
+        return { partition: r.partition, start: maxOf(low, r.start - 2n * (r.end - r.start)), end: r.start };
+      });
+  }
+  return found;
+}
+
+async function partitionBounds(
+  kafka: Kafka,
+  topic: string,
+): Promise<{ partition: number; low: bigint; high: bigint }[]> {
+  const admin = kafka.admin();
   await admin.connect();
-  let ranges: { partition: number; start: bigint; end: bigint }[];
   try {
-    const offsets = await admin.fetchTopicOffsets(options.topic);
-    ranges = offsets
-      .map((o) => {
-        const end = BigInt(o.high);
-        const low = BigInt(o.low);
-        const from = end - BigInt(options.tailRecords);
-        return { partition: o.partition, start: from > low ? from : low, end };
-      })
-      .filter((r) => r.end > r.start);
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return offsets.map((o) => ({ partition: o.partition, low: BigInt(o.low), high: BigInt(o.high) }));
   } finally {
     await admin.disconnect();
   }
-  if (ranges.length === 0) return [];
+}
 
-  const consumer = options.kafka.consumer({
-    groupId: `${options.groupId}.${randomUUID()}`,
-    readUncommitted: false,
-    allowAutoTopicCreation: false,
-  });
-  const records: TailRecord[] = [];
-  const pending = new Set(ranges.map((r) => r.partition));
-  const endOf = new Map(ranges.map((r) => [r.partition, r.end]));
-  try {
-    await consumer.connect();
-    await consumer.subscribe({ topic: options.topic, fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () =>
-          reject(
-            new Error(
-              `could not read the committed tail of ${options.topic} within ${options.timeoutMs} ms ` +
-                `(partitions ${[...pending].join(', ')} not read to their end; an open transaction holds read_committed readers back)`,
-            ),
-          ),
-        options.timeoutMs,
-      );
-      // Batch instrumentation also fires for batches of control records and aborted records only,
-      // which never reach eachBatch: a partition ending in a commit marker is done by its last offset.
-      consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-        if (BigInt(payload.lastOffset) >= endOf.get(payload.partition)! - 1n) pending.delete(payload.partition);
-        if (pending.size === 0) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      consumer
-        .run({
-          autoCommit: false,
-          eachBatch: async ({ batch }) => {
-            for (const m of batch.messages) {
-              const positionId = header(m, POSITION_HEADER);
-              const sequence = Number(header(m, SEQUENCE_HEADER));
-              if (positionId !== undefined && Number.isSafeInteger(sequence)) {
-                records.push({ sequence, positionId, value: m.value?.toString('utf8') ?? '' });
-              }
-            }
-          },
-        })
-        .catch(reject);
-      for (const r of ranges) consumer.seek({ topic: options.topic, partition: r.partition, offset: String(r.start) });
-    });
-  } finally {
-    await consumer.disconnect().catch(() => undefined);
-  }
-  return records;
+function maxOf(a: bigint, b: bigint): bigint {
+  return a > b ? a : b;
 }

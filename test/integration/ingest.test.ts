@@ -128,13 +128,8 @@ test('SIGKILL of npm run ingest at a random point, then a restart: each event on
   assertExactlyOnceInKeyOrder(await committedRecords(brokers, topic), stream, EVENTS);
 });
 
-// Known issues (docs/ingest.md): the read-back of the committed tail can miss the last committed record behind an
-// aborted transaction, and can time out on a partition ending in a lone marker; seen once each in a fresh-clone run.
-const READ_BACK_KNOWN_ISSUE = 'read-back of the committed tail, open: docs/ingest.md "Known issues"';
-
 test('two ingests started at once on one topic: the later claim fences the other; each event once, in key order', {
   timeout: 600_000,
-  todo: READ_BACK_KNOWN_ISSUE,
 }, async () => {
   const topic = await inputTopic('ingest-twice');
   const stream = await standIn({ dropEvery: 300 });
@@ -153,7 +148,6 @@ test('two ingests started at once on one topic: the later claim fences the other
 
 test('a position older than the stream history stops loudly, says what was lost and how to restart; since skips forward', {
   timeout: 300_000,
-  todo: READ_BACK_KNOWN_ISSUE,
 }, async () => {
   const topic = await inputTopic('ingest-history');
   const stream = await standIn({ events: 1000 });
