@@ -52,14 +52,14 @@ export const INGEST_SETTINGS = {
     min: 1000,
     scope: 'wired',
     readBy: INGEST_ONLY,
-    doc: "Kafka aborts an ingest transaction left open this long (a crashed ingest's); also bounds reading the position back, ms.",
+    doc: "Kafka aborts an ingest transaction left open this long (a crashed ingest's); reading the position back gives up after this long without progress, ms.",
   }),
   INGEST_TAIL_RECORDS: integer({
     default: 1000,
     min: 1,
     scope: 'wired',
     readBy: INGEST_ONLY,
-    doc: 'Records read back from the end of each input partition at start to find the position and the replayable events.',
+    doc: 'Offsets read back first from the end of each input partition at start to find the position and the replayable events; a window without a committed record of the ingest is widened, twice as wide each time.',
   }),
   INGEST_IDLE_TIMEOUT_MS: integer({
     default: 60_000,
