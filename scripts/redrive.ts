@@ -18,13 +18,14 @@ const { createKafka, kafkaConnectionConfigFromEnv } = await import('../lib/kafka
 const { settingsOrExit } = await import('./lib/cli.js');
 const { runRedrive } = await import('../lib/redrive/kafka-loop.js');
 const { readSettings } = await import('../lib/settings/catalogue.js');
+const { DEFAULT_MAX_REDRIVES } = await import('../lib/redrive/selection.js');
 const { parseRedriveRequest, redriveGroupIdFor, redriveTopicsFrom, RedriveOptionsError } = await import(
   '../lib/redrive/request.js'
 );
 
 const USAGE =
   'usage: npm run redrive -- --from error|on-failure [--error-types T1,T2] [--since ISO] [--until ISO]\n' +
-  '                          [--max N] [--dry-run] [--max-redrives N (default 3)] [--group NAME]';
+  `                          [--max N] [--dry-run] [--max-redrives N (default ${DEFAULT_MAX_REDRIVES})] [--group NAME]`;
 
 let request: RedriveRequest;
 try {

@@ -75,9 +75,6 @@ export interface ClientStats {
   retries: number;
 }
 
-/** Long enough for typical replica lag (seconds), short enough to leave the invocation time to produce. */
-export const DEFAULT_RETRY_BUDGET_MS = 10_000;
-
 /** What every request of one `fetchRevisions` call shares: where, for which wiki, until when, and where results go. */
 interface FetchScope extends RequestTarget {
   readonly results: Map<number, RevisionResult>;
@@ -117,7 +114,6 @@ export function revisionContentClient(
   const requester = actionApiRequester(config);
   const limit = concurrencyLimit(config.concurrency);
   const stats: ClientStats = { requests: 0, responseBytes: 0, retries: 0 };
-  const retryBudgetMs = config.retryBudgetMs ?? DEFAULT_RETRY_BUDGET_MS;
 
   async function callApi(scope: FetchScope, revIds: readonly number[], cont: Record<string, string>) {
     stats.requests++;
@@ -185,7 +181,7 @@ export function revisionContentClient(
       failedSince ??= clock.now();
       const wait = Math.max(backoffMs(n, config.retryBaseMs, config.retryMaxMs, random), failure.retryAfterMs ?? 0);
       const spent = clock.now() - failedSince;
-      if (spent + wait > retryBudgetMs || (config.maxRetries !== undefined && n >= config.maxRetries)) {
+      if (spent + wait > config.retryBudgetMs || (config.maxRetries !== undefined && n >= config.maxRetries)) {
         return { kind: 'final', error: retriesExhausted(failure.error, n, spent), scope: failure.scope };
       }
       // Not the wiki's fault: what the deadline leaves unresolved is redelivered, not errored.

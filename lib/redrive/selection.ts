@@ -39,12 +39,16 @@ export interface RedriveSelection {
    * @default - no upper bound
    */
   readonly until?: Date;
-  /** A record already redriven this many times is skipped and reported. @default 3 */
+  /** A record already redriven this many times is skipped and reported. @default DEFAULT_MAX_REDRIVES */
   readonly maxRedrives?: number;
 }
 
+/** `maxRedrives` when a request leaves it out: a record that failed this often after redrives wants a person. */
+export const DEFAULT_MAX_REDRIVES = 3;
+
 /** `maxRedrives` of the selection, defaulted. */
-const maxRedrivesOf = (selection: Pick<RedriveSelection, 'maxRedrives'>): number => selection.maxRedrives ?? 3;
+const maxRedrivesOf = (selection: Pick<RedriveSelection, 'maxRedrives'>): number =>
+  selection.maxRedrives ?? DEFAULT_MAX_REDRIVES;
 
 export type SkipReason =
   /** Its type is not among `errorTypes`. */

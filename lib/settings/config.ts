@@ -20,8 +20,8 @@ export interface MediaWikiApiConfig {
   readonly connectTimeoutMs: number;
   /** `MW_API_HOST_HEADER`: `'domain'` sends `Host: <meta.domain>`; unset sends the URL's host. */
   readonly hostHeader?: 'domain';
-  /** `MW_API_RETRY_BUDGET_MS`; @default 10000 (`DEFAULT_RETRY_BUDGET_MS`) */
-  readonly retryBudgetMs?: number;
+  /** `MW_API_RETRY_BUDGET_MS` */
+  readonly retryBudgetMs: number;
   /** `MW_API_MAX_RETRIES`; unset, the retry budget alone decides. */
   readonly maxRetries?: number;
   /** `MW_API_RETRY_BASE_MS` */

@@ -1,5 +1,5 @@
 /** Wiring of the real revision content client and pipeline for integration tests. */
-import { DEFAULT_TOPICS } from '../../lib/settings/catalogue.js';
+import { DEFAULT_TOPICS, SETTINGS } from '../../lib/settings/catalogue.js';
 import type { MediaWikiApiConfig, SchemaRepositoryConfig } from '../../lib/settings/config.js';
 import { DEFAULT_CONTENT_BUDGET_BYTES } from './batch-deps.js';
 import { apiEndpointResolver } from '../../lib/mediawiki/domain-allowlist.js';
@@ -19,6 +19,7 @@ export function testApiConfig(apiUrl: string, overrides: Partial<MediaWikiApiCon
     // Far beyond any answer of a loaded wiki: tests that inject a read timeout set their own.
     timeoutMs: 60_000,
     connectTimeoutMs: 1000,
+    retryBudgetMs: SETTINGS.MW_API_RETRY_BUDGET_MS.default,
     maxRetries: 3,
     retryBaseMs: 20,
     retryMaxMs: 200,

@@ -8,6 +8,7 @@ import { DEFAULT_CONTENT_BUDGET_BYTES } from '../support/batch-deps.js';
 import { after, test } from 'node:test';
 import fc from 'fast-check';
 import { apiEndpointResolver } from '../../lib/mediawiki/domain-allowlist.js';
+import { SETTINGS } from '../../lib/settings/catalogue.js';
 import { kafkaEsmEventFor } from '../../scripts/lib/esm-event.js';
 import { processBatch } from '../../lib/pipeline/process-batch.js';
 import { NO_DEADLINE } from '../../lib/core/deadline.js';
@@ -96,6 +97,7 @@ test('hostile Action API bodies (HTTP 200, any JSON shape) never reject processB
       userAgent: 'hostile-test',
       timeoutMs: 2000,
       connectTimeoutMs: 1000,
+      retryBudgetMs: SETTINGS.MW_API_RETRY_BUDGET_MS.default,
       maxRetries: 0,
       retryBaseMs: 1,
       retryMaxMs: 1,

@@ -49,6 +49,7 @@ export const MEDIAWIKI_SETTINGS = {
       '`domain` sends `Host: <meta.domain>` to a fixed `MW_API_URL_TEMPLATE` (a service mesh proxy); ' +
       'the allowlist still applies.',
   }),
+  // Long enough for typical replica lag (seconds), short enough to leave the invocation time to produce.
   MW_API_RETRY_BUDGET_MS: integer({
     default: 10_000,
     doc: "How long a request's retryable failures are retried, from the first failure, ms; bounded by the deadline.",
