@@ -4,7 +4,7 @@
  */
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { ResolvedPipelineConfig } from '../config/config.ts';
-import { mskGroupArn, mskTopicArn } from '../config/msk-arns.ts';
+import { mskGroupArn, mskTopicArn, mskTransactionalIdArn } from '../config/msk-arns.ts';
 import {
   KafkaClusterAccess,
   MSK_CLUSTER_ACTIONS,
@@ -75,52 +75,79 @@ export function enrichStatements(config: ResolvedPipelineConfig, access: EnrichA
   return statements;
 }
 
+/** What a function that writes the input topic (the redrive, the ingest) reads, and as whom, with MSK IAM. */
+export interface InputTopicWriter {
+  /** Topics it reads (`DescribeTopic`, `ReadData`), as the statement `sid`. */
+  readonly reads: { readonly sid: string; readonly topics: readonly string[] };
+  /** Its transactional id, when its producer is transactional (`DescribeTransactionalId`, `AlterTransactionalId`). */
+  readonly transactionalId?: { readonly sid: string; readonly id: string };
+  /** The prefix of the consumer groups it reads in (`DescribeGroup`, `AlterGroup` on `<prefix>*`). */
+  readonly groups: { readonly sid: string; readonly prefix: string };
+}
+
 /**
- * What every writer of the input topic (the redrive, the ingest) needs: broker discovery and the secrets as the
- * enrichment function has them, and an idempotent producer's write on the input topic (MSK IAM).
+ * Least-privilege statements of a function that writes the input topic (the redrive, the ingest): broker discovery
+ * and the secrets as the enrichment function has them (MSK IAM, SASL/SCRAM, TLS); with MSK IAM access control an
+ * idempotent producer's write on the input topic, read on the topics it reads, its transactional id, and its
+ * consumer groups; the ENIs of a VPC function without event pollers (AWS's ENI list for VPC functions).
+ * Amazon MSK, "Semantics of IAM authorization policy actions and resources"
+ * (https://docs.aws.amazon.com/msk/latest/developerguide/kafka-actions.html): `ReadData` needs `DescribeTopic`,
+ * `AlterGroup` needs `DescribeGroup`, group ARNs may end in a wildcard; a transactional producer needs
+ * `DescribeTransactionalId` and `AlterTransactionalId` on `transactional-id/…` and `WriteDataIdempotently` on the
+ * cluster.
  */
 export function inputTopicWriterStatements(
   config: ResolvedPipelineConfig,
   topics: PipelineTopics,
+  inVpc: boolean,
+  writer: InputTopicWriter,
 ): iam.PolicyStatement[] {
   const kafka = kafkaClusterAccess(config);
-  return [
+  const statements = [
     ...kafka.clusterDiscovery(),
     ...kafka.produce([topics.input], { sid: 'MskWriteInputTopic', idempotent: true }),
   ];
+  if (config.kafkaClusterType === 'msk' && config.kafkaAuth === 'iam') {
+    const cluster = config.mskClusterArn!;
+    statements.push(
+      new iam.PolicyStatement({
+        sid: writer.reads.sid,
+        actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:ReadData'],
+        resources: writer.reads.topics.map((t) => mskTopicArn(cluster, t)),
+      }),
+    );
+    if (writer.transactionalId) {
+      statements.push(
+        new iam.PolicyStatement({
+          sid: writer.transactionalId.sid,
+          actions: ['kafka-cluster:DescribeTransactionalId', 'kafka-cluster:AlterTransactionalId'],
+          resources: [mskTransactionalIdArn(cluster, writer.transactionalId.id)],
+        }),
+      );
+    }
+    statements.push(
+      new iam.PolicyStatement({
+        sid: writer.groups.sid,
+        actions: ['kafka-cluster:DescribeGroup', 'kafka-cluster:AlterGroup'],
+        resources: [mskGroupArn(cluster, `${writer.groups.prefix}*`)],
+      }),
+    );
+  }
+  if (inVpc) statements.push(vpcNetworkInterfacesStatement({ vpcFunction: true, kafkaPollers: false }));
+  return statements;
 }
 
 /**
- * Least-privilege statements of the redrive function: broker discovery and secrets as the enrichment
- * function has them; read the error and (Kafka) on-failure topics as its own consumer groups; write
- * the input topic with an idempotent producer; the VPC ENIs when it runs in a VPC. With MSK IAM
- * access control the `kafka-cluster` actions are scoped to those topic and group ARNs.
- * "Semantics of IAM authorization policy actions and resources", Amazon MSK Developer Guide
- * (ReadData needs DescribeTopic, AlterGroup needs DescribeGroup; group ARNs may end in a wildcard),
- * https://docs.aws.amazon.com/msk/latest/developerguide/kafka-actions.html
+ * Least-privilege statements of the redrive function: it reads the error and (Kafka) on-failure topics in its own
+ * consumer groups and writes the input topic with an idempotent producer ({@link inputTopicWriterStatements}).
  */
 export function redriveStatements(
   config: ResolvedPipelineConfig,
   topics: PipelineTopics,
   inVpc: boolean,
 ): iam.PolicyStatement[] {
-  const statements = inputTopicWriterStatements(config, topics);
-  if (config.kafkaClusterType === 'msk' && config.kafkaAuth === 'iam') {
-    const sources = [topics.error, ...(topics.onFailure ? [topics.onFailure] : [])];
-    statements.push(
-      new iam.PolicyStatement({
-        sid: 'MskReadRedriveSources',
-        actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:ReadData'],
-        resources: sources.map((t) => mskTopicArn(config.mskClusterArn!, t)),
-      }),
-      new iam.PolicyStatement({
-        sid: 'MskRedriveConsumerGroups',
-        actions: ['kafka-cluster:DescribeGroup', 'kafka-cluster:AlterGroup'],
-        resources: [mskGroupArn(config.mskClusterArn!, `${redriveGroupPrefix(config)}*`)],
-      }),
-    );
-  }
-  // A VPC function without event pollers: AWS's ENI list for VPC functions.
-  if (inVpc) statements.push(vpcNetworkInterfacesStatement({ vpcFunction: true, kafkaPollers: false }));
-  return statements;
+  return inputTopicWriterStatements(config, topics, inVpc, {
+    reads: { sid: 'MskReadRedriveSources', topics: [topics.error, ...(topics.onFailure ? [topics.onFailure] : [])] },
+    groups: { sid: 'MskRedriveConsumerGroups', prefix: redriveGroupPrefix(config) },
+  });
 }
