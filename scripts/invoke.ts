@@ -68,6 +68,7 @@ if (!existsSync(values.event)) {
 // output file is written.
 const { demoWikiEnv, useDemoWiki } = await import('./lib/demo-wiki.js');
 const { readSettings } = await import('../lib/settings/catalogue.js');
+const { enrichObservability } = await import('../lib/pipeline/observability.js');
 settingsOrExit(() => readSettings(values['demo-wiki'] ? demoWikiEnv(process.env) : process.env));
 if (values['demo-wiki']) useDemoWiki((line) => console.error(`[invoke] ${line}`));
 
@@ -121,10 +122,15 @@ if (values.runtime === 'lambda') {
   process.exit(code);
 }
 
+const observability = enrichObservability();
 const deps = settingsOrExit(() =>
-  dependenciesFromEnv(process.env, fileSink({ output: values.out!, error: values.errors! })),
+  dependenciesFromEnv(
+    process.env,
+    fileSink({ output: values.out!, error: values.errors! }),
+    observability.schemaResolutionListener,
+  ),
 );
-const handler = createHandler(() => deps);
+const handler = createHandler(() => deps, observability);
 const timeoutMs = Number(values['timeout-ms']);
 const started = Date.now();
 const context = {

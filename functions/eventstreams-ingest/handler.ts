@@ -11,8 +11,8 @@
  * commit, which the lag alarm watches. A position older than the stream's history throws (the error alarm);
  * being fenced by a newer run is not an error: the newer run goes on.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import type { Kafka } from 'kafkajs';
 import { IngestFencedError } from '../../lib/ingest/errors.js';
@@ -20,6 +20,7 @@ import { ingestSettingsFrom, type IngestSettings } from '../../lib/ingest/ingest
 import { runIngest, type StopReason } from '../../lib/ingest/ingest-run.js';
 import { emptyTally, type IngestTally } from '../../lib/ingest/ingest-tally.js';
 import { createKafka, kafkaConnectionConfigFromEnv } from '../../lib/kafka/kafka-client.js';
+import { loggerFrom, metricsFrom } from '../../lib/observability/powertools.js';
 import { readSettings, type SettingValues } from '../../lib/settings/catalogue.js';
 
 /**
@@ -49,11 +50,8 @@ export async function handler(_event: unknown, context: Context): Promise<Ingest
     container = {
       settings,
       ingest: ingestSettingsFrom(settings),
-      logger: new Logger({ serviceName: settings.POWERTOOLS_SERVICE_NAME }),
-      metrics: new Metrics({
-        serviceName: settings.POWERTOOLS_SERVICE_NAME,
-        namespace: settings.POWERTOOLS_METRICS_NAMESPACE,
-      }),
+      logger: loggerFrom(settings),
+      metrics: metricsFrom(settings),
     };
   }
   const c = container;

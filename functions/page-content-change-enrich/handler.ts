@@ -10,7 +10,7 @@ import type { Context } from 'aws-lambda';
 import { enrichConfigFrom, type EnrichConfig } from '../../lib/settings/config.js';
 import { apiEndpointResolver, type ApiEndpointResolver } from '../../lib/mediawiki/domain-allowlist.js';
 import type { KafkaBatchResponse } from '../../lib/event-source/kafka-event.js';
-import { logger, metrics, recordBatchMetrics, schemaResolutionListener } from '../../lib/pipeline/observability.js';
+import { type EnrichObservability, enrichObservability } from '../../lib/pipeline/observability.js';
 import { invocationDeadlines } from '../../lib/pipeline/invocation-deadlines.js';
 import { type BatchDependencies, processBatch } from '../../lib/pipeline/process-batch.js';
 import { isRepositoryPath } from '../../lib/schemas/schema-document.js';
@@ -20,6 +20,7 @@ import { revisionContentClient, type RevisionContentClient } from '../../lib/med
 import type { EventSink } from '../../lib/pipeline/sink.js';
 import { kafkaSink, kafkaSinkConfigFromEnv } from '../../lib/pipeline/kafka-sink.js';
 import { UnwrittenRecordsError } from '../../lib/pipeline/errors.js';
+import type { SchemaResolutionListener } from '../../lib/schema-repository/output-schema-resolver.js';
 import { ConfigurationError, readSettings } from '../../lib/settings/catalogue.js';
 
 export interface HandlerDependencies {
@@ -34,8 +35,15 @@ export interface HandlerDependencies {
   readonly outputSchemas?: OutputSchemaResolver;
 }
 
-/** Per-container dependencies from the environment; created on first use, reused across invocations. */
-export function dependenciesFromEnv(env: NodeJS.ProcessEnv = process.env, sink?: EventSink): HandlerDependencies {
+/**
+ * Per-container dependencies from the environment; created on first use, reused across invocations.
+ * `schemaListener` hears the schema repository (the handler's {@link EnrichObservability}).
+ */
+export function dependenciesFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+  sink?: EventSink,
+  schemaListener?: SchemaResolutionListener,
+): HandlerDependencies {
   // The environment is read and validated once per container.
   const settings = readSettings(env);
   const config = enrichConfigFrom(settings);
@@ -51,7 +59,7 @@ export function dependenciesFromEnv(env: NodeJS.ProcessEnv = process.env, sink?:
     sink: sink ?? kafkaSink(kafkaSinkConfigFromEnv(env, settings)),
     maxMessageBytes: settings.KAFKA_MAX_MESSAGE_BYTES,
     partialBatchResponse: settings.ESM_PARTIAL_BATCH_RESPONSE === 'true',
-    outputSchemas: outputSchemaResolver(config.schemaRepository, { listener: schemaResolutionListener }),
+    outputSchemas: outputSchemaResolver(config.schemaRepository, { listener: schemaListener }),
   };
 }
 
@@ -72,7 +80,15 @@ export function batchDependencies(
   };
 }
 
-export function createHandler(getDependencies: () => HandlerDependencies) {
+/**
+ * The handler, with its logger and metrics: by default made here from this process's Powertools settings, before
+ * the first invocation reads the others (an invalid one then fails that invocation, not the container's start).
+ */
+export function createHandler(
+  getDependencies: () => HandlerDependencies,
+  observability: EnrichObservability = enrichObservability(),
+) {
+  const { logger, metrics } = observability;
   return middy(async (event: unknown, context: Context): Promise<KafkaBatchResponse> => {
     const deps = getDependencies();
     const remaining =
@@ -90,7 +106,7 @@ export function createHandler(getDependencies: () => HandlerDependencies) {
       fetchBy,
       batchDependencies(deps, { produceDeadline: produceBy, requestId: context?.awsRequestId }),
     );
-    recordBatchMetrics(result.outcomes, {
+    observability.recordBatchMetrics(result.outcomes, {
       mediawikiRequests: deps.client.stats.requests - requestsBefore,
       sinkFailures: result.sinkFailures,
       batchItemFailures: result.response.batchItemFailures.length,
@@ -114,6 +130,10 @@ export function createHandler(getDependencies: () => HandlerDependencies) {
     .use(logMetrics(metrics));
 }
 
+const observability = enrichObservability();
 let containerDependencies: HandlerDependencies | undefined;
 
-export const handler = createHandler(() => (containerDependencies ??= dependenciesFromEnv()));
+export const handler = createHandler(
+  () => (containerDependencies ??= dependenciesFromEnv(process.env, undefined, observability.schemaResolutionListener)),
+  observability,
+);

@@ -104,8 +104,8 @@ export function settingNames(): SettingName[] {
 
 /**
  * Powertools' service name and metrics namespace of this process, read from its environment through
- * the catalogue: the logger and metrics exist from import, before a handler reads its settings. Text
- * settings, so this never throws.
+ * the catalogue: a handler makes its logger and metrics from them as it is built, before it reads its other
+ * settings (which may be invalid: that invocation then fails, logged). Text settings, so this never throws.
  */
 export function powertoolsSettingsOfThisProcess(): Pick<
   SettingValues,

@@ -8,7 +8,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { createHandler } from '../../functions/page-content-change-enrich/handler.js';
-import { schemaResolutionListener } from '../../lib/pipeline/observability.js';
+import { enrichObservability } from '../../lib/pipeline/observability.js';
+import { readSettings } from '../../lib/settings/catalogue.js';
 import { outputSchemaResolver } from '../../lib/schema-repository/output-schema-resolver.js';
 import {
   type SchemaRepository,
@@ -63,6 +64,7 @@ function eventOf(i: number, schema: string): any {
 async function pipelineWith(prefix: string, baseUri: string, timeoutMs = 60_000) {
   const topics = await createPipelineTopics(brokers, prefix);
   const reports: Array<{ uri: string; first: boolean; message: string }> = [];
+  const { schemaResolutionListener } = enrichObservability(readSettings({}));
   const outputSchemas = outputSchemaResolver(testSchemaRepositoryConfig([baseUri], { timeoutMs }), {
     listener: {
       ...schemaResolutionListener,

@@ -158,3 +158,22 @@ test('the graph is read from real files (a guard against a regex that matches no
       .includes(path.join('lib', 'pipeline', 'process-batch.ts')),
   );
 });
+
+test('lib/ makes loggers and metrics one way, on demand: importing any lib/ module creates none', async () => {
+  const { Logger } = await import('@aws-lambda-powertools/logger');
+  const { Metrics } = await import('@aws-lambda-powertools/metrics');
+  const libFiles = [...graph.keys()].filter((f) => top(f) === 'lib' && !f.endsWith('.d.ts'));
+  const made: string[] = [];
+  const instances: string[] = [];
+  for (const file of libFiles) {
+    const source = readFileSync(path.join(ROOT, file), 'utf8');
+    if (/new (Logger|Metrics)\(/.test(source) && file !== path.join('lib', 'observability', 'powertools.ts'))
+      made.push(file);
+    const module = (await import(path.join(ROOT, file))) as Record<string, unknown>;
+    for (const [name, value] of Object.entries(module))
+      if (value instanceof Logger || value instanceof Metrics) instances.push(`${file}: ${name}`);
+  }
+  assert.ok(libFiles.length > 50, 'every lib/ module was imported');
+  assert.deepEqual(made, [], 'Powertools loggers and metrics are made in lib/observability/powertools.ts only');
+  assert.deepEqual(instances, [], 'no lib/ module exports a logger or metrics made at import');
+});

@@ -19,7 +19,7 @@ import {
   standInNewerVersion,
   startSchemaRepository,
 } from '../../scripts/lib/schema-repository.js';
-import { metrics, schemaResolutionListener } from '../../lib/pipeline/observability.js';
+import { enrichObservability } from '../../lib/pipeline/observability.js';
 import { testSchemaRepositoryConfig } from '../support/enrich-harness.js';
 import { pageChangeEvent } from '../../scripts/lib/page-change-events.js';
 
@@ -265,6 +265,7 @@ test('observability: every failed resolution counts in SchemaResolutionFailures;
     stream.write = ((chunk: string | Uint8Array) => lines.push(String(chunk)) > 0) as typeof stream.write;
     return () => (stream.write = write);
   });
+  const { metrics, schemaResolutionListener } = enrichObservability(readSettings({}));
   try {
     metrics.clearMetrics();
     schemaResolutionListener.failed!(NEWER, new Error('HTTP 404'), true);

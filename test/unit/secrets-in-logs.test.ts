@@ -19,7 +19,7 @@ import { captureOutput, findSecrets, type Capture } from '../support/hostile/cap
 import { canMakeCertificate, startFakeBroker, type FakeBroker } from '../support/hostile/fake-kafka-broker.js';
 import type { OutboundMessage } from '../../lib/pipeline/sink.js';
 
-// Every log switch on, before lib/pipeline/observability.ts creates its logger (lib modules are imported in before()).
+// Every log switch on, before the handler's logger is made (lib modules are imported in before()).
 process.env.POWERTOOLS_DEV = 'true';
 process.env.POWERTOOLS_LOG_LEVEL = 'DEBUG';
 process.env.POWERTOOLS_LOGGER_LOG_EVENT = 'true';
@@ -222,8 +222,9 @@ test('the capture sees what the logger writes: logging the config would be caugh
   const env = envFor('scram', '127.0.0.1:1', 'ERROR');
   const capture = captureOutput();
   try {
-    observability.logger.info('config', { mediawiki: { urlTemplate: env.MW_API_URL_TEMPLATE } });
-    observability.logger.debug('credentials', { sasl: { password: SCRAM_PASSWORD } });
+    const { logger } = observability.enrichObservability();
+    logger.info('config', { mediawiki: { urlTemplate: env.MW_API_URL_TEMPLATE } });
+    logger.debug('credentials', { sasl: { password: SCRAM_PASSWORD } });
     console.error({ deep: { deeper: { deepest: { awsSecret: AWS_SECRET } } } });
     process.stderr.write(`raw ${MW_TOKEN}\n`);
   } finally {
