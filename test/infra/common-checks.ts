@@ -1,25 +1,23 @@
 /** Checks every synthesized configuration of the pipeline stack passes (used by the pipeline-stack tests). */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { mskTopicArn } from '../../infra/config/msk-arns.ts';
 import { WILDCARD_STATEMENTS } from '../../infra/constructs/kafka-permissions.ts';
 import { functionEnvironment } from '../../infra/stack/pipeline-stack.ts';
 import { readSettings, SETTINGS, tunableSettingNames } from '../../lib/settings/catalogue.ts';
 import {
+  actionsOf,
   asArray,
   bySid,
   enrichFunction,
   identityStatements,
-  MSK_CLUSTER_ARN,
   nagAnnotations,
   nagFindings,
   roleStatements,
   type synth,
-  type Statement,
+  topicArn,
 } from './helpers.ts';
 
-export const topicArn = (t: string) => mskTopicArn(MSK_CLUSTER_ARN, t);
-export const actionsOf = (s: Statement) => asArray(s.Action).slice().sort();
+export { actionsOf, topicArn };
 
 /** Checks shared by every configuration. */
 export function commonChecks(name: string, make: () => ReturnType<typeof synth>) {

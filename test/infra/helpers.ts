@@ -2,8 +2,9 @@
  * Shared helpers of the infrastructure tests: offline synth of the pipeline stack for an example
  * environment (feature flags from cdk.json, explicit account/region, no lookups, no bundling unless asked).
  */
-import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import assert from 'node:assert/strict';
+import { execFileSync, type SpawnSyncReturns, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
@@ -11,6 +12,7 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { type PipelineConfig, resolveConfig, type ResolvedPipelineConfig } from '../../infra/config/config.ts';
+import { mskGroupArn, mskTopicArn } from '../../infra/config/msk-arns.ts';
 import { configFromContext, listEnvironments, loadEnvironmentFile } from '../../infra/config/environment-files.ts';
 import { PipelineStack, type PipelineStackProps } from '../../infra/stack/pipeline-stack.ts';
 
@@ -118,6 +120,10 @@ export interface Statement {
 }
 
 export const asArray = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+/** A statement's actions, sorted. */
+export const actionsOf = (s: Statement) => asArray(s.Action).slice().sort();
+/** The ARN of a topic of the example MSK cluster. */
+export const topicArn = (t: string) => mskTopicArn(MSK_CLUSTER_ARN, t);
 
 /** Every identity-policy statement of the template, with the logical id of its policy/role. */
 export function identityStatements(template: Template): Array<{ owner: string; statement: Statement }> {
@@ -170,4 +176,79 @@ export function enrichFunction(template: Template): { id: string; resource: Reco
   );
   if (fns.length !== 1) throw new Error(`expected one enrichment function, found ${fns.length}`);
   return { id: fns[0]![0], resource: fns[0]![1] };
+}
+
+/** The Lambda functions of the template whose logical id starts with `prefix` (`RedriveFunction`, `EventStreamsIngest`). */
+export function functionsNamed(template: Template, prefix: string): Array<Record<string, any>> {
+  return Object.entries(template.findResources('AWS::Lambda::Function'))
+    .filter(([id]) => id.startsWith(prefix))
+    .map(([, r]) => r);
+}
+
+/**
+ * The MSK IAM statements of a function that writes the input topic (the redrive, the ingest;
+ * infra/stack/permissions.ts `inputTopicWriterStatements`), on the example MSK cluster: `ReadData` on exactly
+ * `reads`, `WriteData` on the input topic only, no other topic in any statement, the idempotent producer's
+ * cluster action, `DescribeGroup` and `AlterGroup` on the groups under `groups.prefix` (statement `groups.sid`),
+ * and nothing on `*` but the VPC ENIs. ("Semantics of IAM authorization policy actions and resources", Amazon MSK,
+ * https://docs.aws.amazon.com/msk/latest/developerguide/kafka-actions.html.)
+ */
+export function assertInputTopicWriterMskIam(
+  statements: Statement[],
+  expected: { input: string; reads: string[]; groups: { sid: string; prefix: string } },
+): void {
+  const resourcesOf = (action: string) =>
+    statements.filter((st) => actionsOf(st).includes(action)).flatMap((st) => asArray(st.Resource) as string[]);
+  assert.deepEqual(resourcesOf('kafka-cluster:ReadData').sort(), expected.reads.map(topicArn).sort(), 'reads');
+  assert.deepEqual(resourcesOf('kafka-cluster:WriteData'), [topicArn(expected.input)], 'writes the input topic only');
+  const topics = new Set(
+    statements.flatMap((st) => asArray(st.Resource)).filter((r) => typeof r === 'string' && r.includes(':topic/')),
+  );
+  assert.deepEqual([...topics].sort(), [...new Set([expected.input, ...expected.reads])].map(topicArn).sort());
+  assert.deepEqual(actionsOf(bySid(statements, 'MskIdempotentProducer')), ['kafka-cluster:WriteDataIdempotently']);
+  const groups = bySid(statements, expected.groups.sid);
+  assert.deepEqual(actionsOf(groups), ['kafka-cluster:AlterGroup', 'kafka-cluster:DescribeGroup']);
+  assert.deepEqual(asArray(groups.Resource), [mskGroupArn(MSK_CLUSTER_ARN, `${expected.groups.prefix}*`)]);
+  assert.deepEqual(
+    statements.filter((st) => asArray(st.Resource).includes('*')).map((st) => st.Sid),
+    ['VpcNetworkInterfaces'],
+  );
+}
+
+/** With SASL/SCRAM the function reads its secret and has no MSK IAM data-plane (`kafka-cluster:`) action. */
+export function assertScramSecretOnly(statements: Statement[]): void {
+  assert.ok(
+    statements.some(
+      (st) =>
+        actionsOf(st).includes('secretsmanager:GetSecretValue') && asArray(st.Resource).includes(SCRAM_SECRET_ARN),
+    ),
+    'reads the SCRAM secret',
+  );
+  assert.ok(!statements.some((st) => actionsOf(st).some((a) => a.startsWith('kafka-cluster:'))));
+}
+
+/**
+ * Bundles the stack's function `prefix` for real (esbuild, as `cdk synth` does), imports the bundle in a fresh Node
+ * process with `env`, invokes its handler with `event`, and returns what it printed: `ran`, or the error's
+ * `name: message`.
+ */
+export function invokeBundledHandler(
+  s: Synth,
+  prefix: string,
+  event: unknown,
+  env: Record<string, string> = {},
+): string {
+  const assembly = s.app.synth();
+  const [fn] = functionsNamed(s.template, prefix);
+  const s3Key: string = fn!.Properties.Code.S3Key;
+  const index = join(assembly.directory, `asset.${s3Key.replace(/\.zip$/, '')}`, 'index.mjs');
+  assert.ok(existsSync(index), `${index} exists`);
+  const script = `
+    const { handler } = await import(${JSON.stringify(index)});
+    try { await handler(${JSON.stringify(event)}, { getRemainingTimeInMillis: () => 1000 }); console.log('ran'); }
+    catch (err) { console.log(err.name + ': ' + err.message); }`;
+  return execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH, ...env },
+  }).trim();
 }

@@ -5,36 +5,32 @@
  * the stack's VPC and security group, cdk-nag clean; and its real esbuild bundle loads.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { mskGroupArn, mskTopicArn } from '../../infra/config/msk-arns.ts';
+import { mskGroupArn } from '../../infra/config/msk-arns.ts';
 import { DEFAULT_REDRIVE_ENTRY } from '../../infra/constructs/redrive-function.ts';
 import {
+  actionsOf,
   asArray,
-  bySid,
+  assertInputTopicWriterMskIam,
+  assertScramSecretOnly,
   enrichFunction,
   eventSourceMapping,
+  functionsNamed,
+  invokeBundledHandler,
   MSK_CLUSTER_ARN,
   nagAnnotations,
   nagFindings,
   roleStatements,
   SCRAM_SECRET_ARN,
   synth,
-  type Statement,
+  topicArn,
 } from './helpers.ts';
 
 const inlineRedrive = { redriveFunctionCode: lambda.Code.fromInline('export const handler = async () => ({});') };
-const topicArn = (t: string) => mskTopicArn(MSK_CLUSTER_ARN, t);
-const actionsOf = (s: Statement) => asArray(s.Action).slice().sort();
-
-function redriveFunctions(template: ReturnType<typeof synth>['template']): Array<Record<string, any>> {
-  return Object.entries(template.findResources('AWS::Lambda::Function'))
-    .filter(([id]) => id.startsWith('RedriveFunction'))
-    .map(([, r]) => r);
-}
+const redriveFunctions = (template: ReturnType<typeof synth>['template']) =>
+  functionsNamed(template, 'RedriveFunction');
 
 describe('redrive function', () => {
   test('is not deployed unless asked for', () => {
@@ -77,30 +73,14 @@ describe('redrive function', () => {
     );
 
     const statements = roleStatements(s.template, 'RedriveFunctionExecutionRole');
-    const readers = statements
-      .filter((st) => actionsOf(st).includes('kafka-cluster:ReadData'))
-      .flatMap((st) => asArray(st.Resource));
-    assert.deepEqual(readers.sort(), [
-      topicArn('eqiad.mw_page_content_change_enrich.error'),
-      topicArn('eqiad.mw_page_content_change_enrich.on_failure'),
-    ]);
-    const writers = statements
-      .filter((st) => actionsOf(st).includes('kafka-cluster:WriteData'))
-      .flatMap((st) => asArray(st.Resource));
-    assert.deepEqual(writers, [topicArn('eqiad.mediawiki.page_change.v1')]);
-    assert.deepEqual(actionsOf(bySid(statements, 'MskIdempotentProducer')), ['kafka-cluster:WriteDataIdempotently']);
-    const groups = bySid(statements, 'MskRedriveConsumerGroups');
-    assert.deepEqual(actionsOf(groups), ['kafka-cluster:AlterGroup', 'kafka-cluster:DescribeGroup']);
-    assert.deepEqual(asArray(groups.Resource), [
-      mskGroupArn(MSK_CLUSTER_ARN, 'mw-page-content-change-enrich-eqiad.redrive.*'),
-    ]);
-    // Not the enrichment function's group, and nothing on Resource '*' but the ENIs.
+    assertInputTopicWriterMskIam(statements, {
+      input: 'eqiad.mediawiki.page_change.v1',
+      reads: ['eqiad.mw_page_content_change_enrich.error', 'eqiad.mw_page_content_change_enrich.on_failure'],
+      groups: { sid: 'MskRedriveConsumerGroups', prefix: 'mw-page-content-change-enrich-eqiad.redrive.' },
+    });
+    // Not the enrichment function's group.
     assert.ok(
       !JSON.stringify(statements).includes(`${mskGroupArn(MSK_CLUSTER_ARN, 'mw-page-content-change-enrich-eqiad')}"`),
-    );
-    assert.deepEqual(
-      statements.filter((st) => asArray(st.Resource).includes('*')).map((st) => st.Sid),
-      ['VpcNetworkInterfaces'],
     );
     // The enrichment function's role gained nothing.
     const enrichReaders = roleStatements(s.template, 'EnrichFunctionExecutionRole')
@@ -119,14 +99,7 @@ describe('redrive function', () => {
     assert.ok(env.KAFKA_BROKERS.length > 0);
     assert.equal(env.KAFKA_AUTH, 'scram');
     assert.equal(env.KAFKA_SASL_SECRET_ARN, SCRAM_SECRET_ARN);
-    const statements = roleStatements(s.template, 'RedriveFunctionExecutionRole');
-    assert.ok(
-      statements.some(
-        (st) =>
-          actionsOf(st).includes('secretsmanager:GetSecretValue') && asArray(st.Resource).includes(SCRAM_SECRET_ARN),
-      ),
-    );
-    assert.ok(!statements.some((st) => actionsOf(st).some((a) => a.startsWith('kafka-cluster:'))));
+    assertScramSecretOnly(roleStatements(s.template, 'RedriveFunctionExecutionRole'));
     assert.deepEqual(nagFindings(s), []);
   });
 
@@ -141,19 +114,9 @@ describe('redrive function', () => {
     skip: !existsSync(DEFAULT_REDRIVE_ENTRY),
   }, () => {
     const s = synth('example-msk-iam', { redriveFunction: true }, { redriveFunctionCode: undefined });
-    const assembly = s.app.synth();
-    const [fn] = redriveFunctions(s.template);
-    const s3Key: string = fn!.Properties.Code.S3Key;
-    const index = join(assembly.directory, `asset.${s3Key.replace(/\.zip$/, '')}`, 'index.mjs');
-    assert.ok(existsSync(index), `${index} exists`);
-    const script = `
-      const { handler } = await import(${JSON.stringify(index)});
-      try { await handler({ from: 'input' }, { getRemainingTimeInMillis: () => 1000 }); console.log('accepted'); }
-      catch (err) { console.log(err.name + ': ' + err.message); }`;
-    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
-      encoding: 'utf8',
-      env: { PATH: process.env.PATH },
-    });
-    assert.equal(out.trim(), 'RedriveOptionsError: from must be "error" or "on-failure"');
+    assert.equal(
+      invokeBundledHandler(s, 'RedriveFunction', { from: 'input' }),
+      'RedriveOptionsError: from must be "error" or "on-failure"',
+    );
   });
 });
