@@ -371,12 +371,25 @@ export function kcatProduce(
   }
 }
 
+/** One record batch stored for a topic on the local broker, as its header says. */
+export interface StoredBatch {
+  readonly partition: number;
+  /** RecordBatch format version: 2 for every batch Kafka 4 writes. */
+  readonly magic: number;
+  /** Codec id of the batch ({@link KAFKA_CODEC_IDS}). */
+  readonly codec: number;
+  /** The idempotent or transactional producer that wrote it, -1 for neither. */
+  readonly producerId: bigint;
+}
+
 /**
- * Codec ids of the record batches stored for `topic`, read from the local broker's log segments
- * (RecordBatch v2 attributes at byte 21): proof of what a test really put on the topic.
+ * The record batches stored for `topic`, read from the local broker's log segments: proof of what a test really
+ * put on the topic. RecordBatch v2: baseOffset int64, batchLength int32, partitionLeaderEpoch int32, magic int8
+ * (@16), crc int32, attributes int16 (@21, codec in the low 3 bits), lastOffsetDelta int32, baseTimestamp int64,
+ * maxTimestamp int64, producerId int64 (@43).
  */
-export function storedBatchCodecs(topic: string): number[] {
-  const codecs: number[] = [];
+export function storedBatches(topic: string): StoredBatch[] {
+  const batches: StoredBatch[] = [];
   for (const dir of readdirSync(KAFKA_DATA_DIR)) {
     const m = dir.match(/^(.*)-(\d+)$/);
     if (!m || m[1] !== topic) continue;
@@ -384,9 +397,19 @@ export function storedBatchCodecs(topic: string): number[] {
       const buf = readFileSync(path.join(KAFKA_DATA_DIR, dir, file));
       for (let pos = 0; pos + 61 <= buf.length; pos += 12 + buf.readInt32BE(pos + 8)) {
         if (buf.readInt32BE(pos + 8) === 0) break; // preallocated tail
-        codecs.push(buf.readInt16BE(pos + 21) & 0x7);
+        batches.push({
+          partition: Number(m[2]),
+          magic: buf.readInt8(pos + 16),
+          codec: buf.readInt16BE(pos + 21) & 0x7,
+          producerId: buf.readBigInt64BE(pos + 43),
+        });
       }
     }
   }
-  return codecs;
+  return batches;
+}
+
+/** Codec ids of the record batches stored for `topic` ({@link storedBatches}). */
+export function storedBatchCodecs(topic: string): number[] {
+  return storedBatches(topic).map((b) => b.codec);
 }

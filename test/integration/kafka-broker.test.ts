@@ -10,11 +10,11 @@
  * set, uses that broker and skips the restart tests.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
+import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { CompressionTypes, Partitioners } from 'kafkajs';
 import {
+  KAFKA_CODEC_IDS,
   KAFKA_DATA_DIR,
   consumeAll,
   createTopics,
@@ -24,6 +24,7 @@ import {
   kafkaIsManaged,
   startKafka,
   stopKafka,
+  storedBatches,
   uniqueTopicName,
   type ConsumedRecord,
 } from '../../scripts/kafka/broker.ts';
@@ -90,31 +91,6 @@ function assertAllInOrder(records: ConsumedRecord[], count: number): void {
   }
 }
 
-/** Reads the record-batch headers of a partition's log segments straight from the broker's data dir. */
-function batchHeaders(topic: string): Array<{ partition: number; compression: number; producerId: bigint }> {
-  const out: Array<{ partition: number; compression: number; producerId: bigint }> = [];
-  for (const dir of readdirSync(KAFKA_DATA_DIR)) {
-    const m = dir.match(/^(.*)-(\d+)$/);
-    if (!m || m[1] !== topic) continue;
-    for (const file of readdirSync(path.join(KAFKA_DATA_DIR, dir)).filter((f) => f.endsWith('.log'))) {
-      const buf = readFileSync(path.join(KAFKA_DATA_DIR, dir, file));
-      // RecordBatch v2: baseOffset int64, batchLength int32, partitionLeaderEpoch int32,
-      // magic int8, crc int32, attributes int16 (@21), lastOffsetDelta int32,
-      // baseTimestamp int64, maxTimestamp int64, producerId int64 (@43).
-      for (let pos = 0; pos + 61 <= buf.length; pos += 12 + buf.readInt32BE(pos + 8)) {
-        if (buf.readInt32BE(pos + 8) === 0) break; // preallocated tail
-        assert.equal(buf.readInt8(pos + 16), 2, 'record batch magic');
-        out.push({
-          partition: Number(m[2]),
-          compression: buf.readInt16BE(pos + 21) & 0x7,
-          producerId: buf.readBigInt64BE(pos + 43),
-        });
-      }
-    }
-  }
-  return out;
-}
-
 describe('local Kafka broker (scripts/kafka) with kafkajs', { timeout: 300_000 }, () => {
   let brokers: string[] = [];
   let startedHere = false;
@@ -149,10 +125,11 @@ describe('local Kafka broker (scripts/kafka) with kafkajs', { timeout: 300_000 }
     assert.equal((await consumeAll(brokers, topic)).length, COUNT);
 
     if (managed && existsSync(KAFKA_DATA_DIR)) {
-      const batches = batchHeaders(topic);
+      const batches = storedBatches(topic);
       assert.ok(batches.length >= 10, `expected >= 10 record batches on disk, got ${batches.length}`);
       for (const b of batches) {
-        assert.equal(b.compression, 1, `partition ${b.partition}: batch stored gzip-compressed`);
+        assert.equal(b.magic, 2, `partition ${b.partition}: record batch magic`);
+        assert.equal(b.codec, KAFKA_CODEC_IDS.gzip, `partition ${b.partition}: batch stored gzip-compressed`);
         assert.ok(b.producerId >= 0n, `partition ${b.partition}: batch has a producer id (idempotent)`);
       }
     }
