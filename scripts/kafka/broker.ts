@@ -21,8 +21,9 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Kafka, logLevel, type Admin, type IHeaders, type KafkaConfig } from 'kafkajs';
+import { Kafka, logLevel, type IHeaders, type KafkaConfig } from 'kafkajs';
 import { registerKafkaCodecs } from '../../lib/kafka/kafka-codecs.js';
+import { waitForTopics } from './create-topics.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SCRIPTS_DIR = path.join(REPO_ROOT, 'scripts', 'kafka');
@@ -165,37 +166,6 @@ export async function stopKafka(opts: { kill?: boolean } = {}): Promise<void> {
 export async function startKafka(): Promise<void> {
   assertManaged('startKafka');
   await runScript('start.sh');
-}
-
-/**
- * Polls metadata until every topic is known to the broker with `numPartitions`
- * partitions that all have a leader. Needed because kafkajs' own
- * `createTopics({ waitForLeaders: true })` gives up (bails) when the broker's
- * metadata cache still answers UNKNOWN_TOPIC_OR_PARTITION ("This server does not
- * host this topic-partition"), which happens under KRaft right after creation.
- */
-async function waitForTopics(
-  admin: Admin,
-  topics: Array<{ topic: string; numPartitions: number }>,
-  timeoutMs = 30_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = 'no attempt';
-  for (;;) {
-    try {
-      const { topics: meta } = await admin.fetchTopicMetadata({ topics: topics.map((t) => t.topic) });
-      const notReady = topics.filter((t) => {
-        const m = meta.find((x) => x.name === t.topic);
-        return !m || m.partitions.length < t.numPartitions || m.partitions.some((p) => p.leader < 0);
-      });
-      if (notReady.length === 0) return;
-      last = `not ready: ${notReady.map((t) => t.topic).join(', ')}`;
-    } catch (err) {
-      last = err instanceof Error ? err.message : String(err);
-    }
-    if (Date.now() >= deadline) throw new Error(`topics not ready after ${timeoutMs} ms: ${last}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** Creates the topics that do not exist yet and waits until they all have partition leaders. */

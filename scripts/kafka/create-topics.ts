@@ -58,20 +58,29 @@ export function parseTopicArgs(args: readonly string[]): TopicSpec[] {
   });
 }
 
-async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
+/**
+ * Polls metadata until every topic is known to the broker with `numPartitions`
+ * partitions that all have a leader. Needed because kafkajs' own
+ * `createTopics({ waitForLeaders: true })` gives up (bails) when the broker's
+ * metadata cache still answers UNKNOWN_TOPIC_OR_PARTITION ("This server does not
+ * host this topic-partition"), which happens under KRaft right after creation.
+ */
+export async function waitForTopics(
+  admin: Admin,
+  topics: Array<{ topic: string; numPartitions: number }>,
+  timeoutMs = 30_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = 'no attempt';
   for (;;) {
     try {
-      const { topics: meta } = await admin.fetchTopicMetadata({ topics });
-      if (
-        topics.every((t) =>
-          meta.some((m) => m.name === t && m.partitions.length > 0 && m.partitions.every((p) => p.leader >= 0)),
-        )
-      ) {
-        return;
-      }
-      last = 'partitions without leader';
+      const { topics: meta } = await admin.fetchTopicMetadata({ topics: topics.map((t) => t.topic) });
+      const notReady = topics.filter((t) => {
+        const m = meta.find((x) => x.name === t.topic);
+        return !m || m.partitions.length < t.numPartitions || m.partitions.some((p) => p.leader < 0);
+      });
+      if (notReady.length === 0) return;
+      last = `not ready: ${notReady.map((t) => t.topic).join(', ')}`;
     } catch (err) {
       last = err instanceof Error ? err.message : String(err);
     }
@@ -160,10 +169,7 @@ export async function ensureTopics(
         configEntries: Object.entries(configs).map(([name, value]) => ({ name, value })),
       })),
     });
-    await waitForLeaders(
-      admin,
-      missing.map((s) => s.topic),
-    );
+    await waitForTopics(admin, missing);
     const shown = Object.entries(configs)
       .map(([k, v]) => ` ${k}=${v}`)
       .join('');
