@@ -119,8 +119,13 @@ async function finish(code: number, message: string): Promise<never> {
   if (!finished) {
     finished = true;
     say(message);
-    await Promise.race([esm.stop().catch(() => undefined), new Promise((r) => setTimeout(r, 10_000))]);
+    // The consumer first (from here on a failed invocation is neither retried nor sent on), then the sandboxes: an
+    // invocation in flight ends with its sandbox, so the consumer need not wait for it.
+    const consumerStopped = esm.stop().catch(() => undefined);
     await pool?.stop();
+    await Promise.race([consumerStopped, new Promise((r) => setTimeout(r, 10_000))]);
+    // And any sandbox a cold start brought up meanwhile: no emulator, runtime or memory cgroup outlives the command.
+    if (pool) await (await import('./lambda-runtime/sandbox.js')).LambdaSandbox.stopAll();
   }
   process.exit(code);
 }
@@ -148,6 +153,7 @@ async function progress(): Promise<number | undefined> {
   say(
     `invocations=${s.invocations} records=${s.records} retried=${s.redeliveries} batch_failures=${s.batchFailures} ` +
       `on_failure=${s.sentToOnFailure} discarded=${s.discarded} consumer_restarts=${s.consumerRestarts} ` +
+      (pool ? `cold_starts=${pool.stats.coldStarts} sandboxes_killed=${pool.stats.killed} ` : '') +
       `${lagText}${stalled}${waiting}`,
   );
   return lag;

@@ -65,8 +65,26 @@ async function ensureBroker(brokers: string, kafkaPort: string | undefined, say:
   if (run.status !== 0) throw new Error(`the local broker did not start (scripts/kafka/start.sh exited ${run.status})`);
 }
 
+/**
+ * Ctrl-C (SIGINT) or SIGTERM: the sandbox is stopped (the emulator and the runtime run in process groups of their
+ * own, which the terminal's signal does not reach) and its memory cgroup removed; then the command exits as a shell
+ * reports a signal, 128 + its number. A second signal ends the command at once.
+ */
+function stopSandboxOnSignal(say: (line: string) => void): void {
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const) {
+    process.once(signal, () => {
+      say(`stopped by ${signal}: ending the sandbox`);
+      void LambdaSandbox.stopAll().finally(() => process.exit(code));
+    });
+  }
+}
+
 export async function invokeThroughRuntime(opts: RuntimeInvokeOptions): Promise<number> {
   const { say } = opts;
+  stopSandboxOnSignal(say);
   const { fn, cgroups } = prepareFunction(opts);
   const environment = fn.environment;
   const settings = readSettings(environment);

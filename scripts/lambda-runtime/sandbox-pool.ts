@@ -23,6 +23,10 @@ export class FunctionError extends Error {
   }
 }
 
+export class SandboxPoolClosedError extends Error {
+  override readonly name = 'SandboxPoolClosedError';
+}
+
 export interface SandboxPoolStats {
   coldStarts: number;
   /** Sandboxes ended by the memory limit, a timeout or a runtime exit. */
@@ -36,6 +40,7 @@ export class SandboxPool {
   private readonly idle: Array<{ sandbox: LambdaSandbox; since: number }> = [];
   private readonly busy = new Set<LambdaSandbox>();
   private readonly reaper: NodeJS.Timeout;
+  private closed = false;
   readonly stats: SandboxPoolStats = { coldStarts: 0, killed: 0, idleStops: 0, byOutcome: {} };
 
   constructor(
@@ -55,9 +60,15 @@ export class SandboxPool {
   async invoke(event: unknown): Promise<Invocation> {
     const warm = this.idle.pop()?.sandbox;
     let sandbox = warm;
+    if (this.closed) throw new SandboxPoolClosedError('the sandbox pool is stopped');
     if (!sandbox) {
       sandbox = await LambdaSandbox.start(this.fn, this.opts);
       this.stats.coldStarts++;
+      if (this.closed) {
+        // Started while the pool stopped (Ctrl-C during a cold start): it must not outlive the command.
+        await sandbox.stop();
+        throw new SandboxPoolClosedError('the sandbox pool stopped during a cold start');
+      }
     }
     this.busy.add(sandbox);
     try {
@@ -99,7 +110,9 @@ export class SandboxPool {
     }
   }
 
+  /** Stops every sandbox, busy ones too (their invocations fail); later invocations throw {@link SandboxPoolClosedError}. */
   async stop(): Promise<void> {
+    this.closed = true;
     clearInterval(this.reaper);
     const all = [...this.idle.map((i) => i.sandbox), ...this.busy];
     this.idle.length = 0;

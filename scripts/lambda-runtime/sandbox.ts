@@ -48,6 +48,8 @@ export class SandboxStartError extends Error {
 }
 
 let sandboxes = 0;
+/** Every sandbox of this process whose emulator has not been stopped yet, for {@link LambdaSandbox.stopAll}. */
+const live = new Set<LambdaSandbox>();
 
 /**
  * Lambda's reserved variables ("Defined runtime environment variables",
@@ -96,6 +98,7 @@ export class LambdaSandbox {
     private readonly cgroup: MemoryCgroup | undefined,
     private readonly opts: SandboxOptions,
   ) {
+    live.add(this);
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
     void this.exited.then(() => {
       this.ended = true;
@@ -138,8 +141,22 @@ export class LambdaSandbox {
       detached: true, // its own process group: stop() ends the emulator and the runtime together
     });
     const sandbox = new LambdaSandbox(fn, child, ports, cgroup, opts);
+    opts.log(
+      `sandbox ${sandbox.id}: emulator pid ${child.pid} on 127.0.0.1:${ports[0]}, Runtime API on 127.0.0.1:${ports[1]}, ` +
+        (cgroup ? `memory cgroup ${cgroup.path}` : 'no memory cgroup'),
+    );
     await sandbox.listening();
     return sandbox;
+  }
+
+  /**
+   * Stops every sandbox this process started and has not stopped (Ctrl-C: the emulators run in process groups of
+   * their own, which the terminal's SIGINT does not reach, and their cgroups outlive them unless removed).
+   */
+  static async stopAll(): Promise<number> {
+    const all = [...live];
+    await Promise.all(all.map((s) => s.stop()));
+    return all.length;
   }
 
   /** The emulator's invoke endpoint answers (or the emulator has exited: that is a start error). */
@@ -230,6 +247,7 @@ export class LambdaSandbox {
       await this.exited;
     }
     this.ended = true;
+    live.delete(this);
     for (const port of this.ports) releasePort(port);
     // The killed runtime leaves the cgroup a moment after its group leader.
     for (let i = 0; i < 20 && this.cgroup; i++) {

@@ -290,6 +290,9 @@ export async function startLocalEsm(handler: EsmHandler, opts: LocalEsmOptions):
             );
             verdict = verdictFor({ response }, partitionKey, offsets);
           } catch (err) {
+            // Failed because the consumer is stopping (Ctrl-C ends the sandboxes of `--runtime lambda` mid-invocation):
+            // neither retried nor sent on. Not committed, the records come again at the next start.
+            if (stopping) return;
             threw = true;
             stats.handlerErrors++;
             verdict = verdictFor({ error: err }, partitionKey, offsets);

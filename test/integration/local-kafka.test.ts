@@ -25,12 +25,12 @@ import {
   stopKafka,
   storedBatchCodecs,
   uniqueTopicName,
-  type ConsumedRecord,
   type KcatCodec,
 } from '../../scripts/kafka/broker.js';
 import { ensureMediaWiki } from '../support/mediawiki.js';
 import {
   accountFor,
+  assertContentAndPageOrder,
   createPipelineTopics,
   pipelineHandler,
   runLocalEsm,
@@ -63,35 +63,6 @@ function kcatReplay(topic: string, lines: string[], per: number): void {
   for (let i = 0, run = 0; i < lines.length; i += per, run++) {
     const chunk = lines.slice(i, i + per).map((value) => ({ key: messageKeyForText(value), value }));
     kcatProduce(brokers, topic, CODECS[run % CODECS.length]!, chunk);
-  }
-}
-
-/**
- * Every output record's content equals the wiki's; per page, first deliveries follow the input's
- * order (the page's source offsets rise: a page's records share an input partition by key).
- */
-function assertContentAndOrder(output: ConsumedRecord[]): void {
-  const byRev = new Map(revisions.map((r) => [r.revId, r]));
-  const firstSeen = new Set<string>();
-  const orderPerPage = new Map<number, Array<{ partition: string; offset: number }>>();
-  // Output partitions are keyed by page, so one output partition holds a page's whole history in order.
-  for (const r of output) {
-    const e = JSON.parse(r.value!);
-    assert.equal(e.revision.content_slots.main.content_body, byRev.get(e.revision.rev_id)!.text);
-    const source = `${r.headers.source_partition}:${r.headers.source_offset}`;
-    if (firstSeen.has(source)) continue;
-    firstSeen.add(source);
-    const list = orderPerPage.get(e.page.page_id) ?? orderPerPage.set(e.page.page_id, []).get(e.page.page_id)!;
-    list.push({ partition: r.headers.source_partition!, offset: Number(r.headers.source_offset) });
-  }
-  for (const [page, sources] of orderPerPage) {
-    for (let i = 1; i < sources.length; i++) {
-      assert.equal(sources[i]!.partition, sources[0]!.partition, `page ${page} stays in one input partition`);
-      assert.ok(
-        sources[i]!.offset > sources[i - 1]!.offset,
-        `order of page ${page}: ${sources.map((s) => s.offset).join(',')}`,
-      );
-    }
   }
 }
 
@@ -132,7 +103,7 @@ test('kcat records of every codec mixed in one topic, across a broker restart: a
         .slice(0, 500)}`,
     );
     assert.equal(acc.onFailure.length, 0);
-    assertContentAndOrder(acc.output);
+    assertContentAndPageOrder(acc.output, revisions);
     assert.equal((await esm.lag()).total, 0, 'the group committed up to the end');
     console.error(
       `[codecs] records=${lines.length} duplicates=${acc.duplicates} invocations=${esm.stats.invocations} ` +
@@ -303,7 +274,7 @@ test('local:esm --until-caught-up exits 0 once every mixed-codec record is enric
   assert.match(ok.stderr, /lag=0/);
   const output = await consumeAll(brokers, topics.output, { expected: lines.length, timeoutMs: 120_000 });
   assert.equal(output.length, lines.length, 'enriched before the script exited');
-  assertContentAndOrder(output);
+  assertContentAndPageOrder(output, revisions);
 
   // A record whose error event the error topic refuses (max.message.bytes 200) is listed until its retries run out.
   kcatProduce(brokers, topics.input, 'zstd', [{ key: null, value: 'not json at all' }]);

@@ -52,6 +52,35 @@ export async function saveInterleavedRevisions(
   return revisions;
 }
 
+/**
+ * Every output record's content equals the wiki's; per page, first deliveries follow the input's
+ * order (the page's source offsets rise: a page's records share an input partition by key).
+ */
+export function assertContentAndPageOrder(output: ConsumedRecord[], revisions: readonly SavedRevision[]): void {
+  const byRev = new Map(revisions.map((r) => [r.revId, r]));
+  const firstSeen = new Set<string>();
+  const orderPerPage = new Map<number, Array<{ partition: string; offset: number }>>();
+  // Output partitions are keyed by page, so one output partition holds a page's whole history in order.
+  for (const r of output) {
+    const e = JSON.parse(r.value!);
+    assert.equal(e.revision.content_slots.main.content_body, byRev.get(e.revision.rev_id)!.text);
+    const source = `${r.headers.source_partition}:${r.headers.source_offset}`;
+    if (firstSeen.has(source)) continue;
+    firstSeen.add(source);
+    const list = orderPerPage.get(e.page.page_id) ?? orderPerPage.set(e.page.page_id, []).get(e.page.page_id)!;
+    list.push({ partition: r.headers.source_partition!, offset: Number(r.headers.source_offset) });
+  }
+  for (const [page, sources] of orderPerPage) {
+    for (let i = 1; i < sources.length; i++) {
+      assert.equal(sources[i]!.partition, sources[0]!.partition, `page ${page} stays in one input partition`);
+      assert.ok(
+        sources[i]!.offset > sources[i - 1]!.offset,
+        `order of page ${page}: ${sources.map((s) => s.offset).join(',')}`,
+      );
+    }
+  }
+}
+
 /** The page_change event of a saved revision on the test domain, naming `schema` (default: events.ts's). */
 export const eventOfRevision = (r: SavedRevision, schema?: string): any =>
   pageChangeEvent({
