@@ -37,13 +37,6 @@ export function functionEnvironment(config: ResolvedPipelineConfig): Record<stri
   };
 }
 
-/** The Kafka connection (and log level) of the enrichment function's environment, for a function reaching the same cluster. */
-export function kafkaConnectionEnvironment(enrichEnvironment: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(enrichEnvironment).filter(([k]) => k.startsWith('KAFKA_') || k === 'LOG_LEVEL'),
-  );
-}
-
 /** Prefix of the redrive's consumer groups: `<consumerGroupId>.redrive.` (then `error` or `on-failure`). */
 export function redriveGroupPrefix(config: Pick<ResolvedPipelineConfig, 'consumerGroupId'>): string {
   return `${config.consumerGroupId}.redrive.`;

@@ -4,9 +4,10 @@
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type { ResolvedPipelineConfig } from '../config/config.ts';
 import type { IngestConfig } from '../config/ingest-config.ts';
-import { kafkaConnectionEnvironment } from './function-environment.ts';
+import { environmentReadBy } from '../../lib/settings/catalogue.js';
 import { inputTopicWriterStatements } from './permissions.ts';
 import type { PipelineTopics } from './topics.ts';
+import { positionGroupPrefix } from '../../lib/ingest/stored-position.js';
 
 /** The ingest's transactional id: one per input topic (a second holder fences the first). */
 export function ingestTransactionalId(config: Pick<ResolvedPipelineConfig, 'consumerGroupId'>): string {
@@ -14,16 +15,17 @@ export function ingestTransactionalId(config: Pick<ResolvedPipelineConfig, 'cons
 }
 
 /**
- * Prefix of the consumer groups the ingest reads its position back in: `<transactional id>.position.` (then a UUID
- * per read, lib/ingest/stored-position.ts).
+ * Prefix of the consumer groups the ingest reads its position back in, by the ingest's own rule
+ * (`positionGroupPrefix`, lib/ingest/stored-position.ts).
  */
 export function ingestPositionGroupPrefix(config: Pick<ResolvedPipelineConfig, 'consumerGroupId'>): string {
-  return `${ingestTransactionalId(config)}.position.`;
+  return positionGroupPrefix(ingestTransactionalId(config));
 }
 
 /**
- * Environment of the ingest: the Kafka connection of the enrichment function's environment (both reach the
- * cluster the same way), the input topic, the stream and its transactional id.
+ * Environment of the ingest: what it reads of the enrichment function's environment (the settings whose `readBy`
+ * names it in the catalogue: the Kafka connection, so both reach the cluster the same way, and logs), plus the
+ * input topic, the stream and its transactional id.
  */
 export function ingestEnvironment(
   config: ResolvedPipelineConfig,
@@ -31,7 +33,7 @@ export function ingestEnvironment(
   enrichEnvironment: Record<string, string>,
 ): Record<string, string> {
   return {
-    ...kafkaConnectionEnvironment(enrichEnvironment),
+    ...environmentReadBy('ingest', enrichEnvironment),
     KAFKA_CLIENT_ID: `${config.serviceName}-ingest`,
     INPUT_TOPIC: config.inputTopic,
     EVENTSTREAMS_URL: ingest.url,

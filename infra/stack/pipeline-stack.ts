@@ -186,7 +186,7 @@ export class PipelineStack extends Stack {
 
     // Wikimedia's public EventStreams into the input topic (optional, docs/ingest.md).
     if (config.ingest) {
-      const environment = ingestEnvironment(config, config.ingest, functionEnvironment(config));
+      const environment = ingestEnvironment(config, config.ingest, enrichEnvironment);
       this.ingest = new EventStreamsIngest(this, 'EventStreamsIngest', {
         code: props.ingestFunctionCode,
         environment,

@@ -32,7 +32,7 @@ export interface ReadCommittedRangesOptions {
   readonly kafka: Kafka;
   readonly topic: string;
   /** Prefix of the reader's consumer group; a random suffix makes each read its own group. */
-  readonly groupId: string;
+  readonly groupPrefix: string;
   /** Give up after this long without progress, counted from when the reader joined its group. */
   readonly stallMs: number;
 }
@@ -54,7 +54,7 @@ export async function readCommittedRanges(
   const records: CommittedRecord[] = [];
 
   const consumer = options.kafka.consumer({
-    groupId: `${options.groupId}.${randomUUID()}`,
+    groupId: `${options.groupPrefix}${randomUUID()}`,
     readUncommitted: false,
     allowAutoTopicCreation: false,
   });

@@ -17,7 +17,7 @@ import { emptyTally, type IngestLog, type IngestProgress, type IngestTally } fro
 import { POSITION_HEADER, SEQUENCE_HEADER, inputRecordFor } from './input-record.js';
 import { historyTooOld } from './history.js';
 import { ReplayWindow } from './replay-window.js';
-import { readStoredPosition } from './stored-position.js';
+import { positionGroupPrefix, readStoredPosition } from './stored-position.js';
 import { TransactionalWriter } from './transactional-writer.js';
 
 export interface IngestOptions {
@@ -45,6 +45,7 @@ export interface IngestOptions {
   readonly signal?: AbortSignal;
   readonly log: IngestLog;
   readonly onProgress?: (progress: IngestProgress) => void;
+  /** How often `onProgress` is called, ms. */
   readonly progressMs?: number;
   /** Called after each committed transaction (tests hold a run here; the function emits metrics). */
   readonly afterCommit?: (committed: {
@@ -99,11 +100,12 @@ export async function runIngest(o: IngestOptions): Promise<IngestResult> {
             : undefined;
     return stop;
   };
+  const progressMs = o.progressMs ?? 5000;
   let progressAt = now();
   let progressWritten = 0;
   const progress = (force = false) => {
     const t = now();
-    if (!o.onProgress || (!force && t - progressAt < (o.progressMs ?? 5000))) return;
+    if (!o.onProgress || (!force && t - progressAt < progressMs)) return;
     const dt = lastMetaDt === undefined ? Number.NaN : Date.parse(lastMetaDt);
     o.onProgress({
       written: tally.written,
@@ -123,7 +125,7 @@ export async function runIngest(o: IngestOptions): Promise<IngestResult> {
         kafka: o.kafka,
         topic: o.topic,
         tailRecords: o.tailRecords,
-        groupId: `${o.transactionalId}.position`,
+        groupPrefix: positionGroupPrefix(o.transactionalId),
         stallMs: o.transactionTimeoutMs,
       });
       lastEventAt = Math.max(lastEventAt, now()); // reading the position back is not the stream being idle
@@ -218,7 +220,7 @@ export async function runIngest(o: IngestOptions): Promise<IngestResult> {
                 batch.length > 0 ? batchStartedAt + o.batchMaxMs - now() : Number.POSITIVE_INFINITY,
                 o.untilIdleMs !== undefined ? lastEventAt + o.untilIdleMs - now() : Number.POSITIVE_INFINITY,
                 o.stopAt !== undefined ? o.stopAt - now() : Number.POSITIVE_INFINITY,
-                o.progressMs ?? 5000,
+                progressMs,
               ),
             );
             let timer: NodeJS.Timeout | undefined;

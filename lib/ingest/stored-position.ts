@@ -49,13 +49,21 @@ function writtenRecord(message: KafkaMessage): WrittenRecord | undefined {
   return { sequence, positionId, value: message.value?.toString('utf8') ?? '' };
 }
 
+/**
+ * Prefix of the consumer groups that read the position back (`<transactional id>.position.`, then a random
+ * suffix per read): the ACLs and IAM policies the stack grants the ingest name this prefix.
+ */
+export function positionGroupPrefix(transactionalId: string): string {
+  return `${transactionalId}.position.`;
+}
+
 export interface ReadStoredPositionOptions {
   readonly kafka: Kafka;
   readonly topic: string;
   /** `INGEST_TAIL_RECORDS`: offsets read back from the end of each partition first. */
   readonly tailRecords: number;
-  /** Consumer group prefix of the reads (they commit nothing), e.g. `<transactional id>.position`. */
-  readonly groupId: string;
+  /** Consumer group prefix of the reads (they commit nothing): {@link positionGroupPrefix}. */
+  readonly groupPrefix: string;
   /** Give up after this long without progress (an open transaction of another producer holds read_committed back). */
   readonly stallMs: number;
 }

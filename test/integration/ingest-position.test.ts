@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import type { Kafka, Message } from 'kafkajs';
 import { POSITION_HEADER, SEQUENCE_HEADER } from '../../lib/ingest/input-record.js';
-import { readStoredPosition } from '../../lib/ingest/stored-position.js';
+import { positionGroupPrefix, readStoredPosition } from '../../lib/ingest/stored-position.js';
 import { createTopics, ensureKafka, kafkaClient, uniqueTopicName } from '../../scripts/kafka/broker.js';
 
 let brokers: string[];
@@ -57,7 +57,13 @@ async function transaction(
 const range = (from: number, count: number) => Array.from({ length: count }, (_, i) => from + i);
 
 async function position(topic: string, tailRecords: number) {
-  return readStoredPosition({ kafka, topic, tailRecords, groupId: `${topic}.position`, stallMs: 120_000 });
+  return readStoredPosition({
+    kafka,
+    topic,
+    tailRecords,
+    groupPrefix: positionGroupPrefix(`${topic}.ingest`),
+    stallMs: 120_000,
+  });
 }
 
 test('aborted transactions filling the tail window: the read-back widens its window to the newest committed record', {
