@@ -62,6 +62,12 @@ export class TransactionalWriter {
     });
     try {
       await producer.connect();
+      // kafkajs's connect() registers a plain idempotent producer id; the transactional id is registered with the
+      // coordinator (InitProducerId with the id: the epoch bump that fences an earlier holder and completes its open
+      // transaction) only at the first transaction(). The position must be read back after that claim, so claim now:
+      // a transaction begun and aborted before any partition joins it sends nothing but the claim.
+      const claim = await producer.transaction();
+      await claim.abort();
     } catch (err) {
       await producer.disconnect().catch(() => undefined);
       throw err;

@@ -3,13 +3,16 @@
  * shapes that broke a fixed read-back window: aborted transactions (a fenced or killed holder's) that
  * fill the last `INGEST_TAIL_RECORDS` offsets, and partitions that end in a lone transaction marker.
  * Each case builds the log with real transactional producers, then asserts the newest committed record
- * is found; none depends on timing.
+ * is found; none depends on timing. And the order the argument rests on: opening the writer claims the
+ * transactional id (fencing an earlier holder) before the position is read back.
  */
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import type { Kafka, Message } from 'kafkajs';
+import { IngestFencedError } from '../../lib/ingest/errors.js';
 import { POSITION_HEADER, SEQUENCE_HEADER } from '../../lib/ingest/input-record.js';
 import { positionGroupPrefix, readStoredPosition } from '../../lib/ingest/stored-position.js';
+import { TransactionalWriter } from '../../lib/ingest/transactional-writer.js';
 import { createTopics, ensureKafka, kafkaClient, uniqueTopicName } from '../../scripts/kafka/broker.js';
 
 let brokers: string[];
@@ -130,4 +133,30 @@ test('a topic the ingest never wrote to (only another producer, and aborted reco
   );
 
   assert.equal(await position(topic, 4), undefined);
+});
+
+test('opening the writer claims the transactional id before anything is read or written: an earlier writer is fenced at its next write', {
+  timeout: 180_000,
+}, async () => {
+  const topic = await topicWith(1);
+  const options = {
+    kafka,
+    topic,
+    transactionalId: `${topic}.ingest`,
+    compression: 'none',
+    transactionTimeoutMs: 60_000,
+  } as const;
+  const earlier = await TransactionalWriter.open(options);
+  const later = await TransactionalWriter.open(options);
+  try {
+    // kafkajs registers the transactional id at the first transaction only; were open() not to claim it, the
+    // earlier writer would claim it here and commit, and a read-back by the later one would have missed this.
+    await assert.rejects(earlier.write([ingestRecord(0, 0)]), IngestFencedError);
+    await later.write([ingestRecord(1, 0)]);
+    const stored = await position(topic, 10);
+    assert.equal(stored?.sequence, 1, 'only the later holder committed');
+  } finally {
+    await earlier.close();
+    await later.close();
+  }
 });
